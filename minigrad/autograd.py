@@ -1,0 +1,119 @@
+"""Reverse-mode autodiff: walk the graph from the outputs down, applying VJPs.
+
+1. Sort the tensors that lead to the outputs so that every tensor comes after
+   all the tensors it was computed from (a topological order). The walk is an
+   explicit stack, never recursion, so a 20,000-op chain is fine.
+2. Go through that order backwards. Each tensor's gradient is complete by the
+   time we reach it (every op that used it has sent its share), so we can pass
+   it through its node's VJPs to its parents. A tensor used twice (fan-out)
+   receives two shares, and they are added: the multivariable chain rule.
+"""
+from minigrad import backend
+from minigrad.tensor import Tensor, set_grad_enabled
+
+
+def toposort(outputs):
+    """Tensors reachable from ``outputs`` through nodes that need gradients,
+    each listed after its parents."""
+    order, seen = [], set()
+    stack = [(t, False) for t in outputs]
+    while stack:
+        t, parents_done = stack.pop()
+        if parents_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t.node is not None:
+            stack.extend((p, False) for p in t.node.parents if p.requires_grad and id(p) not in seen)
+    return order
+
+
+def _check_grad(g, t, what):
+    if g.shape != t.shape:
+        raise RuntimeError(f"{what}: gradient of shape {g.shape} for a tensor of shape {t.shape}")
+
+
+def backprop(outputs, grad_outputs, create_graph, keep):
+    """Run the chain rule from ``outputs`` (seeded with ``grad_outputs``) and return
+    {id(tensor): (tensor, gradient)} for the tensors for which ``keep(tensor)`` is true."""
+    grads = {}
+    for out, g in zip(outputs, grad_outputs):
+        grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+    kept = {}
+    # Without create_graph the VJPs run with recording off: their results are plain
+    # numbers. With it, they record a graph of their own, ready for another backward.
+    with set_grad_enabled(create_graph):
+        for t in reversed(toposort(outputs)):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if keep(t):
+                kept[id(t)] = (t, g)
+            node = t.node
+            if node is None:
+                continue
+            if create_graph and node.first_order:
+                raise RuntimeError(f"{node.op}: this op's backward is computed by a kernel and is "
+                                   f"first-order only; create_graph=True (grad of grad) cannot pass "
+                                   f"through it")
+            for parent, vjp in zip(node.parents, node.vjps):
+                if not parent.requires_grad:
+                    continue
+                gp = vjp(g, t)
+                _check_grad(gp, parent, f"VJP of {node.op}")
+                grads[id(parent)] = grads[id(parent)] + gp if id(parent) in grads else gp
+    return kept
+
+
+def _seed(out, grad, what):
+    """The starting gradient dL/d(out): 1 for a scalar output, else it must be given."""
+    if grad is None:
+        if out.size != 1:
+            raise RuntimeError(f"{what}: the output has shape {out.shape}; a gradient can only be "
+                               f"created implicitly for a single-element output — pass grad=")
+        return Tensor._wrap(backend.xp(out.data).ones_like(out.data))
+    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=out.dtype, device=out.device)
+    _check_grad(grad, out, what)
+    return grad
+
+
+def backward(out, grad=None, create_graph=False):
+    """Accumulate d(out)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
+    (and into tensors marked with ``retain_grad()``), as ``Tensor.backward`` does in PyTorch."""
+    if not out.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad and has no graph "
+                           "(was it made under no_grad(), or from tensors without requires_grad=True?)")
+    seed = _seed(out, grad, "backward")
+    grads = backprop([out], [seed], create_graph, keep=lambda t: t.node is None or t._retain_grad)
+    for t, g in grads.values():
+        if not create_graph:
+            g = g.detach()
+        t.grad = g if t.grad is None else t.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a list
+    (``.grad`` is left untouched), like ``torch.autograd.grad``. With
+    ``create_graph=True`` the results carry a graph: differentiate them again for
+    second derivatives or Hessian-vector products."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for t in outputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: an output does not require grad (no graph leads to it)")
+    seeds = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
+    wanted = {id(t) for t in inputs}
+    grads = backprop(outputs, seeds, create_graph, keep=lambda t: id(t) in wanted)
+    found = []
+    for i, t in enumerate(inputs):
+        g = grads.get(id(t), (t, None))[1]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                               f"pass allow_unused=True to get None for it")
+        found.append(g if g is None or create_graph else g.detach())
+    return found
