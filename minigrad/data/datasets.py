@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad import random
 from minigrad.data.cifar import CLASSES as CIFAR10_CLASSES
 from minigrad.data.cifar import read_cifar10
 from minigrad.data.idx import read_mnist_folder
@@ -66,10 +67,11 @@ def stratified_indices(labels, per_class, generator=None):
 
     labels: integer ``(N,)``; per_class: an int, or a dict ``{label: count}``. Returns
     int64 ``(Σ counts,)`` of distinct indices into ``labels``, classes interleaved
-    (so an unshuffled pass still sees every class). Same generator state, same indices.
+    (so an unshuffled pass still sees every class). Draws from ``generator``, else from
+    minigrad's default generator; the same generator state gives the same indices.
     """
     labels = np.asarray(labels)
-    rng = np.random.default_rng() if generator is None else generator
+    rng = random.get(generator)
     values = np.unique(labels)
     counts = per_class if isinstance(per_class, dict) else dict.fromkeys(values.tolist(), per_class)
     picked = []
