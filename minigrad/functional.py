@@ -102,6 +102,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     if host.size and (host.min() < 0 or host.max() > 1):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values from "
                          f"{host.min():.4g} to {host.max():.4g} (apply sigmoid first)")
-    log_p = ops.clip(ops.log(input), -100, None)
-    log_not_p = ops.clip(ops.log(1 - input), -100, None)
+    with np.errstate(divide="ignore"):  # log 0 = −inf is expected here, and clamped just below
+        log_p = ops.clip(ops.log(input), -100, None)
+        log_not_p = ops.clip(ops.log(1 - input), -100, None)
     return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction, "binary_cross_entropy")

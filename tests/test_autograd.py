@@ -169,3 +169,13 @@ def test_comparisons_and_item():
     assert mg.tensor([4.0]).item() == 4.0
     with pytest.raises(ValueError, match="3 elements"):
         x.item()
+
+
+def test_mixing_devices_names_both():
+    from types import SimpleNamespace
+
+    from minigrad.ops.base import check_devices
+    cpu = SimpleNamespace(shape=(2,), device="cpu")
+    gpu = SimpleNamespace(shape=(2,), device="cuda")
+    with pytest.raises(RuntimeError, match=r"mul: inputs are on different devices \(\(2,\) on cpu, \(2,\) on cuda\)"):
+        check_devices("mul", cpu, gpu)
