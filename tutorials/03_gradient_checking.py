@@ -72,11 +72,11 @@ def f(x):
     return x.tanh() * x.exp()
 
 
-points = rng.uniform(-1.5, 1.5, size=8 if QUICK else 64)
+points = rng.uniform(-0.5, 1.5, size=8 if QUICK else 64)  # f′ > 0.19 here: relative errors mean something
 xt = minigrad.tensor(points, dtype=minigrad.float64, requires_grad=True)
 f(xt).sum().backward()  # the points are independent, so ∂(Σf)/∂xᵢ = f′(xᵢ)
 exact = xt.grad.numpy()
-np.testing.assert_allclose(exact, (1 - np.tanh(points) ** 2 + np.tanh(points)) * np.exp(points), rtol=1e-14)
+np.testing.assert_allclose(exact, (1 - np.tanh(points) ** 2 + np.tanh(points)) * np.exp(points), rtol=1e-12)
 
 
 def difference_errors(dtype, epsilons):
