@@ -43,3 +43,13 @@ def test_catches_a_wrong_second_derivative():
 def test_refuses_inputs_without_requires_grad():
     with pytest.raises(ValueError, match="requires_grad"):
         mg.gradcheck(lambda t: t * 2, [mg.tensor([1.0])])
+
+
+def test_reports_the_worst_element_not_the_first():
+    scale = np.array([1.01, 1.0, 1.0, 2.0])
+
+    def scaled_wrong(x):  # VJP off by 1% at element 0 and by 100% at element 3
+        return result(x.data * 1.0, "scaled_wrong", (x,), (lambda g, y: g * mg.tensor(scale),))
+    x = mg.tensor(np.ones(4), requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match=r"element \(3,\)"):
+        mg.gradcheck(scaled_wrong, [x], mode="elementwise")

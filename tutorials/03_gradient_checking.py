@@ -232,7 +232,7 @@ except minigrad.GradcheckError as error:
 assert "input 0" in message and "element" in message and "analytic" in message and "numeric" in message
 
 # %% [markdown]
-# The message names the input (0), the first element where the two
+# The message names the input (0), the element where the two most
 # disagree, and both values. The values are entries of ∇L for the random
 # projection L = Σ v ⊙ fn(x), so they are v-weighted derivatives, not
 # σ(x) itself; what matters is that they differ.
