@@ -21,7 +21,8 @@ def matmul(a, b):
     # Vectors become matrices (a row on the left, a column on the right) and the
     # extra axis is dropped afterwards, so one rule covers every case.
     if a.ndim == 1:
-        return reshape(matmul(reshape(a, (1,) + a.shape), b), b.shape[:-2] + b.shape[-1:])
+        y = matmul(reshape(a, (1,) + a.shape), b)
+        return reshape(y, y.shape[:-2] + y.shape[-1:])
     if b.ndim == 1:
         return reshape(matmul(a, reshape(b, b.shape + (1,))), a.shape[:-1])
     if a.shape[-1] != b.shape[-2]:

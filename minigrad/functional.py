@@ -1,0 +1,108 @@
+"""Layers and losses as plain functions of tensors (``import minigrad.functional as F``).
+
+Everything here is composed from the ops in ``minigrad/ops``, so gradients (and
+second derivatives) come for free; the kernel-backed CNN ops are re-exported at
+the bottom.
+"""
+import numpy as np
+
+from minigrad import backend, ops
+from minigrad import random as mg_random
+from minigrad.ops import log_softmax, logsumexp, relu, sigmoid, softmax, tanh  # noqa: F401 (re-exported)
+from minigrad.tensor import Tensor
+
+
+def linear(x, weight, bias=None):
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch.
+    x: (..., in_features) → y: (..., out_features)."""
+    if x.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: input of shape {x.shape} has {x.shape[-1]} features, "
+                         f"weight of shape {weight.shape} expects {weight.shape[-1]}")
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+def dropout(x, p=0.5, training=True, generator=None):
+    """Inverted dropout: zero each element with probability p and scale the rest by
+    1/(1−p), so the expected activation is unchanged and eval mode is the identity."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    keep = mg_random.get(generator).random(x.shape) >= p
+    mask = backend.to_device((keep / (1 - p)).astype(x.dtype), x.device)
+    return x * Tensor._wrap(mask)
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _labels(target, logits):
+    """Integer class labels as an index array on the logits' device, checked."""
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    n, classes = logits.shape
+    if labels.shape != (n,):
+        raise ValueError(f"cross_entropy: logits of shape {logits.shape} need labels of shape ({n},), "
+                         f"got {tuple(labels.shape)}")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integers (class indices), got dtype {labels.dtype}")
+    host = backend.to_numpy(labels)
+    if n and (host.min() < 0 or host.max() >= classes):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {classes}), got values from "
+                         f"{host.min()} to {host.max()}")
+    return backend.xp(logits.data).asarray(labels)
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """Softmax cross-entropy: −log softmax(logits)[label], per sample.
+
+    logits: (N, C) unnormalised scores; target: (N,) integer labels.
+    Computed as −(xᵢ − logsumexp(x)), which never overflows.
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    labels = _labels(target, logits)
+    rows = backend.xp(logits.data).arange(logits.shape[0])
+    loss = -log_softmax(logits, axis=1)[rows, labels]
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def _same_shape(a, b, op):
+    if a.shape != b.shape:
+        raise ValueError(f"{op}: input of shape {a.shape} and target of shape {b.shape} differ")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error: mean of (input − target)² over every element."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    _same_shape(input, target, "mse_loss")
+    return _reduce((input - target) ** 2, reduction, "mse_loss")
+
+
+def euclidean_loss(input, target):
+    """Caffe's EuclideanLoss: 1/(2N) Σₙ ‖ŷₙ − yₙ‖², N the batch size (first axis)."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    _same_shape(input, target, "euclidean_loss")
+    return ((input - target) ** 2).sum() / (2 * input.shape[0])
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """−[y log p + (1 − y) log(1 − p)] for probabilities p in [0, 1]. Each log is
+    clamped at −100, as in PyTorch, so p = 0 or 1 gives a large finite loss, not inf."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    _same_shape(input, target, "binary_cross_entropy")
+    host = backend.to_numpy(input.data)
+    if host.size and (host.min() < 0 or host.max() > 1):
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values from "
+                         f"{host.min():.4g} to {host.max():.4g} (apply sigmoid first)")
+    with np.errstate(divide="ignore"):  # log 0 = −inf is expected here, and clamped just below
+        log_p = ops.clip(ops.log(input), -100, None)
+        log_not_p = ops.clip(ops.log(1 - input), -100, None)
+    return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction, "binary_cross_entropy")

@@ -1,0 +1,124 @@
+"""The basic layers: Linear, activations, Dropout, Flatten, and Sequential.
+Shapes, argument names and defaults follow PyTorch, so habits carry over."""
+from collections import OrderedDict
+
+import numpy as np
+
+from minigrad import functional as F
+from minigrad.nn import init
+from minigrad.nn.module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x Wᵀ + b. W: (out_features, in_features), b: (out_features,)."""
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float32, generator=None):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: in_features and out_features must be positive, "
+                             f"got {in_features} and {out_features}")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        init.default_init_(self.weight, self.bias, generator)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class Dropout(Module):
+    """Drops with probability p in training mode; the identity in eval mode."""
+
+    def __init__(self, p=0.5, generator=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p, self.generator = p, generator
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge the axes start_dim … end_dim into one (default: all but the batch axis)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        start = self.start_dim % x.ndim
+        end = self.end_dim % x.ndim
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Layers applied in order. Built from modules (named "0", "1", …) or from an
+    OrderedDict of named modules; indexing by position or slice returns the layers,
+    and a slice keeps the names (the dual-net split relies on that)."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
+            items = modules[0].items()
+        else:
+            items = ((str(i), m) for i, m in enumerate(modules))
+        for name, module in items:
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: layer {name!r} is a {type(module).__name__}, not a Module")
+            setattr(self, name, module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        if isinstance(index, str):
+            return self._modules[index]
+        return items[index][1]
+
+    def names(self):
+        return list(self._modules)
+
+    def append(self, module):
+        setattr(self, str(len(self)), module)
+        return self
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
