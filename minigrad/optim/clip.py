@@ -16,6 +16,12 @@ def _with_grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
+def _replaced(old, new):
+    """A new gradient tensor; dtype given since NumPy makes 0-d results scalars, which
+    Tensor() would read as Python numbers (float32)."""
+    return Tensor(new, dtype=old.dtype)
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so that their total norm is at most ``max_norm``.
 
@@ -45,7 +51,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     scale = max_norm / (total + 1e-6)
     if not scale >= 1.0:  # a NaN norm makes NaN gradients, as in PyTorch
         for p in params:
-            p.grad = Tensor(p.grad.data * scale)
+            p.grad = _replaced(p.grad.data, p.grad.data * scale)
     return total
 
 
@@ -56,4 +62,5 @@ def clip_grad_value_(parameters, clip_value):
         raise ValueError(f"clip_grad_value_: invalid clip_value={clip_value!r}: "
                          f"expected clip_value >= 0")
     for p in _with_grads(parameters):
-        p.grad = Tensor(backend.xp(p.grad.data).clip(p.grad.data, -clip_value, clip_value))
+        g = p.grad.data
+        p.grad = _replaced(g, backend.xp(g).clip(g, -clip_value, clip_value))

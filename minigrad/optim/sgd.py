@@ -11,6 +11,7 @@ decay and maximize: ``torch.optim.SGD``'s algorithm, line for line.
 The lecture notes' momentum ``V ← βV + (1−β)∇W, W ← W − αV`` is this with μ = τ = β
 (except that PyTorch starts the buffer at the first gradient, not at (1−β)∇W).
 """
+from minigrad import backend
 from minigrad.optim.optimizer import Optimizer, regularized_grad
 
 
@@ -42,7 +43,8 @@ class SGD(Optimizer):
         if mu != 0:
             b = state.get("momentum_buffer")
             if b is None:
-                b = state["momentum_buffer"] = g.copy()  # b_1 = g_1
+                # b_1 = g_1, as a fresh array (NumPy turns 0-d results into scalars)
+                b = state["momentum_buffer"] = backend.xp(theta).array(g, dtype=theta.dtype)
             else:
                 b *= mu                                   # b_t = μ b_{t−1} + (1−τ) g_t
                 b += (1 - tau) * g
