@@ -5,7 +5,8 @@ then ``scheduler.step()`` once per epoch (or per iteration: ``t`` counts the cal
 At construction a schedule remembers each group's starting rate ``lr₀`` (saved in the
 group as ``initial_lr``) and sets the rate for ``t = 0``.
 
-Every schedule except ReduceLROnPlateau is a closed formula ``lr_t = f(lr₀, t)``:
+Every schedule except ReduceLROnPlateau is a closed formula ``lr_t = f(lr₀, t)`` (a
+``ClosedFormLR``; a new one is a subclass with its own ``_lr(base_lr, t)``):
 
     StepLR             lr₀ · γ^⌊t / step_size⌋
     InverseTimeLR      lr₀ · C / (C + t)                      the lecture notes' 1/(C+t)
