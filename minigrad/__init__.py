@@ -5,7 +5,7 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
-from minigrad import functional, nn
+from minigrad import data, functional, nn, optim
 from minigrad.autograd import backward, grad
 from minigrad.backend import cuda_available
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -15,6 +15,6 @@ from minigrad.tensor import Tensor, enable_grad, float32, float64, is_grad_enabl
 
 __version__ = "0.1.0"
 
-__all__ = ["GradcheckError", "Tensor", "backward", "concatenate", "cuda_available", "enable_grad", "float32",
+__all__ = ["GradcheckError", "Tensor", "backward", "concatenate", "cuda_available", "data", "enable_grad", "float32",
            "float64", "functional", "get_rng_state", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
-           "manual_seed", "nn", "no_grad", "set_grad_enabled", "set_rng_state", "stack", "tensor", "where"]
+           "manual_seed", "nn", "no_grad", "optim", "set_grad_enabled", "set_rng_state", "stack", "tensor", "where"]

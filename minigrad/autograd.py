@@ -90,7 +90,9 @@ def backward(out, grad=None, create_graph=False):
     grads = backprop([out], [seed], create_graph, keep=lambda t: t.node is None or t._retain_grad)
     for t, g in grads.values():
         if not create_graph:
-            g = g.detach()
+            # a fresh, writable array: VJPs may hand the same (or a read-only broadcast)
+            # array to several tensors, and optimizers or clipping may edit .grad in place
+            g = Tensor._wrap(g.data.copy())
         t.grad = g if t.grad is None else t.grad + g
 
 

@@ -68,6 +68,8 @@ def _as_array(data, dtype, device):
     (PyTorch's default); an array keeps its dtype; dtype= overrides both."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
+        data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
         data = np.asarray(data)
         if dtype is None and data.dtype.kind in "fiu":
