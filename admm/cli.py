@@ -1,0 +1,152 @@
+"""The command line: ``python -m admm SUBCOMMAND`` or ``minigrad-admm SUBCOMMAND``.
+
+    minigrad-admm demo [--quick] [--mode admm|report|decoupled] [--transport inproc|mpi] ...
+    mpiexec -n 2 python -m mpi4py -m admm demo --transport mpi
+    minigrad-admm collapse | batch | lr      (the experiments; see admm/experiments/)
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+
+from minigrad.train import NonFiniteLossError
+from admm.session import DEFAULTS, configure
+from admm.trainer import printer
+from admm.transport import TransportError
+
+
+def _common(parser):
+    d = DEFAULTS
+    parser.add_argument("--data", default=d["data"],
+                        help="mnist | fashion-mnist[:DIR] | mnist:DIR | cifar10:DIR (default: the embedded "
+                             "Fashion-MNIST)")
+    parser.add_argument("--arch", default=d["arch"], choices=["caffenet", "mlp"],
+                        help="caffenet: the report's CNN (default); mlp: a small stand-in that runs in seconds")
+    parser.add_argument("--at", default=None, help="the layer to split after (default: pool2, relu2 for mlp)")
+    parser.add_argument("--device", default=d["device"], choices=["cpu", "cuda"])
+    parser.add_argument("--epochs", type=int, default=d["epochs"])
+    parser.add_argument("--iters", type=int, default=None, help="iterations (overrides --epochs)")
+    parser.add_argument("--batch", type=int, default=d["batch"])
+    parser.add_argument("--lr", type=float, default=d["lr"])
+    parser.add_argument("--momentum", type=float, default=d["momentum"])
+    parser.add_argument("--seed", type=int, default=d["seed"])
+    parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
+    parser.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
+    parser.add_argument("--eval-every", type=int, default=None, help="iterations between test evaluations")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run (512 training images, 1 epoch, batch 64) for CI")
+    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _admm_options(parser):
+    d = DEFAULTS
+    parser.add_argument("--report-loss", default=d["report_loss"], choices=["10.2", "10.3"],
+                        help="report mode's consensus loss: eq. 10.2 (Euclidean) or 10.3 (normalised)")
+    parser.add_argument("--beta", type=float, default=d["beta"], help="ADMM penalty β")
+    parser.add_argument("--eta", type=float, default=d["eta"], help="step η of net2's z-step")
+    parser.add_argument("--multiplier", default=d["multiplier"], choices=["none", "sample", "feature"],
+                        help="the Lagrange multiplier λ: none (λ = 0), per sample, or per feature")
+    parser.add_argument("--beta-growth", type=float, default=d["beta_growth"])
+    parser.add_argument("--beta-every", type=int, default=d["beta_every"],
+                        help="multiply β by --beta-growth every N iterations (0: never)")
+    parser.add_argument("--beta-max", type=float, default=d["beta_max"])
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="minigrad-admm", description="The dual-net ADMM trainer of minigrad.")
+    commands = top.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="single vs split vs frozen-net1 control; summary.json and plots")
+    _common(demo)
+    _admm_options(demo)
+    demo.add_argument("--mode", default=DEFAULTS["mode"], choices=["admm", "report", "decoupled"])
+    demo.add_argument("--transport", default="inproc", choices=["inproc", "mpi"])
+    demo.add_argument("--deadline", type=float, default=120.0,
+                      help="mpi: seconds a rank waits for the other before aborting")
+    from admm.experiments import EXPERIMENTS
+    for name, (module, text) in EXPERIMENTS.items():
+        sub = commands.add_parser(name, help=text)
+        _common(sub)
+        _admm_options(sub)
+        module.add_arguments(sub)
+    return top
+
+
+def config_from(args):
+    keys = set(DEFAULTS) & set(vars(args))
+    config = configure(**{k: getattr(args, k) for k in keys})
+    if args.quick:  # the quick sizes, except where an option was given explicitly
+        from admm.demo import QUICK
+        for key, value in QUICK.items():
+            if config[key] == DEFAULTS[key] and not (key == "epochs" and args.iters is not None):
+                config[key] = value
+    return config
+
+
+def _out(args):
+    if args.out:
+        return args.out
+    return os.path.join("runs", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+
+def _print_summary(summary, out):
+    print(f"single (backprop)        test accuracy {100 * summary['single_test_acc']:.2f}%")
+    print(f"{summary['mode']:<24} test accuracy {100 * summary['dual_test_acc']:.2f}%   "
+          f"({summary['transport']} transport)")
+    print(f"control (net1 frozen)    test accuracy {100 * summary['frozen_net1_test_acc']:.2f}%")
+    recovered = summary["recovered_fraction_of_single_lead"]
+    print(f"conv3 norm ratio {summary['conv3_norm_ratio']:.3g}, consensus error {summary['consensus_rel_error']:.3g}, "
+          f"recovered {'n/a' if recovered is None else f'{100 * recovered:.0f}%'} of single's lead over the control, "
+          f"{summary['seconds']:.0f} s")
+    print(f"wrote {out}/summary.json, history.csv, losses.png, accuracy.png, consensus.png")
+
+
+def _demo(args, config):
+    from admm.demo import run_demo
+    out = _out(args)
+    log = printer(not args.quiet)
+    if args.transport == "mpi":
+        return _demo_mpi(args, config, out, log)
+    summary = run_demo(config, "inproc", out, log=log)
+    _print_summary(summary, out)
+    return 0
+
+
+def _demo_mpi(args, config, out, log):
+    """On any error, one rank prints it and aborts both, so neither waits for ever."""
+    from admm.demo import run_demo
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        print("minigrad-admm: --transport mpi needs mpi4py (pip install 'minigrad[mpi]')", file=sys.stderr)
+        return 2
+    rank = MPI.COMM_WORLD.Get_rank()
+    try:
+        summary = run_demo(config, "mpi", out, deadline=args.deadline, log=log if rank == 0 else None)
+    except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
+        print(f"minigrad-admm [rank {rank}]: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        MPI.COMM_WORLD.Abort(1)
+        raise
+    if summary is not None:
+        _print_summary(summary, out)
+    return 0
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    config = config_from(args)
+    try:
+        if args.command == "demo":
+            return _demo(args, config)
+        from admm.experiments import EXPERIMENTS
+        result = EXPERIMENTS[args.command][0].run(args, config, _out(args), printer(not args.quiet))
+        print(json.dumps(result, indent=1))
+        return 0
+    except (NonFiniteLossError, TransportError, FileNotFoundError, ValueError) as error:
+        print(f"minigrad-admm {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""``admm demo``: train the single net, the split net in one mode (admm by default) and
+the frozen-net1 control on the same data, budget and seed; write summary.json,
+history.csv and the three plots into the output folder.
+
+The split runs go through the chosen transport; with ``mpi`` rank 0 holds net1 and
+drives, rank 1 holds net2 and answers, and rank 0 alone then trains the single net
+and writes the files.
+"""
+import datetime
+import json
+import os
+import platform
+import time
+
+import minigrad
+from minigrad.data import DataLoader
+from minigrad.history import History
+from admm import plots
+from admm.session import net1_side, net2_side, single_run, weights_checksum, fresh_model
+from admm.trainer import budget, load_data, merged_rows, train
+from admm.transport import NET2, InProc, MPILink
+
+QUICK = {"train_limit": 512, "test_limit": 500, "batch": 64, "epochs": 1}
+
+
+def prepare(config):
+    """Data, loaders and the iteration budget for ``config``."""
+    train_set, test_set, labels = load_data(config["data"], config["train_limit"], config["test_limit"])
+    device = config["device"]
+
+    def loader():  # a fresh one per run: a DataLoader moves on to the next epoch's order
+        return DataLoader(train_set, batch_size=config["batch"], shuffle=True, seed=config["seed"], device=device)
+
+    test_loader = DataLoader(test_set, batch_size=500, device=device)
+    iterations = budget(config["iters"], config["epochs"], len(loader()))
+    eval_every = config["eval_every"] or max(1, iterations // 8)
+    return dict(train=train_set, labels=labels, loader=loader, test_loader=test_loader,
+                iterations=iterations, eval_every=eval_every, image_shape=train_set.x.shape[1:])
+
+
+def split_runs(config):
+    """The split runs of a demo: the chosen mode, then the frozen-net1 control."""
+    return [config["mode"], "frozen"]
+
+
+def run_split(config, name, prep, link, out, log):
+    run = net1_side(config, name, prep["image_shape"], len(prep["train"]), link)
+    return train(run, prep["loader"](), prep["test_loader"], prep["iterations"], prep["eval_every"],
+                 checkpoint=os.path.join(out, name) if out else None, log=log)
+
+
+def serve_split(config, name, prep, link):
+    """net2's rank: answer one split run."""
+    side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
+    link.serve(side.handle)
+
+
+def summarize(config, histories, transport, seconds):
+    final = {name: h.epochs[-1] for name, h in histories.items()}
+    dual, frozen, single = final[config["mode"]], final["frozen"], final["single"]
+    start = histories[config["mode"]].epochs[0]
+    lead = single["test_acc"] - frozen["test_acc"]
+    return {
+        "single_test_acc": single["test_acc"], "dual_test_acc": dual["test_acc"],
+        "frozen_net1_test_acc": frozen["test_acc"],
+        "consensus_rel_error": dual["consensus_rel_error"],
+        "conv3_norm_ratio": dual["conv3_norm"] / start["conv3_norm"],
+        "pool2_norm_ratio": dual["test_pool2_norm"] / start["test_pool2_norm"],
+        "dual_minus_single_points": 100 * (dual["test_acc"] - single["test_acc"]),
+        "recovered_fraction_of_single_lead": (dual["test_acc"] - frozen["test_acc"]) / lead if lead > 0 else None,
+        "mode": config["mode"], "transport": transport, "device": config["device"], "seconds": seconds,
+        "iterations": len(histories["single"].steps), "config": config,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} · {platform.machine()} · {os.cpu_count()} CPUs · {platform.platform()}",
+        "minigrad_version": minigrad.__version__,
+    }
+
+
+def write_outputs(out, summary, histories):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    rows = [row for name, h in histories.items() for row in merged_rows(name, h)]
+    History(steps=rows).to_csv(os.path.join(out, "history.csv"), table="steps")
+    plots.losses(histories, os.path.join(out, "losses.png"))
+    plots.accuracy(histories, os.path.join(out, "accuracy.png"))
+    plots.consensus(histories, os.path.join(out, "consensus.png"))
+
+
+def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
+    """Train and compare; returns the summary dict (None on MPI rank 1, which only serves)."""
+    started = time.perf_counter()
+    prep = prepare(config)
+    histories = {}
+    if transport == "mpi":
+        link = MPILink(deadline=deadline, device=config["device"])
+        model, _ = fresh_model(config, prep["image_shape"])
+        link.handshake(dict(config, weights_checksum=weights_checksum(model), minigrad=minigrad.__version__))
+        if link.rank == NET2:
+            for name in split_runs(config):
+                serve_split(config, name, prep, link)
+            return None
+        for name in split_runs(config):
+            histories[name] = run_split(config, name, prep, link, out, log)
+            link.close()
+    elif transport == "inproc":
+        for name in split_runs(config):
+            side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
+            histories[name] = run_split(config, name, prep, InProc(side.handle), out, log)
+    else:
+        raise ValueError(f"unknown transport {transport!r}; expected 'inproc' or 'mpi'")
+    single = single_run(config, prep["image_shape"])
+    histories["single"] = train(single, prep["loader"](), prep["test_loader"], prep["iterations"],
+                                prep["eval_every"], checkpoint=os.path.join(out, "single") if out else None, log=log)
+    summary = summarize(config, histories, transport, time.perf_counter() - started)
+    if out:
+        write_outputs(out, summary, histories)
+    return summary

@@ -1,0 +1,177 @@
+"""The training modes of the split network: what net2 sends back after its step, and
+what net1 does with it. One class per mode; each has
+
+    reply(step)                   net2's side: the arrays to send to net1, from ``Net2Step``
+    update(p, x, reply, index)    net1's side: backpropagate into net1 (its optimizer steps
+                                  next); returns net1's loss, or None when it has none
+
+with p = pool2 (net1's output at the cut, in the graph), x = net1's conv3 (the dual
+layer applied to p, in the graph; None when ``uses_dual`` is False) and index the
+sample indices of the batch. Every iteration is the report's: (1) net1 forward, p sent;
+(2) net2 full step on p against the labels; (3) net1 step on what net2 sent back.
+
+  report     the report's algorithm exactly: net2 sends conv3′, net1 minimises the distance
+             between its conv3 and conv3′ (eq. 10.2 or 10.3). No label reaches net1: collapses.
+  admm       net2 moves its conv3′ activations y to lower its loss, z = y − η ∂ℓₙ/∂yₙ (the
+             z-step), and sends z; net1 minimises the augmented Lagrangian λᵀ(x − z) +
+             (β/2)‖x − z‖² (the x-step), then λ ← λ + β(x − z). With λ = 0 the gradient in x
+             is β(x − y) + βη ∂ℓₙ/∂yₙ: a pull towards conv3′ plus backprop scaled by βη.
+  decoupled  net2 sends ∂ℓ/∂pool2 and net1 backpropagates it: exact backprop in two halves.
+  frozen     the control: net2 learns on pool2, net1 stays at its random initialisation.
+"""
+from minigrad import backend
+from admm.losses import REPORT_LOSSES, augmented_lagrangian
+
+
+class Net2Step:
+    """What net2's step computed, all taken *before* net2's update (evaluating the
+    gradients after it makes high learning rates unstable, ADMM.md):
+    conv3 = y = conv3′(p) (N, ...), conv3_grad = ∂ℓₙ/∂yₙ per sample (N, ...),
+    pool2_grad = ∂(mean loss)/∂p (N, ...) or None when not asked for."""
+    __slots__ = ("conv3", "conv3_grad", "pool2_grad")
+
+    def __init__(self, conv3, conv3_grad, pool2_grad):
+        self.conv3, self.conv3_grad, self.pool2_grad = conv3, conv3_grad, pool2_grad
+
+
+def _relative(r, x):
+    """‖r‖ / ‖x‖ over the whole batch (the primal residual of ADMM, relative)."""
+    xp = backend.xp(x)
+    return float(xp.linalg.norm(r) / max(float(xp.linalg.norm(x)), 1e-30))
+
+
+class Report:
+    """The report's algorithm: net1's only objective is to agree with conv3′."""
+    name, uses_dual, trains_net1, needs_pool2_grad = "report", True, True, False
+
+    def __init__(self, loss="10.2"):
+        if loss not in REPORT_LOSSES:
+            raise ValueError(f"report mode: loss must be one of {sorted(REPORT_LOSSES)} (the report's "
+                             f"equation numbers), got {loss!r}")
+        self.loss = loss
+        self.residual = float("nan")
+
+    def describe(self):
+        return {"mode": self.name, "report_loss": self.loss}
+
+    def reply(self, step):
+        return {"conv3": step.conv3}
+
+    def update(self, p, x, reply, index):
+        y = reply["conv3"]
+        loss = REPORT_LOSSES[self.loss](x, type(x)._wrap(y))  # eq. (10.2) or (10.3)
+        loss.backward()
+        self.residual = _relative(x.data - y, x.data)
+        return loss.item()
+
+
+class ADMM:
+    """ADMM on the consensus constraint conv3(p) = conv3′(p) (see the module docstring).
+
+    beta: the penalty β of eq. (5.5). eta: the z-step's size η (only βη matters for the
+    label signal). multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept
+    across epochs) or "feature" (one λ shared by all samples). beta_growth, beta_every,
+    beta_max: the schedule β ← growth·β every ``beta_every`` iterations (0: never),
+    capped at ``beta_max``, as dlADMM caps ρ.
+    """
+    name, uses_dual, trains_net1, needs_pool2_grad = "admm", True, True, False
+    MULTIPLIERS = ("none", "sample", "feature")
+
+    def __init__(self, beta=1.0, eta=1.0, multiplier="none", beta_growth=10.0, beta_every=0,
+                 beta_max=100.0, train_size=None):
+        problems = []
+        if not beta > 0:
+            problems.append(f"beta must be > 0, got {beta}")
+        if not eta > 0:
+            problems.append(f"eta must be > 0, got {eta}")
+        if multiplier not in self.MULTIPLIERS:
+            problems.append(f"multiplier must be one of {self.MULTIPLIERS}, got {multiplier!r}")
+        if not beta_growth >= 1:
+            problems.append(f"beta_growth must be >= 1, got {beta_growth}")
+        if not (isinstance(beta_every, int) and beta_every >= 0):
+            problems.append(f"beta_every must be a non-negative int (0: no schedule), got {beta_every!r}")
+        if not beta_max >= beta:
+            problems.append(f"beta_max must be >= beta ({beta}), got {beta_max}")
+        if multiplier == "sample" and not train_size:
+            problems.append("multiplier='sample' needs train_size (one λ per training sample)")
+        if problems:
+            raise ValueError("admm mode: " + "; ".join(problems))
+        self.beta0, self.eta, self.multiplier = float(beta), float(eta), multiplier
+        self.beta_growth, self.beta_every, self.beta_max = float(beta_growth), beta_every, float(beta_max)
+        self.train_size = train_size
+        self.iteration, self.lam = 0, None
+        self.residual = float("nan")
+
+    def describe(self):
+        return {"mode": self.name, "beta": self.beta0, "eta": self.eta, "multiplier": self.multiplier,
+                "beta_growth": self.beta_growth, "beta_every": self.beta_every, "beta_max": self.beta_max}
+
+    @property
+    def beta(self):
+        """β at the current iteration: β₀·growth^⌊t/every⌋, capped at beta_max."""
+        if self.beta_every == 0:
+            return self.beta0
+        return min(self.beta0 * self.beta_growth ** (self.iteration // self.beta_every), self.beta_max)
+
+    def reply(self, step):
+        # the z-step: one gradient step of net2's own loss, from its conv3′ activations
+        return {"target": step.conv3 - self.eta * step.conv3_grad}
+
+    def _multiplier(self, x, index):
+        """The λ this batch sees (None when λ = 0), created at 0 on first use."""
+        if self.multiplier == "none":
+            return None
+        xp = backend.xp(x.data)
+        if self.lam is None:
+            shape = (self.train_size,) + x.shape[1:] if self.multiplier == "sample" else x.shape[1:]
+            self.lam = xp.zeros(shape, dtype=x.dtype)
+        return self.lam[xp.asarray(index)] if self.multiplier == "sample" else self.lam
+
+    def update(self, p, x, reply, index):
+        z = reply["target"]
+        beta, lam = self.beta, self._multiplier(x, index)
+        loss = augmented_lagrangian(x, type(x)._wrap(z), lam, beta)   # the x-step of eq. (5.5)
+        loss.backward()
+        r = x.data - z
+        self.residual = _relative(r, x.data)
+        # the multiplier step λ ← λ + β(x − z), with the residual before net1's update
+        if self.multiplier == "sample":
+            self.lam[backend.xp(r).asarray(index)] = lam + beta * r
+        elif self.multiplier == "feature":
+            self.lam += beta * r.mean(axis=0)
+        self.iteration += 1
+        return loss.item()
+
+
+class Decoupled:
+    """Exact backprop split in two: net1 backpropagates ∂ℓ/∂pool2 received from net2."""
+    name, uses_dual, trains_net1, needs_pool2_grad = "decoupled", False, True, True
+    residual = float("nan")
+
+    def describe(self):
+        return {"mode": self.name}
+
+    def reply(self, step):
+        return {"pool2_grad": step.pool2_grad}
+
+    def update(self, p, x, reply, index):
+        p.backward(type(p)._wrap(reply["pool2_grad"]))
+        return None
+
+
+class Frozen:
+    """The control: net1 keeps its random initialisation, only net2 learns."""
+    name, uses_dual, trains_net1, needs_pool2_grad = "frozen", False, False, False
+    residual = float("nan")
+
+    def describe(self):
+        return {"mode": self.name}
+
+    def reply(self, step):
+        return {}
+
+    def update(self, p, x, reply, index):
+        return None
+
+
+MODES = {"report": Report, "admm": ADMM, "decoupled": Decoupled, "frozen": Frozen}
