@@ -1,5 +1,6 @@
 """Every differentiable op, grouped by family. Each file declares an op's forward
 and its vector-Jacobian products side by side."""
+from minigrad.ops.conv import conv2d
 from minigrad.ops.elementwise import (abs, add, clip, compare, div, exp, log, mul, neg, pow, relu,
                                       sigmoid, sqrt, sub, tanh, where)
 from minigrad.ops.linalg import matmul
@@ -7,7 +8,7 @@ from minigrad.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax,
 from minigrad.ops.shape import (astype, broadcast_to, concatenate, getitem, reshape, scatter_add,
                                 stack, sum_to, to_device, transpose)
 
-__all__ = ["abs", "add", "astype", "broadcast_to", "clip", "compare", "concatenate", "div", "exp",
+__all__ = ["abs", "add", "astype", "broadcast_to", "clip", "compare", "concatenate", "conv2d", "div", "exp",
            "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min", "mul", "neg",
            "pow", "relu", "reshape", "scatter_add", "sigmoid", "softmax", "sqrt", "stack", "sub", "sum",
            "sum_to", "tanh", "to_device", "transpose", "where"]
