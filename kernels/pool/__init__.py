@@ -48,17 +48,22 @@ def window(op, kernel_size, stride=None, padding=0):
     return kernel, stride, padding
 
 
+def pooled_shape(x_shape, kernel, stride, padding):
+    """(N, C, Ho, Wo) of pooling an (N, C, H, W) input with a valid window (no checks)."""
+    n, c, h, w = x_shape
+    return (n, c, (h + 2 * padding[0] - kernel[0]) // stride[0] + 1,
+            (w + 2 * padding[1] - kernel[1]) // stride[1] + 1)
+
+
 def output_shape(op, x_shape, kernel, stride, padding):
-    """(N, C, Ho, Wo) for an input of shape ``x_shape``; an error when the kernel
-    is larger than the padded input."""
+    """``pooled_shape`` after checking the rank, and that the kernel fits in the padded input."""
     if len(x_shape) != 4:
         raise ValueError(f"{op}: expects an (N, C, H, W) input, got shape {tuple(x_shape)}")
     n, c, h, w = x_shape
     if kernel[0] > h + 2 * padding[0] or kernel[1] > w + 2 * padding[1]:
         raise ValueError(f"{op}: kernel {kernel} is larger than the padded input "
                          f"({h} + 2·{padding[0]}, {w} + 2·{padding[1]}) of shape {tuple(x_shape)}")
-    return (n, c, (h + 2 * padding[0] - kernel[0]) // stride[0] + 1,
-            (w + 2 * padding[1] - kernel[1]) // stride[1] + 1)
+    return pooled_shape(x_shape, kernel, stride, padding)
 
 
 def _check_gradient(op, gy, x_shape, geometry):

@@ -14,6 +14,8 @@ function, compiled once per dtype (float32, float64) and cached on disk.
 import numba
 import numpy as np
 
+from kernels.pool import pooled_shape
+
 
 
 @numba.njit(cache=True, nogil=True)
@@ -85,14 +87,9 @@ def _avg_backward(gy, gx, kh, kw, sh, sw, ph, pw):
                             gx[b, ch, r, q] += share
 
 
-def _out_shape(x_shape, kernel, stride, padding):
-    n, c, h, w = x_shape
-    return (n, c, (h + 2 * padding[0] - kernel[0]) // stride[0] + 1, (w + 2 * padding[1] - kernel[1]) // stride[1] + 1)
-
-
 def max_forward(x, kernel, stride, padding):
     x = np.ascontiguousarray(x)
-    shape = _out_shape(x.shape, kernel, stride, padding)
+    shape = pooled_shape(x.shape, kernel, stride, padding)
     y = np.empty(shape, dtype=x.dtype)
     argmax = np.empty(shape, dtype=np.int64)
     _max_forward(x, y, argmax, *kernel, *stride, *padding)
@@ -113,7 +110,7 @@ def max_backward(gy, argmax, x_shape, kernel, stride, padding):
 
 def avg_forward(x, kernel, stride, padding):
     x = np.ascontiguousarray(x)
-    y = np.empty(_out_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
+    y = np.empty(pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
     _avg_forward(x, y, *kernel, *stride, *padding)
     return y
 
