@@ -108,4 +108,5 @@ def binary_cross_entropy(input, target, reduction="mean"):
     return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction, "binary_cross_entropy")
 
 
-from minigrad.ops.conv import conv2d  # noqa: E402,F401  (kernel-backed, re-exported)
+# ---- kernel-backed CNN ops (minigrad/ops/conv.py, pool.py, batchnorm.py) ----
+from minigrad.ops import avg_pool2d, batch_norm, conv2d, max_pool2d  # noqa: E402,F401 (re-exported)
