@@ -106,3 +106,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
         log_p = ops.clip(ops.log(input), -100, None)
         log_not_p = ops.clip(ops.log(1 - input), -100, None)
     return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction, "binary_cross_entropy")
+
+
+# ---- kernel-backed CNN ops (minigrad/ops/conv.py, pool.py, batchnorm.py) ----
+from minigrad.ops import avg_pool2d, batch_norm, conv2d, max_pool2d  # noqa: E402,F401 (re-exported)

@@ -7,3 +7,19 @@ settings.register_profile("ci", max_examples=15, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _cuda_face_runs_here():
+    """tests/cuda runs in this process only where the cuda face can: under the
+    simulator, or with CuPy and a GPU. Elsewhere test_cuda_face.py runs it in a
+    subprocess under the simulator."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return True
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+collect_ignore = [] if _cuda_face_runs_here() else ["cuda"]

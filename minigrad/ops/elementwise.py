@@ -7,10 +7,11 @@ be differentiated again (``create_graph=True``).
 """
 import numpy as np
 
+import kernels.relu
 from minigrad import backend
 from minigrad.ops.base import binary
 from minigrad.ops.shape import sum_to
-from minigrad.tensor import Tensor, result
+from minigrad.tensor import Tensor, is_grad_enabled, result
 
 
 # ---- arithmetic ---------------------------------------------------------------------
@@ -82,10 +83,18 @@ def sigmoid(x):
 
 
 def relu(x):
-    # The mask (x > 0) is a constant, so the VJP g·mask is linear in g and the second
-    # derivative is 0 almost everywhere: relu stays differentiable to any order.
-    mask = Tensor._wrap((x.data > 0).astype(x.dtype))
-    return result(x.data * mask.data, "relu", (x,), (lambda g, y: g * mask,))
+    # The forward is the kernel (kernels.relu). The mask [y > 0] is a constant, so the
+    # VJP g·mask is linear in g and the second derivative is 0 almost everywhere. For a
+    # plain backward the kernel applies the mask to the raw arrays; under
+    # create_graph=True (recording on inside the VJP) it is composed of Tensor ops
+    # instead, so relu stays differentiable to any order.
+    y = kernels.relu.forward(x.data)
+
+    def vjp(g, out):
+        if is_grad_enabled():
+            return g * Tensor._wrap((y > 0).astype(x.dtype))
+        return Tensor._wrap(kernels.relu.backward(g.data, y))
+    return result(y, "relu", (x,), (vjp,))
 
 
 def abs(x):

@@ -1,0 +1,104 @@
+"""2-D convolution (cross-correlation, as in every deep-learning library), the Caffe way:
+im2col turns every receptive field into a row, one GEMM does all the products.
+
+Shapes (NCHW, as in PyTorch):
+
+    x: (N, C_in, H, W)      w: (C_out, C_in, kh, kw)      b: (C_out,) or None
+    y: (N, C_out, OH, OW)   with OH = (H + 2·ph − kh) // sh + 1, OW likewise
+
+    y[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, c, i·sh + p, j·sw + q]
+
+The three functions below are the op's forward and its two derivatives:
+
+* ``forward``          y  = conv(x, w) + b
+* ``backward_data``    gx = ∂L/∂x given gy = ∂L/∂y (a "transposed convolution" of gy by w)
+* ``backward_weight``  gw = ∂L/∂w given gy and x
+
+They check their inputs, then run the face that ``kernels.face`` picks for the
+arrays (``reference``, ``cpu`` or ``cuda``). Every face takes stride and padding
+as checked pairs ``(sh, sw)``, ``(ph, pw)``.
+"""
+import numbers
+
+from kernels import face
+
+
+def pair(value, name, op):
+    """An int or a pair of ints as a pair of Python ints (``3`` → ``(3, 3)``)."""
+    values = (value, value) if isinstance(value, numbers.Integral) else tuple(value) \
+        if isinstance(value, (tuple, list)) else None
+    if values is None or len(values) != 2 or \
+            not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def output_size(size, kernel, stride, padding):
+    """Output length along one axis: how many kernel positions, ``stride`` apart,
+    fit in the padded input of length ``size + 2·padding``."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _geometry(op, x_shape, w_shape, stride, padding):
+    """Check shapes and hyperparameters; return (stride pair, padding pair, output shape)."""
+    stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must have shape (N, C_in, H, W), got {tuple(x_shape)}")
+    if len(w_shape) != 4:
+        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {tuple(w_shape)}")
+    if min(stride) <= 0:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if min(padding) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    n, c, h, w = x_shape
+    c_out, c_in, kh, kw = w_shape
+    if min(c_out, c_in, kh, kw) <= 0 or min(c, h, w) <= 0:
+        raise ValueError(f"{op}: empty input {tuple(x_shape)} or weight {tuple(w_shape)} "
+                         f"(only the batch axis may be 0)")
+    if c != c_in:
+        raise ValueError(f"{op}: input has {c} channels (shape {tuple(x_shape)}) but the weight "
+                         f"expects {c_in} (shape {tuple(w_shape)})")
+    if kh > h + 2 * padding[0] or kw > w + 2 * padding[1]:
+        raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the padded input "
+                         f"{h + 2 * padding[0]}x{w + 2 * padding[1]} (input {h}x{w}, padding {padding})")
+    y_shape = (n, c_out, output_size(h, kh, stride[0], padding[0]), output_size(w, kw, stride[1], padding[1]))
+    return stride, padding, y_shape
+
+
+def _check_gy(op, gy, y_shape):
+    if tuple(gy.shape) != y_shape:
+        raise ValueError(f"{op}: output gradient has shape {tuple(gy.shape)}, but the convolution's "
+                         f"output has shape {y_shape}")
+
+
+def forward(x, w, b=None, stride=1, padding=0):
+    """y = conv(x, w) + b.  x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,) or None
+    → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype."""
+    op = "conv2d"
+    arrays = (x, w) if b is None else (x, w, b)
+    face.check_float(op, *arrays)
+    stride, padding, _ = _geometry(op, x.shape, w.shape, stride, padding)
+    if b is not None and tuple(b.shape) != (w.shape[0],):
+        raise ValueError(f"{op}: bias must have shape ({w.shape[0]},) for {w.shape[0]} output channels, "
+                         f"got {tuple(b.shape)}")
+    return face.module("conv", op, *arrays).forward(x, w, b, stride, padding)
+
+
+def backward_data(gy, w, x_shape, stride=1, padding=0):
+    """gx = ∂L/∂x.  gy: (N, C_out, OH, OW), w: (C_out, C_in, kh, kw) → gx of shape ``x_shape``."""
+    op = "conv2d backward_data"
+    face.check_float(op, gy, w)
+    x_shape = tuple(int(s) for s in x_shape)
+    stride, padding, y_shape = _geometry(op, x_shape, w.shape, stride, padding)
+    _check_gy(op, gy, y_shape)
+    return face.module("conv", op, gy, w).backward_data(gy, w, x_shape, stride, padding)
+
+
+def backward_weight(gy, x, w_shape, stride=1, padding=0):
+    """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``."""
+    op = "conv2d backward_weight"
+    face.check_float(op, gy, x)
+    w_shape = tuple(int(s) for s in w_shape)
+    stride, padding, y_shape = _geometry(op, x.shape, w_shape, stride, padding)
+    _check_gy(op, gy, y_shape)
+    return face.module("conv", op, gy, x).backward_weight(gy, x, w_shape, stride, padding)

@@ -1,0 +1,93 @@
+"""Which face of a kernel runs: ``reference``, ``cpu`` or ``cuda``.
+
+The face follows the arrays: CuPy arrays run the ``cuda`` face, NumPy arrays the
+``cpu`` face. The environment variable ``MINIGRAD_FACE=reference|cpu|cuda``
+forces one face everywhere: ``reference`` to compare a run with the oracle,
+``cuda`` on NumPy arrays to run the CUDA kernels under Numba's CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1``, which must be set before Numba is first imported),
+so the whole GPU path is exercised on a machine without a GPU.
+"""
+import importlib
+import os
+import tempfile
+
+try:  # CuPy is optional (the `gpu` extra); kernels never need it on the CPU
+    import cupy
+except ImportError:  # pragma: no cover - depends on the machine
+    cupy = None
+
+FACES = ("reference", "cpu", "cuda")
+DTYPES = ("float32", "float64")
+
+
+def _settle_numba_cache():
+    """Numba's ``cache=True`` writes compiled code beside the source file. In a
+    read-only install (a system site-packages, a container image) that fails, so
+    point ``NUMBA_CACHE_DIR`` at a writable folder unless the user chose one."""
+    if "NUMBA_CACHE_DIR" in os.environ or os.access(os.path.dirname(__file__), os.W_OK):
+        return
+    for folder in (os.path.join(os.path.expanduser("~"), ".cache", "minigrad-numba"),
+                   os.path.join(tempfile.gettempdir(), "minigrad-numba")):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            os.environ["NUMBA_CACHE_DIR"] = folder
+            return
+
+
+_settle_numba_cache()
+
+
+def simulated():
+    """True when Numba's CUDA simulator is on (kernels then run on NumPy arrays)."""
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
+def forced():
+    """The face named by ``MINIGRAD_FACE``, or None when the arrays decide."""
+    name = os.environ.get("MINIGRAD_FACE", "")
+    if name and name not in FACES:
+        raise ValueError(f"MINIGRAD_FACE={name!r} is not a face: expected one of {FACES}")
+    return name or None
+
+
+def is_cupy(array):
+    return cupy is not None and isinstance(array, cupy.ndarray)
+
+
+def xp(array):
+    """The array module (numpy or cupy) that owns ``array``."""
+    import numpy
+    return cupy if is_cupy(array) else numpy
+
+
+def pick(op, *arrays):
+    """The face that runs ``op`` on ``arrays``; a clear error when none can."""
+    on_gpu = {is_cupy(a) for a in arrays}
+    if len(on_gpu) > 1:
+        raise TypeError(f"{op}: arrays mix CPU (NumPy) and GPU (CuPy) memory; move them to one device first")
+    gpu = on_gpu == {True}
+    name = forced() or ("cuda" if gpu else "cpu")
+    if name == "cuda" and not gpu and not simulated():
+        raise RuntimeError(f"{op}: the cuda face on NumPy arrays needs Numba's CUDA simulator: "
+                           f"set NUMBA_ENABLE_CUDASIM=1 before Python starts (or pass CuPy arrays)")
+    if name != "cuda" and gpu:
+        raise RuntimeError(f"{op}: MINIGRAD_FACE={name} runs on NumPy arrays, but these are CuPy (GPU) arrays")
+    return name
+
+
+def module(family, op, *arrays):
+    """The face module of ``family`` (e.g. ``kernels.conv.cpu``) chosen for ``arrays``.
+    Faces are imported on first use, so the CPU path never loads ``numba.cuda``."""
+    return importlib.import_module(f"kernels.{family}.{pick(op, *arrays)}")
+
+
+def check_float(op, *arrays):
+    """All arrays float32, or all float64: the dtypes every face is written for."""
+    dtypes = {str(a.dtype) for a in arrays}
+    if not dtypes <= set(DTYPES):
+        raise TypeError(f"{op}: supports float32 and float64 arrays, got {sorted(dtypes)}")
+    if len(dtypes) > 1:
+        raise TypeError(f"{op}: arrays must share one dtype, got {sorted(dtypes)}")

@@ -1,0 +1,110 @@
+"""Pooling over the last two axes of an NCHW array: max (with argmax) and average.
+
+    y, argmax = max_forward(x, kernel_size, stride=None, padding=0)
+    gx = max_backward(gy, argmax, x.shape, kernel_size, stride, padding)
+    y = avg_forward(x, kernel_size, stride=None, padding=0)
+    gx = avg_backward(gy, x.shape, kernel_size, stride, padding)
+
+x: (N, C, H, W); y, gy, argmax: (N, C, Ho, Wo) with Ho = (H + 2·ph − kh) // sh + 1
+(and Wo alike). ``kernel_size``, ``stride`` and ``padding`` are an int or an (h, w)
+pair; ``stride`` defaults to the kernel (windows side by side), as in PyTorch.
+
+Max pooling pads with −∞ (a pad never wins); ``argmax`` holds, for every output,
+the flat index h·W + w of the winning input in its (H, W) plane — PyTorch's
+``return_indices`` convention, int64. Average pooling pads with zeros and divides
+by kh·kw everywhere (PyTorch's ``count_include_pad=True``). As in PyTorch, padding
+may be at most half the kernel, so every window holds at least one real input.
+
+These functions check their arguments and pick the face (``kernels.face``); the
+faces (``reference``, ``cpu``, ``cuda``) assume checked input.
+"""
+from kernels import face
+
+
+def _pair(op, name, value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value)
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def window(op, kernel_size, stride=None, padding=0):
+    """Check and normalise the window: ((kh, kw), (sh, sw), (ph, pw)). Used by the
+    kernels and by ``nn.MaxPool2d``/``nn.AvgPool2d``, which refuse bad values at construction."""
+    kernel = _pair(op, "kernel_size", kernel_size)
+    stride = kernel if stride is None else _pair(op, "stride", stride)
+    padding = _pair(op, "padding", padding)
+    if min(kernel) <= 0:
+        raise ValueError(f"{op}: kernel_size must be positive, got {kernel}")
+    if min(stride) <= 0:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if min(padding) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel} "
+                         f"(a window of padding alone would have nothing to pool)")
+    return kernel, stride, padding
+
+
+def pooled_shape(x_shape, kernel, stride, padding):
+    """(N, C, Ho, Wo) of pooling an (N, C, H, W) input with a valid window (no checks)."""
+    n, c, h, w = x_shape
+    return (n, c, (h + 2 * padding[0] - kernel[0]) // stride[0] + 1,
+            (w + 2 * padding[1] - kernel[1]) // stride[1] + 1)
+
+
+def output_shape(op, x_shape, kernel, stride, padding):
+    """``pooled_shape`` after checking the rank, and that the kernel fits in the padded input."""
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expects an (N, C, H, W) input, got shape {tuple(x_shape)}")
+    n, c, h, w = x_shape
+    if kernel[0] > h + 2 * padding[0] or kernel[1] > w + 2 * padding[1]:
+        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input "
+                         f"({h} + 2·{padding[0]}, {w} + 2·{padding[1]}) of shape {tuple(x_shape)}")
+    return pooled_shape(x_shape, kernel, stride, padding)
+
+
+def _check_gradient(op, gy, x_shape, geometry):
+    expected = output_shape(op, tuple(x_shape), *geometry)
+    if tuple(gy.shape) != expected:
+        raise ValueError(f"{op}: gradient of shape {tuple(gy.shape)} does not match the pooled "
+                         f"shape {expected} of an input of shape {tuple(x_shape)}")
+
+
+def max_forward(x, kernel_size, stride=None, padding=0):
+    """Max pooling: (y, argmax), both (N, C, Ho, Wo); argmax is int64, h·W + w."""
+    geometry = window("max_pool2d", kernel_size, stride, padding)
+    face.check_float("max_pool2d", x)
+    output_shape("max_pool2d", x.shape, *geometry)
+    return face.module("pool", "max_pool2d", x).max_forward(x, *geometry)
+
+
+def max_backward(gy, argmax, x_shape, kernel_size, stride=None, padding=0):
+    """Gradient of max pooling: each gy goes to the input its window picked
+    (summed where overlapping windows picked the same input). Returns (N, C, H, W)."""
+    geometry = window("max_pool2d backward", kernel_size, stride, padding)
+    face.check_float("max_pool2d backward", gy)
+    _check_gradient("max_pool2d backward", gy, x_shape, geometry)
+    if tuple(argmax.shape) != tuple(gy.shape) or argmax.dtype.kind != "i":
+        raise ValueError(f"max_pool2d backward: argmax must be integers of the gradient's shape "
+                         f"{tuple(gy.shape)}, got {argmax.dtype} of shape {tuple(argmax.shape)}")
+    return face.module("pool", "max_pool2d backward", gy, argmax).max_backward(gy, argmax, tuple(x_shape), *geometry)
+
+
+def avg_forward(x, kernel_size, stride=None, padding=0):
+    """Average pooling with zero padding counted in the average: (N, C, Ho, Wo)."""
+    geometry = window("avg_pool2d", kernel_size, stride, padding)
+    face.check_float("avg_pool2d", x)
+    output_shape("avg_pool2d", x.shape, *geometry)
+    return face.module("pool", "avg_pool2d", x).avg_forward(x, *geometry)
+
+
+def avg_backward(gy, x_shape, kernel_size, stride=None, padding=0):
+    """Gradient of average pooling: each gy spread evenly, gy / (kh·kw), over its
+    window (padding's share dropped). Returns (N, C, H, W)."""
+    geometry = window("avg_pool2d backward", kernel_size, stride, padding)
+    face.check_float("avg_pool2d backward", gy)
+    _check_gradient("avg_pool2d backward", gy, x_shape, geometry)
+    return face.module("pool", "avg_pool2d backward", gy).avg_backward(gy, tuple(x_shape), *geometry)

@@ -1,0 +1,159 @@
+"""Pooling as ``numba.cuda`` kernels, one thread per array element.
+
+The forwards give each output its own thread, which reads its window (skipping
+the border, as a pad would contribute nothing). The backwards give each *input*
+its own thread, which gathers from the outputs whose windows cover it: overlapping
+windows (stride < kernel) then never write the same element, so there is no race
+and no atomic add, and the sums come out in a fixed order (deterministic). For max
+pooling a thread adds gy[o] only where argmax[o] names it; an argmax that names
+no input is simply never gathered, so bad indices cannot write outside gx.
+"""
+import math
+
+import numba
+from numba import cuda
+
+from kernels import cuda_launch
+from kernels.pool import pooled_shape
+
+
+# Device helpers are inlined into each kernel ("always"): small index arithmetic, and
+# compile_ptx can then type them without a GPU (a separately compiled device
+# function asks the driver for the current device).
+@cuda.jit(device=True, inline="always")
+def _first_window(pos, pad, k, s):
+    """The first output whose window covers input row (or column) ``pos``:
+    the smallest i with i·s − pad + k > pos."""
+    reach = pos + pad - k  # windows starting at or before this row end before pos
+    return 0 if reach < 0 else reach // s + 1
+
+
+@cuda.jit(device=True, inline="always")
+def _last_window(pos, pad, s, n_out):
+    """The last output whose window covers ``pos``: the largest i with i·s − pad ≤ pos."""
+    return min((pos + pad) // s, n_out - 1)
+
+
+@cuda.jit
+def _max_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
+    i = cuda.grid(1)
+    n, c, ho, wo = y.shape
+    if i >= n * c * ho * wo:
+        return
+    j, oi = i % wo, i // wo  # unflatten i over (N, C, Ho, Wo), row-major
+    oi, ch = oi % ho, oi // ho
+    b, ch = ch // c, ch % c
+    h, w = x.shape[2], x.shape[3]
+    top, left = oi * sh - ph, j * sw - pw
+    best = -math.inf
+    where = -1
+    for r in range(max(top, 0), min(top + kh, h)):
+        for q in range(max(left, 0), min(left + kw, w)):
+            v = x[b, ch, r, q]
+            # the first maximum wins; the first NaN wins and stays (as the other faces)
+            if where < 0 or v > best or (v != v and best == best):
+                best = v
+                where = r * w + q
+    y[b, ch, oi, j] = best
+    argmax[b, ch, oi, j] = where
+
+
+@cuda.jit
+def _max_backward(gy, argmax, gx, kh, kw, sh, sw, ph, pw):
+    i = cuda.grid(1)
+    n, c, h, w = gx.shape
+    if i >= n * c * h * w:
+        return
+    q, r = i % w, i // w
+    r, ch = r % h, r // h
+    b, ch = ch // c, ch % c
+    ho, wo = gy.shape[2], gy.shape[3]
+    me = r * w + q
+    total = 0.0
+    for oi in range(_first_window(r, ph, kh, sh), _last_window(r, ph, sh, ho) + 1):
+        for oj in range(_first_window(q, pw, kw, sw), _last_window(q, pw, sw, wo) + 1):
+            if argmax[b, ch, oi, oj] == me:
+                total += gy[b, ch, oi, oj]
+    gx[b, ch, r, q] = total
+
+
+@cuda.jit
+def _avg_forward(x, y, kh, kw, sh, sw, ph, pw):
+    i = cuda.grid(1)
+    n, c, ho, wo = y.shape
+    if i >= n * c * ho * wo:
+        return
+    j, oi = i % wo, i // wo
+    oi, ch = oi % ho, oi // ho
+    b, ch = ch // c, ch % c
+    h, w = x.shape[2], x.shape[3]
+    top, left = oi * sh - ph, j * sw - pw
+    total = 0.0
+    for r in range(max(top, 0), min(top + kh, h)):
+        for q in range(max(left, 0), min(left + kw, w)):
+            total += x[b, ch, r, q]
+    y[b, ch, oi, j] = total / (kh * kw)  # count_include_pad: the full window
+
+
+@cuda.jit
+def _avg_backward(gy, gx, kh, kw, sh, sw, ph, pw):
+    i = cuda.grid(1)
+    n, c, h, w = gx.shape
+    if i >= n * c * h * w:
+        return
+    q, r = i % w, i // w
+    r, ch = r % h, r // h
+    b, ch = ch // c, ch % c
+    ho, wo = gy.shape[2], gy.shape[3]
+    total = 0.0
+    for oi in range(_first_window(r, ph, kh, sh), _last_window(r, ph, sh, ho) + 1):
+        for oj in range(_first_window(q, pw, kw, sw), _last_window(q, pw, sw, wo) + 1):
+            total += gy[b, ch, oi, oj]
+    gx[b, ch, r, q] = total / (kh * kw)
+
+
+def max_forward(x, kernel, stride, padding):
+    x = cuda_launch.contiguous(x)
+    shape = pooled_shape(x.shape, kernel, stride, padding)
+    y = cuda_launch.empty(shape, x.dtype, like=x)
+    argmax = cuda_launch.empty(shape, "int64", like=x)
+    cuda_launch.launch(_max_forward, y.size, x, y, argmax, *kernel, *stride, *padding)
+    return y, argmax
+
+
+def max_backward(gy, argmax, x_shape, kernel, stride, padding):
+    gx = cuda_launch.empty(x_shape, gy.dtype, like=gy)
+    argmax = cuda_launch.contiguous(argmax.astype("int64", copy=False))
+    cuda_launch.launch(_max_backward, gx.size, cuda_launch.contiguous(gy), argmax, gx, *kernel, *stride, *padding)
+    return gx
+
+
+def avg_forward(x, kernel, stride, padding):
+    x = cuda_launch.contiguous(x)
+    y = cuda_launch.empty(pooled_shape(x.shape, kernel, stride, padding), x.dtype, like=x)
+    cuda_launch.launch(_avg_forward, y.size, x, y, *kernel, *stride, *padding)
+    return y
+
+
+def avg_backward(gy, x_shape, kernel, stride, padding):
+    gx = cuda_launch.empty(x_shape, gy.dtype, like=gy)
+    cuda_launch.launch(_avg_backward, gx.size, cuda_launch.contiguous(gy), gx, *kernel, *stride, *padding)
+    return gx
+
+
+def _signatures(*arrays):
+    """The float32 and float64 signatures of a kernel taking ``arrays`` then 6 ints (kh, kw, sh, sw, ph, pw);
+    "f" marks a float array of the pooled dtype, "i" an int64 array (all 4-D, C order)."""
+    out = []
+    for real in (numba.float32, numba.float64):
+        kinds = {"f": real[:, :, :, ::1], "i": numba.int64[:, :, :, ::1]}
+        out.append(tuple(kinds[a] for a in arrays) + (numba.int64,) * 6)
+    return out
+
+
+KERNELS = [
+    (_max_forward, _signatures("f", "f", "i")),
+    (_max_backward, _signatures("f", "i", "f")),
+    (_avg_forward, _signatures("f", "f")),
+    (_avg_backward, _signatures("f", "f")),
+]

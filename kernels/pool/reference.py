@@ -1,0 +1,68 @@
+"""Pooling in plain NumPy, written to be read: the oracle for the other faces.
+
+One loop over the output positions (i, j); each step looks at the window
+x_pad[:, :, i·sh : i·sh + kh, j·sw : j·sw + kw] for every image and channel at once.
+"""
+import numpy as np
+
+
+def _padded(x, padding, value):
+    ph, pw = padding
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _out_size(size, k, s, p):
+    return (size + 2 * p - k) // s + 1
+
+
+def max_forward(x, kernel, stride, padding):
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    ho, wo = _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)
+    xp = _padded(x, padding, -np.inf)  # −∞ never wins a max
+    y = np.empty((n, c, ho, wo), dtype=x.dtype)
+    argmax = np.empty((n, c, ho, wo), dtype=np.int64)
+    for i in range(ho):
+        for j in range(wo):
+            patch = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(n, c, kh * kw)
+            k = patch.argmax(axis=2)  # first maximum in row-major window order, as PyTorch
+            y[:, :, i, j] = np.take_along_axis(patch, k[..., None], axis=2)[..., 0]
+            # window position (k // kw, k % kw) → padded input (i·sh + ., j·sw + .) → input plane
+            row = i * sh + k // kw - ph
+            col = j * sw + k % kw - pw
+            argmax[:, :, i, j] = row * w + col
+    return y, argmax
+
+
+def max_backward(gy, argmax, x_shape, kernel, stride, padding):
+    # y[o] = x[argmax[o]], so ∂L/∂x[m] = Σ over outputs o with argmax[o] = m of gy[o]
+    n, c, h, w = x_shape
+    gx = np.zeros((n, c, h * w), dtype=gy.dtype)
+    for b in range(n):
+        for ch in range(c):
+            np.add.at(gx[b, ch], argmax[b, ch].ravel(), gy[b, ch].ravel())  # add.at sums repeats
+    return gx.reshape(x_shape)
+
+
+def avg_forward(x, kernel, stride, padding):
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), _ = kernel, stride, padding
+    ho, wo = _out_size(h, kh, sh, padding[0]), _out_size(w, kw, sw, padding[1])
+    xp = _padded(x, padding, 0)
+    y = np.empty((n, c, ho, wo), dtype=x.dtype)
+    for i in range(ho):
+        for j in range(wo):
+            # count_include_pad: the zeros of the padding count in the average
+            y[:, :, i, j] = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].sum(axis=(2, 3)) / (kh * kw)
+    return y
+
+
+def avg_backward(gy, x_shape, kernel, stride, padding):
+    # y[o] = (1/(kh·kw)) Σ_window x, so each input in the window gets gy[o] / (kh·kw)
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    gxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+    for i in range(gy.shape[2]):
+        for j in range(gy.shape[3]):
+            gxp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += gy[:, :, i, j, None, None] / (kh * kw)
+    return np.ascontiguousarray(gxp[:, :, ph:ph + h, pw:pw + w])  # the padding's share is dropped

@@ -1,0 +1,78 @@
+"""Batch-norm layers: ``BatchNorm1d`` ((N, C) or (N, C, L)) and ``BatchNorm2d``
+((N, C, H, W)), with PyTorch's arguments, defaults and state_dict names:
+``weight``, ``bias`` (γ = 1, β = 0 at the start), buffers ``running_mean`` (0),
+``running_var`` (1) and ``num_batches_tracked``.
+
+In training mode the layer normalises with the batch's statistics and moves the
+running ones toward them; in eval mode it uses the running ones. With
+``track_running_stats=False`` there are no buffers and the batch's statistics are
+used in both modes. ``momentum=None`` makes the running statistics a plain
+cumulative average (factor 1/num_batches_tracked), as in PyTorch.
+"""
+import numpy as np
+
+from minigrad import functional as F
+from minigrad.nn.module import Module, Parameter
+from minigrad.tensor import Tensor
+
+
+class _BatchNorm(Module):
+    ranks = ()  # the input ranks the layer accepts
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 dtype=np.float32):
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        if not eps > 0:
+            raise ValueError(f"{name}: eps must be positive, got {eps}")
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            for buffer in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(buffer, None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, x):
+        if x.ndim not in self.ranks:
+            raise ValueError(f"{type(self).__name__}: expects input with {' or '.join(map(str, self.ranks))} "
+                             f"dimensions, got shape {x.shape}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}: expects {self.num_features} channels (axis 1), "
+                             f"got input of shape {x.shape}")
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data[...] += 1
+            if momentum is None:  # cumulative moving average
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        use_batch_stats = self.training or not self.track_running_stats
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_batch_stats, 0.0 if momentum is None else momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Normalise each of C features over the batch (and the length L): (N, C) or (N, C, L)."""
+    ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Normalise each of C channels over the batch and the image: (N, C, H, W)."""
+    ranks = (4,)

@@ -1,0 +1,31 @@
+"""2-D convolution, backed by our own kernels (``kernels.conv``).
+
+    y = conv(x, w) + b       x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,)
+
+Its three derivatives are named kernels too (as in Chainer's convolution_2d):
+
+    gx = backward_data(gy, w)      the transposed convolution of gy by w
+    gw = backward_weight(gy, x)    the correlation of x with gy
+    gb = Σ_{n,h,w} gy              each bias element is added to every pixel of its channel
+
+The VJPs compute on raw arrays, so the node is first-order: asking for
+``create_graph=True`` through it raises a clear error instead of a wrong answer.
+"""
+import kernels.conv
+from minigrad.ops.base import check_devices
+from minigrad.tensor import Tensor, result
+
+
+def conv2d(x, w, b=None, stride=1, padding=0):
+    """y: (N, C_out, OH, OW), OH = (H + 2·ph − kh) // sh + 1 (likewise OW).
+    stride and padding: an int or a pair (height, width)."""
+    tensors = (x, w) if b is None else (x, w, b)
+    for name, t in zip(("input", "weight", "bias"), tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
+    check_devices("conv2d", *tensors)
+    y = kernels.conv.forward(x.data, w.data, None if b is None else b.data, stride, padding)
+    vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.data, w.data, x.shape, stride, padding)),
+            lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.data, x.data, w.shape, stride, padding)),
+            lambda g, y: Tensor._wrap(g.data.sum(axis=(0, 2, 3))))
+    return result(y, "conv2d", tensors, vjps[:len(tensors)], first_order=True)

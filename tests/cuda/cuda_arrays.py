@@ -1,0 +1,16 @@
+"""``on_device(array)`` puts a NumPy array where the cuda face reads it (CuPy on a
+GPU, NumPy under the simulator); ``to_host(array)`` brings a result back, for
+comparison with the reference face."""
+import numpy as np
+
+from kernels import face
+
+GPU = face.cupy is not None and not face.simulated()
+
+
+def on_device(array):
+    return face.cupy.asarray(array) if GPU else np.ascontiguousarray(array)
+
+
+def to_host(array):
+    return face.cupy.asnumpy(array) if face.is_cupy(array) else np.asarray(array)

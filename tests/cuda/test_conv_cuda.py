@@ -1,0 +1,53 @@
+"""The CUDA face of kernels.conv against the reference: forward, backward_data and
+backward_weight, float32 and float64, a few strides and paddings. Shapes are tiny:
+under the simulator every thread is a Python thread."""
+import numpy as np
+import pytest
+from conv_cases import Case, cases
+from cuda_arrays import on_device, to_host
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kernels.conv as conv
+from kernels.conv import reference
+
+TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+CASES = {
+    "3x3 pad 1": Case(2, 2, 3, 5, 4, (3, 3), (1, 1), (1, 1)),
+    "stride 2, rectangular kernel": Case(1, 2, 2, 6, 5, (2, 3), (2, 1), (0, 1)),
+    "1x1 kernel, stride > kernel": Case(2, 3, 2, 5, 5, (1, 1), (3, 2), (0, 0)),
+    "kernel = padded input": Case(1, 1, 2, 2, 3, (4, 3), (1, 1), (1, 0)),
+}
+
+
+def compare(case, dtype, seed, with_bias=True):
+    x, w, b, gy = case.arrays(dtype, seed)
+    b = b if with_bias else None
+    got = (conv.forward(on_device(x), on_device(w), None if b is None else on_device(b), case.stride, case.padding),
+           conv.backward_data(on_device(gy), on_device(w), case.x_shape, case.stride, case.padding),
+           conv.backward_weight(on_device(gy), on_device(x), case.w_shape, case.stride, case.padding))
+    expected = (reference.forward(x, w, b, case.stride, case.padding),
+                reference.backward_data(gy, w, case.x_shape, case.stride, case.padding),
+                reference.backward_weight(gy, x, case.w_shape, case.stride, case.padding))
+    for name, a, e in zip(("forward", "backward_data", "backward_weight"), got, expected):
+        a = to_host(a)
+        assert a.dtype == dtype and a.shape == e.shape, name
+        np.testing.assert_allclose(a, e, err_msg=name, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cuda_face_matches_reference(name, dtype):
+    compare(CASES[name], dtype, seed=0)
+
+
+def test_cuda_face_without_bias():
+    compare(CASES["3x3 pad 1"], np.float32, seed=1, with_bias=False)
+
+
+@settings(max_examples=10)
+@given(case=cases(max_batch=2, max_channels=2, max_kernel=3, max_stride=2, max_padding=1, max_extra=2),
+       seed=st.integers(0, 2**16), dtype=st.sampled_from([np.float32, np.float64]))
+def test_cuda_face_on_drawn_geometries(case, seed, dtype):
+    compare(case, dtype, seed)

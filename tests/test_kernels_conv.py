@@ -1,0 +1,181 @@
+"""kernels.conv: the reference against a naive direct convolution and against PyTorch,
+the CPU face against the reference, and every bad input refused with a clear error."""
+import types
+
+import numpy as np
+import pytest
+from conv_cases import Case, cases
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kernels.conv as conv
+from kernels import face
+from kernels.conv import cpu, reference
+
+TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+seeds = st.integers(0, 2**16)
+dtypes = st.sampled_from([np.float32, np.float64])
+
+
+def direct(case, x, w, b, gy):
+    """The convolution and its two gradients straight from the definition
+    y[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, c, i·sh + p, j·sw + q],
+    one output pixel at a time, with no im2col: an oracle independent of the faces."""
+    (kh, kw), (sh, sw), (ph, pw) = case.kernel, case.stride, case.padding
+    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y, gx_pad, gw = np.zeros(case.y_shape), np.zeros(x_pad.shape), np.zeros(w.shape)
+    n, c_out, oh, ow = case.y_shape
+    for b_ in range(n):
+        for o in range(c_out):
+            for i in range(oh):
+                for j in range(ow):
+                    field = (b_, slice(None), slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw))
+                    y[b_, o, i, j] = b[o] + np.sum(w[o] * x_pad[field])
+                    gx_pad[field] += gy[b_, o, i, j] * w[o]     # ∂y/∂x_pad = w on the field
+                    gw[o] += gy[b_, o, i, j] * x_pad[field]     # ∂y/∂w = the field
+    return y, gx_pad[:, :, ph:ph + case.h, pw:pw + case.w], gw
+
+
+def run(face_module, case, x, w, b, gy):
+    return (face_module.forward(x, w, b, case.stride, case.padding),
+            face_module.backward_data(gy, w, case.x_shape, case.stride, case.padding),
+            face_module.backward_weight(gy, x, case.w_shape, case.stride, case.padding))
+
+
+def assert_same(got, expected, dtype):
+    for name, a, e in zip(("forward", "backward_data", "backward_weight"), got, expected):
+        assert a.shape == e.shape, name
+        np.testing.assert_allclose(a, e, err_msg=name, **TOLERANCE[dtype])
+
+
+@given(case=cases(), seed=seeds)
+def test_reference_matches_the_direct_definition(case, seed):
+    x, w, b, gy = case.arrays(np.float64, seed)
+    assert_same(run(reference, case, x, w, b, gy), direct(case, x, w, b, gy), np.float64)
+
+
+@given(case=cases(), seed=seeds)
+def test_reference_matches_pytorch(case, seed):
+    torch = pytest.importorskip("torch")
+    x, w, b, gy = case.arrays(np.float64, seed)
+    xt, wt, bt = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, stride=case.stride, padding=case.padding)
+    yt.backward(torch.from_numpy(gy))
+    got = run(reference, case, x, w, b, gy)
+    assert_same(got, (yt.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()), np.float64)
+    np.testing.assert_allclose(bt.grad.numpy(), gy.sum(axis=(0, 2, 3)))  # the op's gb rule
+
+
+def strided(array, layout):
+    """The same values in a non-contiguous array: every other element of a wider
+    buffer, or a transposed copy transposed back (a 1-d bias is only strided)."""
+    if layout == "strided" or (layout == "transposed" and array.ndim == 1):
+        wide = np.zeros(array.shape[:-1] + (2 * array.shape[-1],), dtype=array.dtype)
+        wide[..., ::2] = array
+        return wide[..., ::2]
+    if layout == "transposed":
+        return np.ascontiguousarray(array.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return array
+
+
+@given(case=cases(), seed=seeds, dtype=dtypes, layout=st.sampled_from(["contiguous", "strided", "transposed"]))
+def test_cpu_face_matches_reference(case, seed, dtype, layout):
+    x, w, b, gy = case.arrays(dtype, seed)
+    expected = run(reference, case, x, w, b, gy)
+    got = run(cpu, case, *(strided(a, layout) for a in (x, w, b, gy)))
+    for array in got:
+        assert array.dtype == dtype and array.flags.c_contiguous
+    assert_same(got, expected, dtype)
+
+
+# the odd sizes by name, beside hypothesis' draws
+EDGES = {
+    "1x1 kernel": Case(2, 3, 2, 4, 5, (1, 1), (1, 1), (0, 0)),
+    "kernel = input": Case(2, 2, 3, 3, 4, (3, 4), (1, 1), (0, 0)),
+    "kernel = padded input": Case(1, 2, 2, 2, 1, (4, 3), (1, 1), (1, 1)),
+    "stride > kernel": Case(2, 1, 2, 9, 7, (2, 2), (4, 3), (0, 1)),
+    "batch of 1": Case(1, 3, 4, 6, 6, (3, 3), (2, 2), (1, 1)),
+    "empty batch": Case(0, 2, 3, 5, 5, (3, 3), (1, 1), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", EDGES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_edge_cases_through_the_dispatcher(name, dtype):
+    case = EDGES[name]
+    x, w, b, gy = case.arrays(dtype, seed=1)
+    got = (conv.forward(x, w, b, case.stride, case.padding),
+           conv.backward_data(gy, w, case.x_shape, case.stride, case.padding),
+           conv.backward_weight(gy, x, case.w_shape, case.stride, case.padding))
+    assert got[0].shape == case.y_shape
+    assert_same(got, direct(case, *(a.astype(np.float64) for a in (x, w, b, gy))), dtype)
+
+
+def test_output_size_and_pair():
+    assert conv.output_size(32, 5, 1, 2) == 32
+    assert conv.output_size(7, 3, 2, 0) == 3
+    assert conv.pair(3, "stride", "op") == (3, 3)
+    assert conv.pair((1, np.int64(2)), "stride", "op") == (1, 2)
+
+
+X, W = np.zeros((2, 3, 5, 5), np.float32), np.zeros((4, 3, 3, 3), np.float32)
+BAD = [
+    ("kernel larger than padded input", (X, np.zeros((4, 3, 7, 3), np.float32)), {},
+     ValueError, r"conv2d: kernel 7x3 is larger than the padded input 5x5"),
+    ("stride 0", (X, W), dict(stride=0), ValueError, r"conv2d: stride must be positive, got \(0, 0\)"),
+    ("negative stride", (X, W), dict(stride=(1, -2)), ValueError, r"stride must be positive, got \(1, -2\)"),
+    ("negative padding", (X, W), dict(padding=-1), ValueError, r"conv2d: padding must be non-negative, got \(-1, -1\)"),
+    ("float stride", (X, W), dict(stride=1.5), TypeError, r"conv2d: stride must be an int or a pair of ints, got 1.5"),
+    ("three paddings", (X, W), dict(padding=(1, 1, 1)), TypeError, r"padding must be an int or a pair"),
+    ("channel mismatch", (X, np.zeros((4, 2, 3, 3), np.float32)), {}, ValueError,
+     r"conv2d: input has 3 channels \(shape \(2, 3, 5, 5\)\) but the weight expects 2"),
+    ("3-d input", (X[0], W), {}, ValueError, r"conv2d: input must have shape \(N, C_in, H, W\), got \(3, 5, 5\)"),
+    ("2-d weight", (X, W[:, :, 0, 0]), {}, ValueError, r"conv2d: weight must have shape \(C_out, C_in, kh, kw\)"),
+    ("bias of the wrong length", (X, W, np.zeros(3, np.float32)), {}, ValueError,
+     r"conv2d: bias must have shape \(4,\) for 4 output channels, got \(3,\)"),
+    ("float16", (X.astype(np.float16), W.astype(np.float16)), {}, TypeError,
+     r"conv2d: supports float32 and float64 arrays, got \['float16'\]"),
+    ("integers", (X.astype(np.int64), W.astype(np.int64)), {}, TypeError, r"conv2d: supports float32 and float64"),
+    ("mixed precision", (X, W.astype(np.float64)), {}, TypeError,
+     r"conv2d: arrays must share one dtype, got \['float32', 'float64'\]"),
+    ("empty channels", (np.zeros((2, 0, 5, 5), np.float32), np.zeros((4, 0, 3, 3), np.float32)), {}, ValueError,
+     r"conv2d: empty input"),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, error, message", BAD, ids=[case[0] for case in BAD])
+def test_bad_input_is_refused_clearly(name, args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        conv.forward(*args, **kwargs)
+
+
+def test_bad_gradients_are_refused_clearly():
+    gy = np.zeros((2, 4, 3, 3), np.float32)  # the output of X, W with no padding
+    conv.backward_data(gy, W, X.shape)
+    with pytest.raises(ValueError, match=r"conv2d backward_data: output gradient has shape \(2, 4, 3, 3\), "
+                                         r"but the convolution's output has shape \(2, 4, 5, 5\)"):
+        conv.backward_data(gy, W, X.shape, padding=1)
+    with pytest.raises(ValueError, match=r"conv2d backward_weight: output gradient has shape \(2, 4, 5, 5\)"):
+        conv.backward_weight(np.zeros((2, 4, 5, 5), np.float32), X, W.shape)
+    with pytest.raises(TypeError, match=r"conv2d backward_weight: arrays must share one dtype"):
+        conv.backward_weight(gy.astype(np.float64), X, W.shape)
+
+
+class _FakeGpuArray(np.ndarray):
+    """Stands in for ``cupy.ndarray`` so the device check runs without a GPU."""
+
+
+def test_cpu_and_gpu_arrays_are_not_mixed(monkeypatch):
+    monkeypatch.setattr(face, "cupy", types.SimpleNamespace(ndarray=_FakeGpuArray))
+    with pytest.raises(TypeError, match=r"conv2d: arrays mix CPU \(NumPy\) and GPU \(CuPy\) memory"):
+        conv.forward(X, W.view(_FakeGpuArray))
+    with pytest.raises(TypeError, match=r"conv2d backward_data: arrays mix CPU"):
+        conv.backward_data(np.zeros((2, 4, 3, 3), np.float32).view(_FakeGpuArray), W, X.shape)
+
+
+def test_forced_reference_face_runs_the_reference(monkeypatch):
+    calls = []
+    monkeypatch.setenv("MINIGRAD_FACE", "reference")
+    monkeypatch.setattr(reference, "im2col", lambda *a, _f=reference.im2col: calls.append(1) or _f(*a))
+    conv.forward(X, W)
+    assert calls == [1]

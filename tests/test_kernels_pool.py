@@ -1,0 +1,169 @@
+"""kernels.pool: the cpu face against the NumPy reference on hypothesis-drawn
+windows (odd sizes, stride > kernel, kernel = padded input, batch of 1,
+non-contiguous input, float32/float64); the reference against PyTorch; bad input."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kernels.pool
+from kernels.pool import cpu, reference
+
+
+@st.composite
+def cases(draw):
+    """(x, kernel, stride, padding), every window valid, x possibly non-contiguous."""
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    h = draw(st.integers(max(1, kh - 2 * ph), 9))
+    w = draw(st.integers(max(1, kw - 2 * pw), 9))
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    if draw(st.booleans()):  # a transposed view: strides not in row-major order
+        x = rng.standard_normal((n, c, w, h)).astype(dtype).swapaxes(2, 3)
+    else:
+        x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    return x, (kh, kw), (sh, sw), (ph, pw)
+
+
+def tolerance(dtype):
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@given(case=cases(), seed=st.integers(0, 2**16))
+def test_max_pool_cpu_matches_reference(case, seed):
+    x, kernel, stride, padding = case
+    y, argmax = cpu.max_forward(x, kernel, stride, padding)
+    y_ref, argmax_ref = reference.max_forward(x, kernel, stride, padding)
+    assert y.dtype == x.dtype and argmax.dtype == np.int64
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    gy = np.random.default_rng(seed).standard_normal(y.shape).astype(x.dtype)
+    np.testing.assert_allclose(cpu.max_backward(gy, argmax, x.shape, kernel, stride, padding),
+                               reference.max_backward(gy, argmax_ref, x.shape, kernel, stride, padding),
+                               **tolerance(x.dtype))
+
+
+@given(case=cases(), seed=st.integers(0, 2**16))
+def test_avg_pool_cpu_matches_reference(case, seed):
+    x, kernel, stride, padding = case
+    y = cpu.avg_forward(x, kernel, stride, padding)
+    assert y.dtype == x.dtype
+    np.testing.assert_allclose(y, reference.avg_forward(x, kernel, stride, padding), **tolerance(x.dtype))
+    gy = np.random.default_rng(seed).standard_normal(y.shape).astype(x.dtype)
+    gx = cpu.avg_backward(gy, x.shape, kernel, stride, padding)
+    assert gx.shape == x.shape and gx.dtype == x.dtype
+    np.testing.assert_allclose(gx, reference.avg_backward(gy, x.shape, kernel, stride, padding), **tolerance(x.dtype))
+
+
+def test_max_pool_by_hand():
+    """A 4×4 plane, 2×2 windows: the maxima and where they sit, worked out by hand."""
+    x = np.array([[1, 2, 0, 5], [3, 4, 6, 1], [0, 0, 1, 1], [9, 0, 1, 2]], dtype=np.float64)[None, None]
+    y, argmax = kernels.pool.max_forward(x, 2)
+    np.testing.assert_array_equal(y[0, 0], [[4, 6], [9, 2]])
+    np.testing.assert_array_equal(argmax[0, 0], [[5, 6], [12, 15]])  # h·W + w
+    gx = kernels.pool.max_backward(np.ones_like(y), argmax, x.shape, 2)
+    assert gx.sum() == 4 and gx[0, 0, 1, 1] == gx[0, 0, 1, 2] == gx[0, 0, 3, 0] == gx[0, 0, 3, 3] == 1
+
+
+def test_overlapping_windows_add_their_gradients():
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 1.0  # the centre wins all four 2×2 windows at stride 1
+    y, argmax = kernels.pool.max_forward(x, 2, 1)
+    gx = kernels.pool.max_backward(np.ones_like(y), argmax, x.shape, 2, 1)
+    assert gx[0, 0, 1, 1] == 4 and gx.sum() == 4
+
+
+def test_average_counts_the_padding():
+    x = np.ones((1, 1, 2, 2))
+    y = kernels.pool.avg_forward(x, 3, 1, 1)  # every 3×3 window sees 4 ones and 5 zeros of padding
+    np.testing.assert_allclose(y, np.full((1, 1, 2, 2), 4 / 9))
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+@given(case=cases(), seed=st.integers(0, 2**16))
+def test_reference_matches_torch(pool, case, seed):
+    torch = pytest.importorskip("torch")
+    x, kernel, stride, padding = case
+    x = x.astype(np.float64)
+    xt = torch.tensor(x, requires_grad=True)
+    if pool == "max":
+        yt, it = torch.nn.functional.max_pool2d(xt, kernel, stride, padding, return_indices=True)
+        y, argmax = reference.max_forward(x, kernel, stride, padding)
+        np.testing.assert_array_equal(argmax, it.numpy())
+    else:
+        yt = torch.nn.functional.avg_pool2d(xt, kernel, stride, padding)  # count_include_pad=True
+        y = reference.avg_forward(x, kernel, stride, padding)
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    gy = np.random.default_rng(seed).standard_normal(y.shape)
+    yt.backward(torch.tensor(gy))
+    gx = (reference.max_backward(gy, argmax, x.shape, kernel, stride, padding) if pool == "max"
+          else reference.avg_backward(gy, x.shape, kernel, stride, padding))
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_forced_reference_face_is_used(monkeypatch):
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5))
+    monkeypatch.setenv("MINIGRAD_FACE", "reference")
+    monkeypatch.setattr(reference, "avg_forward", lambda *args: "reference ran")
+    assert kernels.pool.avg_forward(x, 2) == "reference ran"
+
+
+BAD_WINDOWS = [
+    (dict(kernel_size=0), ValueError, "kernel_size must be positive"),
+    (dict(kernel_size=2, stride=0), ValueError, "stride must be positive"),
+    (dict(kernel_size=2, stride=(1, -1)), ValueError, "stride must be positive"),
+    (dict(kernel_size=3, padding=-1), ValueError, "padding must be non-negative"),
+    (dict(kernel_size=3, padding=2), ValueError, r"padding \(2, 2\) must be at most half the kernel \(3, 3\)"),
+    (dict(kernel_size=2.0), TypeError, "kernel_size must be an int or a pair"),
+    (dict(kernel_size=(2, 2, 2)), TypeError, "kernel_size must be an int or a pair"),
+    (dict(kernel_size=6), ValueError, r"kernel \(6, 6\) is larger than the padded input"),
+]
+
+
+@pytest.mark.parametrize("forward", [kernels.pool.max_forward, kernels.pool.avg_forward])
+@pytest.mark.parametrize("arguments, error, message", BAD_WINDOWS)
+def test_bad_windows_are_refused(forward, arguments, error, message):
+    x = np.zeros((1, 1, 5, 5))
+    with pytest.raises(error, match=message):
+        forward(x, **arguments)
+
+
+@pytest.mark.parametrize("forward", [kernels.pool.max_forward, kernels.pool.avg_forward])
+def test_bad_arrays_are_refused(forward):
+    op = "max_pool2d" if forward is kernels.pool.max_forward else "avg_pool2d"
+    with pytest.raises(ValueError, match=rf"{op}: expects an \(N, C, H, W\) input, got shape \(5, 5\)"):
+        forward(np.zeros((5, 5)), 2)
+    with pytest.raises(TypeError, match=rf"{op}: supports float32 and float64.*float16"):
+        forward(np.zeros((1, 1, 4, 4), dtype=np.float16), 2)
+    with pytest.raises(TypeError, match=rf"{op}: supports float32 and float64.*int64"):
+        forward(np.zeros((1, 1, 4, 4), dtype=np.int64), 2)
+
+
+def test_bad_backward_arguments_are_refused():
+    x = np.zeros((1, 2, 4, 4))
+    y, argmax = kernels.pool.max_forward(x, 2)
+    with pytest.raises(ValueError, match=r"gradient of shape \(1, 2, 3, 3\) does not match the pooled shape \(1, 2, 2, 2\)"):
+        kernels.pool.max_backward(np.zeros((1, 2, 3, 3)), argmax, x.shape, 2)
+    with pytest.raises(ValueError, match="argmax must be integers"):
+        kernels.pool.max_backward(y, argmax.astype(np.float64), x.shape, 2)
+    with pytest.raises(ValueError, match=r"argmax values must lie in \[0, 16\)"):
+        kernels.pool.max_backward(y, argmax + 16, x.shape, 2)
+    with pytest.raises(ValueError, match="avg_pool2d backward: gradient of shape"):
+        kernels.pool.avg_backward(np.zeros((1, 2, 4, 4)), x.shape, 2)
+    with pytest.raises(TypeError, match="max_pool2d backward: arrays must share one dtype|supports float32"):
+        kernels.pool.max_backward(y.astype(np.float16), argmax, x.shape, 2)
+
+
+class FakeGpuArray(np.ndarray):
+    """Stands for a CuPy array: face.is_cupy is patched to say so (no GPU needed)."""
+
+
+def test_mixing_cpu_and_gpu_arrays_is_refused(monkeypatch):
+    from kernels import face
+    monkeypatch.setattr(face, "is_cupy", lambda a: isinstance(a, FakeGpuArray))
+    gy = np.zeros((1, 1, 2, 2)).view(FakeGpuArray)
+    with pytest.raises(TypeError, match="max_pool2d backward: arrays mix CPU .NumPy. and GPU .CuPy. memory"):
+        kernels.pool.max_backward(gy, np.zeros((1, 1, 2, 2), dtype=np.int64), (1, 1, 4, 4), 2)
