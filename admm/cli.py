@@ -25,9 +25,9 @@ def _common(parser):
                         help="caffenet: the report's CNN (default); mlp: a small stand-in that runs in seconds")
     parser.add_argument("--at", default=None, help="the layer to split after (default: pool2, relu2 for mlp)")
     parser.add_argument("--device", default=d["device"], choices=["cpu", "cuda"])
-    parser.add_argument("--epochs", type=int, default=d["epochs"])
+    parser.add_argument("--epochs", type=int, default=None, help=f"passes over the training set (default {d['epochs']})")
     parser.add_argument("--iters", type=int, default=None, help="iterations (overrides --epochs)")
-    parser.add_argument("--batch", type=int, default=d["batch"])
+    parser.add_argument("--batch", type=int, default=None, help=f"batch size (default {d['batch']})")
     parser.add_argument("--lr", type=float, default=d["lr"])
     parser.add_argument("--momentum", type=float, default=d["momentum"])
     parser.add_argument("--seed", type=int, default=d["seed"])
@@ -74,14 +74,12 @@ def parser():
 
 
 def config_from(args):
-    keys = set(DEFAULTS) & set(vars(args))
-    config = configure(**{k: getattr(args, k) for k in keys})
-    if args.quick:  # the quick sizes, except where an option was given explicitly
-        from admm.demo import QUICK
-        for key, value in QUICK.items():
-            if config[key] == DEFAULTS[key] and not (key == "epochs" and args.iters is not None):
-                config[key] = value
-    return config
+    """The run's settings: the options given, else --quick's sizes (with --quick), else DEFAULTS."""
+    from admm.demo import QUICK
+    given = {k: getattr(args, k) for k in set(DEFAULTS) & set(vars(args)) if getattr(args, k) is not None}
+    if args.quick:
+        given = dict({k: v for k, v in QUICK.items() if not (k == "epochs" and args.iters is not None)}, **given)
+    return configure(**given)
 
 
 def _out(args):
@@ -127,7 +125,6 @@ def _demo_mpi(args, config, out, log):
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
         print(f"minigrad-admm [rank {rank}]: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         MPI.COMM_WORLD.Abort(1)
-        raise
     if summary is not None:
         _print_summary(summary, out)
     return 0

@@ -20,7 +20,7 @@ from admm.session import net1_side, net2_side, single_run, weights_checksum, fre
 from admm.trainer import budget, load_data, merged_rows, train
 from admm.transport import NET2, InProc, MPILink
 
-QUICK = {"train_limit": 512, "test_limit": 500, "batch": 64, "epochs": 1}
+QUICK = {"train_limit": 512, "test_limit": 256, "batch": 64, "epochs": 1}
 
 
 def prepare(config):
@@ -33,7 +33,7 @@ def prepare(config):
 
     test_loader = DataLoader(test_set, batch_size=500, device=device)
     iterations = budget(config["iters"], config["epochs"], len(loader()))
-    eval_every = config["eval_every"] or max(1, iterations // 8)
+    eval_every = config["eval_every"] or max(1, iterations // 4)
     return dict(train=train_set, labels=labels, loader=loader, test_loader=test_loader,
                 iterations=iterations, eval_every=eval_every, image_shape=train_set.x.shape[1:])
 

@@ -41,8 +41,10 @@ def _relative(r, x):
 
 
 class Report:
-    """The report's algorithm: net1's only objective is to agree with conv3′."""
+    """The report's algorithm: net1's only objective is to agree with conv3′. Its two
+    networks were initialised separately, so the dual layers start apart (dual="fresh")."""
     name, uses_dual, trains_net1, needs_pool2_grad = "report", True, True, False
+    dual = "fresh"
 
     def __init__(self, loss="10.2"):
         if loss not in REPORT_LOSSES:
@@ -75,6 +77,7 @@ class ADMM:
     capped at ``beta_max``, as dlADMM caps ρ.
     """
     name, uses_dual, trains_net1, needs_pool2_grad = "admm", True, True, False
+    dual = "copy"
     MULTIPLIERS = ("none", "sample", "feature")
 
     def __init__(self, beta=1.0, eta=1.0, multiplier="none", beta_growth=10.0, beta_every=0,
@@ -146,6 +149,7 @@ class ADMM:
 class Decoupled:
     """Exact backprop split in two: net1 backpropagates ∂ℓ/∂pool2 received from net2."""
     name, uses_dual, trains_net1, needs_pool2_grad = "decoupled", False, True, True
+    dual = "copy"
     residual = float("nan")
 
     def describe(self):
@@ -162,6 +166,7 @@ class Decoupled:
 class Frozen:
     """The control: net1 keeps its random initialisation, only net2 learns."""
     name, uses_dual, trains_net1, needs_pool2_grad = "frozen", False, False, False
+    dual = "copy"
     residual = float("nan")
 
     def describe(self):

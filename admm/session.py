@@ -62,8 +62,8 @@ def weights_checksum(model):
 def net1_side(config, name, image_shape, train_size, link):
     """net1's side (``SplitRun``) of the split run ``name`` over ``link``."""
     model, cut = fresh_model(config, image_shape)
-    parts = split(model, cut)
     mode = make_mode(config, name, train_size)
+    parts = split(model, cut, dual=mode.dual)  # a fresh dual draws from the seeded generator
     optimizer = sgd(parts.net1.parameters(), config) if mode.trains_net1 else None
     return SplitRun(parts.trunk, parts.dual, optimizer, mode, link)
 

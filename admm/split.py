@@ -8,12 +8,15 @@
     parts(x)      # inference: head(trunk(x)); the dual copy is only for consensus
 
 conv3 (in net1) and conv3′ (the first layer of net2) are the *dual layers*: both read
-pool2. The copy starts with conv3′'s weights, so the two halves begin in consensus.
+pool2. By default the copy starts with conv3′'s weights, so the two halves begin in
+consensus; ``dual="fresh"`` draws new weights instead, as the report's two separately
+initialised networks had.
 """
 import copy
 from collections import OrderedDict
 
 from minigrad import nn
+from minigrad.nn import init
 
 
 class Split:
@@ -35,14 +38,17 @@ class Split:
                 f"net2={self.head.names()})")
 
 
-def split(model, at="pool2"):
+def split(model, at="pool2", dual="copy", generator=None):
     """``model`` (an ``nn.Sequential`` with named layers) cut after the layer ``at``.
 
     Returns a ``Split``: trunk = the layers up to and including ``at``; head (net2) =
     the rest; dual = a copy of head's first layer, which must have parameters (it is
     the layer both halves hold). The model's own layers are used, not copied: training
-    the halves trains ``model``.
+    the halves trains ``model``. dual: "copy" (start equal to conv3′) or "fresh" (PyTorch's
+    default initialisation drawn anew, from ``generator`` or minigrad's default one).
     """
+    if dual not in ("copy", "fresh"):
+        raise ValueError(f"split: dual must be 'copy' or 'fresh', got {dual!r}")
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"split: expected an nn.Sequential with named layers, got {type(model).__name__}")
     names = model.names()
@@ -57,4 +63,10 @@ def split(model, at="pool2"):
         raise ValueError(f"split at {at!r}: the layer after it, {names[cut]!r} ({type(first).__name__}), "
                          f"has no parameters, so it cannot be the dual layer both halves hold; cut just "
                          f"before a layer with weights (a convolution or a linear layer)")
-    return Split(trunk, copy.deepcopy(first), head, at)
+    twin = copy.deepcopy(first)
+    if dual == "fresh":
+        if not hasattr(twin, "weight"):
+            raise ValueError(f"split: dual='fresh' needs a layer with a weight, {names[cut]!r} is a "
+                             f"{type(first).__name__}")
+        init.default_init_(twin.weight, getattr(twin, "bias", None), generator)
+    return Split(trunk, twin, head, at)
