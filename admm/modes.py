@@ -71,7 +71,10 @@ class ADMM:
     """ADMM on the consensus constraint conv3(p) = conv3′(p) (see the module docstring).
 
     beta: the penalty β of eq. (5.5). eta: the z-step's size η (only βη matters for the
-    label signal). multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept
+    label signal). β also sets the stiffness of the pull β(x − y) between the dual layers:
+    with SGD at learning rate γ it must stay well below 2(1 + momentum)/(γ·λmax), λmax
+    the largest eigenvalue of the dual layer's input covariance, or the two copies drift
+    apart exponentially (docs/admm.md measures β = 1 diverging and β = 0.01 tracking). multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept
     across epochs) or "feature" (one λ shared by all samples). beta_growth, beta_every,
     beta_max: the schedule β ← growth·β every ``beta_every`` iterations (0: never),
     capped at ``beta_max``, as dlADMM caps ρ.
@@ -80,8 +83,8 @@ class ADMM:
     dual = "copy"
     MULTIPLIERS = ("none", "sample", "feature")
 
-    def __init__(self, beta=1.0, eta=1.0, multiplier="none", beta_growth=10.0, beta_every=0,
-                 beta_max=100.0, train_size=None):
+    def __init__(self, beta=0.01, eta=100.0, multiplier="none", beta_growth=10.0, beta_every=0,
+                 beta_max=1.0, train_size=None):
         problems = []
         if not beta > 0:
             problems.append(f"beta must be > 0, got {beta}")

@@ -234,6 +234,13 @@ print(f"admm: test accuracy {admm_history.epochs[-1]['test_acc']:.3f}, consensus
 #   one shared push: every image is pushed the same way, and it drifts.
 # * **β ← 10β** (`--beta-every k`) with η fixed multiplies net1's learning rate by 10
 #   each time: the lesson of section 1 (a β too large) in a new form.
+# * **β itself** is the stiffness of the pull β(x − y) that keeps net1's conv3 equal
+#   to net2's conv3′. SGD on a quadratic of curvature c is stable only while
+#   γ·c < 2(1 + momentum); the dual layer's input (pool2, non-negative) has a large
+#   mean direction, so at γ = 0.05 the curvature of β = 1 is far over the limit and a
+#   rounding-level difference between the copies grows ×10 per iteration until the
+#   pull collapses pool2, exactly as in the report. β = 0.01 with η = 100 keeps
+#   βη = 1 and the copies equal to 8 digits: the trainer's default.
 #
 # `docs/admm.md` records what each of these measured on the demo's data; run
 # `python -m admm collapse` for the full-size version of section 3, and
