@@ -74,7 +74,8 @@ class ADMM:
     label signal). β also sets the stiffness of the pull β(x − y) between the dual layers:
     with SGD at learning rate γ it must stay well below 2(1 + momentum)/(γ·λmax), λmax
     the largest eigenvalue of the dual layer's input covariance, or the two copies drift
-    apart exponentially (docs/admm.md measures β = 1 diverging and β = 0.01 tracking). multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept
+    apart exponentially. λmax grows with ‖pool2‖² as training goes on (docs/admm.md:
+    at γ = 0.05, β = 1 diverges after 8 iterations, β = 0.1 after 20, β = 0.01 tracks). multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept
     across epochs) or "feature" (one λ shared by all samples). beta_growth, beta_every,
     beta_max: the schedule β ← growth·β every ``beta_every`` iterations (0: never),
     capped at ``beta_max``, as dlADMM caps ρ.
@@ -83,7 +84,7 @@ class ADMM:
     dual = "copy"
     MULTIPLIERS = ("none", "sample", "feature")
 
-    def __init__(self, beta=0.01, eta=100.0, multiplier="none", beta_growth=10.0, beta_every=0,
+    def __init__(self, beta=0.001, eta=1000.0, multiplier="none", beta_growth=10.0, beta_every=0,
                  beta_max=1.0, train_size=None):
         problems = []
         if not beta > 0:
