@@ -64,8 +64,10 @@ def test_report_mode_collapses_and_admm_does_not():
     report, _ = split_history(dict(config, mode="report"), "report", prep)
     admm, _ = split_history(dict(config, mode="admm"), "admm", prep)
     first, last = report.epochs[0], report.epochs[-1]
-    assert last["test_pool2_norm"] < 0.05 * first["test_pool2_norm"]    # pool2 shrinks to ~0
-    assert last["conv3_norm"] < 0.9 * first["conv3_norm"]               # conv3 falls to its bias
+    # pool2 shrinks to ~0, so conv3 is its bias for every image (a bias that may then grow:
+    # the norm of conv3 alone is not a reliable sign of the collapse, pool2's is)
+    assert last["test_pool2_norm"] < 0.05 * first["test_pool2_norm"]
+    assert last["test_acc"] < 0.2
     assert admm.epochs[-1]["test_pool2_norm"] > 0.5 * admm.epochs[0]["test_pool2_norm"]
     assert admm.epochs[-1]["conv3_norm"] > 0.5 * admm.epochs[0]["conv3_norm"]
 
