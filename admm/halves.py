@@ -1,6 +1,7 @@
 """The two sides of a split run, and the unsplit baseline, behind one interface:
 
-    run.step(x, y, index) -> dict of per-iteration numbers (losses, accuracy, norms)
+    run.step(x, y)        -> dict of per-iteration numbers (losses, accuracy, norms);
+                             y is int64 (N, 2): each sample's label and index
     run.evaluate(loader)  -> dict of test numbers (accuracy, loss, consensus, norms)
     run.save(prefix)      -> checkpoint files written
 
@@ -94,7 +95,7 @@ class SplitRun:
         self.trunk, self.dual, self.optimizer, self.mode, self.link = trunk, dual, optimizer, mode, link
         self.name = mode.name
 
-    def step(self, x, y, _labels_unused=None):
+    def step(self, x, y):
         _, index = _labels_of(y)
         p = self.trunk(x)                                          # (1) net1 forward to the cut
         x3 = self.dual(p) if self.mode.uses_dual else None
@@ -153,7 +154,7 @@ class SingleRun:
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
 
-    def step(self, x, y, _unused=None):
+    def step(self, x, y):
         labels, _ = _labels_of(y)
         logits = self.model(x)
         loss = F.cross_entropy(logits, labels)

@@ -98,7 +98,7 @@ def merged_rows(name, history):
 
 
 def printer(enabled):
-    """A progress printer writing to stderr-free stdout, flushed (None when disabled)."""
+    """A progress printer: each line to stdout, flushed (None when disabled)."""
     if not enabled:
         return None
     return lambda line: print(line, file=sys.stdout, flush=True)

@@ -37,8 +37,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from admm.session import configure, fresh_model
 from admm.split import split
 
@@ -95,7 +93,7 @@ inproc = json.loads((work / "inproc" / "summary.json").read_text())
 beside = Path(sys.executable).parent / "mpiexec"
 mpiexec = str(beside) if beside.exists() else shutil.which("mpiexec")
 try:
-    import mpi4py  # noqa: F401
+    import mpi4py  # noqa: F401  (only whether it is there)
 except ImportError:
     mpiexec = None
 if mpiexec is None:

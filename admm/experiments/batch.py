@@ -82,8 +82,8 @@ def _gpu_largest(losses, cap):
 def run(args, config, out, log=None):
     import matplotlib.pyplot as plt
     cap = args.cap_gib * GIB
-    model, cut = fresh_model(config, (1, 28, 28) if "cifar" not in config["data"] else (3, 32, 32))
-    image_shape = (3, 32, 32) if "cifar" in config["data"] else (1, 28, 28)
+    image_shape = (3, 32, 32) if config["data"].startswith("cifar10") else (1, 28, 28)
+    cut = config["at"] or build(config["arch"], image_shape)[1]
     parts, single, dual = account(step_losses(config, image_shape, cut), cap)
     result = {"config": config, "cap_gib": args.cap_gib, "cut": cut, "parts": parts,
               "single_largest_batch": single, "dual_largest_batch": dual,
@@ -115,5 +115,4 @@ def run(args, config, out, log=None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     figure.tight_layout()
-    del model
     return save(out, "batch", result, figure)
