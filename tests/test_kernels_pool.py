@@ -145,11 +145,13 @@ def test_bad_arrays_are_refused(forward):
 def test_bad_backward_arguments_are_refused():
     x = np.zeros((1, 2, 4, 4))
     y, argmax = kernels.pool.max_forward(x, 2)
-    with pytest.raises(ValueError, match=r"gradient of shape \(1, 2, 3, 3\) does not match the pooled shape \(1, 2, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"gradient of shape \(1, 2, 3, 3\) does not match the pooled shape "
+                                         r"\(1, 2, 2, 2\)"):
         kernels.pool.max_backward(np.zeros((1, 2, 3, 3)), argmax, x.shape, 2)
     with pytest.raises(ValueError, match="argmax must be integers"):
         kernels.pool.max_backward(y, argmax.astype(np.float64), x.shape, 2)
-    with pytest.raises(ValueError, match=r"argmax values must lie in \[0, 16\) for an input of shape \(1, 2, 4, 4\); 8 of 8 do not"):
+    with pytest.raises(ValueError, match=r"argmax values must lie in \[0, 16\) for an input of shape "
+                                         r"\(1, 2, 4, 4\); 8 of 8 do not"):
         kernels.pool.max_backward(y, argmax + 16, x.shape, 2)
     with pytest.raises(ValueError, match="avg_pool2d backward: gradient of shape"):
         kernels.pool.avg_backward(np.zeros((1, 2, 4, 4)), x.shape, 2)
@@ -183,3 +185,11 @@ def test_max_pool_2x2_fast_path_with_ties_and_nans(shape, dtype):
         y_ref, argmax_ref = reference.max_forward(x, kernel, stride, padding)
         np.testing.assert_array_equal(y, y_ref)  # NaN == NaN here
         np.testing.assert_array_equal(argmax, argmax_ref)
+
+
+def test_minus_infinity_inputs_pick_a_real_input():
+    x = np.full((1, 1, 3, 3), -np.inf)
+    for face in (reference, cpu):
+        y, argmax = face.max_forward(x, (3, 3), (2, 2), (1, 1))
+        assert np.all(y == -np.inf) and argmax.min() >= 0 and argmax.max() < 9
+        np.testing.assert_array_equal(argmax, reference.max_forward(x, (3, 3), (2, 2), (1, 1))[1])

@@ -112,7 +112,8 @@ def test_running_statistics_follow_torch_over_several_steps():
     assert state["num_batches_tracked"] == 4 and state["num_batches_tracked"].dtype == np.int64
     ours.eval(), theirs.eval()
     x = rng.normal(0, 1, (2, 3, 4, 2)).astype(np.float32)
-    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
 
 
 def test_running_variance_is_unbiased_by_hand():

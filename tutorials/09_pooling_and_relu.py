@@ -241,13 +241,12 @@ shape = (8, 8, 16, 16) if QUICK else (128, 32, 32, 32)
 big = rng.standard_normal(shape).astype(np.float32)
 window = kernels.pool.window("max_pool2d", 2)
 pool_cpu.max_forward(big, *window)  # compile (or load from Numba's cache) before timing
-timings = {}
+results = {}
 for name, face in [("reference", pool_reference), ("cpu", pool_cpu)]:
     start = time.perf_counter()
-    result_face = face.max_forward(big, *window)
-    timings[name] = time.perf_counter() - start
-    print(f"{name:>9}: {1e3 * timings[name]:7.1f} ms for max pooling of {shape}")
-assert all(np.array_equal(a, b) for a, b in zip(pool_reference.max_forward(big, *window), pool_cpu.max_forward(big, *window)))
+    results[name] = face.max_forward(big, *window)
+    print(f"{name:>9}: {1e3 * (time.perf_counter() - start):7.1f} ms for max pooling of {shape}")
+assert all(np.array_equal(a, b) for a, b in zip(results["reference"], results["cpu"]))  # y and argmax
 
 # %% [markdown]
 # ## A picture of the routing
@@ -262,7 +261,8 @@ gp = kernels.pool.max_backward(np.ones_like(yp), ap, plane.shape, 2)
 assert gp.sum() == yp.size and set(np.unique(gp)) <= {0.0, 1.0}
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
 scales = [dict(vmin=plane.min(), vmax=plane.max())] * 2 + [{}]  # x and y on one colour scale
-for ax, image, title, scale in zip(axes, [plane, yp, gp], ["input x", "max_pool2d(x, 2)", "∂(Σy)/∂x: the winners"], scales):
+titles = ["input x", "max_pool2d(x, 2)", "∂(Σy)/∂x: the winners"]
+for ax, image, title, scale in zip(axes, [plane, yp, gp], titles, scales):
     ax.imshow(image[0, 0], cmap="viridis", **scale)
     ax.set_title(title)
     ax.set_xticks([]), ax.set_yticks([])

@@ -213,8 +213,8 @@ except minigrad.GradcheckError as error:
 # invariant to the shift and scale of its output.
 
 # %%
-gx_big, _, _ = kernels.batchnorm.backward(g.numpy(), xt.numpy(), *kernels.batchnorm.statistics(xt.numpy()), wt.numpy(), EPS)
 mean_b, var_b = kernels.batchnorm.statistics(xt.numpy())
+gx_big, _, _ = kernels.batchnorm.backward(g.numpy(), xt.numpy(), mean_b, var_b, wt.numpy(), EPS)
 x_hat_b = (xt.numpy() - mean_b[None, :, None, None]) / np.sqrt(var_b + EPS)[None, :, None, None]
 print("Σ gx per channel:   ", gx_big.sum(axis=(0, 2, 3)))
 print("Σ gx·x̂ per channel: ", (gx_big * x_hat_b).sum(axis=(0, 2, 3)))
