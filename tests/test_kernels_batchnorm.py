@@ -50,7 +50,8 @@ def test_cpu_matches_reference(case):
         np.testing.assert_allclose(got, want, **tolerance(x.dtype))
     y = kernels.batchnorm.normalize(x, mean, var, weight, bias, EPS)
     assert y.shape == x.shape and y.dtype == x.dtype
-    np.testing.assert_allclose(as_3d(y), reference.normalize(as_3d(x), mean, var, weight, bias, EPS), **tolerance(x.dtype))
+    np.testing.assert_allclose(as_3d(y), reference.normalize(as_3d(x), mean, var, weight, bias, EPS),
+                               **tolerance(x.dtype))
     got = kernels.batchnorm.backward(gy, x, mean, var, weight, EPS)
     want = reference.backward(as_3d(gy), as_3d(x), mean, var, weight, EPS)
     assert got[0].shape == x.shape and all(g.dtype == x.dtype for g in got)
@@ -118,5 +119,6 @@ def test_bad_input_is_refused():
         kernels.batchnorm.normalize(x, mean.astype(np.float32), var)
     with pytest.raises(ValueError, match="batch_norm: eps must be positive, got 0"):
         kernels.batchnorm.normalize(x, mean, var, eps=0)
-    with pytest.raises(ValueError, match=r"batch_norm backward: gradient of shape \(4, 3\) for an input of shape \(4, 3, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"batch_norm backward: gradient of shape \(4, 3\) "
+                                         r"for an input of shape \(4, 3, 2, 2\)"):
         kernels.batchnorm.backward(np.zeros((4, 3)), x, mean, var)

@@ -145,11 +145,13 @@ def test_bad_arrays_are_refused(forward):
 def test_bad_backward_arguments_are_refused():
     x = np.zeros((1, 2, 4, 4))
     y, argmax = kernels.pool.max_forward(x, 2)
-    with pytest.raises(ValueError, match=r"gradient of shape \(1, 2, 3, 3\) does not match the pooled shape \(1, 2, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"gradient of shape \(1, 2, 3, 3\) does not match the pooled shape "
+                                         r"\(1, 2, 2, 2\)"):
         kernels.pool.max_backward(np.zeros((1, 2, 3, 3)), argmax, x.shape, 2)
     with pytest.raises(ValueError, match="argmax must be integers"):
         kernels.pool.max_backward(y, argmax.astype(np.float64), x.shape, 2)
-    with pytest.raises(ValueError, match=r"argmax values must lie in \[0, 16\)"):
+    with pytest.raises(ValueError, match=r"argmax values must lie in \[0, 16\) for an input of shape "
+                                         r"\(1, 2, 4, 4\); 8 of 8 do not"):
         kernels.pool.max_backward(y, argmax + 16, x.shape, 2)
     with pytest.raises(ValueError, match="avg_pool2d backward: gradient of shape"):
         kernels.pool.avg_backward(np.zeros((1, 2, 4, 4)), x.shape, 2)
@@ -167,3 +169,27 @@ def test_mixing_cpu_and_gpu_arrays_is_refused(monkeypatch):
     gy = np.zeros((1, 1, 2, 2)).view(FakeGpuArray)
     with pytest.raises(TypeError, match="max_pool2d backward: arrays mix CPU .NumPy. and GPU .CuPy. memory"):
         kernels.pool.max_backward(gy, np.zeros((1, 1, 2, 2), dtype=np.int64), (1, 1, 4, 4), 2)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (1, 2, 5, 7), (3, 1, 2, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_fast_path_with_ties_and_nans(shape, dtype):
+    """kernels/pool/cpu.py unrolls 2×2 windows at stride 2 (odd sizes drop the last
+    row/column); ties and NaNs must pick the same input as the reference (the first
+    maximum; the first NaN) — in the fast path and in the general kernel."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, shape).astype(dtype)  # many ties
+    x[rng.random(shape) < 0.1] = np.nan
+    for kernel, stride, padding in [((2, 2), (2, 2), (0, 0)), ((2, 2), (2, 2), (1, 1)), ((3, 3), (1, 1), (1, 1))]:
+        y, argmax = cpu.max_forward(x, kernel, stride, padding)
+        y_ref, argmax_ref = reference.max_forward(x, kernel, stride, padding)
+        np.testing.assert_array_equal(y, y_ref)  # NaN == NaN here
+        np.testing.assert_array_equal(argmax, argmax_ref)
+
+
+def test_minus_infinity_inputs_pick_a_real_input():
+    x = np.full((1, 1, 3, 3), -np.inf)
+    for face in (reference, cpu):
+        y, argmax = face.max_forward(x, (3, 3), (2, 2), (1, 1))
+        assert np.all(y == -np.inf) and argmax.min() >= 0 and argmax.max() < 9
+        np.testing.assert_array_equal(argmax, reference.max_forward(x, (3, 3), (2, 2), (1, 1))[1])

@@ -112,7 +112,8 @@ def test_running_statistics_follow_torch_over_several_steps():
     assert state["num_batches_tracked"] == 4 and state["num_batches_tracked"].dtype == np.int64
     ours.eval(), theirs.eval()
     x = rng.normal(0, 1, (2, 3, 4, 2)).astype(np.float32)
-    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
 
 
 def test_running_variance_is_unbiased_by_hand():
@@ -180,3 +181,19 @@ def test_bad_construction_and_input_are_refused():
         F.batch_norm(mg.tensor(np.zeros((2, 3))), mg.tensor(np.zeros(3)), mg.tensor(np.ones(4)))
     with pytest.raises(ValueError, match=r"max_pool2d: kernel \(3, 3\) is larger than the padded input"):
         F.max_pool2d(mg.tensor(np.zeros((1, 1, 2, 2))), 3)
+
+
+def test_torch_state_dict_loads_into_batchnorm2d():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.BatchNorm2d(3)
+    rng = np.random.default_rng(3)
+    with torch.no_grad():
+        theirs.weight.uniform_(0.5, 2.0), theirs.bias.uniform_(-1.0, 1.0)
+    for _ in range(3):
+        theirs(torch.tensor(rng.normal(1.0, 2.0, (4, 3, 5, 5)).astype(np.float32)))
+    ours = nn.BatchNorm2d(3).load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    assert int(ours.num_batches_tracked.item()) == 3
+    ours.eval(), theirs.eval()
+    x = rng.normal(0, 1, (2, 3, 5, 5)).astype(np.float32)
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)

@@ -18,38 +18,110 @@ from kernels.pool import pooled_shape
 
 
 
+# Max pooling: a plain `v > best` compare keeps the loop tight (the first maximum
+# wins, as in PyTorch). NaN must win too (it propagates), but testing for it inside
+# the compare made the 2×2 loop 6× slower (15 ms vs 2.5 ms at 128×32×32×32, in one
+# process). Instead each window's values are also summed:
+# the sum is NaN exactly when the window holds a NaN (or both +inf and −inf), and
+# only then does `_first_nan` look again — the first NaN wins, as NumPy's argmax.
+@numba.njit(cache=True, nogil=True)
+def _first_nan(plane, r0, r1, q0, q1):
+    """Flat index r·W + q of the first NaN of plane[r0:r1, q0:q1] (row-major), or −1."""
+    for r in range(r0, r1):
+        for q in range(q0, q1):
+            if plane[r, q] != plane[r, q]:
+                return r * plane.shape[1] + q
+    return -1
+
+
 @numba.njit(cache=True, nogil=True)
 def _max_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
     n, c, h, w = x.shape
     ho, wo = y.shape[2], y.shape[3]
     for b in range(n):
         for ch in range(c):
+            plane = x[b, ch]
             for i in range(ho):
                 top = i * sh - ph
+                r0, r1 = max(top, 0), min(top + kh, h)
                 for j in range(wo):
                     left = j * sw - pw
-                    best = -np.inf
-                    where = -1
-                    for r in range(max(top, 0), min(top + kh, h)):
-                        for q in range(max(left, 0), min(left + kw, w)):
-                            v = x[b, ch, r, q]
-                            # the first maximum wins; the first NaN wins and stays (NumPy's argmax)
-                            if where < 0 or v > best or (v != v and best == best):
-                                best, where = v, r * w + q
+                    q0, q1 = max(left, 0), min(left + kw, w)
+                    # start from the window's first real input (padding ≤ kernel/2
+                    # guarantees one), so the loop needs no "nothing seen yet" test.
+                    # With the NaN test moved out: 10 → 2.5 ms at 128×32×16×16, 2×2
+                    # windows (17 → 3.7 ms for 3×3, stride 2, padding 1)
+                    best = plane[r0, q0]
+                    where = r0 * w + q0
+                    total = 0.0
+                    for r in range(r0, r1):
+                        for q in range(q0, q1):
+                            v = plane[r, q]
+                            total += v
+                            if v > best:
+                                best = v
+                                where = r * w + q
+                    if total != total:
+                        nan = _first_nan(plane, r0, r1, q0, q1)
+                        if nan >= 0:
+                            best, where = plane[nan // w, nan % w], nan
                     y[b, ch, i, j] = best
                     argmax[b, ch, i, j] = where
 
 
 @numba.njit(cache=True, nogil=True)
+def _max_forward_2x2(x, y, argmax):
+    # The CNNs' usual pool (2×2 windows, stride 2, no padding) with the window
+    # unrolled: four loads, three compares, no loop bounds to compute per output.
+    # 0.6 ms instead of 2.5 ms (the general kernel) at 128×32×16×16 float32, about
+    # the time of copying the input once (0.5 ms).
+    n, c, h, w = x.shape
+    ho, wo = y.shape[2], y.shape[3]
+    for b in range(n):
+        for ch in range(c):
+            plane = x[b, ch]
+            for i in range(ho):
+                upper, lower = plane[2 * i], plane[2 * i + 1]
+                y_row, argmax_row = y[b, ch, i], argmax[b, ch, i]
+                start = 2 * i * w
+                for j in range(wo):
+                    q = 2 * j
+                    v0, v1, v2, v3 = upper[q], upper[q + 1], lower[q], lower[q + 1]
+                    best, where = v0, start + q
+                    if v1 > best:
+                        best, where = v1, start + q + 1
+                    if v2 > best:
+                        best, where = v2, start + w + q
+                    if v3 > best:
+                        best, where = v3, start + w + q + 1
+                    total = (v0 + v1) + (v2 + v3)
+                    if total != total:
+                        nan = _first_nan(plane, 2 * i, 2 * i + 2, q, q + 2)
+                        if nan >= 0:
+                            best, where = plane[nan // w, nan % w], nan
+                    y_row[j] = best
+                    argmax_row[j] = where
+
+
+@numba.njit(cache=True, nogil=True)
 def _max_backward(gy, argmax, gx):
-    # a scatter: serial, so two windows that picked the same input add up without a race
+    # A scatter: serial, so two windows that picked the same input add up without a
+    # race. Indices outside the (H, W) plane (only a hand-made argmax has them) are
+    # counted and skipped, never written: the caller raises if there were any.
     n, c, ho, wo = gy.shape
+    plane_size = gx.shape[2]
+    bad = 0
     for b in range(n):
         for ch in range(c):
             plane = gx[b, ch]
             for i in range(ho):
                 for j in range(wo):
-                    plane[argmax[b, ch, i, j]] += gy[b, ch, i, j]
+                    m = argmax[b, ch, i, j]
+                    if 0 <= m < plane_size:
+                        plane[m] += gy[b, ch, i, j]
+                    else:
+                        bad += 1
+    return bad
 
 
 @numba.njit(cache=True, nogil=True)
@@ -92,19 +164,21 @@ def max_forward(x, kernel, stride, padding):
     shape = pooled_shape(x.shape, kernel, stride, padding)
     y = np.empty(shape, dtype=x.dtype)
     argmax = np.empty(shape, dtype=np.int64)
-    _max_forward(x, y, argmax, *kernel, *stride, *padding)
+    if kernel == stride == (2, 2) and padding == (0, 0):
+        _max_forward_2x2(x, y, argmax)
+    else:
+        _max_forward(x, y, argmax, *kernel, *stride, *padding)
     return y, argmax
 
 
 def max_backward(gy, argmax, x_shape, kernel, stride, padding):
-    # the scatter writes where argmax says: refuse indices outside the (H, W) plane
-    # (only a hand-made argmax can have them) rather than write outside gx
-    plane = x_shape[2] * x_shape[3]
-    if argmax.size and (argmax.min() < 0 or argmax.max() >= plane):
-        raise ValueError(f"max_pool2d backward: argmax values must lie in [0, {plane}) for an input "
-                         f"of shape {x_shape}, got {argmax.min()} to {argmax.max()}")
     gx = np.zeros(x_shape, dtype=gy.dtype)
-    _max_backward(np.ascontiguousarray(gy), np.ascontiguousarray(argmax.astype(np.int64, copy=False)), gx.reshape(x_shape[:2] + (plane,)))
+    plane = x_shape[2] * x_shape[3]
+    bad = _max_backward(np.ascontiguousarray(gy), np.ascontiguousarray(argmax.astype(np.int64, copy=False)),
+                        gx.reshape(x_shape[:2] + (plane,)))
+    if bad:
+        raise ValueError(f"max_pool2d backward: argmax values must lie in [0, {plane}) for an input "
+                         f"of shape {x_shape}; {bad} of {argmax.size} do not")
     return gx
 
 

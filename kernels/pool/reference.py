@@ -1,7 +1,8 @@
 """Pooling in plain NumPy, written to be read: the oracle for the other faces.
 
 One loop over the output positions (i, j); each step looks at the window
-x_pad[:, :, i·sh : i·sh + kh, j·sw : j·sw + kw] for every image and channel at once.
+x_pad[:, :, i·sh : i·sh + kh, j·sw : j·sw + kw] for every image and channel at once
+(x_pad: x padded with zeros for averages; for maxima the window is clipped instead).
 """
 import numpy as np
 
@@ -19,18 +20,20 @@ def max_forward(x, kernel, stride, padding):
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     ho, wo = _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)
-    xp = _padded(x, padding, -np.inf)  # −∞ never wins a max
     y = np.empty((n, c, ho, wo), dtype=x.dtype)
     argmax = np.empty((n, c, ho, wo), dtype=np.int64)
     for i in range(ho):
         for j in range(wo):
-            patch = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(n, c, kh * kw)
-            k = patch.argmax(axis=2)  # first maximum in row-major window order, as PyTorch
+            # the window in input coordinates, clipped to the input: a padding of −∞
+            # would never win, so leaving it out gives the same maximum (and an argmax
+            # that always names a real input, even where x itself is −∞)
+            top, left = max(i * sh - ph, 0), max(j * sw - pw, 0)
+            bottom, right = min(i * sh - ph + kh, h), min(j * sw - pw + kw, w)
+            patch = x[:, :, top:bottom, left:right].reshape(n, c, -1)
+            k = patch.argmax(axis=2)  # first maximum in row-major window order (first NaN)
             y[:, :, i, j] = np.take_along_axis(patch, k[..., None], axis=2)[..., 0]
-            # window position (k // kw, k % kw) → padded input (i·sh + ., j·sw + .) → input plane
-            row = i * sh + k // kw - ph
-            col = j * sw + k % kw - pw
-            argmax[:, :, i, j] = row * w + col
+            width = right - left
+            argmax[:, :, i, j] = (top + k // width) * w + (left + k % width)  # h·W + w in the plane
     return y, argmax
 
 

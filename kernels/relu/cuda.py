@@ -10,7 +10,7 @@ def _forward(x, y):
     i = cuda.grid(1)
     if i < x.size:
         v = x[i]
-        y[i] = v if v > 0 or v != v else 0  # NaN passes through, as on the CPU
+        y[i] = 0 if v < 0 else v  # NaN < 0 is False: a NaN passes through, as on the CPU
 
 
 @cuda.jit

@@ -3,7 +3,8 @@ import numpy as np
 
 
 def forward(x):
-    return np.where(x > 0, x, np.where(np.isnan(x), x, 0)).astype(x.dtype, copy=False)
+    # max(x, 0); NaN < 0 is False, so a NaN passes through (as in PyTorch)
+    return np.where(x < 0, 0, x).astype(x.dtype, copy=False)
 
 
 def backward(gy, y):

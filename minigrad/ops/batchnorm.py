@@ -34,7 +34,7 @@ def _check(x, running_mean, running_var, weight, bias, training, momentum, eps):
         raise ValueError(f"{OP}: give both running_mean and running_var, or neither")
     if not training and running_mean is None:
         raise ValueError(f"{OP}: evaluation mode (training=False) needs running_mean and running_var")
-    if training and not 0 <= momentum <= 1:
+    if training and not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
         raise ValueError(f"{OP}: momentum must be in [0, 1], got {momentum}")
     m = x.size // x.shape[1]
     if training and m < 2:

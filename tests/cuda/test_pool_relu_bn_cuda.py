@@ -42,7 +42,8 @@ def test_max_pool(name, dtype):
     np.testing.assert_array_equal(to_host(argmax), argmax_ref)
     gy = data(y_ref.shape, dtype, 1)
     gx = kernels.pool.max_backward(on_device(gy), argmax, shape, k, s, p)
-    np.testing.assert_allclose(to_host(gx), pool_reference.max_backward(gy, argmax_ref, shape, *window), **tolerance(dtype))
+    np.testing.assert_allclose(to_host(gx), pool_reference.max_backward(gy, argmax_ref, shape, *window),
+                               **tolerance(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -86,8 +87,8 @@ def test_batch_norm(name, dtype):
     np.testing.assert_allclose(to_host(mean), mean_ref, **tolerance(dtype))
     np.testing.assert_allclose(to_host(var), var_ref, **tolerance(dtype))
     y = kernels.batchnorm.normalize(on_device(x), mean, var, on_device(weight), on_device(bias), 1e-5)
-    np.testing.assert_allclose(to_host(y).reshape(x3.shape), bn_reference.normalize(x3, mean_ref, var_ref, weight, bias, 1e-5),
-                               **tolerance(dtype))
+    np.testing.assert_allclose(to_host(y).reshape(x3.shape),
+                               bn_reference.normalize(x3, mean_ref, var_ref, weight, bias, 1e-5), **tolerance(dtype))
     got = kernels.batchnorm.backward(on_device(gy), on_device(x), mean, var, on_device(weight), 1e-5)
     want = bn_reference.backward(gy3, x3, mean_ref, var_ref, weight, 1e-5)
     np.testing.assert_allclose(to_host(got[0]).reshape(x3.shape), want[0], **tolerance(dtype))
