@@ -24,13 +24,16 @@ def _common(parser):
     parser.add_argument("--arch", default=d["arch"], choices=["caffenet", "mlp"],
                         help="caffenet: the report's CNN (default); mlp: a small stand-in that runs in seconds")
     parser.add_argument("--at", default=None, help="the layer to split after (default: pool2, relu2 for mlp)")
-    parser.add_argument("--device", default=d["device"], choices=["cpu", "cuda"])
-    parser.add_argument("--epochs", type=int, default=None, help=f"passes over the training set (default {d['epochs']})")
+    parser.add_argument("--device", default=d["device"], choices=["cpu", "cuda"], help="default %(default)s")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"passes over the training set (default {d['epochs']})")
     parser.add_argument("--iters", type=int, default=None, help="iterations (overrides --epochs)")
     parser.add_argument("--batch", type=int, default=None, help=f"batch size (default {d['batch']})")
-    parser.add_argument("--lr", type=float, default=d["lr"])
-    parser.add_argument("--momentum", type=float, default=d["momentum"])
-    parser.add_argument("--seed", type=int, default=d["seed"])
+    parser.add_argument("--lr", type=float, default=d["lr"],
+                        help="SGD learning rate, both halves (default %(default)s)")
+    parser.add_argument("--momentum", type=float, default=d["momentum"], help="default %(default)s")
+    parser.add_argument("--seed", type=int, default=d["seed"],
+                        help="initial weights and data order (default %(default)s)")
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     parser.add_argument("--eval-every", type=int, default=None, help="iterations between test evaluations")
@@ -44,14 +47,16 @@ def _admm_options(parser):
     d = DEFAULTS
     parser.add_argument("--report-loss", default=d["report_loss"], choices=["10.2", "10.3"],
                         help="report mode's consensus loss: eq. 10.2 (Euclidean) or 10.3 (normalised)")
-    parser.add_argument("--beta", type=float, default=d["beta"], help="ADMM penalty β")
-    parser.add_argument("--eta", type=float, default=d["eta"], help="step η of net2's z-step")
+    parser.add_argument("--beta", type=float, default=d["beta"], help="ADMM penalty β (default %(default)s)")
+    parser.add_argument("--eta", type=float, default=d["eta"],
+                        help="step η of net2's z-step (default %(default)s; only βη reaches net1)")
     parser.add_argument("--multiplier", default=d["multiplier"], choices=["none", "sample", "feature"],
                         help="the Lagrange multiplier λ: none (λ = 0), per sample, or per feature")
-    parser.add_argument("--beta-growth", type=float, default=d["beta_growth"])
+    parser.add_argument("--beta-growth", type=float, default=d["beta_growth"], help="default %(default)s")
     parser.add_argument("--beta-every", type=int, default=d["beta_every"],
-                        help="multiply β by --beta-growth every N iterations (0: never)")
-    parser.add_argument("--beta-max", type=float, default=d["beta_max"])
+                        help="multiply β by --beta-growth every N iterations (default 0: never)")
+    parser.add_argument("--beta-max", type=float, default=d["beta_max"],
+                        help="cap of the schedule (default %(default)s)")
 
 
 def parser():
@@ -63,7 +68,7 @@ def parser():
     demo.add_argument("--mode", default=DEFAULTS["mode"], choices=["admm", "report", "decoupled"])
     demo.add_argument("--transport", default="inproc", choices=["inproc", "mpi"])
     demo.add_argument("--deadline", type=float, default=120.0,
-                      help="mpi: seconds a rank waits for the other before aborting")
+                      help="mpi: seconds a rank waits for the other before aborting (default %(default)s)")
     from admm.experiments import EXPERIMENTS
     for name, (module, text) in EXPERIMENTS.items():
         sub = commands.add_parser(name, help=text)

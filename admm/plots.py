@@ -63,9 +63,11 @@ def consensus(histories, path):
     plt = _pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     for i, (name, history) in enumerate(histories.items()):
-        _curve(axes[0], history, "consensus_rel_error", f"{name}: test conv3 vs conv3′", table="epochs",
-               color=f"C{i}", marker="o")
-        _curve(axes[0], history, "residual", f"{name}: batch ‖x − target‖/‖x‖", color=f"C{i}", linestyle=":")
+        if name != "frozen":  # the control's dual layer never trains: its "consensus" means nothing
+            _curve(axes[0], history, "consensus_rel_error", f"{name}: test conv3 vs conv3′", table="epochs",
+                   color=f"C{i}", marker="o")
+            _curve(axes[0], history, "residual", f"{name}: batch ‖x − target‖/‖x‖", color=f"C{i}",
+                   linestyle=":")
         for key, style in (("conv3_norm", "-"), ("test_pool2_norm", "--")):
             rows = [r for r in history.epochs if r.get(key) is not None]
             if rows and rows[0][key] > 0:

@@ -66,7 +66,7 @@ def test_augmented_lagrangian_gradient_is_lambda_plus_beta_residual():
     x0, z, lam = (rng.standard_normal((4, 3)) for _ in range(3))
     x = minigrad.tensor(x0, requires_grad=True)
     augmented_lagrangian(x, minigrad.tensor(z), lam, beta=2.5).backward()
-    np.testing.assert_allclose(x.grad.numpy(), (lam + 2.5 * (x0 - z)) / 4)   # ∂/∂xₙ = (λₙ + β(xₙ − zₙ))/N
+    np.testing.assert_allclose(x.grad.numpy(), (lam + 2.5 * (x0 - z)) / 4)  # (λₙ + β(xₙ − zₙ))/N
 
 
 def test_multiplier_step_and_beta_schedule():

@@ -1,6 +1,7 @@
 """The experiments, one module each, each a ``minigrad-admm`` subcommand writing a plot
 and a JSON: ``collapse`` (the report's failure and its fix), ``batch`` (memory per half
-and the largest batch under a cap), ``lr`` (what a 100× learning rate does), ``pieces`` (λ and the β schedule, measured)."""
+and the largest batch under a cap), ``lr`` (what a 100× learning rate does), ``pieces``
+(λ and the β schedule, measured)."""
 from admm.experiments import batch, collapse, lr, pieces
 
 EXPERIMENTS = {
