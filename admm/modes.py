@@ -76,7 +76,8 @@ class ADMM:
     the largest eigenvalue of the dual layer's input covariance, or the two copies drift
     apart exponentially. λmax grows with ‖pool2‖² as training goes on (docs/admm.md:
     at γ = 0.05, β = 1 diverges after 8 iterations, β = 0.1 after 20, β = 0.01 tracks).
-    multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept across epochs) or "feature" (one λ shared by all samples). beta_growth, beta_every,
+    multiplier: "none" (λ = 0), "sample" (one λₙ per training sample, kept across epochs)
+    or "feature" (one λ shared by all samples). beta_growth, beta_every,
     beta_max: the schedule β ← growth·β every ``beta_every`` iterations (0: never),
     capped at ``beta_max``, as dlADMM caps ρ.
     """
