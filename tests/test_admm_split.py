@@ -49,3 +49,16 @@ def test_only_named_sequentials_split():
         split(nn.Linear(3, 3), at="0")
     model = nn.Sequential(OrderedDict([("a", nn.Linear(3, 3)), ("b", nn.Linear(3, 2))]))
     assert split(model, "a").head.names() == ["b"]
+
+
+@pytest.mark.parametrize("shape, pool2", [((1, 28, 28), (32, 7, 7)), ((3, 32, 32), (32, 8, 8))])
+def test_caffenet_splits_at_pool2_for_both_image_sizes(shape, pool2):
+    from admm.models import build
+    model, cut = build("caffenet", shape)
+    parts = split(model, cut)
+    assert cut == "pool2" and parts.head.names()[0] == "conv3"
+    x = minigrad.tensor(np.random.default_rng(0).random((2,) + shape, dtype=np.float32))
+    p = parts.trunk(x)
+    assert p.shape == (2,) + pool2
+    assert parts.dual(p).shape == (2, 64) + pool2[1:]
+    assert parts.head(p).shape == (2, 10)
