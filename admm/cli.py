@@ -138,6 +138,13 @@ def _demo_mpi(args, config, out, log):
 def main(argv=None):
     args = parser().parse_args(argv)
     config = config_from(args)
+    if config["device"] == "cuda":
+        from minigrad import backend
+        try:
+            backend.check_device("cuda")
+        except RuntimeError as error:
+            print(f"minigrad-admm {args.command}: {error}", file=sys.stderr)
+            return 1
     try:
         if args.command == "demo":
             return _demo(args, config)

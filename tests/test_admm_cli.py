@@ -99,3 +99,11 @@ def test_missing_data_folder_names_the_files_expected(tmp_path, capsys):
 def test_console_script_is_declared():
     scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
     assert scripts.get("minigrad-admm") == "admm.cli:main"
+
+
+def test_cuda_without_a_gpu_says_so(tmp_path, capsys):
+    import minigrad
+    if minigrad.cuda_available():
+        pytest.skip("this machine has a GPU")
+    assert main(["demo", "--quick", "--device", "cuda", "--out", str(tmp_path)]) == 1
+    assert "device 'cuda' is not available" in capsys.readouterr().err
