@@ -78,8 +78,10 @@ assert model_parallel > data_parallel  # a small CNN with a big batch: activatio
 # rounding of a matrix product.
 
 # %%
-arch = ["--arch", "mlp"] if QUICK else []
-common = ["demo", "--quick", "--quiet", *arch]
+# quick: the MLP stand-in, a few iterations; otherwise the CNN for long enough to learn
+size = ["--arch", "mlp", "--quick"] if QUICK else ["--iters", "40", "--batch", "64", "--train-limit", "2560",
+                                                  "--test-limit", "500"]
+common = ["demo", "--quiet", *size]
 env = dict(os.environ, OMP_NUM_THREADS="1", MPIEXEC_TIMEOUT="300", MPLBACKEND="Agg",
            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 work = Path(tempfile.mkdtemp(dir=OUT))
