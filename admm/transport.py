@@ -155,10 +155,16 @@ class MPILink:
         if self.rank == NET1:
             self.send(Message("stop"))
 
-    def handshake(self, config):
-        """Exchange ``config`` (a dict of plain values) and check that both ranks agree."""
-        self.send(Message("config", values=config))
-        other = self.receive()
+    def handshake(self, config, startup=60.0):
+        """Exchange ``config`` (a dict of plain values) and check that both ranks agree.
+        The ranks reach this point at different moments (imports, loading data), so this
+        one exchange may wait ``startup`` seconds if that is longer than the deadline."""
+        deadline, self.deadline = self.deadline, max(self.deadline, startup)
+        try:
+            self.send(Message("config", values=config))
+            other = self.receive()
+        finally:
+            self.deadline = deadline
         if other.kind != "config":
             raise TransportError(f"rank {self.rank}: expected rank {self.peer}'s configuration first, "
                                  f"got a {other.kind!r} message")

@@ -68,9 +68,10 @@ def test_a_dead_or_stalled_rank_ends_the_run_within_the_deadline(tmp_path, fault
     script = tmp_path / "peer.py"
     script.write_text(PEER)
     started = time.monotonic()
-    run = launch(["-n", 2, sys.executable, "-m", "mpi4py", script, fault], timeout=40)
+    run = launch(["-n", 2, sys.executable, "-m", "mpi4py", script, fault], timeout=90)
     elapsed = time.monotonic() - started
-    assert elapsed < 25, f"took {elapsed:.0f} s with a 3 s deadline"
+    # start-up (imports on a busy machine) + the 3 s deadline + the abort
+    assert elapsed < 60, f"took {elapsed:.0f} s with a 3 s deadline"
     assert run.returncode != 0
     if fault == "stall":  # the survivor says what happened (a death may be reported by mpiexec first)
         assert "no progress on a message header from rank 1 within 3 s" in run.stdout, run.stdout + run.stderr
