@@ -3,6 +3,7 @@ their configuration at start; a rank that stalls or dies makes the other exit wi
 clear error within the deadline instead of hanging."""
 import csv
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -54,10 +55,11 @@ PEER = textwrap.dedent("""
         if sys.argv[1] == "die":
             os._exit(3)
         time.sleep(60)            # stall: never answer
+    started = time.monotonic()
     try:
         link.call(Message("train"))
     except Exception as error:
-        print(f"rank 0 caught: {error}", flush=True)
+        print(f"rank 0 caught after {time.monotonic() - started:.1f} s: {error}", flush=True)
         link.abort(1)
 """)
 
@@ -75,6 +77,8 @@ def test_a_dead_or_stalled_rank_ends_the_run_within_the_deadline(tmp_path, fault
     assert run.returncode != 0
     if fault == "stall":  # the survivor says what happened (a death may be reported by mpiexec first)
         assert "no progress on a message header from rank 1 within 3 s" in run.stdout, run.stdout + run.stderr
+        waited = float(re.search(r"caught after ([0-9.]+) s", run.stdout).group(1))
+        assert 3 <= waited < 6, f"waited {waited} s with a 3 s deadline"
 
 
 def test_ranks_started_with_different_settings_refuse_to_train(tmp_path):
