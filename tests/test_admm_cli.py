@@ -40,6 +40,7 @@ def test_quick_demo_writes_every_file(quick_inproc):
     summary = json.loads((out / "summary.json").read_text())
     assert set(KEYS) <= set(summary)
     assert summary["mode"] == "admm" and summary["transport"] == "inproc" and summary["device"] == "cpu"
+    # the target is ≤ 60 s; measured 10–12 s on 2 idle cores, so a busy machine still passes
     assert summary["seconds"] < 60
     assert "single (backprop)        test accuracy" in stdout and "control (net1 frozen)" in stdout
 
