@@ -179,3 +179,15 @@ def test_forced_reference_face_runs_the_reference(monkeypatch):
     monkeypatch.setattr(reference, "im2col", lambda *a, _f=reference.im2col: calls.append(1) or _f(*a))
     conv.forward(X, W)
     assert calls == [1]
+
+
+def test_cpu_face_runs_on_two_threads_at_once():
+    # The Numba loops release the GIL and keep no state between calls, so a training
+    # step may run two halves of a batch on two threads (shared/PERFORMANCE.md).
+    from concurrent.futures import ThreadPoolExecutor
+    case = Case(6, 4, 5, 9, 8, (3, 3), (1, 2), (1, 1))
+    inputs = [case.arrays(np.float32, seed) for seed in range(4)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda arrays: run(cpu, case, *arrays), inputs))
+    for arrays, got in zip(inputs, together):
+        assert_same(got, run(reference, case, *arrays), np.float32)
