@@ -1,40 +1,49 @@
 """The fast CPU face: im2col/col2im compiled with Numba, the GEMM by NumPy's BLAS,
 the batch processed in chunks small enough to stay in cache.
 
-Same maths as the reference (one im2col row per output pixel, ``y_rows = cols @ w_matᵀ``),
-three changes of layout and schedule, each measured on the benchmark CNN's four conv
-layers (N=128, float32; forward + backward_data + backward_weight, one thread's CPU
-time with 1-thread BLAS, medians; the shared 2-core machine is noisy, ±10%):
+Same maths as the reference (one im2col row per output pixel, ``y_rows = cols @ w_matᵀ``,
+a tall-skinny (chunk·OH·OW × K) @ (K × C_out) product, the orientation that ran fastest
+in OpenBLAS here: 90–110 GFLOP/s on one core against 57–100 for ``w_mat @ colsᵀ``).
+What changed from the first, reference-like version, each step measured on the
+benchmark CNN's four conv layers (N=128, float32; forward + backward_data +
+backward_weight; one thread's CPU time with ``OPENBLAS_NUM_THREADS=1``, medians; the
+shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it):
 
 1. **Columns in (p, q, c) order from an NHWC copy.** Each chunk of x is first copied
-   into a zero-padded (n, H+2ph, W+2pw, C) buffer. A receptive field row then reads kh
-   contiguous runs of kw·C numbers (160 for a 5×5 kernel on 32 channels) that Numba
-   turns into vector copies, with no padding test inside the loop; the weight is
-   reordered to match (it is small). The NCHW (c, p, q) im2col of the first version,
-   with a bounds test per element: 500 ms; this layout and (2): 280 ms.
-2. **Chunks of about CHUNK_BYTES of columns.** cols for the whole batch is 105 MB on the
-   second layer; written to memory and read back by the GEMM it cost 315 ms in all,
-   against 240–265 ms for chunks of 0.5–4 MB, which stay in the 2 MB L2 cache of a
-   core. The GEMM per chunk, (chunk·OH·OW × K) @ (K × C_out), is still large enough
-   for BLAS.
-3. **The transposes back to NCHW are loops that read the GEMM's rows and write each
-   output channel's pixels contiguously, adding the bias on the way** (16 → 5 ms on
-   the first layer, whose 32×32 output made the other loop order write 32 pages per row).
+   into a zero-padded (n, H+2ph, W+2pw, C) buffer. A receptive field is then kh
+   contiguous runs of kw·C numbers (160 for a 5×5 kernel on 32 channels), with no
+   padding test inside the loop; the weight is reordered to match (it is small).
+   The NCHW (c, p, q) im2col with a bounds test per element took 500 ms; this
+   layout with the chunks of (2): 250–280 ms.
+2. **Chunks of about CHUNK_BYTES of columns.** cols for the whole batch is 105 MB on
+   the second layer; written to memory and read back by the GEMM it cost 315 ms in
+   all, against 240–265 ms for chunks of 0.5–4 MB. The best size depends on BLAS's
+   threads: with one thread 1 MB was best (170–178 ms wall at the end, 4 MB 186–198);
+   with OpenBLAS's default two threads 4 MB was (151–153 ms, 1 MB 159–172), since every
+   GEMM call is a barrier for BLAS's threads and bigger chunks mean fewer of them.
+3. **The transposes back to NCHW read the GEMM's rows and write each output
+   channel's pixels contiguously, adding the bias on the way** (16 → 5 ms on the first
+   layer, whose other loop order wrote to 32 pages per row).
+4. **Every inner loop indexes 1-d views with its loop counter alone.** With an
+   index like ``s + t``, Numba must test each one for a negative (wrap-around) value
+   and LLVM does not vectorise the copy; slicing the run first lets it: im2col
+   70 → 21 ms, col2im 40 → 5 ms, 250 → 145 ms in all.
 
 The Numba loops are serial (and release the GIL, so a caller may run two batch
 halves on two threads). ``parallel=True`` beside OpenBLAS's own threads was a disaster
 here: 24 s instead of 2.3 s for the same four layers (wall clock, a loaded machine),
 the two thread pools spinning against each other (``shared/PERFORMANCE.md``).
 
-Where the time goes now (same measurement): GEMMs ≈ 45%, col2im ≈ 20%, im2col ≈ 15%,
-the NCHW ↔ rows transposes ≈ 10%.
+Where the time goes now (same measurement, 145 ms): GEMMs 68%, im2col 15%, the NCHW ↔
+rows transposes 10%, col2im 4%, the padded copies 3%. PyTorch 2.13 (oneDNN) does the
+same work in 87–108 ms on one thread: 1.7–1.8× less, about what its GEMMs gain on ours.
 """
 import numba
 import numpy as np
 
 from kernels.conv import output_size
 
-CHUNK_BYTES = 1 << 20  # columns per chunk: fits a core's L2 (item 2 above)
+CHUNK_BYTES = 4 << 20  # columns per chunk (item 2 above; 1 << 20 suits 1-thread BLAS better)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -65,17 +74,20 @@ def _im2col(padded, images, kh, kw, sh, sw, oh, ow, cols):
     """cols[(n, i, j), (p, q, c)] = padded[n, i·sh + p, j·sw + q, c]: for each output
     pixel, kh runs of kw·C numbers that lie next to each other in the NHWC buffer."""
     _, hp, wp, c = padded.shape
-    src, dst = padded.ravel(), cols.ravel()
     run = kw * c
-    d = 0
+    rows_of_x = padded.reshape(padded.shape[0], hp, wp * c)
+    fields = cols.reshape(-1, kh, run)
     for b in range(images):
         for i in range(oh):
             for j in range(ow):
+                row = (b * oh + i) * ow + j
                 for p in range(kh):
-                    s = ((b * hp + i * sh + p) * wp + j * sw) * c
+                    source = rows_of_x[b, i * sh + p, j * sw * c:j * sw * c + run]
+                    target = fields[row, p]
+                    # index both with the loop counter alone: Numba then drops its
+                    # negative-index test and LLVM vectorises the copy (item 4 above)
                     for t in range(run):
-                        dst[d + t] = src[s + t]
-                    d += run
+                        target[t] = source[t]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -84,17 +96,18 @@ def _col2im(cols, images, kh, kw, sh, sw, oh, ow, padded):
     (overlapping fields sum), into a zeroed NHWC buffer."""
     _, hp, wp, c = padded.shape
     padded[:images] = 0
-    src, dst = cols.ravel(), padded.ravel()
     run = kw * c
-    s = 0
+    rows_of_x = padded.reshape(padded.shape[0], hp, wp * c)
+    fields = cols.reshape(-1, kh, run)
     for b in range(images):
         for i in range(oh):
             for j in range(ow):
+                row = (b * oh + i) * ow + j
                 for p in range(kh):
-                    d = ((b * hp + i * sh + p) * wp + j * sw) * c
+                    target = rows_of_x[b, i * sh + p, j * sw * c:j * sw * c + run]
+                    source = fields[row, p]
                     for t in range(run):
-                        dst[d + t] += src[s + t]
-                    s += run
+                        target[t] += source[t]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -104,9 +117,11 @@ def _rows_to_nchw(rows, bias, b0, y):
     pixels = oh * ow
     flat = y.reshape(y.shape[0], c_out, pixels)
     for b in range(rows.shape[0] // pixels):
+        image = rows[b * pixels:(b + 1) * pixels]
         for o in range(c_out):
+            target, source, shift = flat[b0 + b, o], image[:, o], bias[o]
             for pix in range(pixels):
-                flat[b0 + b, o, pix] = rows[b * pixels + pix, o] + bias[o]
+                target[pix] = source[pix] + shift
 
 
 @numba.njit(cache=True, nogil=True)
@@ -116,9 +131,11 @@ def _nchw_to_rows(y, b0, b1, rows):
     pixels = oh * ow
     flat = y.reshape(y.shape[0], c_out, pixels)
     for b in range(b0, b1):
+        image = rows[(b - b0) * pixels:(b - b0 + 1) * pixels]
         for o in range(c_out):
+            target, source = image[:, o], flat[b, o]
             for pix in range(pixels):
-                rows[(b - b0) * pixels + pix, o] = flat[b, o, pix]
+                target[pix] = source[pix]
 
 
 class _Plan:
