@@ -138,6 +138,7 @@ BAD = [
     ("integers", (X.astype(np.int64), W.astype(np.int64)), {}, TypeError, r"conv2d: supports float32 and float64"),
     ("mixed precision", (X, W.astype(np.float64)), {}, TypeError,
      r"conv2d: arrays must share one dtype, got \['float32', 'float64'\]"),
+    ("a list for the weight", (X, W.tolist()), {}, TypeError, r"conv2d: weight must be a NumPy or CuPy array, got list"),
     ("empty channels", (np.zeros((2, 0, 5, 5), np.float32), np.zeros((4, 0, 3, 3), np.float32)), {}, ValueError,
      r"conv2d: empty input"),
 ]
