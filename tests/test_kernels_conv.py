@@ -78,11 +78,19 @@ def strided(array, layout):
     return array
 
 
-@given(case=cases(), seed=seeds, dtype=dtypes, layout=st.sampled_from(["contiguous", "strided", "transposed"]))
-def test_cpu_face_matches_reference(case, seed, dtype, layout):
+@given(case=cases(max_batch=5), seed=seeds, dtype=dtypes, layout=st.sampled_from(["contiguous", "strided", "transposed"]),
+       images_per_chunk=st.sampled_from([1, 2, None]))
+def test_cpu_face_matches_reference(case, seed, dtype, layout, images_per_chunk):
     x, w, b, gy = case.arrays(dtype, seed)
     expected = run(reference, case, x, w, b, gy)
-    got = run(cpu, case, *(strided(a, layout) for a in (x, w, b, gy)))
+    # the batch runs in chunks of images; draw chunk sizes that leave a short last chunk
+    column_bytes = case.y_shape[2] * case.y_shape[3] * int(np.prod(case.w_shape[1:])) * np.dtype(dtype).itemsize
+    saved = cpu.CHUNK_BYTES
+    cpu.CHUNK_BYTES = saved if images_per_chunk is None else images_per_chunk * column_bytes
+    try:
+        got = run(cpu, case, *(strided(a, layout) for a in (x, w, b, gy)))
+    finally:
+        cpu.CHUNK_BYTES = saved
     for array in got:
         assert array.dtype == dtype and array.flags.c_contiguous
     assert_same(got, expected, dtype)
