@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import kernels.conv  # noqa: E402
 from kernels.conv import cpu, reference  # noqa: E402
 
 # (C_in, C_out, H = W, kernel, padding), stride 1

@@ -78,8 +78,8 @@ def strided(array, layout):
     return array
 
 
-@given(case=cases(max_batch=5), seed=seeds, dtype=dtypes, layout=st.sampled_from(["contiguous", "strided", "transposed"]),
-       images_per_chunk=st.sampled_from([1, 2, None]))
+@given(case=cases(max_batch=5), seed=seeds, dtype=dtypes,
+       layout=st.sampled_from(["contiguous", "strided", "transposed"]), images_per_chunk=st.sampled_from([1, 2, None]))
 def test_cpu_face_matches_reference(case, seed, dtype, layout, images_per_chunk):
     x, w, b, gy = case.arrays(dtype, seed)
     expected = run(reference, case, x, w, b, gy)
@@ -146,7 +146,8 @@ BAD = [
     ("integers", (X.astype(np.int64), W.astype(np.int64)), {}, TypeError, r"conv2d: supports float32 and float64"),
     ("mixed precision", (X, W.astype(np.float64)), {}, TypeError,
      r"conv2d: arrays must share one dtype, got \['float32', 'float64'\]"),
-    ("a list for the weight", (X, W.tolist()), {}, TypeError, r"conv2d: weight must be a NumPy or CuPy array, got list"),
+    ("a list for the weight", (X, W.tolist()), {}, TypeError,
+     r"conv2d: weight must be a NumPy or CuPy array, got list"),
     ("empty channels", (np.zeros((2, 0, 5, 5), np.float32), np.zeros((4, 0, 3, 3), np.float32)), {}, ValueError,
      r"conv2d: empty input"),
 ]

@@ -198,8 +198,9 @@ for array, analytic, index in ((w2, gw, (1, 0, 2, 1)), (x2, gx, (0, 1, 0, 0)), (
     array[index] = saved - eps
     minus = np.sum(gy * direct_conv(x2, w2, b2, *geometry))
     array[index] = saved
-    print(f"∂L/∂{'w' if array is w2 else 'x'}{index}: analytic {analytic[index]:+.8f}, numeric {(plus - minus) / (2 * eps):+.8f}")
-    assert abs(analytic[index] - (plus - minus) / (2 * eps)) < 1e-6
+    numeric = (plus - minus) / (2 * eps)
+    print(f"∂L/∂{'w' if array is w2 else 'x'}{index}: analytic {analytic[index]:+.8f}, numeric {numeric:+.8f}")
+    assert abs(analytic[index] - numeric) < 1e-6
 
 # %% [markdown]
 # The bias adds b[o] to every pixel of channel o, so gb[o] = Σ_{n,i,j} gy[n, o, i, j].
