@@ -39,17 +39,24 @@ def output_size(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _geometry(op, x_shape, w_shape, stride, padding):
-    """Check shapes and hyperparameters; return (stride pair, padding pair, output shape)."""
+def stride_and_padding(op, stride, padding):
+    """Checked (sh, sw), (ph, pw): stride positive, padding non-negative. Also used by
+    ``nn.Conv2d``, which refuses bad values at construction."""
     stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
-    if len(x_shape) != 4:
-        raise ValueError(f"{op}: input must have shape (N, C_in, H, W), got {tuple(x_shape)}")
-    if len(w_shape) != 4:
-        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {tuple(w_shape)}")
     if min(stride) <= 0:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if min(padding) < 0:
         raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    return stride, padding
+
+
+def _geometry(op, x_shape, w_shape, stride, padding):
+    """Check shapes and hyperparameters; return (stride pair, padding pair, output shape)."""
+    stride, padding = stride_and_padding(op, stride, padding)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must have shape (N, C_in, H, W), got {tuple(x_shape)}")
+    if len(w_shape) != 4:
+        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {tuple(w_shape)}")
     n, c, h, w = x_shape
     c_out, c_in, kh, kw = w_shape
     if min(c_out, c_in, kh, kw) <= 0 or min(c, h, w) <= 0:
