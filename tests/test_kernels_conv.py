@@ -78,11 +78,19 @@ def strided(array, layout):
     return array
 
 
-@given(case=cases(), seed=seeds, dtype=dtypes, layout=st.sampled_from(["contiguous", "strided", "transposed"]))
-def test_cpu_face_matches_reference(case, seed, dtype, layout):
+@given(case=cases(max_batch=5), seed=seeds, dtype=dtypes,
+       layout=st.sampled_from(["contiguous", "strided", "transposed"]), images_per_chunk=st.sampled_from([1, 2, None]))
+def test_cpu_face_matches_reference(case, seed, dtype, layout, images_per_chunk):
     x, w, b, gy = case.arrays(dtype, seed)
     expected = run(reference, case, x, w, b, gy)
-    got = run(cpu, case, *(strided(a, layout) for a in (x, w, b, gy)))
+    # the batch runs in chunks of images; draw chunk sizes that leave a short last chunk
+    column_bytes = case.y_shape[2] * case.y_shape[3] * int(np.prod(case.w_shape[1:])) * np.dtype(dtype).itemsize
+    saved = cpu.CHUNK_BYTES
+    cpu.CHUNK_BYTES = saved if images_per_chunk is None else images_per_chunk * column_bytes
+    try:
+        got = run(cpu, case, *(strided(a, layout) for a in (x, w, b, gy)))
+    finally:
+        cpu.CHUNK_BYTES = saved
     for array in got:
         assert array.dtype == dtype and array.flags.c_contiguous
     assert_same(got, expected, dtype)
@@ -138,6 +146,8 @@ BAD = [
     ("integers", (X.astype(np.int64), W.astype(np.int64)), {}, TypeError, r"conv2d: supports float32 and float64"),
     ("mixed precision", (X, W.astype(np.float64)), {}, TypeError,
      r"conv2d: arrays must share one dtype, got \['float32', 'float64'\]"),
+    ("a list for the weight", (X, W.tolist()), {}, TypeError,
+     r"conv2d: weight must be a NumPy or CuPy array, got list"),
     ("empty channels", (np.zeros((2, 0, 5, 5), np.float32), np.zeros((4, 0, 3, 3), np.float32)), {}, ValueError,
      r"conv2d: empty input"),
 ]
@@ -179,3 +189,15 @@ def test_forced_reference_face_runs_the_reference(monkeypatch):
     monkeypatch.setattr(reference, "im2col", lambda *a, _f=reference.im2col: calls.append(1) or _f(*a))
     conv.forward(X, W)
     assert calls == [1]
+
+
+def test_cpu_face_runs_on_two_threads_at_once():
+    # The Numba loops release the GIL and keep no state between calls, so a training
+    # step may run two halves of a batch on two threads (shared/PERFORMANCE.md).
+    from concurrent.futures import ThreadPoolExecutor
+    case = Case(6, 4, 5, 9, 8, (3, 3), (1, 2), (1, 1))
+    inputs = [case.arrays(np.float32, seed) for seed in range(4)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda arrays: run(cpu, case, *arrays), inputs))
+    for arrays, got in zip(inputs, together):
+        assert_same(got, run(reference, case, *arrays), np.float32)

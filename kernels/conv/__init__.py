@@ -39,17 +39,24 @@ def output_size(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _geometry(op, x_shape, w_shape, stride, padding):
-    """Check shapes and hyperparameters; return (stride pair, padding pair, output shape)."""
+def stride_and_padding(op, stride, padding):
+    """Checked (sh, sw), (ph, pw): stride positive, padding non-negative. Also used by
+    ``nn.Conv2d``, which refuses bad values at construction."""
     stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
-    if len(x_shape) != 4:
-        raise ValueError(f"{op}: input must have shape (N, C_in, H, W), got {tuple(x_shape)}")
-    if len(w_shape) != 4:
-        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {tuple(w_shape)}")
     if min(stride) <= 0:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if min(padding) < 0:
         raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    return stride, padding
+
+
+def _geometry(op, x_shape, w_shape, stride, padding):
+    """Check shapes and hyperparameters; return (stride pair, padding pair, output shape)."""
+    stride, padding = stride_and_padding(op, stride, padding)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must have shape (N, C_in, H, W), got {tuple(x_shape)}")
+    if len(w_shape) != 4:
+        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {tuple(w_shape)}")
     n, c, h, w = x_shape
     c_out, c_in, kh, kw = w_shape
     if min(c_out, c_in, kh, kw) <= 0 or min(c, h, w) <= 0:
@@ -65,6 +72,14 @@ def _geometry(op, x_shape, w_shape, stride, padding):
     return stride, padding, y_shape
 
 
+def _check_arrays(op, **arrays):
+    """Every argument an array (NumPy or CuPy) of float32 or float64, all of one dtype."""
+    for name, a in arrays.items():
+        if not hasattr(a, "dtype") or not hasattr(a, "shape"):
+            raise TypeError(f"{op}: {name} must be a NumPy or CuPy array, got {type(a).__name__}")
+    face.check_float(op, *arrays.values())
+
+
 def _check_gy(op, gy, y_shape):
     if tuple(gy.shape) != y_shape:
         raise ValueError(f"{op}: output gradient has shape {tuple(gy.shape)}, but the convolution's "
@@ -76,7 +91,7 @@ def forward(x, w, b=None, stride=1, padding=0):
     → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype."""
     op = "conv2d"
     arrays = (x, w) if b is None else (x, w, b)
-    face.check_float(op, *arrays)
+    _check_arrays(op, **dict(zip(("input", "weight", "bias"), arrays)))
     stride, padding, _ = _geometry(op, x.shape, w.shape, stride, padding)
     if b is not None and tuple(b.shape) != (w.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({w.shape[0]},) for {w.shape[0]} output channels, "
@@ -87,7 +102,7 @@ def forward(x, w, b=None, stride=1, padding=0):
 def backward_data(gy, w, x_shape, stride=1, padding=0):
     """gx = ∂L/∂x.  gy: (N, C_out, OH, OW), w: (C_out, C_in, kh, kw) → gx of shape ``x_shape``."""
     op = "conv2d backward_data"
-    face.check_float(op, gy, w)
+    _check_arrays(op, output_gradient=gy, weight=w)
     x_shape = tuple(int(s) for s in x_shape)
     stride, padding, y_shape = _geometry(op, x_shape, w.shape, stride, padding)
     _check_gy(op, gy, y_shape)
@@ -97,7 +112,7 @@ def backward_data(gy, w, x_shape, stride=1, padding=0):
 def backward_weight(gy, x, w_shape, stride=1, padding=0):
     """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``."""
     op = "conv2d backward_weight"
-    face.check_float(op, gy, x)
+    _check_arrays(op, output_gradient=gy, input=x)
     w_shape = tuple(int(s) for s in w_shape)
     stride, padding, y_shape = _geometry(op, x.shape, w_shape, stride, padding)
     _check_gy(op, gy, y_shape)

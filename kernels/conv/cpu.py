@@ -1,113 +1,206 @@
-"""The fast CPU face: im2col/col2im compiled with Numba, the GEMM by NumPy's BLAS.
+"""The fast CPU face: im2col/col2im compiled with Numba, the GEMM by NumPy's BLAS,
+the batch processed in chunks small enough to stay in cache.
 
-Same layout as the reference (one im2col row per output pixel, columns in the weight's
-(c, p, q) order), so ``y_rows = cols @ w_matᵀ`` is a (N·OH·OW × C_in·kh·kw) @
-(C_in·kh·kw × C_out) product: tall and skinny, the "NHWC" GEMM that beat the
-(C_out × K) @ (K × N·OH·OW) one in the probe of ``shared/PERFORMANCE.md``.
+Same maths as the reference (one im2col row per output pixel, ``y_rows = cols @ w_matᵀ``,
+a tall-skinny (chunk·OH·OW × K) @ (K × C_out) product, the orientation that ran fastest
+in OpenBLAS here: 90–110 GFLOP/s on one core against 57–100 for ``w_mat @ colsᵀ``).
+What changed from the first, reference-like version, each step measured on the
+benchmark CNN's four conv layers (N=128, float32; forward + backward_data +
+backward_weight; one thread's CPU time with ``OPENBLAS_NUM_THREADS=1``, medians; the
+shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it):
 
-What the compiled loops buy over the reference: the reference pads a copy of x and
-slices one receptive field per output pixel in Python; here the padding is a bounds
-test inside the loop (no padded copy) and every element is one load and one store.
+1. **Columns in (p, q, c) order from an NHWC copy.** Each chunk of x is first copied
+   into a zero-padded (n, H+2ph, W+2pw, C) buffer. A receptive field is then kh
+   contiguous runs of kw·C numbers (160 for a 5×5 kernel on 32 channels), with no
+   padding test inside the loop; the weight is reordered to match (it is small).
+   The NCHW (c, p, q) im2col with a bounds test per element took 500 ms; this
+   layout with the chunks of (2): 250–280 ms.
+2. **Chunks of about CHUNK_BYTES of columns.** cols for the whole batch is 105 MB on
+   the second layer; written to memory and read back by the GEMM it cost 315 ms in
+   all, against 240–265 ms for chunks of 0.5–4 MB. The best size depends on BLAS's
+   threads: with one thread 1 MB was best (170–178 ms wall at the end, 4 MB 186–198);
+   with OpenBLAS's default two threads 4 MB was (151–153 ms, 1 MB 159–172), since every
+   GEMM call is a barrier for BLAS's threads and bigger chunks mean fewer of them.
+3. **The transposes back to NCHW read the GEMM's rows and write each output
+   channel's pixels contiguously, adding the bias on the way** (16 → 5 ms on the first
+   layer, whose other loop order wrote to 32 pages per row).
+4. **Every inner loop indexes 1-d views with its loop counter alone.** With an
+   index like ``s + t``, Numba must test each one for a negative (wrap-around) value
+   and LLVM does not vectorise the copy; slicing the run first lets it: im2col
+   70 → 21 ms, col2im 40 → 5 ms, 250 → 145 ms in all.
 
-The Numba loops are serial on purpose. OpenBLAS already runs the GEMM on every core;
-a second thread pool (``parallel=True``) spinning beside it was what made tiny kernels
-take 4–10 ms in the probe (thread-pool contention, ``shared/PERFORMANCE.md``).
+The Numba loops are serial (and release the GIL, so a caller may run two batch
+halves on two threads). ``parallel=True`` beside OpenBLAS's own threads was a disaster
+here: 24 s instead of 2.3 s for the same four layers (wall clock, a loaded machine),
+the two thread pools spinning against each other (``shared/PERFORMANCE.md``).
+
+Where the time goes now (same measurement, 145 ms): GEMMs 68%, im2col 15%, the NCHW ↔
+rows transposes 10%, col2im 4%, the padded copies 3%. PyTorch 2.13 (oneDNN) does the
+same work in 87–108 ms on one thread: 1.7–1.8× less, about what its GEMMs gain on ours.
 """
 import numba
 import numpy as np
 
 from kernels.conv import output_size
 
+CHUNK_BYTES = 4 << 20  # columns per chunk (item 2 above; 1 << 20 suits 1-thread BLAS better)
 
-@numba.njit(cache=True)
-def _im2col(x, kh, kw, sh, sw, ph, pw, cols):
-    """cols[(n, i, j), (c, p, q)] = x[n, c, i·sh − ph + p, j·sw − pw + q], 0 outside x."""
-    n, c, h, w = x.shape
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    for b in range(n):
+
+@numba.njit(cache=True, nogil=True)
+def _pad_nhwc(x, b0, b1, ph, pw, out):
+    """out[b − b0, ph + h, pw + w, c] = x[b, c, h, w] for images b0 … b1−1, zero border."""
+    _, c, h, w = x.shape
+    out[:b1 - b0] = 0
+    for b in range(b0, b1):
+        for ch in range(c):
+            for hh in range(h):
+                for ww in range(w):
+                    out[b - b0, hh + ph, ww + pw, ch] = x[b, ch, hh, ww]
+
+
+@numba.njit(cache=True, nogil=True)
+def _unpad_nchw(padded, b0, b1, ph, pw, gx):
+    """gx[b, c, h, w] = padded[b − b0, ph + h, pw + w, c]: the inverse copy, border dropped."""
+    _, c, h, w = gx.shape
+    for b in range(b0, b1):
+        for ch in range(c):
+            for hh in range(h):
+                for ww in range(w):
+                    gx[b, ch, hh, ww] = padded[b - b0, hh + ph, ww + pw, ch]
+
+
+@numba.njit(cache=True, nogil=True)
+def _im2col(padded, images, kh, kw, sh, sw, oh, ow, cols):
+    """cols[(n, i, j), (p, q, c)] = padded[n, i·sh + p, j·sw + q, c]: for each output
+    pixel, kh runs of kw·C numbers that lie next to each other in the NHWC buffer."""
+    _, hp, wp, c = padded.shape
+    run = kw * c
+    rows_of_x = padded.reshape(padded.shape[0], hp, wp * c)
+    fields = cols.reshape(-1, kh, run)
+    for b in range(images):
         for i in range(oh):
             for j in range(ow):
                 row = (b * oh + i) * ow + j
-                k = 0
-                for ch in range(c):
-                    for p in range(kh):
-                        hh = i * sh - ph + p
-                        for q in range(kw):
-                            ww = j * sw - pw + q
-                            if 0 <= hh < h and 0 <= ww < w:
-                                cols[row, k] = x[b, ch, hh, ww]
-                            else:
-                                cols[row, k] = 0
-                            k += 1
+                for p in range(kh):
+                    source = rows_of_x[b, i * sh + p, j * sw * c:j * sw * c + run]
+                    target = fields[row, p]
+                    # index both with the loop counter alone: Numba then drops its
+                    # negative-index test and LLVM vectorises the copy (item 4 above)
+                    for t in range(run):
+                        target[t] = source[t]
 
 
-@numba.njit(cache=True)
-def _col2im(cols, kh, kw, sh, sw, ph, pw, gx):
-    """gx[n, c, i·sh − ph + p, j·sw − pw + q] += cols[(n, i, j), (c, p, q)]; gx starts at 0.
-    Receptive fields overlap, so one input pixel collects the terms of every output
-    pixel that saw it; taps that fell in the padding are dropped."""
-    n, c, h, w = gx.shape
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    for b in range(n):
+@numba.njit(cache=True, nogil=True)
+def _col2im(cols, images, kh, kw, sh, sw, oh, ow, padded):
+    """The adjoint of ``_im2col``: every run added back where it was read from
+    (overlapping fields sum), into a zeroed NHWC buffer."""
+    _, hp, wp, c = padded.shape
+    padded[:images] = 0
+    run = kw * c
+    rows_of_x = padded.reshape(padded.shape[0], hp, wp * c)
+    fields = cols.reshape(-1, kh, run)
+    for b in range(images):
         for i in range(oh):
             for j in range(ow):
                 row = (b * oh + i) * ow + j
-                k = 0
-                for ch in range(c):
-                    for p in range(kh):
-                        hh = i * sh - ph + p
-                        for q in range(kw):
-                            ww = j * sw - pw + q
-                            if 0 <= hh < h and 0 <= ww < w:
-                                gx[b, ch, hh, ww] += cols[row, k]
-                            k += 1
+                for p in range(kh):
+                    target = rows_of_x[b, i * sh + p, j * sw * c:j * sw * c + run]
+                    source = fields[row, p]
+                    for t in range(run):
+                        target[t] += source[t]
 
 
-def im2col(x, kernel, stride, padding):
-    """x: (N, C, H, W) → cols: (N·OH·OW, C·kh·kw), as ``reference.im2col``."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, h, w = x.shape
-    rows = n * output_size(h, kh, sh, ph) * output_size(w, kw, sw, pw)
-    cols = np.empty((rows, c * kh * kw), dtype=x.dtype)
-    # contiguous input: one compiled variant per dtype, and row-major reads along W
-    _im2col(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, cols)
-    return cols
+@numba.njit(cache=True, nogil=True)
+def _rows_to_nchw(rows, bias, b0, y):
+    """y[b0 + n, o, pixel] = rows[(n, pixel), o] + bias[o], writing along pixels."""
+    _, c_out, oh, ow = y.shape
+    pixels = oh * ow
+    flat = y.reshape(y.shape[0], c_out, pixels)
+    for b in range(rows.shape[0] // pixels):
+        image = rows[b * pixels:(b + 1) * pixels]
+        for o in range(c_out):
+            target, source, shift = flat[b0 + b, o], image[:, o], bias[o]
+            for pix in range(pixels):
+                target[pix] = source[pix] + shift
 
 
-def col2im(cols, x_shape, kernel, stride, padding):
-    """cols: (N·OH·OW, C·kh·kw) → (N, C, H, W), as ``reference.col2im``."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    gx = np.zeros(x_shape, dtype=cols.dtype)
-    _col2im(np.ascontiguousarray(cols), kh, kw, sh, sw, ph, pw, gx)
-    return gx
+@numba.njit(cache=True, nogil=True)
+def _nchw_to_rows(y, b0, b1, rows):
+    """rows[(b − b0, pixel), o] = y[b, o, pixel]: the GEMM's layout for gy."""
+    _, c_out, oh, ow = y.shape
+    pixels = oh * ow
+    flat = y.reshape(y.shape[0], c_out, pixels)
+    for b in range(b0, b1):
+        image = rows[(b - b0) * pixels:(b - b0 + 1) * pixels]
+        for o in range(c_out):
+            target, source = image[:, o], flat[b, o]
+            for pix in range(pixels):
+                target[pix] = source[pix]
 
 
-def _gy_rows(gy):
-    """(N, C_out, OH, OW) → (N·OH·OW, C_out), contiguous for BLAS."""
-    return np.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(-1, gy.shape[1])
+class _Plan:
+    """Sizes shared by the three functions, and the chunk of images per GEMM."""
+
+    def __init__(self, x_shape, w_shape, stride, padding, dtype):
+        (self.n, c_in, h, w), (self.c_out, _, self.kh, self.kw) = x_shape, w_shape
+        (self.sh, self.sw), (self.ph, self.pw) = stride, padding
+        self.oh, self.ow = output_size(h, self.kh, self.sh, self.ph), output_size(w, self.kw, self.sw, self.pw)
+        self.pixels, self.k = self.oh * self.ow, c_in * self.kh * self.kw
+        self.step = max(1, min(self.n, CHUNK_BYTES // (self.pixels * self.k * dtype.itemsize)))
+        self.dtype = dtype
+        self.padded_shape = (self.step, h + 2 * self.ph, w + 2 * self.pw, c_in)
+
+    def chunks(self):
+        """(first image, end image, rows of cols) for each chunk of the batch."""
+        for b0 in range(0, self.n, self.step):
+            b1 = min(self.n, b0 + self.step)
+            yield b0, b1, (b1 - b0) * self.pixels
+
+    def buffer(self, columns):
+        return np.empty((self.step * self.pixels, columns), dtype=self.dtype)
+
+    def im2col(self, x, b0, b1, padded, cols):
+        _pad_nhwc(x, b0, b1, self.ph, self.pw, padded)
+        _im2col(padded, b1 - b0, self.kh, self.kw, self.sh, self.sw, self.oh, self.ow, cols)
 
 
 def forward(x, w, b, stride, padding):
-    c_out, _, kh, kw = w.shape
-    n, _, h, wd = x.shape
-    oh, ow = output_size(h, kh, stride[0], padding[0]), output_size(wd, kw, stride[1], padding[1])
-    y_rows = im2col(x, (kh, kw), stride, padding) @ w.reshape(c_out, -1).T
-    # Back to NCHW in one strided pass that adds the bias on the way (no second pass over y).
-    y = np.empty((n, c_out, oh, ow), dtype=x.dtype)
-    pixels_last = y_rows.reshape(n, oh * ow, c_out).transpose(0, 2, 1)
-    if b is None:
-        np.copyto(y.reshape(n, c_out, oh * ow), pixels_last)
-    else:
-        np.add(pixels_last, b.reshape(1, c_out, 1), out=y.reshape(n, c_out, oh * ow))
+    x = np.ascontiguousarray(x)
+    plan = _Plan(x.shape, w.shape, stride, padding, x.dtype)
+    w_cols = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(plan.k, plan.c_out)  # w_matᵀ, rows (p, q, c)
+    bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
+    y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
+    padded, cols, y_rows = np.empty(plan.padded_shape, x.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
+    for b0, b1, rows in plan.chunks():
+        plan.im2col(x, b0, b1, padded, cols)
+        np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
+        _rows_to_nchw(y_rows[:rows], bias, b0, y)
     return y
 
 
 def backward_data(gy, w, x_shape, stride, padding):
-    c_out, _, kh, kw = w.shape
-    g_cols = _gy_rows(gy) @ w.reshape(c_out, -1)   # gC = gY W
-    return col2im(g_cols, x_shape, (kh, kw), stride, padding)
+    gy = np.ascontiguousarray(gy)
+    plan = _Plan(x_shape, w.shape, stride, padding, gy.dtype)
+    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(plan.c_out, plan.k)  # columns (p, q, c)
+    gx = np.empty(x_shape, dtype=gy.dtype)
+    padded, g_cols, gy_rows = np.empty(plan.padded_shape, gy.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
+    for b0, b1, rows in plan.chunks():
+        _nchw_to_rows(gy, b0, b1, gy_rows)
+        np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
+        _col2im(g_cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
+        _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
+    return gx
 
 
 def backward_weight(gy, x, w_shape, stride, padding):
-    cols = im2col(x, w_shape[2:], stride, padding)
-    return (_gy_rows(gy).T @ cols).reshape(w_shape)  # gW = gYᵀ C
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    plan = _Plan(x.shape, w_shape, stride, padding, x.dtype)
+    gw, part = np.zeros((plan.c_out, plan.k), x.dtype), np.empty((plan.c_out, plan.k), x.dtype)
+    padded, cols, gy_rows = np.empty(plan.padded_shape, x.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
+    for b0, b1, rows in plan.chunks():
+        plan.im2col(x, b0, b1, padded, cols)
+        _nchw_to_rows(gy, b0, b1, gy_rows)
+        np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C, summed over chunks
+        gw += part
+    c_out, c_in, kh, kw = w_shape
+    return np.ascontiguousarray(gw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))

@@ -2,7 +2,7 @@
 default initialisation and state_dict names (``weight``, ``bias``)."""
 import numpy as np
 
-from kernels.conv import pair
+from kernels.conv import pair, stride_and_padding
 from minigrad import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
@@ -26,14 +26,9 @@ class Conv2d(Module):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
         self.kernel_size = pair(kernel_size, "kernel_size", op)
-        self.stride = pair(stride, "stride", op)
-        self.padding = pair(padding, "padding", op)
         if min(self.kernel_size) <= 0:
             raise ValueError(f"{op}: kernel_size must be positive, got {self.kernel_size}")
-        if min(self.stride) <= 0:
-            raise ValueError(f"{op}: stride must be positive, got {self.stride}")
-        if min(self.padding) < 0:
-            raise ValueError(f"{op}: padding must be non-negative, got {self.padding}")
+        self.stride, self.padding = stride_and_padding(op, stride, padding)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None

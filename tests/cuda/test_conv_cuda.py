@@ -21,12 +21,19 @@ CASES = {
 }
 
 
-def compare(case, dtype, seed, with_bias=True):
+def strided(a):
+    """``a`` on the device as every other column of a wider array: not contiguous."""
+    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    wide[..., ::2] = a
+    return on_device(wide)[..., ::2]
+
+
+def compare(case, dtype, seed, with_bias=True, put=on_device):
     x, w, b, gy = case.arrays(dtype, seed)
     b = b if with_bias else None
-    got = (conv.forward(on_device(x), on_device(w), None if b is None else on_device(b), case.stride, case.padding),
-           conv.backward_data(on_device(gy), on_device(w), case.x_shape, case.stride, case.padding),
-           conv.backward_weight(on_device(gy), on_device(x), case.w_shape, case.stride, case.padding))
+    got = (conv.forward(put(x), put(w), None if b is None else put(b), case.stride, case.padding),
+           conv.backward_data(put(gy), put(w), case.x_shape, case.stride, case.padding),
+           conv.backward_weight(put(gy), put(x), case.w_shape, case.stride, case.padding))
     expected = (reference.forward(x, w, b, case.stride, case.padding),
                 reference.backward_data(gy, w, case.x_shape, case.stride, case.padding),
                 reference.backward_weight(gy, x, case.w_shape, case.stride, case.padding))
@@ -46,8 +53,13 @@ def test_cuda_face_without_bias():
     compare(CASES["3x3 pad 1"], np.float32, seed=1, with_bias=False)
 
 
+def test_cuda_face_on_non_contiguous_arrays():
+    compare(CASES["stride 2, rectangular kernel"], np.float64, seed=2, put=strided)
+
+
 @settings(max_examples=10)
 @given(case=cases(max_batch=2, max_channels=2, max_kernel=3, max_stride=2, max_padding=1, max_extra=2),
        seed=st.integers(0, 2**16), dtype=st.sampled_from([np.float32, np.float64]))
 def test_cuda_face_on_drawn_geometries(case, seed, dtype):
     compare(case, dtype, seed)
+
