@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from minigrad import random as mg_random
 from minigrad.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from minigrad.functional import cross_entropy
 from minigrad.history import History
 from minigrad.tensor import no_grad
 
@@ -34,8 +35,9 @@ def _accuracy(logits, y):
     return float((logits.data.argmax(axis=1) == y.data).mean())
 
 
-def evaluate(model, loader, loss_fn):
+def evaluate(model, loader, loss_fn=cross_entropy):
     """Mean loss and accuracy of ``model`` over ``loader`` (eval mode, no graph).
+    ``loss_fn(output, y)`` → scalar Tensor, the batch mean (cross-entropy by default).
     Returns ``(loss, accuracy)``; accuracy is None when the targets are not class labels."""
     was_training = model.training
     model.eval()

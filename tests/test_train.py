@@ -49,6 +49,7 @@ def test_history_rows_and_evaluate():
     loss, accuracy = evaluate(model, val, F.cross_entropy)
     assert (loss, accuracy) == (history.epochs[-1]["val_loss"], history.epochs[-1]["val_accuracy"])
     assert model.training  # evaluate put the model back in training mode
+    assert evaluate(model, val) == (loss, accuracy)  # cross-entropy is the default loss
     # accuracy by hand, from the logits
     x, y = val.dataset.x, val.dataset.y
     model.eval()
