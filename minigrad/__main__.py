@@ -112,6 +112,13 @@ def settings_of(parser, args):
         parser.error(f"{out} already holds a run; finish it with --resume {out} or choose another --out")
     settings = dict(QUICK if args.quick else FULL)
     settings.update({name: getattr(args, name) for name in given})
+    for name, ok, expected in (("epochs", settings["epochs"] >= 1, ">= 1"),
+                               ("hidden", settings["hidden"] >= 1, ">= 1"),
+                               ("batch_size", settings["batch_size"] >= 1, ">= 1"),
+                               ("lr", settings["lr"] > 0, "> 0"),
+                               ("dropout", 0 <= settings["dropout"] < 1, "in [0, 1)")):
+        if not ok:
+            parser.error(f"--{name.replace('_', '-')} {settings[name]}: expected {expected}")
     return out, settings
 
 

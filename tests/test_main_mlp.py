@@ -79,7 +79,9 @@ def test_refusals_name_the_problem(tmp_path, capsys):
     job.main(["--quick", "--out", str(tmp_path), "--no-progress", "--epochs", "1"])
     cases = [(["--quick", "--out", str(tmp_path)], "already holds a run; finish it with --resume"),
              (["--resume", str(tmp_path), "--epochs", "5"], "give no --out, --quick or --epochs"),
-             (["--resume", str(tmp_path / "absent")], "cannot read its settings.json")]
+             (["--resume", str(tmp_path / "absent")], "cannot read its settings.json"),
+             (["--quick", "--out", str(tmp_path / "b"), "--epochs", "0"], "--epochs 0: expected >= 1"),
+             (["--quick", "--out", str(tmp_path / "b"), "--dropout", "1"], "--dropout 1.0: expected in [0, 1)")]
     for argv, message in cases:
         with pytest.raises(SystemExit) as stopped:
             job.main(argv)
