@@ -111,7 +111,7 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
     checkpoint: path of an ``.npz`` written atomically after every epoch. An existing
         file there must be a readable minigrad checkpoint (it is then replaced, or resumed
         from): a truncated or foreign file raises ``CheckpointError`` before any training,
-        so fit never overwrites a file it did not write.
+        so fit never overwrites a file that is not a minigrad checkpoint.
     resume: continue from ``checkpoint`` if it exists (the epochs already done count).
     log_every: record every ``log_every``-th step in ``History.steps``.
     A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and step; the
