@@ -11,7 +11,7 @@
 # # 04 · Backpropagation through a multi-layer perceptron
 #
 # A multi-layer perceptron of logistic (sigmoid) units, first by hand and then with
-# minigrad. The equations are the report's (and UFLDL's): for layer l = 1 … L with
+# minigrad. The equations are the classic ones, in UFLDL's notation: for layer l = 1 … L with
 # weights W⁽ˡ⁾ (shape n_l × n_{l−1}) and biases b⁽ˡ⁾, on one example x,
 #
 # **forward propagation**
