@@ -13,6 +13,15 @@ from kernels import face
 THREADS = 256  # threads per block: a multiple of the 32-thread warp, enough to hide latency
 
 
+# Inlined ("always") so that compile_ptx can type it without a GPU: a separately
+# compiled device function asks the driver for the current device.
+@cuda.jit(device=True, inline="always")
+def unravel_nchw(i, c, h, w):
+    """The (n, c, h, w) coordinates of flat index ``i`` in a row-major (N, C, H, W)
+    array: what a one-thread-per-element kernel computes first."""
+    return i // (c * h * w), (i // (h * w)) % c, (i // w) % h, i % w
+
+
 def stream():
     """CuPy's current stream as a Numba stream, so our kernels queue behind (and
     before) CuPy's own work in order, without a device-wide synchronisation."""

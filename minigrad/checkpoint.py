@@ -61,6 +61,13 @@ def _unflatten(tree, arrays):
     return tree
 
 
+def _umask():
+    """The process's file-creation mask (reading it means setting it, so set it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path, state):
     """Write the nested ``state`` dict to ``path`` atomically."""
     arrays = {}
@@ -75,6 +82,7 @@ def save_checkpoint(path, state):
             f.write(buffer.getvalue())
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600); a checkpoint is not
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -11,13 +11,15 @@ the CPU), because it restores the parameters, the optimizer's and scheduler's
 state, the data order and the random generators.
 """
 import math
+import numbers
 import os
 import time
 
 from tqdm.auto import tqdm
 
 from minigrad import random as mg_random
-from minigrad.checkpoint import load_checkpoint, save_checkpoint
+from minigrad.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from minigrad.functional import cross_entropy
 from minigrad.history import History
 from minigrad.tensor import no_grad
 
@@ -33,8 +35,9 @@ def _accuracy(logits, y):
     return float((logits.data.argmax(axis=1) == y.data).mean())
 
 
-def evaluate(model, loader, loss_fn):
+def evaluate(model, loader, loss_fn=cross_entropy):
     """Mean loss and accuracy of ``model`` over ``loader`` (eval mode, no graph).
+    ``loss_fn(output, y)`` → scalar Tensor, the batch mean (cross-entropy by default).
     Returns ``(loss, accuracy)``; accuracy is None when the targets are not class labels."""
     was_training = model.training
     model.eval()
@@ -80,7 +83,14 @@ def _state(model, optimizer, scheduler, loader, history, epoch, step):
     return state
 
 
-def _restore(state, model, optimizer, scheduler, loader):
+_SAVED = ("model", "optimizer", "history", "epoch", "step", "rng")  # what _state always writes
+
+
+def _restore(state, model, optimizer, scheduler, loader, path):
+    missing = [key for key in _SAVED if key not in state]
+    if missing:
+        raise CheckpointError(f"{path}: a minigrad checkpoint, but not one written by fit "
+                              f"(it lacks {missing})")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None:
@@ -98,18 +108,28 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the ``History``.
 
     loss_fn(output, y) → scalar Tensor.  scheduler: stepped once per epoch.
-    checkpoint: path of an ``.npz`` written atomically after every epoch.
+    checkpoint: path of an ``.npz`` written atomically after every epoch. An existing
+        file there must be a readable minigrad checkpoint (it is then replaced, or resumed
+        from): a truncated or foreign file raises ``CheckpointError`` before any training,
+        so fit never overwrites a file that is not a minigrad checkpoint.
     resume: continue from ``checkpoint`` if it exists (the epochs already done count).
-    A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and step.
+    log_every: record every ``log_every``-th step in ``History.steps``.
+    A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and step; the
+    weights are not updated with it and the last checkpoint stays as it was.
     """
-    if epochs < 0:
-        raise ValueError(f"fit: epochs must be non-negative, got {epochs}")
+    for name, value, least in (("epochs", epochs, 0), ("log_every", log_every, 1)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise ValueError(f"fit: invalid {name}={value!r}: expected an integer >= {least}")
     if resume and checkpoint is None:
         raise ValueError("fit: resume=True needs checkpoint= (the file to resume from)")
     history, start_epoch, step = History(), 0, 0
-    if resume and os.path.exists(checkpoint):
-        history, start_epoch, step = _restore(load_checkpoint(checkpoint), model, optimizer, scheduler,
-                                              train_loader)
+    saved_epoch = None  # the epoch the checkpoint file on disk holds
+    if checkpoint is not None and os.path.exists(checkpoint):
+        saved = load_checkpoint(checkpoint)  # raises on a truncated or foreign file
+        if resume:
+            history, start_epoch, step = _restore(saved, model, optimizer, scheduler, train_loader,
+                                                  checkpoint)
+            saved_epoch = start_epoch
     model.train()
     for epoch in range(start_epoch, epochs):
         started = time.perf_counter()
@@ -120,7 +140,10 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
             loss = loss_fn(output, y)
             value = loss.item()
             if not math.isfinite(value):
-                kept = f"; the last checkpoint {checkpoint} is kept" if checkpoint else ""
+                kept = ""
+                if checkpoint is not None:
+                    kept = ("; no checkpoint of this run was written yet" if saved_epoch is None
+                            else f"; the checkpoint of epoch {saved_epoch} in {checkpoint} is kept")
                 raise NonFiniteLossError(f"fit: the loss became {value} at epoch {epoch + 1}, step {step + 1} "
                                          f"(learning rate too high, or bad inputs?){kept}")
             optimizer.zero_grad()
@@ -154,5 +177,6 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
             _step_scheduler(scheduler, val_loss, row["loss"])
         if checkpoint is not None:
             save_checkpoint(checkpoint, _state(model, optimizer, scheduler, train_loader, history, epoch + 1, step))
+            saved_epoch = epoch + 1
     return history
 

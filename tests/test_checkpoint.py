@@ -27,6 +27,9 @@ def test_round_trip_keeps_values_types_and_int_keys(tmp_path):
     assert state["epoch"] == 2 and state["name"] == "run" and state["nothing"] is None and state["scalar"] == 1.5
     with np.load(path, allow_pickle=False) as archive:  # readable without pickle
         assert "__meta__" in archive.files
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask  # an ordinary file, not mkstemp's 0600
 
 
 def test_overwrite_is_atomic_and_leaves_no_temporaries(tmp_path, monkeypatch):

@@ -48,7 +48,7 @@ def col2im_kernel(cols, gx, kh, kw, sh, sw, ph, pw, oh, ow, zero):
     n, c, h, w = gx.shape
     if t >= n * c * h * w:
         return
-    b, ch, hh, ww = t // (c * h * w), (t // (h * w)) % c, (t // w) % h, t % w
+    b, ch, hh, ww = cuda_launch.unravel_nchw(t, c, h, w)
     total = zero
     for p in range(kh):
         hp = hh + ph - p  # = i·sh for the output row i whose tap p lands on hh

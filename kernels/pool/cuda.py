@@ -40,9 +40,7 @@ def _max_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
     n, c, ho, wo = y.shape
     if i >= n * c * ho * wo:
         return
-    j, oi = i % wo, i // wo  # unflatten i over (N, C, Ho, Wo), row-major
-    oi, ch = oi % ho, oi // ho
-    b, ch = ch // c, ch % c
+    b, ch, oi, j = cuda_launch.unravel_nchw(i, c, ho, wo)
     h, w = x.shape[2], x.shape[3]
     top, left = oi * sh - ph, j * sw - pw
     best = -math.inf
@@ -64,9 +62,7 @@ def _max_backward(gy, argmax, gx, kh, kw, sh, sw, ph, pw):
     n, c, h, w = gx.shape
     if i >= n * c * h * w:
         return
-    q, r = i % w, i // w
-    r, ch = r % h, r // h
-    b, ch = ch // c, ch % c
+    b, ch, r, q = cuda_launch.unravel_nchw(i, c, h, w)
     ho, wo = gy.shape[2], gy.shape[3]
     me = r * w + q
     total = 0.0
@@ -83,9 +79,7 @@ def _avg_forward(x, y, kh, kw, sh, sw, ph, pw):
     n, c, ho, wo = y.shape
     if i >= n * c * ho * wo:
         return
-    j, oi = i % wo, i // wo
-    oi, ch = oi % ho, oi // ho
-    b, ch = ch // c, ch % c
+    b, ch, oi, j = cuda_launch.unravel_nchw(i, c, ho, wo)
     h, w = x.shape[2], x.shape[3]
     top, left = oi * sh - ph, j * sw - pw
     total = 0.0
@@ -101,9 +95,7 @@ def _avg_backward(gy, gx, kh, kw, sh, sw, ph, pw):
     n, c, h, w = gx.shape
     if i >= n * c * h * w:
         return
-    q, r = i % w, i // w
-    r, ch = r % h, r // h
-    b, ch = ch // c, ch % c
+    b, ch, r, q = cuda_launch.unravel_nchw(i, c, h, w)
     ho, wo = gy.shape[2], gy.shape[3]
     total = 0.0
     for oi in range(_first_window(r, ph, kh, sh), _last_window(r, ph, sh, ho) + 1):

@@ -152,10 +152,8 @@ class StepLR(ClosedFormLR):
         return base_lr * self.gamma ** (t // self.step_size)
 
 
-class InverseTimeLR(ClosedFormLR):
-    """InverseTimeLR(optimizer, C, last_epoch=-1): the lecture notes' ``1/(C+t)`` decay,
-    scaled to start at lr₀: ``lr_t = lr₀ · C / (C + t)``. The rate halves after C steps;
-    its sum diverges while the sum of its squares converges (the Robbins–Monro conditions)."""
+class _TimeConstantLR(ClosedFormLR):
+    """A decay whose one argument is a time constant C > 0 (steps before it bites)."""
 
     def __init__(self, optimizer, C, last_epoch=-1):
         self.C = C
@@ -163,21 +161,20 @@ class InverseTimeLR(ClosedFormLR):
 
     def _check_arguments(self):
         self._require(self.C > 0, "C", self.C, "C > 0")
+
+
+class InverseTimeLR(_TimeConstantLR):
+    """InverseTimeLR(optimizer, C, last_epoch=-1): the lecture notes' ``1/(C+t)`` decay,
+    scaled to start at lr₀: ``lr_t = lr₀ · C / (C + t)``. The rate halves after C steps;
+    its sum diverges while the sum of its squares converges (the Robbins–Monro conditions)."""
 
     def _lr(self, base_lr, t):
         return base_lr * self.C / (self.C + t)
 
 
-class InverseSqrtLR(ClosedFormLR):
+class InverseSqrtLR(_TimeConstantLR):
     """InverseSqrtLR(optimizer, C, last_epoch=-1): ``1/√t`` decay that starts at lr₀,
     ``lr_t = lr₀ / √(1 + t/C)`` (≈ lr₀·√C/√t once t ≫ C; C sets where the decay begins)."""
-
-    def __init__(self, optimizer, C, last_epoch=-1):
-        self.C = C
-        super().__init__(optimizer, last_epoch)
-
-    def _check_arguments(self):
-        self._require(self.C > 0, "C", self.C, "C > 0")
 
     def _lr(self, base_lr, t):
         return base_lr / math.sqrt(1 + t / self.C)
