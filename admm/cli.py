@@ -13,7 +13,7 @@ import sys
 from minigrad.train import NonFiniteLossError
 from admm.session import DEFAULTS, configure
 from admm.trainer import printer
-from admm.transport import TransportError
+from admm.transport import ConfigurationError, TransportError
 
 
 def _common(parser):
@@ -127,6 +127,10 @@ def _demo_mpi(args, config, out, log):
     rank = MPI.COMM_WORLD.Get_rank()
     try:
         summary = run_demo(config, "mpi", out, deadline=args.deadline, log=log if rank == 0 else None)
+    except ConfigurationError as error:  # every rank saw it: stop cleanly, so no output is lost
+        if rank == 0:
+            print(f"minigrad-admm: {error}", file=sys.stderr, flush=True)
+        return 2
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
         print(f"minigrad-admm [rank {rank}]: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         MPI.COMM_WORLD.Abort(1)

@@ -31,6 +31,11 @@ class TransportError(RuntimeError):
     """The other half did not answer in time, or the two halves disagree."""
 
 
+class ConfigurationError(TransportError):
+    """The ranks cannot work together (wrong number, different settings). Every rank
+    finds this out by itself, so each can stop cleanly: nobody is left waiting."""
+
+
 class Message:
     """``kind`` + named ``arrays`` + plain ``values``."""
     __slots__ = ("kind", "arrays", "values")
@@ -64,7 +69,7 @@ def check_configs(configs):
     differ = [f"{k}: " + ", ".join(f"rank {r} has {c.get(k)!r}" for r, c in enumerate(configs))
               for k in keys if any(c.get(k) != configs[0].get(k) for c in configs)]
     if differ:
-        raise TransportError("the MPI ranks were started with different settings; "
+        raise ConfigurationError("the MPI ranks were started with different settings; "
                              "start them with the same command. " + "; ".join(differ))
 
 
@@ -84,7 +89,7 @@ class MPILink:
         self.peer = 1 - self.rank
         self.deadline, self.device = float(deadline), device
         if self.size != 2:
-            raise TransportError(f"the mpi transport needs exactly 2 ranks (one per half), got {self.size}; "
+            raise ConfigurationError(f"the mpi transport needs exactly 2 ranks (one per half), got {self.size}; "
                                  f"launch with mpiexec -n 2")
         query = getattr(MPI, "Query_cuda_support", None)
         self.cuda_aware = bool(query and query())
