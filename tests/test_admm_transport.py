@@ -78,7 +78,9 @@ def test_a_dead_or_stalled_rank_ends_the_run_within_the_deadline(tmp_path, fault
     if fault == "stall":  # the survivor says what happened (a death may be reported by mpiexec first)
         assert "no progress on a message header from rank 1 within 3 s" in run.stdout, run.stdout + run.stderr
         waited = float(re.search(r"caught after ([0-9.]+) s", run.stdout).group(1))
-        assert 3 <= waited < 6, f"waited {waited} s with a 3 s deadline"
+        # never before the deadline; the upper bound only rules out a hang, since a busy
+        # 2-core machine can delay the polling thread by seconds
+        assert 3 <= waited < 30, f"waited {waited} s with a 3 s deadline"
 
 
 def test_ranks_started_with_different_settings_refuse_to_train(tmp_path):
