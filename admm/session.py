@@ -18,9 +18,11 @@ from admm.split import split
 DEFAULTS = {
     "data": "fashion-mnist", "arch": "caffenet", "at": None, "mode": "admm", "report_loss": "10.2",
     # βη = 1: net1 moves as fast as backprop would move it. β small, because the penalty's
-    # curvature must stay under SGD's stability limit (docs/admm.md: at lr 0.05, β = 1 and 0.1 diverge)
+    # curvature must stay under SGD's stability limit (docs/admm.md: at lr 0.05, β = 1 and 0.1 diverge).
+    # lr 0.01 for 3 epochs: at lr 0.05 for 1 epoch the loss spiked and the end point was noise
+    # (docs/admm.md, "The default run").
     "beta": 0.001, "eta": 1000.0, "multiplier": "none", "beta_growth": 10.0, "beta_every": 0, "beta_max": 1.0,
-    "lr": 0.05, "momentum": 0.9, "batch": 128, "epochs": 1, "iters": None, "seed": 0, "device": "cpu",
+    "lr": 0.01, "momentum": 0.9, "batch": 128, "epochs": 3, "iters": None, "seed": 0, "device": "cpu",
     "train_limit": None, "test_limit": None, "eval_every": None,
 }
 
