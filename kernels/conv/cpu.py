@@ -41,6 +41,7 @@ same work in 87–108 ms on one thread: 1.7–1.8× less, about what its GEMMs g
 import numba
 import numpy as np
 
+from kernels import cpu_threads
 from kernels.conv import output_size
 
 CHUNK_BYTES = 4 << 20  # columns per chunk (item 2 above; 1 << 20 suits 1-thread BLAS better)
@@ -139,7 +140,7 @@ def _nchw_to_rows(y, b0, b1, rows):
 
 
 class _Plan:
-    """Sizes shared by the three functions, and the chunk of images per GEMM."""
+    """Sizes shared by the functions, and the chunk of images per GEMM."""
 
     def __init__(self, x_shape, w_shape, stride, padding, dtype):
         (self.n, c_in, h, w), (self.c_out, _, self.kh, self.kw) = x_shape, w_shape
@@ -150,14 +151,17 @@ class _Plan:
         self.dtype = dtype
         self.padded_shape = (self.step, h + 2 * self.ph, w + 2 * self.pw, c_in)
 
-    def chunks(self):
-        """(first image, end image, rows of cols) for each chunk of the batch."""
-        for b0 in range(0, self.n, self.step):
-            b1 = min(self.n, b0 + self.step)
+    def chunks(self, lo, hi):
+        """(first image, end image, rows of cols) for each chunk of images lo … hi−1."""
+        for b0 in range(lo, hi, self.step):
+            b1 = min(hi, b0 + self.step)
             yield b0, b1, (b1 - b0) * self.pixels
 
     def buffer(self, columns):
         return np.empty((self.step * self.pixels, columns), dtype=self.dtype)
+
+    def padded(self):
+        return np.empty(self.padded_shape, self.dtype)
 
     def im2col(self, x, b0, b1, padded, cols):
         _pad_nhwc(x, b0, b1, self.ph, self.pw, padded)
@@ -170,37 +174,63 @@ def forward(x, w, b, stride, padding):
     w_cols = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(plan.k, plan.c_out)  # w_matᵀ, rows (p, q, c)
     bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
-    padded, cols, y_rows = np.empty(plan.padded_shape, x.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
-    for b0, b1, rows in plan.chunks():
-        plan.im2col(x, b0, b1, padded, cols)
-        np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
-        _rows_to_nchw(y_rows[:rows], bias, b0, y)
+
+    def images(lo, hi):  # one thread's share of the batch, chunk by chunk
+        padded, cols, y_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        for b0, b1, rows in plan.chunks(lo, hi):
+            plan.im2col(x, b0, b1, padded, cols)
+            np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
+            _rows_to_nchw(y_rows[:rows], bias, b0, y)
+
+    cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
     return y
 
 
 def backward_data(gy, w, x_shape, stride, padding):
-    gy = np.ascontiguousarray(gy)
-    plan = _Plan(x_shape, w.shape, stride, padding, gy.dtype)
-    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(plan.c_out, plan.k)  # columns (p, q, c)
-    gx = np.empty(x_shape, dtype=gy.dtype)
-    padded, g_cols, gy_rows = np.empty(plan.padded_shape, gy.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
-    for b0, b1, rows in plan.chunks():
-        _nchw_to_rows(gy, b0, b1, gy_rows)
-        np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
-        _col2im(g_cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
-        _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
-    return gx
+    return _backward(gy, None, w, x_shape, w.shape, stride, padding)[0]
 
 
 def backward_weight(gy, x, w_shape, stride, padding):
-    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
-    plan = _Plan(x.shape, w_shape, stride, padding, x.dtype)
-    gw, part = np.zeros((plan.c_out, plan.k), x.dtype), np.empty((plan.c_out, plan.k), x.dtype)
-    padded, cols, gy_rows = np.empty(plan.padded_shape, x.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
-    for b0, b1, rows in plan.chunks():
-        plan.im2col(x, b0, b1, padded, cols)
-        _nchw_to_rows(gy, b0, b1, gy_rows)
-        np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C, summed over chunks
+    return _backward(gy, x, None, x.shape, w_shape, stride, padding)[1]
+
+
+def backward(gy, x, w, stride, padding, need_gx=True):
+    return _backward(gy, x, w if need_gx else None, x.shape, w.shape, stride, padding)
+
+
+def _backward(gy, x, w, x_shape, w_shape, stride, padding):
+    """(gx, gw) in one pass over the chunks of the batch; gx is None when w is (no
+    weight given: backward_weight), gw None when x is (backward_data). Fused, each
+    chunk's gy is turned into GEMM rows once and used by both products."""
+    gy = np.ascontiguousarray(gy)
+    x = None if x is None else np.ascontiguousarray(x)
+    plan = _Plan(x_shape, w_shape, stride, padding, gy.dtype)
+    # columns (p, q, c), as the rows of cols
+    w_mat = None if w is None else np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(plan.c_out, plan.k)
+    gx = None if w is None else np.empty(x_shape, dtype=gy.dtype)
+
+    def images(lo, hi):  # one thread's share: its gx images, and its part of gw
+        gy_rows, cols = plan.buffer(plan.c_out), plan.buffer(plan.k)
+        padded = plan.padded()
+        gw = None if x is None else np.zeros((plan.c_out, plan.k), gy.dtype)
+        part = None if x is None else np.empty_like(gw)
+        for b0, b1, rows in plan.chunks(lo, hi):
+            _nchw_to_rows(gy, b0, b1, gy_rows)
+            if x is not None:
+                plan.im2col(x, b0, b1, padded, cols)
+                np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C, summed over chunks
+                gw += part
+            if w_mat is not None:
+                np.matmul(gy_rows[:rows], w_mat, out=cols[:rows])  # gC = gY W (cols is free again)
+                _col2im(cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
+                _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
+        return gw
+
+    parts = cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
+    if x is None:
+        return gx, None
+    gw = parts[0]
+    for part in parts[1:]:  # in range order: the same sum every run
         gw += part
     c_out, c_in, kh, kw = w_shape
-    return np.ascontiguousarray(gw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))
+    return gx, np.ascontiguousarray(gw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))
