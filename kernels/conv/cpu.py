@@ -53,7 +53,7 @@ from kernels import cpu_threads
 from kernels.conv import output_size
 
 TILE = 64  # pixels per tile of the NCHW ↔ rows transposes (item 5 above)
-CHUNK_BYTES = 4 << 20  # columns per chunk (item 2 above; 1 << 20 suits 1-thread BLAS better)
+CHUNK_BYTES = 512 << 10  # columns per chunk (item 2 above)
 
 
 @numba.njit(cache=True, nogil=True)
