@@ -100,10 +100,12 @@ def over_batch(n, work, size, threads=None):
     one range runs on the caller's thread. Every range has finished when this returns,
     also when one of them raised."""
     global _pool
-    threads = 1 if size < SERIAL_BELOW else THREADS if threads is None else threads
+    threads = THREADS if threads is None else threads
+    if size < SERIAL_BELOW or getattr(_inside, "busy", False):
+        threads = 1
     parts = ranges(n, threads)
-    if len(parts) == 1 or getattr(_inside, "busy", False):
-        return [work(b0, b1) for b0, b1 in parts]
+    if len(parts) == 1:
+        return [work(*parts[0])]
     if _pool is None:
         with _lock:
             if _pool is None:
