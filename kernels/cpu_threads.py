@@ -26,7 +26,6 @@ a kernel, only once at its end (``shared/PERFORMANCE.md``; measured effects in
 import contextlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 
 import threadpoolctl
 
@@ -46,9 +45,10 @@ THREADS = _thread_count()
 # tutorials' small nets) stay on the caller's thread.
 SERIAL_BELOW = 1 << 16
 
-_pool = None            # ThreadPoolExecutor with THREADS − 1 workers; the caller runs the first range
-_blas = None            # threadpoolctl's handle on NumPy's BLAS
-_limits = None          # its limit in force while ranges run
+_workers = []           # _Worker threads, made as first needed; the caller runs the first range itself
+_workers_busy = threading.Lock()  # held by the one caller whose ranges are on the workers
+_blas = None            # threadpoolctl's handles on the BLAS libraries loaded (NumPy's)
+_saved = None           # their thread counts before the limit
 _lock = threading.Lock()
 _active = 0             # ranges in flight from all callers: BLAS is restored when it falls to 0
 _inside = threading.local()
@@ -68,13 +68,17 @@ def ranges(n, parts):
 @contextlib.contextmanager
 def one_blas_thread():
     """BLAS limited to one thread inside (counted, since several caller threads may
-    be inside at once); the user's setting back when the last one leaves."""
-    global _active, _blas, _limits
+    be inside at once); the user's setting back when the last one leaves. Calls the
+    libraries' own get/set_num_threads through threadpoolctl's handles: 1–5 µs, a
+    third of its ``limit()`` context, which re-reads every library's state."""
+    global _active, _blas, _saved
     with _lock:
         if _active == 0:
             if _blas is None:
-                _blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
-            _limits = _blas.limit(limits=1)
+                _blas = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+            _saved = [lib.get_num_threads() for lib in _blas]
+            for lib in _blas:
+                lib.set_num_threads(1)
         _active += 1
     try:
         yield
@@ -82,7 +86,8 @@ def one_blas_thread():
         with _lock:
             _active -= 1
             if _active == 0:
-                _limits.restore_original_limits()
+                for lib, threads in zip(_blas, _saved):
+                    lib.set_num_threads(threads)
 
 
 def _run(work, b0, b1):
@@ -93,30 +98,79 @@ def _run(work, b0, b1):
         _inside.busy = False
 
 
+class _Worker:
+    """A thread that runs one range at a time. Handing it a range is two lock
+    releases (``go``, then ``done`` back): 27–54 µs a round trip here, against
+    119–126 µs for ``concurrent.futures.ThreadPoolExecutor``'s submit and result,
+    which a 40-kernel training step pays on every call."""
+
+    def __init__(self, index):
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()
+        self.done.acquire()
+        self.job = self.outcome = None
+        threading.Thread(target=self._loop, name=f"minigrad-cpu-{index}", daemon=True).start()
+
+    def _loop(self):
+        while True:
+            self.go.acquire()
+            work, b0, b1 = self.job
+            try:
+                self.outcome = (True, _run(work, b0, b1))
+            except BaseException as error:  # handed to the caller, raised there
+                self.outcome = (False, error)
+            self.done.release()
+
+    def start(self, work, b0, b1):
+        self.job = (work, b0, b1)
+        self.go.release()
+
+    def finish(self):
+        """Wait for the range; (True, result) or (False, the exception it raised)."""
+        self.done.acquire()
+        return self.outcome
+
+
+def _forget_workers():
+    # a forked child has none of the parent's threads: make new ones when needed
+    global _workers, _workers_busy
+    _workers, _workers_busy = [], threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
 def over_batch(n, work, size, threads=None):
     """[work(b0, b1) for each range of ``ranges(n, threads)``], the ranges run at once on
     ``threads`` threads (default ``THREADS``; the caller's thread runs the first).
     ``size``: how many numbers the whole call reads or writes; below ``SERIAL_BELOW``
-    one range runs on the caller's thread. Every range has finished when this returns,
-    also when one of them raised."""
-    global _pool
+    one range runs on the caller's thread, as do all ranges while another caller
+    thread has the workers. Every range has finished when this returns, also when
+    one of them raised."""
     threads = THREADS if threads is None else threads
     if size < SERIAL_BELOW or getattr(_inside, "busy", False):
         threads = 1
     parts = ranges(n, threads)
-    if len(parts) == 1:
-        return [work(*parts[0])]
-    if _pool is None:
-        with _lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(max(1, THREADS - 1), thread_name_prefix="minigrad-cpu")
-    with one_blas_thread():
-        futures = [_pool.submit(_run, work, b0, b1) for b0, b1 in parts[1:]]
-        try:
-            first = _run(work, *parts[0])
-        finally:
-            wait(futures)  # every range done (they write into shared outputs) before any error is raised
-    return [first] + [f.result() for f in futures]
+    if len(parts) == 1 or not _workers_busy.acquire(blocking=False):
+        return [work(b0, b1) for b0, b1 in parts]
+    try:
+        while len(_workers) < len(parts) - 1:
+            _workers.append(_Worker(len(_workers)))
+        helpers = _workers[:len(parts) - 1]
+        with one_blas_thread():
+            for worker, (b0, b1) in zip(helpers, parts[1:]):
+                worker.start(work, b0, b1)
+            try:
+                first = _run(work, *parts[0])
+            finally:  # every range done (they write into shared outputs) before any error is raised
+                outcomes = [worker.finish() for worker in helpers]
+    finally:
+        _workers_busy.release()
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+    return [first] + [value for _, value in outcomes]
 
 
 # OpenBLAS runs a product of M·N·K < 2^18 on the caller's thread anyway; above that it
