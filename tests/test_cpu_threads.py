@@ -1,16 +1,13 @@
 """kernels.cpu_threads: the batch split over threads, BLAS limited and restored, and
 every cpu face giving the reference's answers when its batch really is split
 (batches of 1, 2, 3 and 17 over 2 and 3 threads; the other kernel tests run
-small arrays, which stay on one thread). Also the fused conv backward against
-the two separate ones."""
+small arrays, which stay on one thread)."""
 import threading
 
 import numpy as np
 import pytest
 import threadpoolctl
-from conv_cases import Case, cases
-from hypothesis import given
-from hypothesis import strategies as st
+from conv_cases import Case
 
 import kernels.batchnorm
 import kernels.conv
@@ -112,7 +109,8 @@ def test_conv_split_over_threads_matches_reference(n, dtype, threads, monkeypatc
     x, w, b, gy = case.arrays(dtype, seed=n)
     monkeypatch.setattr(conv_cpu, "CHUNK_BYTES", 1)  # one image per chunk, several chunks per thread
     got = (kernels.conv.forward(x, w, b, case.stride, case.padding),
-           *kernels.conv.backward(gy, x, w, case.stride, case.padding))
+           kernels.conv.backward_data(gy, w, x.shape, case.stride, case.padding),
+           kernels.conv.backward_weight(gy, x, w.shape, case.stride, case.padding))
     monkeypatch.setenv("MINIGRAD_FACE", "reference")
     want = (kernels.conv.forward(x, w, b, case.stride, case.padding),
             kernels.conv.backward_data(gy, w, x.shape, case.stride, case.padding),
@@ -172,31 +170,3 @@ def test_batch_norm_split_over_threads_matches_reference(n, shape, threads):
     np.testing.assert_allclose(as_3d(got[0]), want[0], rtol=1e-10, atol=1e-10)
     for g, e in zip(got[1:], want[1:]):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-10)
-
-
-@given(case=cases(max_batch=5), seed=st.integers(0, 2**16), dtype=st.sampled_from([np.float32, np.float64]),
-       need_gx=st.booleans(), face=st.sampled_from(["cpu", "reference"]))
-def test_fused_backward_equals_the_separate_ones(case, seed, dtype, need_gx, face):
-    x, w, b, gy = case.arrays(dtype, seed)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MINIGRAD_FACE", face)
-        gx, gw = kernels.conv.backward(gy, x, w, case.stride, case.padding, need_gx=need_gx)
-        want_gx = kernels.conv.backward_data(gy, w, x.shape, case.stride, case.padding)
-        want_gw = kernels.conv.backward_weight(gy, x, w.shape, case.stride, case.padding)
-    assert gw.dtype == dtype and gw.shape == w.shape
-    tolerance = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(gw, want_gw, **tolerance)
-    if need_gx:
-        assert gx.dtype == dtype and gx.shape == x.shape
-        np.testing.assert_allclose(gx, want_gx, **tolerance)
-    else:
-        assert gx is None
-
-
-def test_fused_backward_refuses_bad_input():
-    x, w = np.zeros((2, 3, 5, 5), np.float32), np.zeros((4, 3, 3, 3), np.float32)
-    with pytest.raises(ValueError, match=r"conv2d backward: output gradient has shape \(2, 4, 5, 5\), but the "
-                                         r"convolution's output has shape \(2, 4, 3, 3\)"):
-        kernels.conv.backward(np.zeros((2, 4, 5, 5), np.float32), x, w)
-    with pytest.raises(TypeError, match=r"conv2d backward: arrays must share one dtype"):
-        kernels.conv.backward(np.zeros((2, 4, 3, 3)), x, w)

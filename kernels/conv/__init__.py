@@ -13,8 +13,6 @@ The three functions below are the op's forward and its two derivatives:
 * ``forward``          y  = conv(x, w) + b
 * ``backward_data``    gx = ∂L/∂x given gy = ∂L/∂y (a "transposed convolution" of gy by w)
 * ``backward_weight``  gw = ∂L/∂w given gy and x
-* ``backward``         (gx, gw) together: what a training step needs, in one call that
-  lets the ``cpu`` face share work between the two (other faces run the two above)
 
 They check their inputs, then run the face that ``kernels.face`` picks for the
 arrays (``reference``, ``cpu`` or ``cuda``). Every face takes stride and padding
@@ -119,19 +117,3 @@ def backward_weight(gy, x, w_shape, stride=1, padding=0):
     stride, padding, y_shape = _geometry(op, x.shape, w_shape, stride, padding)
     _check_gy(op, gy, y_shape)
     return face.module("conv", op, gy, x).backward_weight(gy, x, w_shape, stride, padding)
-
-
-def backward(gy, x, w, stride=1, padding=0, need_gx=True):
-    """(gx, gw) = (∂L/∂x, ∂L/∂w) in one call; gx is None when ``need_gx`` is false (a
-    network's first layer). gy: (N, C_out, OH, OW), x: (N, C_in, H, W), w: (C_out, C_in, kh, kw).
-    Equal to ``backward_data`` and ``backward_weight``; the ``cpu`` face computes both
-    in one pass over the batch, turning each chunk of gy into GEMM rows once."""
-    op = "conv2d backward"
-    _check_arrays(op, output_gradient=gy, input=x, weight=w)
-    stride, padding, y_shape = _geometry(op, x.shape, w.shape, stride, padding)
-    _check_gy(op, gy, y_shape)
-    module = face.module("conv", op, gy, x, w)
-    if hasattr(module, "backward"):
-        return module.backward(gy, x, w, stride, padding, need_gx)
-    gx = module.backward_data(gy, w, x.shape, stride, padding) if need_gx else None
-    return gx, module.backward_weight(gy, x, w.shape, stride, padding)

@@ -33,18 +33,26 @@ shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it)
    first layer, re-read from L2 32 times). First layer, one thread: rows → NCHW
    5.8 → 2.7 ms, NCHW → rows (gy) 7.4 → 3.7 ms; tiles of 32–256 were all within
    noise of 64, the smaller layers (whole images of ≤ 256 pixels) unchanged.
-6. **One pass for both backward products** (``backward``): each chunk's gy is
-   turned into rows once and its columns built once, then used by gW = gYᵀ C and
-   gC = gY W. The separate functions share that code (``_backward``).
 
-The Numba loops are serial (and release the GIL, so a caller may run two batch
-halves on two threads). ``parallel=True`` beside OpenBLAS's own threads was a disaster
-here: 24 s instead of 2.3 s for the same four layers (wall clock, a loaded machine),
-the two thread pools spinning against each other (``shared/PERFORMANCE.md``).
+A fused backward (gx and gW in one pass over the chunks, each chunk's gy turned into
+rows once) was tried and dropped: 79.3 against 79.5 ms for the three layers that need
+both, one thread — the transpose it saves is under 1% of the work. (Keeping the
+forward's columns for gW instead would write and re-read 175 MB a step, which item 2
+shows costs more than rebuilding them.)
 
-Where the time goes now (same measurement, 145 ms): GEMMs 68%, im2col 15%, the NCHW ↔
-rows transposes 10%, col2im 4%, the padded copies 3%. PyTorch 2.13 (oneDNN) does the
-same work in 87–108 ms on one thread: 1.7–1.8× less, about what its GEMMs gain on ours.
+The Numba loops are serial and release the GIL; each call splits its batch over
+``kernels.cpu_threads`` (one range of images per core, each range in chunks, BLAS on
+one thread meanwhile), and a range's chunks reuse that range's buffers.
+``parallel=True`` beside OpenBLAS's own threads was a disaster here: 24 s instead of
+2.3 s for the same four layers (wall clock, a loaded machine), the two thread pools
+spinning against each other (``shared/PERFORMANCE.md``). With the chunks now on
+1-thread BLAS, 0.5–1 MB chunks were best for the whole training step (2 threads:
+116 ms at 512 KB, 119 at 1 MB, 122 at 4 MB; one thread 176–188 / 181–191 / 189–207).
+
+Where the time goes now (one thread, ``MINIGRAD_CPU_THREADS=1 OPENBLAS_NUM_THREADS=1``,
+160 ms for the four layers against PyTorch's 106–109 ms on one thread): the GEMMs
+about 97 ms (OpenBLAS 75–130 GFLOP/s per core on these shapes; oneDNN's are faster,
+which is most of the gap), im2col, col2im, transposes and padded copies the rest.
 """
 import numba
 import numpy as np
@@ -156,7 +164,7 @@ def _nchw_to_rows(y, b0, b1, rows):
 
 
 class _Plan:
-    """Sizes shared by the functions, and the chunk of images per GEMM."""
+    """Sizes shared by the three functions, and the chunk of images per GEMM."""
 
     def __init__(self, x_shape, w_shape, stride, padding, dtype):
         (self.n, c_in, h, w), (self.c_out, _, self.kh, self.kw) = x_shape, w_shape
@@ -203,50 +211,40 @@ def forward(x, w, b, stride, padding):
 
 
 def backward_data(gy, w, x_shape, stride, padding):
-    return _backward(gy, None, w, x_shape, w.shape, stride, padding)[0]
+    gy = np.ascontiguousarray(gy)
+    plan = _Plan(x_shape, w.shape, stride, padding, gy.dtype)
+    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(plan.c_out, plan.k)  # columns (p, q, c)
+    gx = np.empty(x_shape, dtype=gy.dtype)
+
+    def images(lo, hi):  # one thread's gx images, chunk by chunk
+        padded, g_cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        for b0, b1, rows in plan.chunks(lo, hi):
+            _nchw_to_rows(gy, b0, b1, gy_rows)
+            np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
+            _col2im(g_cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
+            _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
+
+    cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
+    return gx
 
 
 def backward_weight(gy, x, w_shape, stride, padding):
-    return _backward(gy, x, None, x.shape, w_shape, stride, padding)[1]
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    plan = _Plan(x.shape, w_shape, stride, padding, x.dtype)
 
-
-def backward(gy, x, w, stride, padding, need_gx=True):
-    return _backward(gy, x, w if need_gx else None, x.shape, w.shape, stride, padding)
-
-
-def _backward(gy, x, w, x_shape, w_shape, stride, padding):
-    """(gx, gw) in one pass over the chunks of the batch; gx is None when w is (no
-    weight given: backward_weight), gw None when x is (backward_data). Fused, each
-    chunk's gy is turned into GEMM rows once and used by both products."""
-    gy = np.ascontiguousarray(gy)
-    x = None if x is None else np.ascontiguousarray(x)
-    plan = _Plan(x_shape, w_shape, stride, padding, gy.dtype)
-    # columns (p, q, c), as the rows of cols
-    w_mat = None if w is None else np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(plan.c_out, plan.k)
-    gx = None if w is None else np.empty(x_shape, dtype=gy.dtype)
-
-    def images(lo, hi):  # one thread's share: its gx images, and its part of gw
-        gy_rows, cols = plan.buffer(plan.c_out), plan.buffer(plan.k)
-        padded = plan.padded()
-        gw = None if x is None else np.zeros((plan.c_out, plan.k), gy.dtype)
-        part = None if x is None else np.empty_like(gw)
+    def images(lo, hi):  # one thread's share of gW, summed over its chunks
+        gw, part = np.zeros((plan.c_out, plan.k), x.dtype), np.empty((plan.c_out, plan.k), x.dtype)
+        padded, cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
         for b0, b1, rows in plan.chunks(lo, hi):
+            plan.im2col(x, b0, b1, padded, cols)
             _nchw_to_rows(gy, b0, b1, gy_rows)
-            if x is not None:
-                plan.im2col(x, b0, b1, padded, cols)
-                np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C, summed over chunks
-                gw += part
-            if w_mat is not None:
-                np.matmul(gy_rows[:rows], w_mat, out=cols[:rows])  # gC = gY W (cols is free again)
-                _col2im(cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
-                _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
+            np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C
+            gw += part
         return gw
 
     parts = cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
-    if x is None:
-        return gx, None
     gw = parts[0]
     for part in parts[1:]:  # in range order: the same sum every run
         gw += part
     c_out, c_in, kh, kw = w_shape
-    return gx, np.ascontiguousarray(gw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))
+    return np.ascontiguousarray(gw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))

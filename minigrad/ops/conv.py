@@ -8,9 +8,7 @@ Its three derivatives are named kernels too (as in Chainer's convolution_2d):
     gw = backward_weight(gy, x)    the correlation of x with gy
     gb = Σ_{n,h,w} gy              each bias element is added to every pixel of its channel
 
-A backward pass needs gx and gw for the same gy, so the node computes the two in one
-``kernels.conv.backward`` call (the CPU face shares work between them) and hands each
-VJP its half. The VJPs compute on raw arrays, so the node is first-order: asking for
+The VJPs compute on raw arrays, so the node is first-order: asking for
 ``create_graph=True`` through it raises a clear error instead of a wrong answer.
 """
 import kernels.conv
@@ -27,15 +25,7 @@ def conv2d(x, w, b=None, stride=1, padding=0):
             raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
     check_devices("conv2d", *tensors)
     y = kernels.conv.forward(x.data, w.data, None if b is None else b.data, stride, padding)
-    computed = []  # [g, (gx, gw)] for the last g seen: both VJPs ask with the same g
-
-    def gradients(g):
-        if not computed or computed[0] is not g:
-            computed[:] = [g, kernels.conv.backward(g.data, x.data, w.data, stride, padding,
-                                                    need_gx=x.requires_grad)]
-        return computed[1]
-
-    vjps = (lambda g, y: Tensor._wrap(gradients(g)[0]),
-            lambda g, y: Tensor._wrap(gradients(g)[1]),
+    vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.data, w.data, x.shape, stride, padding)),
+            lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.data, x.data, w.shape, stride, padding)),
             lambda g, y: Tensor._wrap(g.data.sum(axis=(0, 2, 3))))
     return result(y, "conv2d", tensors, vjps[:len(tensors)], first_order=True)
