@@ -19,7 +19,13 @@ import numpy as np
 from kernels import cpu_threads
 
 
-@numba.njit(cache=True, nogil=True)
+# The sums may be added in any order (fastmath "reassoc" only: NaN and inf still
+# behave). A strict left-to-right float64 sum is one long chain of dependent adds,
+# 4 cycles each; reordered, LLVM vectorises it. On the benchmark's largest input
+# (128×32×32×32 float32, one thread): Σx 5.0 → 0.9 ms, Σ(x − μ)² 5.6 → 1.4 ms, the
+# two backward sums 6.1 → 2.6 ms. Still the same result every run for a given
+# build: the order is fixed at compile time.
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
 def _sums(x, mean, out):
     """out[ch] = Σ x (mean None) or Σ (x − mean[ch])² over images and pixels of x."""
     n, c, length = x.shape
@@ -49,7 +55,7 @@ def _affine(x, scale, shift, y):
                 y[b, ch, i] = x[b, ch, i] * s + t
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
 def _backward_sums(gy, x, mean, inv_std, sums):
     """sums[0, ch] = Σ gy, sums[1, ch] = Σ gy·x̂, in one read of gy and x."""
     n, c, length = x.shape
