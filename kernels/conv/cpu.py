@@ -163,6 +163,22 @@ def _nchw_to_rows(y, b0, b1, rows):
                     block[pix, o] = source[pix]
 
 
+# Each compiled call from Python takes the GIL back on return, and two threads' ranges
+# contend for it between calls, so a chunk's steps that need no BLAS are one call:
+# 110.2 against 112.4 ms for the training step at N=128, 30.5 against 31.3 at N=32
+# (two threads, alternating steps in one process).
+@numba.njit(cache=True, nogil=True)
+def _pad_and_im2col(x, b0, b1, ph, pw, padded, kh, kw, sh, sw, oh, ow, cols):
+    _pad_nhwc(x, b0, b1, ph, pw, padded)
+    _im2col(padded, b1 - b0, kh, kw, sh, sw, oh, ow, cols)
+
+
+@numba.njit(cache=True, nogil=True)
+def _col2im_and_unpad(g_cols, b0, b1, kh, kw, sh, sw, oh, ow, padded, ph, pw, gx):
+    _col2im(g_cols, b1 - b0, kh, kw, sh, sw, oh, ow, padded)
+    _unpad_nchw(padded, b0, b1, ph, pw, gx)
+
+
 class _Plan:
     """Sizes shared by the three functions, and the chunk of images per GEMM."""
 
@@ -188,8 +204,12 @@ class _Plan:
         return np.empty(self.padded_shape, self.dtype)
 
     def im2col(self, x, b0, b1, padded, cols):
-        _pad_nhwc(x, b0, b1, self.ph, self.pw, padded)
-        _im2col(padded, b1 - b0, self.kh, self.kw, self.sh, self.sw, self.oh, self.ow, cols)
+        _pad_and_im2col(x, b0, b1, self.ph, self.pw, padded, self.kh, self.kw, self.sh, self.sw,
+                        self.oh, self.ow, cols)
+
+    def col2im(self, g_cols, b0, b1, padded, gx):
+        _col2im_and_unpad(g_cols, b0, b1, self.kh, self.kw, self.sh, self.sw, self.oh, self.ow,
+                          padded, self.ph, self.pw, gx)
 
 
 def forward(x, w, b, stride, padding):
@@ -221,8 +241,7 @@ def backward_data(gy, w, x_shape, stride, padding):
         for b0, b1, rows in plan.chunks(lo, hi):
             _nchw_to_rows(gy, b0, b1, gy_rows)
             np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
-            _col2im(g_cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
-            _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
+            plan.col2im(g_cols, b0, b1, padded, gx)
 
     cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
     return gx
