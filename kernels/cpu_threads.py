@@ -1,7 +1,7 @@
 """Data parallelism for the ``cpu`` faces: a batch cut into contiguous ranges of
 images, one range per core, each run by serial code on its own thread.
 
-    results = cpu_threads.over_batch(n, work)   # work(b0, b1) for ranges covering 0 … n−1
+    results = cpu_threads.over_batch(n, work, size)   # work(b0, b1) on ranges covering 0 … n−1
 
 Why threads over the batch, and not parallel loops inside each kernel: on the 2-core
 machines this project is measured on, Numba's ``parallel=True`` pool and OpenBLAS's
@@ -141,17 +141,14 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_workers)
 
 
-def over_batch(n, work, size, threads=None):
-    """[work(b0, b1) for each range of ``ranges(n, threads)``], the ranges run at once on
-    ``threads`` threads (default ``THREADS``; the caller's thread runs the first).
-    ``size``: how many numbers the whole call reads or writes; below ``SERIAL_BELOW``
-    one range runs on the caller's thread, as do all ranges while another caller
-    thread has the workers. Every range has finished when this returns, also when
-    one of them raised."""
-    threads = THREADS if threads is None else threads
-    if size < SERIAL_BELOW or getattr(_inside, "busy", False):
-        threads = 1
-    parts = ranges(n, threads)
+def over_batch(n, work, size):
+    """[work(b0, b1) for each range of ``ranges(n, THREADS)``], the ranges run at once on
+    THREADS threads (the caller's thread runs the first). ``size``: how many numbers
+    the whole call reads or writes; below ``SERIAL_BELOW`` one range runs on the
+    caller's thread, and while another caller thread has the workers, all ranges do.
+    Every range has finished when this returns, also when one of them raised."""
+    small = size < SERIAL_BELOW or getattr(_inside, "busy", False)
+    parts = ranges(n, 1 if small else THREADS)
     if len(parts) == 1 or not _workers_busy.acquire(blocking=False):
         return [work(b0, b1) for b0, b1 in parts]
     try:
@@ -176,8 +173,8 @@ def over_batch(n, work, size, threads=None):
 # OpenBLAS runs a product of M·N·K < 2^18 on the caller's thread anyway; above that it
 # wakes its workers, which then spin for a while after the call (OPENBLAS_THREAD_TIMEOUT)
 # on the cores the next kernel wants. The benchmark CNN's linear layer (M·N·K = 1.3·10^6,
-# 0.05 ms) did exactly that before the backward pass: the convolutions after it took
-# 63 instead of 37 ms (conv 32→32), the whole step 185 instead of 154 ms. Products
+# 0.05 ms) did exactly that before the backward pass: with it on one BLAS thread the
+# backward of conv 32→32 took 35 instead of 63 ms, the whole step 159 instead of 185. Products
 # up to 2^24 (≈ 0.3 ms on one core) gain less from a second thread than that costs.
 _SMALL = (1 << 18, 1 << 24)
 

@@ -151,6 +151,14 @@ def test_pool_and_relu_split_over_threads_are_exact(n, threads):
     assert np.array_equal(kernels.relu.backward(x, y), np.where(y > 0, x, 0))
 
 
+@pytest.mark.parametrize("shape", [(0, 5), (0,), (3, 0), (), (5,)])
+def test_relu_of_empty_and_0_d_arrays(shape, threads):
+    x = np.linspace(-1, 1, int(np.prod(shape))).reshape(shape)
+    y = kernels.relu.forward(x)
+    assert y.shape == x.shape and np.array_equal(y, np.maximum(x, 0))
+    assert np.array_equal(kernels.relu.backward(x, y), np.where(y > 0, x, 0))
+
+
 @pytest.mark.parametrize("n", BATCHES)
 @pytest.mark.parametrize("shape", [(4,), (3, 5, 2)], ids=["2-d", "4-d"])
 def test_batch_norm_split_over_threads_matches_reference(n, shape, threads):

@@ -23,8 +23,8 @@ def _backward(gy, y, gx):
 
 
 def _rows(a):
-    """a as (len(a), −1), the batch axis first; a 0-d array as one row."""
-    return a.reshape(1, -1) if a.ndim == 0 else a.reshape(a.shape[0], -1)
+    """a as (len(a), L), the batch axis first; a 0-d array as one row."""
+    return a.reshape(1, a.size) if a.ndim == 0 else a.reshape(a.shape[0], a.size // max(a.shape[0], 1))
 
 
 def forward(x):
