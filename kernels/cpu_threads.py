@@ -126,9 +126,18 @@ class _Worker:
         self.go.release()
 
     def finish(self):
-        """Wait for the range; (True, result) or (False, the exception it raised)."""
-        self.done.acquire()
-        return self.outcome
+        """Wait for the range; (True, result) or (False, the exception it raised). A
+        Ctrl-C while waiting is handed back the same way, after the range has ended:
+        returning earlier would leave the worker writing into outputs the caller
+        has given up on, and its next range's "done" signalled by this one."""
+        interrupted = None
+        while True:
+            try:
+                self.done.acquire()
+                break
+            except KeyboardInterrupt as error:
+                interrupted = error
+        return (False, interrupted) if interrupted else self.outcome
 
 
 def _forget_workers():

@@ -71,6 +71,29 @@ def test_an_error_is_raised_after_every_range_has_finished(threads):
     assert cpu_threads._active == 0  # BLAS restored
 
 
+def test_ctrl_c_while_waiting_is_raised_after_the_range_ends(threads):
+    class InterruptedOnce:  # the worker's "done" lock, as if Ctrl-C came during the first wait
+        def __init__(self, lock):
+            self.lock, self.interrupted = lock, False
+
+        def acquire(self):
+            if not self.interrupted:
+                self.interrupted = True
+                raise KeyboardInterrupt
+            return self.lock.acquire()
+
+        def release(self):
+            self.lock.release()
+
+    cpu_threads.over_batch(threads, lambda b0, b1: None, 1)  # the workers exist
+    worker = cpu_threads._workers[0]
+    worker.done = InterruptedOnce(worker.done)
+    with pytest.raises(KeyboardInterrupt):
+        cpu_threads.over_batch(threads, lambda b0, b1: b0, 1)
+    worker.done = worker.done.lock
+    assert cpu_threads.over_batch(6, lambda b0, b1: (b0, b1), 1) == cpu_threads.ranges(6, threads)  # still in step
+
+
 def test_a_call_from_inside_a_range_runs_serially(threads):
     inner = cpu_threads.over_batch(2, lambda b0, b1: cpu_threads.over_batch(5, lambda c0, c1: (c0, c1), 1), 1)
     assert inner == [[(0, 5)]] * 2
