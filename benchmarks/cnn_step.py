@@ -214,6 +214,7 @@ def main(argv=None):
     facts = machine(torch, args.device)
     if not args.no_write:
         results = ROOT / "benchmarks" / "results" / f"cnn_step-{args.device}.json"
+        results.parent.mkdir(exist_ok=True)
         results.write_text(json.dumps({"machine": facts, "rows": rows}, indent=2) + "\n")
         write_docs(markdown(facts, rows, args.device), args.device)
     print(markdown(facts, rows, args.device))

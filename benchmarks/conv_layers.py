@@ -8,7 +8,9 @@ PyTorch's conv2d forward + backward on the same shapes; rounds alternate between
 them in one process and the medians are printed. Two clocks: wall time, and this
 thread's CPU time (``time.thread_time``), which on a shared machine is far steadier,
 and is the fair measure when BLAS is limited to one thread (``OPENBLAS_NUM_THREADS=1``
-set before Python starts; PyTorch is then given one thread too).
+set before Python starts; PyTorch is then given one thread too). The cpu face splits
+the batch over ``kernels.cpu_threads``' threads, whose CPU time this thread's clock does
+not see: add ``MINIGRAD_CPU_THREADS=1`` for the thread-CPU column to mean anything.
 """
 import argparse
 import os

@@ -28,22 +28,40 @@ shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it)
    index like ``s + t``, Numba must test each one for a negative (wrap-around) value
    and LLVM does not vectorise the copy; slicing the run first lets it: im2col
    70 → 21 ms, col2im 40 → 5 ms, 250 → 145 ms in all.
+5. **The transposes go tile by tile**: TILE pixels × C_out numbers (8 KB for 32
+   channels, in L1) instead of a whole image per output channel (128 KB on the
+   first layer, re-read from L2 32 times). First layer, one thread: rows → NCHW
+   5.8 → 2.7 ms, NCHW → rows (gy) 7.4 → 3.7 ms; tiles of 32–256 were all within
+   noise of 64, the smaller layers (whole images of ≤ 256 pixels) unchanged.
 
-The Numba loops are serial (and release the GIL, so a caller may run two batch
-halves on two threads). ``parallel=True`` beside OpenBLAS's own threads was a disaster
-here: 24 s instead of 2.3 s for the same four layers (wall clock, a loaded machine),
-the two thread pools spinning against each other (``shared/PERFORMANCE.md``).
+A fused backward (gx and gW in one pass over the chunks, each chunk's gy turned into
+rows once) was tried and dropped: 79.3 against 79.5 ms for the three layers that need
+both, one thread — the transpose it saves is under 1% of the work. (Keeping the
+forward's columns for gW instead would write and re-read 175 MB a step, which item 2
+shows costs more than rebuilding them.)
 
-Where the time goes now (same measurement, 145 ms): GEMMs 68%, im2col 15%, the NCHW ↔
-rows transposes 10%, col2im 4%, the padded copies 3%. PyTorch 2.13 (oneDNN) does the
-same work in 87–108 ms on one thread: 1.7–1.8× less, about what its GEMMs gain on ours.
+The Numba loops are serial and release the GIL; each call splits its batch over
+``kernels.cpu_threads`` (one range of images per core, each range in chunks, BLAS on
+one thread meanwhile), and a range's chunks reuse that range's buffers.
+``parallel=True`` beside OpenBLAS's own threads was a disaster here: 24 s instead of
+2.3 s for the same four layers (wall clock, a loaded machine), the two thread pools
+spinning against each other (``shared/PERFORMANCE.md``). With the chunks now on
+1-thread BLAS, 0.5–1 MB chunks were best for the whole training step (2 threads:
+116 ms at 512 KB, 119 at 1 MB, 122 at 4 MB; one thread 176–188 / 181–191 / 189–207).
+
+Where the time goes now (one thread, ``MINIGRAD_CPU_THREADS=1 OPENBLAS_NUM_THREADS=1``,
+160 ms for the four layers against PyTorch's 106–109 ms on one thread): the GEMMs
+about 97 ms (OpenBLAS 75–130 GFLOP/s per core on these shapes; oneDNN's are faster,
+which is most of the gap), im2col, col2im, transposes and padded copies the rest.
 """
 import numba
 import numpy as np
 
+from kernels import cpu_threads
 from kernels.conv import output_size
 
-CHUNK_BYTES = 4 << 20  # columns per chunk (item 2 above; 1 << 20 suits 1-thread BLAS better)
+TILE = 64  # pixels per tile of the NCHW ↔ rows transposes (item 5 above)
+CHUNK_BYTES = 512 << 10  # columns per chunk (item 2 above)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -112,30 +130,53 @@ def _col2im(cols, images, kh, kw, sh, sw, oh, ow, padded):
 
 @numba.njit(cache=True, nogil=True)
 def _rows_to_nchw(rows, bias, b0, y):
-    """y[b0 + n, o, pixel] = rows[(n, pixel), o] + bias[o], writing along pixels."""
+    """y[b0 + n, o, pixel] = rows[(n, pixel), o] + bias[o], writing along pixels, one
+    tile of pixels at a time (item 5 above)."""
     _, c_out, oh, ow = y.shape
     pixels = oh * ow
     flat = y.reshape(y.shape[0], c_out, pixels)
     for b in range(rows.shape[0] // pixels):
         image = rows[b * pixels:(b + 1) * pixels]
-        for o in range(c_out):
-            target, source, shift = flat[b0 + b, o], image[:, o], bias[o]
-            for pix in range(pixels):
-                target[pix] = source[pix] + shift
+        for p0 in range(0, pixels, TILE):
+            p1 = min(pixels, p0 + TILE)
+            block = image[p0:p1]
+            for o in range(c_out):
+                target, shift = flat[b0 + b, o, p0:p1], bias[o]
+                for pix in range(p1 - p0):
+                    target[pix] = block[pix, o] + shift
 
 
 @numba.njit(cache=True, nogil=True)
 def _nchw_to_rows(y, b0, b1, rows):
-    """rows[(b − b0, pixel), o] = y[b, o, pixel]: the GEMM's layout for gy."""
+    """rows[(b − b0, pixel), o] = y[b, o, pixel]: the GEMM's layout for gy, tile by tile."""
     _, c_out, oh, ow = y.shape
     pixels = oh * ow
     flat = y.reshape(y.shape[0], c_out, pixels)
     for b in range(b0, b1):
         image = rows[(b - b0) * pixels:(b - b0 + 1) * pixels]
-        for o in range(c_out):
-            target, source = image[:, o], flat[b, o]
-            for pix in range(pixels):
-                target[pix] = source[pix]
+        for p0 in range(0, pixels, TILE):
+            p1 = min(pixels, p0 + TILE)
+            block = image[p0:p1]
+            for o in range(c_out):
+                source = flat[b, o, p0:p1]
+                for pix in range(p1 - p0):
+                    block[pix, o] = source[pix]
+
+
+# Each compiled call from Python takes the GIL back on return, and two threads' ranges
+# contend for it between calls, so a chunk's steps that need no BLAS are one call:
+# 110.2 against 112.4 ms for the training step at N=128, 30.5 against 31.3 at N=32
+# (two threads, alternating steps in one process).
+@numba.njit(cache=True, nogil=True)
+def _pad_and_im2col(x, b0, b1, ph, pw, padded, kh, kw, sh, sw, oh, ow, cols):
+    _pad_nhwc(x, b0, b1, ph, pw, padded)
+    _im2col(padded, b1 - b0, kh, kw, sh, sw, oh, ow, cols)
+
+
+@numba.njit(cache=True, nogil=True)
+def _col2im_and_unpad(g_cols, b0, b1, kh, kw, sh, sw, oh, ow, padded, ph, pw, gx):
+    _col2im(g_cols, b1 - b0, kh, kw, sh, sw, oh, ow, padded)
+    _unpad_nchw(padded, b0, b1, ph, pw, gx)
 
 
 class _Plan:
@@ -150,18 +191,25 @@ class _Plan:
         self.dtype = dtype
         self.padded_shape = (self.step, h + 2 * self.ph, w + 2 * self.pw, c_in)
 
-    def chunks(self):
-        """(first image, end image, rows of cols) for each chunk of the batch."""
-        for b0 in range(0, self.n, self.step):
-            b1 = min(self.n, b0 + self.step)
+    def chunks(self, lo, hi):
+        """(first image, end image, rows of cols) for each chunk of images lo … hi−1."""
+        for b0 in range(lo, hi, self.step):
+            b1 = min(hi, b0 + self.step)
             yield b0, b1, (b1 - b0) * self.pixels
 
     def buffer(self, columns):
         return np.empty((self.step * self.pixels, columns), dtype=self.dtype)
 
+    def padded(self):
+        return np.empty(self.padded_shape, self.dtype)
+
     def im2col(self, x, b0, b1, padded, cols):
-        _pad_nhwc(x, b0, b1, self.ph, self.pw, padded)
-        _im2col(padded, b1 - b0, self.kh, self.kw, self.sh, self.sw, self.oh, self.ow, cols)
+        _pad_and_im2col(x, b0, b1, self.ph, self.pw, padded, self.kh, self.kw, self.sh, self.sw,
+                        self.oh, self.ow, cols)
+
+    def col2im(self, g_cols, b0, b1, padded, gx):
+        _col2im_and_unpad(g_cols, b0, b1, self.kh, self.kw, self.sh, self.sw, self.oh, self.ow,
+                          padded, self.ph, self.pw, gx)
 
 
 def forward(x, w, b, stride, padding):
@@ -170,11 +218,15 @@ def forward(x, w, b, stride, padding):
     w_cols = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(plan.k, plan.c_out)  # w_matᵀ, rows (p, q, c)
     bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
-    padded, cols, y_rows = np.empty(plan.padded_shape, x.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
-    for b0, b1, rows in plan.chunks():
-        plan.im2col(x, b0, b1, padded, cols)
-        np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
-        _rows_to_nchw(y_rows[:rows], bias, b0, y)
+
+    def images(lo, hi):  # one thread's share of the batch, chunk by chunk
+        padded, cols, y_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        for b0, b1, rows in plan.chunks(lo, hi):
+            plan.im2col(x, b0, b1, padded, cols)
+            np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
+            _rows_to_nchw(y_rows[:rows], bias, b0, y)
+
+    cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
     return y
 
 
@@ -183,24 +235,35 @@ def backward_data(gy, w, x_shape, stride, padding):
     plan = _Plan(x_shape, w.shape, stride, padding, gy.dtype)
     w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(plan.c_out, plan.k)  # columns (p, q, c)
     gx = np.empty(x_shape, dtype=gy.dtype)
-    padded, g_cols, gy_rows = np.empty(plan.padded_shape, gy.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
-    for b0, b1, rows in plan.chunks():
-        _nchw_to_rows(gy, b0, b1, gy_rows)
-        np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
-        _col2im(g_cols, b1 - b0, plan.kh, plan.kw, plan.sh, plan.sw, plan.oh, plan.ow, padded)
-        _unpad_nchw(padded, b0, b1, plan.ph, plan.pw, gx)
+
+    def images(lo, hi):  # one thread's gx images, chunk by chunk
+        padded, g_cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        for b0, b1, rows in plan.chunks(lo, hi):
+            _nchw_to_rows(gy, b0, b1, gy_rows)
+            np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
+            plan.col2im(g_cols, b0, b1, padded, gx)
+
+    cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
     return gx
 
 
 def backward_weight(gy, x, w_shape, stride, padding):
     x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
     plan = _Plan(x.shape, w_shape, stride, padding, x.dtype)
-    gw, part = np.zeros((plan.c_out, plan.k), x.dtype), np.empty((plan.c_out, plan.k), x.dtype)
-    padded, cols, gy_rows = np.empty(plan.padded_shape, x.dtype), plan.buffer(plan.k), plan.buffer(plan.c_out)
-    for b0, b1, rows in plan.chunks():
-        plan.im2col(x, b0, b1, padded, cols)
-        _nchw_to_rows(gy, b0, b1, gy_rows)
-        np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C, summed over chunks
+
+    def images(lo, hi):  # one thread's share of gW, summed over its chunks
+        gw, part = np.zeros((plan.c_out, plan.k), x.dtype), np.empty((plan.c_out, plan.k), x.dtype)
+        padded, cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        for b0, b1, rows in plan.chunks(lo, hi):
+            plan.im2col(x, b0, b1, padded, cols)
+            _nchw_to_rows(gy, b0, b1, gy_rows)
+            np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C
+            gw += part
+        return gw
+
+    parts = cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
+    gw = parts[0]
+    for part in parts[1:]:  # in range order: the same sum every run
         gw += part
     c_out, c_in, kh, kw = w_shape
     return np.ascontiguousarray(gw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))

@@ -6,14 +6,16 @@ positions, each step slicing a strided window out of all N·C planes. Here each
 over the border simply skips the missing rows and columns, which is what a pad of
 −∞ (max) or 0 (average) would contribute.
 
-The kernels are serial (``nogil=True`` so a caller may run batch halves on two
-threads): on these 2-core machines Numba's own thread pool fought OpenBLAS's and
-lost more than it gained (``shared/PERFORMANCE.md``). Each kernel is its own Python
+The kernels are serial and release the GIL (``nogil=True``); each call splits its
+batch over ``kernels.cpu_threads``, one range of images per core. On these 2-core
+machines Numba's own thread pool fought OpenBLAS's and lost more than it gained
+(``shared/PERFORMANCE.md``). Each kernel is its own Python
 function, compiled once per dtype (float32, float64) and cached on disk.
 """
 import numba
 import numpy as np
 
+from kernels import cpu_threads
 from kernels.pool import pooled_shape
 
 
@@ -165,31 +167,44 @@ def max_forward(x, kernel, stride, padding):
     y = np.empty(shape, dtype=x.dtype)
     argmax = np.empty(shape, dtype=np.int64)
     if kernel == stride == (2, 2) and padding == (0, 0):
-        _max_forward_2x2(x, y, argmax)
+        work = lambda b0, b1: _max_forward_2x2(x[b0:b1], y[b0:b1], argmax[b0:b1])  # noqa: E731
     else:
-        _max_forward(x, y, argmax, *kernel, *stride, *padding)
+        work = lambda b0, b1: _max_forward(x[b0:b1], y[b0:b1], argmax[b0:b1], *kernel, *stride, *padding)  # noqa: E731
+    cpu_threads.over_batch(x.shape[0], work, x.size)
     return y, argmax
 
 
 def max_backward(gy, argmax, x_shape, kernel, stride, padding):
-    gx = np.zeros(x_shape, dtype=gy.dtype)
+    gy, argmax = np.ascontiguousarray(gy), np.ascontiguousarray(argmax.astype(np.int64, copy=False))
     plane = x_shape[2] * x_shape[3]
-    bad = _max_backward(np.ascontiguousarray(gy), np.ascontiguousarray(argmax.astype(np.int64, copy=False)),
-                        gx.reshape(x_shape[:2] + (plane,)))
+    gx = np.empty(x_shape[:2] + (plane,), dtype=gy.dtype)
+
+    def images(b0, b1):  # each thread zeroes and fills its own images: no two write one element
+        gx[b0:b1] = 0
+        return _max_backward(gy[b0:b1], argmax[b0:b1], gx[b0:b1])
+
+    bad = sum(cpu_threads.over_batch(x_shape[0], images, gx.size))
     if bad:
         raise ValueError(f"max_pool2d backward: argmax values must lie in [0, {plane}) for an input "
                          f"of shape {x_shape}; {bad} of {argmax.size} do not")
-    return gx
+    return gx.reshape(x_shape)
 
 
 def avg_forward(x, kernel, stride, padding):
     x = np.ascontiguousarray(x)
     y = np.empty(pooled_shape(x.shape, kernel, stride, padding), dtype=x.dtype)
-    _avg_forward(x, y, *kernel, *stride, *padding)
+    cpu_threads.over_batch(x.shape[0], lambda b0, b1: _avg_forward(x[b0:b1], y[b0:b1], *kernel, *stride, *padding),
+                           x.size)
     return y
 
 
 def avg_backward(gy, x_shape, kernel, stride, padding):
-    gx = np.zeros(x_shape, dtype=gy.dtype)
-    _avg_backward(np.ascontiguousarray(gy), gx, *kernel, *stride, *padding)
+    gy = np.ascontiguousarray(gy)
+    gx = np.empty(x_shape, dtype=gy.dtype)
+
+    def images(b0, b1):
+        gx[b0:b1] = 0
+        _avg_backward(gy[b0:b1], gx[b0:b1], *kernel, *stride, *padding)
+
+    cpu_threads.over_batch(x_shape[0], images, gx.size)
     return gx

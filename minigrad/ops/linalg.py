@@ -1,5 +1,7 @@
 """Matrix product. For Y = A B:  gA = G Bᵀ  and  gB = Aᵀ G  (with batch axes
 broadcast as NumPy's matmul does, then summed back by ``sum_to``)."""
+from kernels import cpu_threads
+from minigrad import backend
 from minigrad.ops.base import check_devices, lift
 from minigrad.ops.shape import reshape, sum_to, transpose
 from minigrad.tensor import Tensor, result
@@ -28,6 +30,7 @@ def matmul(a, b):
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match "
                          f"(inner dimensions {a.shape[-1]} and {b.shape[-2]} differ)")
-    return result(a.data @ b.data, "matmul", (a, b),
+    product = a.data @ b.data if backend.is_cupy(a.data) else cpu_threads.matmul(a.data, b.data)
+    return result(product, "matmul", (a, b),
                   (lambda g, y: sum_to(matmul(g, _swap_last(b)), a.shape),
                    lambda g, y: sum_to(matmul(_swap_last(a), g), b.shape)))
