@@ -130,6 +130,9 @@ def _demo_mpi(args, config, out, log):
     except ConfigurationError as error:  # every rank saw it: stop cleanly, so no output is lost
         if rank == 0:
             print(f"minigrad-admm: {error}", file=sys.stderr, flush=True)
+        # `python -m mpi4py` turns a non-zero exit into MPI_Abort, which could kill rank 0
+        # before its message is out: every rank waits here until rank 0 has printed
+        MPI.COMM_WORLD.Barrier()
         return 2
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
         print(f"minigrad-admm [rank {rank}]: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
