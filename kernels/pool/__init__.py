@@ -19,29 +19,16 @@ These functions check their arguments and pick the face (``kernels.face``); the
 faces (``reference``, ``cpu``, ``cuda``) assume checked input.
 """
 from kernels import face
-
-
-def _pair(op, name, value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value, value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return tuple(value)
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+from kernels.geometry import output_size, pair, stride_and_padding
 
 
 def window(op, kernel_size, stride=None, padding=0):
     """Check and normalise the window: ((kh, kw), (sh, sw), (ph, pw)). Used by the
     kernels and by ``nn.MaxPool2d``/``nn.AvgPool2d``, which refuse bad values at construction."""
-    kernel = _pair(op, "kernel_size", kernel_size)
-    stride = kernel if stride is None else _pair(op, "stride", stride)
-    padding = _pair(op, "padding", padding)
+    kernel = pair(kernel_size, "kernel_size", op)
     if min(kernel) <= 0:
         raise ValueError(f"{op}: kernel_size must be positive, got {kernel}")
-    if min(stride) <= 0:
-        raise ValueError(f"{op}: stride must be positive, got {stride}")
-    if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    stride, padding = stride_and_padding(op, kernel if stride is None else stride, padding)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel} "
                          f"(a window of padding alone would have nothing to pool)")
@@ -51,8 +38,7 @@ def window(op, kernel_size, stride=None, padding=0):
 def pooled_shape(x_shape, kernel, stride, padding):
     """(N, C, Ho, Wo) of pooling an (N, C, H, W) input with a valid window (no checks)."""
     n, c, h, w = x_shape
-    return (n, c, (h + 2 * padding[0] - kernel[0]) // stride[0] + 1,
-            (w + 2 * padding[1] - kernel[1]) // stride[1] + 1)
+    return (n, c, output_size(h, kernel[0], stride[0], padding[0]), output_size(w, kernel[1], stride[1], padding[1]))
 
 
 def output_shape(op, x_shape, kernel, stride, padding):

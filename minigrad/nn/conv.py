@@ -2,7 +2,7 @@
 default initialisation and state_dict names (``weight``, ``bias``)."""
 import numpy as np
 
-from kernels.conv import pair, stride_and_padding
+from kernels.geometry import pair, stride_and_padding
 from minigrad import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
