@@ -28,8 +28,8 @@ LESSONS = {
     "09_pooling_and_relu.py": ["09_max_pool_routing.png"],
     "10_batch_norm.py": ["10_running_statistics.png"],
     "11_regularization.py": ["11_augmentation.png", "11_early_stopping.png"],
-    "12_dual_net_admm.py": ["12_collapse.png"],
-    "13_model_parallel_with_mpi.py": [],
+    "13_dual_net_admm.py": ["13_collapse.png"],
+    "14_model_parallel_with_mpi.py": [],
 }
 
 

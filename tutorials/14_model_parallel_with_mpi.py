@@ -8,7 +8,7 @@
 # ---
 
 # %% [markdown]
-# # 13 · Model parallelism with MPI
+# # 14 · Model parallelism with MPI
 #
 # Two ways to train one network on two devices:
 #

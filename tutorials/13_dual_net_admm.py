@@ -8,7 +8,7 @@
 # ---
 
 # %% [markdown]
-# # 12 · The dual net and ADMM
+# # 13 · The dual net and ADMM
 #
 # A report once split a CNN in two at `pool2` — net1 (conv1 … pool2, plus a copy of
 # conv3) on one GPU, net2 (conv3′ … softmax) on another — and trained the halves
@@ -164,7 +164,7 @@ ax.set_ylabel("mean ‖pool2‖ / at the start")
 ax.legend()
 ax.grid(alpha=0.3)
 figure.tight_layout()
-figure.savefig(OUT / "12_collapse.png", dpi=100)
+figure.savefig(OUT / "13_collapse.png", dpi=100)
 
 # %% [markdown]
 # The normalised loss of eq. (10.3) (our reading: ‖x − y‖² / (‖x‖² + ‖y‖²)) cannot
