@@ -11,7 +11,8 @@ Every piece is the training toolkit: ``minigrad.data.load`` and a seeded, shuffl
 padding) and standardises it with the training images' statistics (``Normalize``), a
 784-256-256-10 ReLU MLP with dropout, ``optim.Adam`` with a cosine learning-rate
 schedule, and ``minigrad.train.fit``. The validation split is carved out of the training
-images; the test images are looked at once, at the end. The run folder gets
+images; the test images are looked at once, at the end. The run folder (new or empty, and
+claimed by this run alone: ``minigrad.runs``) gets
 
     settings.json   the settings of the run (read back by --resume)
     checkpoint.npz  model, optimizer, schedule, data order and random state, after every epoch
@@ -21,6 +22,7 @@ images; the test images are looked at once, at the end. The run folder gets
 """
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -30,7 +32,8 @@ import numpy as np
 
 import minigrad
 import minigrad.functional as F
-from minigrad import nn, optim
+from minigrad import nn, optim, runs
+from minigrad.checkpoint import write_atomically
 from minigrad.data import (ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, channel_stats,
                            load, stratified_indices)
 from minigrad.train import evaluate, fit
@@ -73,9 +76,9 @@ def split(settings):
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m minigrad", description=__doc__.split("\n\n")[0],
+    parser = runs.OneLineParser(prog="python -m minigrad", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", help="run folder (default: runs/mlp-<timestamp>/)")
+    parser.add_argument("--out", help="run folder, new or empty (default: a new runs/mlp-<timestamp>-<pid>-<random>/)")
     parser.add_argument("--resume", metavar="DIR",
                         help="finish the run in DIR (after Ctrl-C, say) from its last checkpoint, "
                              "with its own settings")
@@ -94,37 +97,91 @@ def parse(argv):
     return parser, parser.parse_args(argv)
 
 
+def _integer(value, least):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# each setting: (is the value valid, what is expected) — for the command line and for a
+# settings.json read back by --resume, which a user may have edited
+RULES = {"data": (lambda v: isinstance(v, str) and v != "", "a dataset name"),
+         "epochs": (lambda v: _integer(v, 1), "an integer >= 1"),
+         "hidden": (lambda v: _integer(v, 1), "an integer >= 1"),
+         "lr": (lambda v: _number(v) and v > 0, "a finite number > 0"),
+         "batch_size": (lambda v: _integer(v, 1), "an integer >= 1"),
+         "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
+         "seed": (lambda v: _integer(v, 0), "an integer >= 0"),
+         "validation_per_class": (lambda v: _integer(v, 1), "an integer >= 1"),
+         "train_images": (lambda v: v is None or _integer(v, 1), "null or an integer >= 1"),
+         "test_images": (lambda v: v is None or _integer(v, 1), "null or an integer >= 1")}
+
+
+def _problems(settings):
+    """(name, what is expected) for every setting that is missing or invalid."""
+    return [(name, expected) for name, (valid, expected) in RULES.items()
+            if name not in settings or not valid(settings[name])]
+
+
 def settings_of(parser, args):
-    """The run's folder and settings: read back from the folder for --resume, else the
-    defaults with the command line's options."""
+    """The run's folder (None: a new default one) and settings: read back from the folder
+    for --resume, else the defaults with the command line's options. Changes nothing on
+    disk; a problem is a usage error naming the option or the settings.json key."""
     given = [name for name in OPTIONS if getattr(args, name) is not None]
     if args.resume:
-        if args.out or args.quick or given:
-            parser.error("--resume DIR continues the run in DIR with its own settings; give no "
-                         "--out, --quick or --" + ", --".join(n.replace("_", "-") for n in given) + " with it")
+        extra = ["--out"] * bool(args.out) + ["--quick"] * args.quick + ["--" + n.replace("_", "-") for n in given]
+        if extra:
+            parser.error(f"--resume DIR continues the run in DIR with its own settings; drop {', '.join(extra)}")
         out = Path(args.resume)
+        path = out / "settings.json"
         try:
-            return out, json.loads((out / "settings.json").read_text())
+            settings = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             parser.error(f"--resume {out}: cannot read its settings.json ({error})")
-    out = Path(args.out or Path("runs") / time.strftime("mlp-%Y%m%d-%H%M%S"))
-    if (out / "checkpoint.npz").exists():
+        if not isinstance(settings, dict):
+            parser.error(f"--resume {out}: {path} holds a {type(settings).__name__}, not the settings of a run")
+        for name, expected in _problems(settings):
+            parser.error(f"--resume {out}: {path} has {name}={settings.get(name, '(missing)')!r}; "
+                         f"expected {expected} (was it edited?)")
+        return out, settings
+    out = Path(args.out) if args.out else None
+    if out is not None and ((out / runs.MARKER).exists() or (out / "checkpoint.npz").exists()):
         parser.error(f"{out} already holds a run; finish it with --resume {out} or choose another --out")
     settings = dict(QUICK if args.quick else FULL)
     settings.update({name: getattr(args, name) for name in given})
-    for name, ok, expected in (("epochs", settings["epochs"] >= 1, ">= 1"),
-                               ("hidden", settings["hidden"] >= 1, ">= 1"),
-                               ("batch_size", settings["batch_size"] >= 1, ">= 1"),
-                               ("lr", settings["lr"] > 0, "> 0"),
-                               ("dropout", 0 <= settings["dropout"] < 1, "in [0, 1)")):
-        if not ok:
-            parser.error(f"--{name.replace('_', '-')} {settings[name]}: expected {expected}")
+    for name, expected in _problems(settings):
+        parser.error(f"--{name.replace('_', '-')} {settings[name]}: expected {expected}")
     return out, settings
 
 
 def main(argv=None):
     parser, args = parse(argv)
     out, settings = settings_of(parser, args)
+    try:
+        run = runs.reopen_run_folder(out) if args.resume else runs.new_run_folder(out, prefix="mlp")
+    except runs.RunFolderError as error:
+        parser.error(str(error))
+    with run:
+        if not args.resume:  # a resumed run keeps the settings.json it was started with
+            write_atomically(run.path / "settings.json", json.dumps(settings, indent=1))
+        try:
+            return train_and_test(run.path, settings, resume=bool(args.resume), progress=not args.no_progress)
+        except KeyboardInterrupt:
+            # say only what is true: a checkpoint exists only after the first epoch
+            if (run.path / "checkpoint.npz").exists():
+                told = "the checkpoint of the last finished epoch is in"
+            else:
+                told = "no epoch had finished, so there is no checkpoint yet (the settings are) in"
+            print(f"\ninterrupted; {told} {run.path}{os.sep}: continue with  "
+                  f"python -m minigrad --resume {run.path}", file=sys.stderr)
+            raise SystemExit(130) from None
+
+
+def train_and_test(out, settings, resume, progress):
+    """Train in the claimed folder ``out`` (resuming from its checkpoint if ``resume``),
+    test, and write the history, plot and summary there; returns the summary."""
     started = time.perf_counter()
     minigrad.manual_seed(settings["seed"])
     train, validation, test = split(settings)
@@ -144,17 +201,9 @@ def main(argv=None):
           f"on {settings['data']}: {len(train)} training, {len(validation)} validation, "
           f"{len(test)} test images; {settings['epochs']} epochs -> {out}/", flush=True)
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "settings.json").write_text(json.dumps(settings, indent=1))
-    try:
-        history = fit(model, optimizer, F.cross_entropy, train_loader, settings["epochs"],
-                      val_loader=validation_loader, scheduler=scheduler,
-                      checkpoint=str(out / "checkpoint.npz"), resume=bool(args.resume),
-                      progress=not args.no_progress)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; the checkpoint of the last finished epoch is in {out}{os.sep}: "
-              f"continue with  python -m minigrad --resume {out}", file=sys.stderr)
-        raise SystemExit(130) from None
+    history = fit(model, optimizer, F.cross_entropy, train_loader, settings["epochs"],
+                  val_loader=validation_loader, scheduler=scheduler,
+                  checkpoint=str(out / "checkpoint.npz"), resume=resume, progress=progress)
     test_loss, test_accuracy = evaluate(model, test_loader, F.cross_entropy)
     seconds = time.perf_counter() - started
 
@@ -165,7 +214,7 @@ def main(argv=None):
                "epochs": len(history.epochs), "seconds": seconds,
                "training_seconds": sum(row["seconds"] for row in history.epochs),
                "final_validation_accuracy": history.epochs[-1].get("val_accuracy") if history.epochs else None}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_atomically(out / "summary.json", json.dumps(summary, indent=1))
     print(f"test accuracy {test_accuracy:.4f} ({round(test_accuracy * len(test))}/{len(test)}) "
           f"after {summary['epochs']} epochs; {seconds:.1f} s in all")
     print(f"saved {', '.join(FILES)} in {out}{os.sep}")
@@ -173,4 +222,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    with runs.reported_errors("python -m minigrad"):
+        main(sys.argv[1:])

@@ -68,27 +68,56 @@ def _umask():
     return mask
 
 
-def save_checkpoint(path, state):
-    """Write the nested ``state`` dict to ``path`` atomically."""
-    arrays = {}
-    meta = {"format": FORMAT, "version": VERSION, "state": _flatten(state, arrays)}
-    buffer = io.BytesIO()
-    np.savez(buffer, __meta__=np.array(json.dumps(meta)), **arrays)
+def _temporary_prefix(path):
+    """The name a file's temporaries start with: ``.checkpoint.npz-`` for ``checkpoint.npz``,
+    so that stale ones can be found and removed without touching anything else."""
+    return f".{os.path.basename(path)}-"
+
+
+def write_atomically(path, data):
+    """Write ``data`` (bytes, or str as UTF-8) to ``path`` so that ``path`` holds either its
+    old content or all of ``data``, never a part: under a temporary name in the same
+    folder, flushed to disk, then renamed over ``path`` (``os.replace`` is atomic on POSIX
+    and Windows). Every file minigrad writes for a run goes through here."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as f:
-            f.write(buffer.getvalue())
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600); a checkpoint is not
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600); ours are not
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
     return path
+
+
+def remove_stale_temporaries(path):
+    """Remove what ``write_atomically(path, ...)`` left behind when its process was killed
+    between creating the temporary and renaming it (a kill -9 runs no cleanup). Call it
+    only where no other process writes ``path``. Returns the names removed."""
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = _temporary_prefix(path)
+    stale = [name for name in (os.listdir(folder) if os.path.isdir(folder) else [])
+             if name.startswith(prefix) and name.endswith(".tmp")]
+    for name in stale:
+        os.remove(os.path.join(folder, name))
+    return stale
+
+
+def save_checkpoint(path, state):
+    """Write the nested ``state`` dict to ``path`` atomically."""
+    arrays = {}
+    meta = {"format": FORMAT, "version": VERSION, "state": _flatten(state, arrays)}
+    buffer = io.BytesIO()
+    np.savez(buffer, __meta__=np.array(json.dumps(meta)), **arrays)
+    return write_atomically(path, buffer.getvalue())
 
 
 def load_checkpoint(path):

@@ -1,9 +1,12 @@
 """What happened during training: per-step and per-epoch metrics, saved as CSV or
 JSON and drawn as loss and accuracy curves."""
 import csv
+import io
 import json
 import math
 import os
+
+from minigrad.checkpoint import write_atomically
 
 
 class History:
@@ -30,17 +33,19 @@ class History:
     def from_state_dict(cls, state):
         return cls(state["steps"], state["epochs"])
 
+    # every file is written whole or not at all (write_atomically): a run killed while
+    # saving leaves the previous file, never half of one
     def to_json(self, path):
-        with open(path, "w") as f:
-            json.dump(self.state_dict(), f, indent=1)
+        write_atomically(path, json.dumps(self.state_dict(), indent=1))
 
     def to_csv(self, path, table="epochs"):
         rows = getattr(self, table)
         names = list(dict.fromkeys(k for row in rows for k in row))
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_atomically(path, text.getvalue())
 
     def plot(self, path, smoothing=0.9):
         """Loss (left) and accuracy (right): raw per-step values faint, an exponential
@@ -66,9 +71,17 @@ class History:
             if values or val:
                 ax.legend()
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        save_figure(figure, path)
         plt.close(figure)
         return path
+
+
+def save_figure(figure, path, dpi=100):
+    """``figure.savefig(path)``, written atomically; the format comes from the suffix."""
+    image = io.BytesIO()
+    figure.savefig(image, dpi=dpi, format=os.path.splitext(str(path))[1][1:] or "png")
+    write_atomically(path, image.getvalue())
+    return path
 
 
 def ema(values, weight):

@@ -17,16 +17,19 @@ import time
 
 from tqdm.auto import tqdm
 
+from minigrad import backend
 from minigrad import random as mg_random
-from minigrad.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from minigrad.checkpoint import CheckpointError, load_checkpoint, remove_stale_temporaries, save_checkpoint
 from minigrad.functional import cross_entropy
 from minigrad.history import History
 from minigrad.tensor import no_grad
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised when the loss becomes NaN or infinite: training stops before the bad
-    gradients touch the weights, and the last checkpoint stays as it was."""
+    """Raised when training becomes NaN or infinite: a training loss (training stops
+    before its gradients touch the weights), or at the end of an epoch a validation loss
+    or a weight (a NaN gradient under a finite loss). No checkpoint is written from
+    such a state: the last one stays as it was."""
 
 
 def _accuracy(logits, y):
@@ -86,21 +89,59 @@ def _state(model, optimizer, scheduler, loader, history, epoch, step):
 _SAVED = ("model", "optimizer", "history", "epoch", "step", "rng")  # what _state always writes
 
 
+def _counter(state, key, path):
+    value = state[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CheckpointError(f"{path}: its '{key}' is {value!r}, expected an integer >= 0 "
+                              f"(was the file edited?)")
+    return value
+
+
 def _restore(state, model, optimizer, scheduler, loader, path):
+    """Load everything a checkpoint holds into the run's objects; on any failure every
+    object is as it was before (each one's state is taken first and put back), so a
+    refused resume leaves the model, the optimizer and the rest untouched."""
     missing = [key for key in _SAVED if key not in state]
     if missing:
         raise CheckpointError(f"{path}: a minigrad checkpoint, but not one written by fit "
                               f"(it lacks {missing})")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    epoch, step = _counter(state, "epoch", path), _counter(state, "step", path)
+    if scheduler is not None and "scheduler" not in state:
+        raise ValueError(f"fit(resume=True): {path} has no scheduler state but a scheduler was given")
+    try:
+        history = History.from_state_dict(state["history"])
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"{path}: its 'history' is not a training history ({error!r})") from None
+    parts = [("model", model), ("optimizer", optimizer)]
     if scheduler is not None:
-        if "scheduler" not in state:
-            raise ValueError("fit(resume=True): the checkpoint has no scheduler state but a scheduler was given")
-        scheduler.load_state_dict(state["scheduler"])
+        parts.append(("scheduler", scheduler))
     if hasattr(loader, "load_state_dict") and "loader" in state:
-        loader.load_state_dict(state["loader"])
-    mg_random.set_rng_state(state["rng"])
-    return History.from_state_dict(state["history"]), state["epoch"], state["step"]
+        parts.append(("loader", loader))
+    before = [(obj, obj.state_dict()) for _, obj in parts]
+    rng_before = mg_random.get_rng_state()
+    try:
+        for key, obj in parts:
+            try:
+                obj.load_state_dict(state[key])
+            except (KeyError, ValueError, TypeError) as error:
+                raise type(error)(f"{path}: its '{key}' does not fit this run: "
+                                  f"{error.args[0] if error.args else error}") from None
+        try:
+            mg_random.set_rng_state(state["rng"])
+        except (KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(f"{path}: its 'rng' is not a random generator state ({error})") from None
+    except BaseException:
+        for obj, saved in before:
+            obj.load_state_dict(saved)
+        mg_random.set_rng_state(rng_before)
+        raise
+    return history, epoch, step
+
+
+def _non_finite(model):
+    """Names of the parameters and buffers holding a NaN or an infinity."""
+    return [name for name, array in model.state_dict().items()
+            if array.dtype.kind in "fc" and not backend.xp(array).isfinite(array).all()]
 
 
 def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, scheduler=None,
@@ -108,14 +149,20 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the ``History``.
 
     loss_fn(output, y) → scalar Tensor.  scheduler: stepped once per epoch.
-    checkpoint: path of an ``.npz`` written atomically after every epoch. An existing
-        file there must be a readable minigrad checkpoint (it is then replaced, or resumed
-        from): a truncated or foreign file raises ``CheckpointError`` before any training,
-        so fit never overwrites a file that is not a minigrad checkpoint.
+    checkpoint: path of an ``.npz`` written atomically after every epoch, only from
+        finite weights and a finite validation loss. fit overwrites only the file it
+        wrote itself: an existing file there is refused (``FileExistsError``) unless
+        ``resume=True``, and then it must be a checkpoint written by fit
+        (``CheckpointError`` otherwise, before any training). Temporaries that a
+        killed save left beside it are removed at the start.
     resume: continue from ``checkpoint`` if it exists (the epochs already done count).
+        The whole checkpoint is checked against the run first: on a mismatch nothing
+        (weights, optimizer, schedule, data order, random state) is changed.
     log_every: record every ``log_every``-th step in ``History.steps``.
     A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and step; the
-    weights are not updated with it and the last checkpoint stays as it was.
+    weights are not updated with it and the last checkpoint stays as it was. So does a
+    NaN or infinite validation loss or weight at the end of an epoch (no checkpoint is
+    written from it).
     """
     for name, value, least in (("epochs", epochs, 0), ("log_every", log_every, 1)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
@@ -124,9 +171,13 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
         raise ValueError("fit: resume=True needs checkpoint= (the file to resume from)")
     history, start_epoch, step = History(), 0, 0
     saved_epoch = None  # the epoch the checkpoint file on disk holds
-    if checkpoint is not None and os.path.exists(checkpoint):
-        saved = load_checkpoint(checkpoint)  # raises on a truncated or foreign file
-        if resume:
+    if checkpoint is not None:
+        remove_stale_temporaries(checkpoint)
+        if os.path.exists(checkpoint):
+            if not resume:
+                raise FileExistsError(f"fit: {checkpoint} already exists and this run did not write "
+                                      f"it; use resume=True to continue from it, or another path")
+            saved = load_checkpoint(checkpoint)  # raises on a truncated or foreign file
             history, start_epoch, step = _restore(saved, model, optimizer, scheduler, train_loader,
                                                   checkpoint)
             saved_epoch = start_epoch
@@ -140,12 +191,9 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
             loss = loss_fn(output, y)
             value = loss.item()
             if not math.isfinite(value):
-                kept = ""
-                if checkpoint is not None:
-                    kept = ("; no checkpoint of this run was written yet" if saved_epoch is None
-                            else f"; the checkpoint of epoch {saved_epoch} in {checkpoint} is kept")
                 raise NonFiniteLossError(f"fit: the loss became {value} at epoch {epoch + 1}, step {step + 1} "
-                                         f"(learning rate too high, or bad inputs?){kept}")
+                                         f"(learning rate too high, or bad inputs?)"
+                                         f"{_kept(checkpoint, saved_epoch)}")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -175,8 +223,24 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
             tqdm.write(f"epoch {epoch + 1}/{epochs}: {shown}")
         if scheduler is not None:
             _step_scheduler(scheduler, val_loss, row["loss"])
+        # a finite loss can hide a NaN gradient (a norm's derivative at 0, say) that has
+        # already reached the weights: such a state is never checkpointed over a good one
+        bad = _non_finite(model)
+        if bad or (val_loss is not None and not math.isfinite(val_loss)):
+            what = f"the weights {bad} hold NaN or infinite values" if bad else f"the validation loss is {val_loss}"
+            raise NonFiniteLossError(f"fit: after epoch {epoch + 1}, {what} (learning rate too high, "
+                                     f"or a NaN gradient?); not saved{_kept(checkpoint, saved_epoch)}")
         if checkpoint is not None:
             save_checkpoint(checkpoint, _state(model, optimizer, scheduler, train_loader, history, epoch + 1, step))
             saved_epoch = epoch + 1
     return history
+
+
+def _kept(checkpoint, saved_epoch):
+    """What a NonFiniteLossError says of the checkpoint on disk: the truth."""
+    if checkpoint is None:
+        return ""
+    if saved_epoch is None:
+        return "; no checkpoint of this run was written yet"
+    return f"; the checkpoint of epoch {saved_epoch} in {checkpoint} is kept"
 

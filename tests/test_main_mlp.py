@@ -81,12 +81,14 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch, capsy
 def test_refusals_name_the_problem(tmp_path, capsys):
     job.main(SMALL + ["--out", str(tmp_path), "--epochs", "1"])
     cases = [(["--quick", "--out", str(tmp_path)], "already holds a run; finish it with --resume"),
-             (["--resume", str(tmp_path), "--epochs", "5"], "give no --out, --quick or --epochs"),
+             (["--resume", str(tmp_path), "--epochs", "5"], "with its own settings; drop --epochs"),
+             (["--resume", str(tmp_path), "--quick"], "with its own settings; drop --quick (see"),
              (["--resume", str(tmp_path / "absent")], "cannot read its settings.json"),
-             (["--quick", "--out", str(tmp_path / "b"), "--epochs", "0"], "--epochs 0: expected >= 1"),
-             (["--quick", "--out", str(tmp_path / "b"), "--dropout", "1"], "--dropout 1.0: expected in [0, 1)")]
+             (["--quick", "--out", str(tmp_path / "b"), "--epochs", "0"], "--epochs 0: expected an integer >= 1"),
+             (["--quick", "--out", str(tmp_path / "b"), "--dropout", "1"], "--dropout 1.0: expected a number in [0, 1)")]
     for argv, message in cases:
         with pytest.raises(SystemExit) as stopped:
             job.main(argv)
         assert stopped.value.code == 2
-        assert message in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err  # one line, no usage block

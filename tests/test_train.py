@@ -111,21 +111,28 @@ def test_non_finite_loss_before_any_checkpoint_says_so(tmp_path):
 
 
 @pytest.mark.parametrize("resume", [False, True])
-def test_truncated_or_foreign_checkpoint_is_refused_and_kept(tmp_path, resume):
+def test_existing_files_are_refused_and_kept(tmp_path, resume):
+    """Without resume fit writes over no file it did not write itself (issue 11, item 4:
+    a pretrained.npz was replaced); with resume it reads only a checkpoint fit wrote."""
     good = tmp_path / "good.npz"
     save_checkpoint(good, {"epoch": 1})
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(good.read_bytes()[:40])
     foreign = tmp_path / "weights.npz"
     np.savez(foreign, w=np.ones(3))
-    cases = [(truncated, "truncated or corrupt"), (foreign, "not a minigrad checkpoint")]
     if resume:
-        cases.append((good, r"not one written by fit \(it lacks \['model'"))
+        error = CheckpointError
+        cases = [(truncated, "truncated or corrupt"), (foreign, "not a minigrad checkpoint"),
+                 (good, r"not one written by fit \(it lacks \['model'")]
+    else:
+        error = FileExistsError
+        cases = [(path, "already exists and this run did not write it; use resume=True to continue "
+                        "from it, or another path") for path in (good, truncated, foreign)]
     for path, message in cases:
         before = path.read_bytes()
         model, opt, _, loader = make_run()
         start = parameters(model)
-        with pytest.raises(CheckpointError, match=message):
+        with pytest.raises(error, match=message):
             fit(model, opt, F.cross_entropy, loader, 1, checkpoint=str(path), resume=resume, progress=False)
         assert path.read_bytes() == before
         for a, b in zip(start, parameters(model)):

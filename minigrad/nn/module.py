@@ -13,6 +13,21 @@ from minigrad import backend
 from minigrad.tensor import Tensor
 
 
+def _cast(name, value, dtype):
+    """``value`` as ``dtype``, or a message naming ``name`` when the cast would change it
+    silently: a finite float that overflows to ±inf, or a non-integer or out-of-range
+    value for an integer buffer (NumPy would wrap or truncate it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = value.astype(dtype)
+    if dtype.kind == "f":
+        overflow = np.isinf(cast) & np.isfinite(value)
+        if overflow.any():
+            return f"{name}: {value[overflow].flat[0].item()!r} overflows {dtype}"
+    elif value.dtype.kind != "b" and not np.array_equal(cast, value):
+        return f"{name}: {value[cast != value].flat[0].item()!r} is not a {dtype} value"
+    return cast
+
+
 class Parameter(Tensor):
     """A Tensor that a Module trains: ``requires_grad`` is on by default."""
 
@@ -167,12 +182,27 @@ class Module:
         return OrderedDict((name, backend.to_numpy(t.data).copy()) for name, t in entries)
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values into the parameters and buffers by name. Missing, unexpected
-        or mis-shaped entries are all listed in one error (nothing is changed then)."""
+        """Copy values into the parameters and buffers by name. Every entry is checked
+        before any is copied, and all problems are listed in one error naming each entry:
+        missing, unexpected or mis-shaped ones (``KeyError``), values that are not real
+        numbers (``TypeError``), and values the parameter's dtype cannot hold — a float
+        beyond its range, a fraction into an integer buffer (``ValueError``). Nothing is
+        changed then."""
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        values = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v) for k, v in state_dict.items() if k in own}
+        values, not_numbers = {}, []
+        for k, v in state_dict.items():
+            if k not in own:
+                continue
+            try:
+                values[k] = np.asarray(v.numpy() if hasattr(v, "numpy") else v)
+            except (TypeError, ValueError) as error:  # ragged lists and the like
+                not_numbers.append(f"{k}: {error}")
+                continue
+            if values[k].dtype.kind not in "biuf":
+                not_numbers.append(f"{k}: {values[k].dtype} values")
+                del values[k]
         misshaped = [f"{k}: expected {own[k].shape}, got {values[k].shape}"
                      for k in values if values[k].shape != own[k].shape]
         problems = []
@@ -184,8 +214,16 @@ class Module:
             problems.append(f"mis-shaped entries [{'; '.join(misshaped)}]")
         if problems:
             raise KeyError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
-        for k, v in values.items():
-            own[k].data[...] = backend.xp(own[k].data).asarray(v, dtype=own[k].dtype)
+        if not_numbers:
+            raise TypeError(f"load_state_dict into {type(self).__name__}: entries that are not real "
+                            f"numbers [{'; '.join(not_numbers)}]")
+        cast = {k: _cast(k, v, own[k].dtype) for k, v in values.items()}
+        unfit = [message for message in cast.values() if isinstance(message, str)]
+        if unfit:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: values the parameters "
+                             f"cannot hold [{'; '.join(unfit)}]")
+        for k, v in cast.items():
+            own[k].data[...] = backend.xp(own[k].data).asarray(v)
         return self
 
     # ---- calling and printing --------------------------------------------------------------------
