@@ -105,7 +105,7 @@ def cifar_batch(n, seed):
     return x, rng.integers(0, 10, n).astype(np.uint8)
 
 
-def write_cifar_bin(directory, sizes=(3, 2, 2, 1, 2, 4)):
+def write_cifar_bin(directory, sizes=(3,) * 6):
     """Records as the CIFAR page describes them: label byte, then the red, green and
     blue 32×32 planes, each row by row — written one byte string per record."""
     directory.mkdir(parents=True)
@@ -119,7 +119,7 @@ def write_cifar_bin(directory, sizes=(3, 2, 2, 1, 2, 4)):
     return batches
 
 
-def write_cifar_py(directory, protocol, sizes=(2, 1, 3, 1, 1, 2)):
+def write_cifar_py(directory, protocol, sizes=(2,) * 6):
     """Dicts as the CIFAR page describes them: 'data' uint8 (N, 3072) of R, G, B planes,
     'labels' a list of ints. protocol 2 with bytes keys is what the published Python 2
     files load as; protocol 4 with str keys is what a Python 3 re-pickle gives."""
@@ -151,7 +151,7 @@ def test_cifar_binary(tmp_path):
     check_cifar(read_cifar10(tmp_path / "cifar-10-batches-bin"), batches)
     check_cifar(read_cifar10(tmp_path), batches)  # the parent folder works too
     train, test = load(f"cifar10:{tmp_path}")
-    assert train.x.shape == (10, 3, 32, 32) and train.x.dtype == np.float32
+    assert train.x.shape == (15, 3, 32, 32) and train.x.dtype == np.float32
     assert train.y.dtype == np.int64 and train.classes[9] == "truck"
     # pixel (row 5, column 7) of the green plane of test image 2 is byte 1 + 1024 + 5·32 + 7
     record = (tmp_path / "cifar-10-batches-bin" / "test_batch.bin").read_bytes()[2 * 3073:3 * 3073]

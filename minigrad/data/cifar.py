@@ -35,11 +35,19 @@ def _read_bin_batch(path):
                          f"positive multiple of the {_RECORD}-byte record "
                          f"(1 label byte + 3×32×32 pixels)")
     records = raw.reshape(-1, _RECORD)
-    labels = records[:, 0].copy()
-    if labels.max() > 9:
-        raise ValueError(f"CIFAR-10 binary batch {path} holds label {labels.max()}; "
-                         f"labels are 0..9 (is this CIFAR-100?)")
-    return records[:, 1:].reshape(-1, 3, 32, 32).copy(), labels
+    _check_labels(path, "binary", records[:, 0])
+    return records[:, 1:].reshape(-1, 3, 32, 32).copy(), records[:, 0].copy()
+
+
+def _check_labels(path, layout, labels):
+    """Labels are integers 0..9: one outside (CIFAR-100's, or -1) would be wrapped to a
+    wrong class by the cast to uint8."""
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"CIFAR-10 {layout} batch {path} has {labels.dtype} labels; expected integers 0..9")
+    bad = (labels < 0) | (labels > 9)
+    if bad.any():
+        raise ValueError(f"CIFAR-10 {layout} batch {path} holds label {labels[bad][0]} (record "
+                         f"{int(np.argmax(bad))}); labels are 0..9 (is this CIFAR-100?)")
 
 
 # NumPy pickles an array as _reconstruct(ndarray, shape, dtype) + its bytes; the
@@ -97,6 +105,7 @@ def _read_py_batch(path):
             or labels.shape != (len(data),):
         raise ValueError(f"CIFAR-10 Python batch {path}: data is {data.dtype} {data.shape} "
                          f"and labels {labels.shape}; expected uint8 (N, 3072) and (N,)")
+    _check_labels(path, "Python", labels)
     return data.reshape(-1, 3, 32, 32), labels.astype(np.uint8)
 
 
@@ -131,6 +140,13 @@ def read_cifar10(directory):
             if all(present):
                 train = [read_batch(p) for p in paths[:len(_TRAIN)]]
                 x_test, y_test = read_batch(paths[-1])
+                # the published batches hold 10 000 records each: one of another size is
+                # a truncated or partial copy (the binary layout can lose whole records)
+                sizes = [len(y) for _, y in train] + [len(y_test)]
+                if len(set(sizes)) > 1:
+                    raise ValueError(f"CIFAR-10 folder {root}: its batches hold {sizes} records "
+                                     f"({', '.join(p.name for p in paths)}); every batch of the "
+                                     f"published set holds the same number (10 000): a truncated copy?")
                 return (np.concatenate([x for x, _ in train]),
                         np.concatenate([y for _, y in train]), x_test, y_test)
             if any(present):

@@ -94,5 +94,10 @@ def read_mnist_folder(directory):
             raise ValueError(f"MNIST-style folder {directory}: {images_name} has shape "
                              f"{x.shape} and {labels_name} has shape {y.shape}; expected "
                              f"(N, H, W) images and (N,) labels with the same N")
+        # both sets have 10 classes: a label beyond 0..9 would index past the class names
+        bad = (y < 0) | (y > 9)
+        if bad.any():
+            raise ValueError(f"MNIST-style folder {directory}: {labels_name} holds label "
+                             f"{y[bad][0]} (item {int(np.argmax(bad))}); labels are 0..9")
         arrays += [x, y]
     return tuple(arrays)

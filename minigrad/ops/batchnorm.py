@@ -81,8 +81,16 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 def _update_running(running_mean, running_var, mean, var, m, momentum):
     # PyTorch's convention: momentum is the weight of the new batch. running_var tracks
     # the unbiased variance m/(m − 1)·σ², the estimate of the population's.
-    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
-    running_var.data[...] = (1 - momentum) * running_var.data + momentum * var * (m / (m - 1))
+    # Unlike PyTorch, a batch whose statistics hold a NaN or an infinity leaves the running
+    # statistics as they were: its output is NaN anyway (so the loss says so), and the
+    # running statistics are state a checkpoint keeps, which one bad batch must not spoil.
+    # The choice is made on the device (``where``), with no synchronisation.
+    xp = backend.xp(mean)
+    finite = xp.isfinite(mean).all() & xp.isfinite(var).all()
+    running_mean.data[...] = xp.where(finite, (1 - momentum) * running_mean.data + momentum * mean,
+                                      running_mean.data)
+    running_var.data[...] = xp.where(finite, (1 - momentum) * running_var.data + momentum * var * (m / (m - 1)),
+                                     running_var.data)
 
 
 def _evaluate(x, running_mean, running_var, weight, bias, eps):

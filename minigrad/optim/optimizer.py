@@ -16,6 +16,10 @@ the raw arrays (NumPy or CuPy) and write the parameter IN PLACE (``theta -= ...`
 module that holds the parameter sees the new values. Gradients are only read, never
 written: autograd may hand two parameters the same, read-only, gradient array.
 """
+import inspect
+import math
+import numbers
+
 import numpy as np
 
 from minigrad import backend
@@ -31,6 +35,10 @@ def regularized_grad(theta, g, maximize, weight_decay):
     if weight_decay != 0:
         g = g + weight_decay * theta
     return g
+
+
+def _finite_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
 
 
 def buffer(state, name, like):
@@ -68,7 +76,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self._check_hyperparameters(self.defaults, "")
+        self._check_group(self.defaults, "")
         self.state = {}
         self.param_groups = []
         if isinstance(params, Tensor):
@@ -118,8 +126,30 @@ class Optimizer:
         group["params"] = params
         for key, value in self.defaults.items():
             group[key] = _to_plain(group[key], value) if key in group else value
-        self._check_hyperparameters(group, f" in parameter group {len(self.param_groups)}")
+        self._check_group(group, f" in parameter group {len(self.param_groups)}")
         self.param_groups.append(group)
+
+    def _check_group(self, group, where):
+        """Every hyperparameter has the kind of its default in ``__init__``'s signature — a flag is a bool, a number a finite
+        real number (``lr="0.1"`` or ``lr=inf`` would fail late, or train to NaN), a pair
+        a pair of them — then the algorithm's own ranges (``_check_hyperparameters``)."""
+        declared = inspect.signature(type(self).__init__).parameters
+        for name in self.defaults:
+            value = group[name]
+            default = declared[name].default if name in declared else None
+            if isinstance(default, bool):
+                ok, expected = isinstance(value, (bool, np.bool_)), "True or False"
+            elif isinstance(default, numbers.Real):
+                ok, expected = _finite_real(value), "a finite real number"
+            elif isinstance(default, tuple):
+                ok = isinstance(value, tuple) and all(_finite_real(v) for v in value)
+                expected = "a tuple of finite real numbers"
+            else:
+                continue
+            if not ok:
+                error = TypeError if not isinstance(value, (numbers.Real, tuple)) else ValueError
+                raise error(f"{self._name}: invalid {name}={value!r}{where}: expected {expected}")
+        self._check_hyperparameters(group, where)
 
     def _check_hyperparameters(self, group, where):
         """Raise ValueError naming the first invalid hyperparameter of ``group``."""
@@ -211,7 +241,7 @@ class Optimizer:
             by_index.update(zip(ids, group["params"]))
             new = {k: _to_plain(v, self.defaults.get(k)) for k, v in saved.items() if k != "params"}
             new["params"] = group["params"]
-            self._check_hyperparameters(new, f" in parameter group {i} of the state dict")
+            self._check_group(new, f" in parameter group {i} of the state dict")
             new_groups.append(new)
         new_state = {}
         for key, entries in state_dict["state"].items():
