@@ -4,13 +4,11 @@
     mpiexec -n 2 python -m mpi4py -m admm demo --transport mpi
     minigrad-admm collapse | batch | lr      (the experiments; see admm/experiments/)
 """
-import argparse
-import datetime
+import contextlib
 import json
-import os
 import sys
 
-from minigrad.train import NonFiniteLossError
+from minigrad.runs import EXPECTED, OneLineParser, RunFolderError, describe, new_run_folder
 from admm.session import DEFAULTS, configure
 from admm.trainer import printer
 from admm.transport import ConfigurationError, TransportError
@@ -60,7 +58,7 @@ def _admm_options(parser):
 
 
 def parser():
-    top = argparse.ArgumentParser(prog="minigrad-admm", description="The dual-net ADMM trainer of minigrad.")
+    top = OneLineParser(prog="minigrad-admm", description="The dual-net ADMM trainer of minigrad.")
     commands = top.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="single vs split vs frozen-net1 control; summary.json and plots")
     _common(demo)
@@ -87,10 +85,10 @@ def config_from(args):
     return configure(**given)
 
 
-def _out(args):
-    if args.out:
-        return args.out
-    return os.path.join("runs", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+def _claim(args):
+    """The run's folder, claimed for this run alone (``minigrad.runs``): ``--out`` must be
+    new or empty; the default ``runs/<command>-<timestamp>-<pid>-<random>`` is new."""
+    return new_run_folder(args.out, prefix=args.command)
 
 
 def _print_summary(summary, out):
@@ -107,16 +105,16 @@ def _print_summary(summary, out):
 
 def _demo(args, config):
     from admm.demo import run_demo
-    out = _out(args)
     log = printer(not args.quiet)
     if args.transport == "mpi":
-        return _demo_mpi(args, config, out, log)
-    summary = run_demo(config, "inproc", out, log=log)
-    _print_summary(summary, out)
+        return _demo_mpi(args, config, log)
+    with _claim(args) as run:
+        summary = run_demo(config, "inproc", str(run.path), log=log)
+    _print_summary(summary, run.path)
     return 0
 
 
-def _demo_mpi(args, config, out, log):
+def _demo_mpi(args, config, log):
     """On any error, one rank prints it and aborts both, so neither waits for ever."""
     from admm.demo import run_demo
     try:
@@ -125,8 +123,12 @@ def _demo_mpi(args, config, out, log):
         print("minigrad-admm: --transport mpi needs mpi4py (pip install 'minigrad[mpi]')", file=sys.stderr)
         return 2
     rank = MPI.COMM_WORLD.Get_rank()
+    out = None  # rank 0 claims the folder; rank 1 writes only where rank 0's messages say
     try:
-        summary = run_demo(config, "mpi", out, deadline=args.deadline, log=log if rank == 0 else None)
+        with _claim(args) if rank == 0 else contextlib.nullcontext() as run:
+            out = run and run.path
+            summary = run_demo(config, "mpi", out and str(out), deadline=args.deadline,
+                               log=log if rank == 0 else None)
     except ConfigurationError as error:  # every rank saw it: stop cleanly, so no output is lost
         if rank == 0:
             print(f"minigrad-admm: {error}", file=sys.stderr, flush=True)
@@ -135,8 +137,11 @@ def _demo_mpi(args, config, out, log):
         MPI.COMM_WORLD.Barrier()
         return 2
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
-        print(f"minigrad-admm [rank {rank}]: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-        MPI.COMM_WORLD.Abort(1)
+        interrupted = isinstance(error, KeyboardInterrupt)
+        told = ("interrupted" if interrupted else describe(error) if isinstance(error, (*EXPECTED, RunFolderError))
+                else f"{type(error).__name__}: {error}")
+        print(f"minigrad-admm [rank {rank}]: {told}", file=sys.stderr, flush=True)
+        MPI.COMM_WORLD.Abort(130 if interrupted else 1)
     if summary is not None:
         _print_summary(summary, out)
     return 0
@@ -156,11 +161,18 @@ def main(argv=None):
         if args.command == "demo":
             return _demo(args, config)
         from admm.experiments import EXPERIMENTS
-        result = EXPERIMENTS[args.command][0].run(args, config, _out(args), printer(not args.quiet))
+        with _claim(args) as run:
+            result = EXPERIMENTS[args.command][0].run(args, config, str(run.path), printer(not args.quiet))
         print(json.dumps(result, indent=1))
         return 0
-    except (NonFiniteLossError, TransportError, FileNotFoundError, ValueError) as error:
+    except KeyboardInterrupt:
+        print(f"\nminigrad-admm {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except RunFolderError as error:  # a usage error: the folder given cannot be this run's
         print(f"minigrad-admm {args.command}: {error}", file=sys.stderr)
+        return 2
+    except (*EXPECTED, TransportError) as error:
+        print(f"minigrad-admm {args.command}: {describe(error)}", file=sys.stderr)
         return 1
 
 

@@ -13,6 +13,7 @@ import platform
 import time
 
 import minigrad
+from minigrad.checkpoint import write_atomically
 from minigrad.data import DataLoader
 from minigrad.history import History
 from admm import plots
@@ -77,9 +78,7 @@ def summarize(config, histories, transport, seconds):
 
 
 def write_outputs(out, summary, histories):
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1)
+    write_atomically(os.path.join(out, "summary.json"), json.dumps(summary, indent=1))
     rows = [row for name, h in histories.items() for row in merged_rows(name, h)]
     History(steps=rows).to_csv(os.path.join(out, "history.csv"), table="steps")
     plots.losses(histories, os.path.join(out, "losses.png"))

@@ -2,7 +2,7 @@
 import math
 import os
 
-from minigrad.history import ema
+from minigrad.history import ema, save_figure
 
 
 def _pyplot():
@@ -31,7 +31,7 @@ def _finish(figure, axes, path):
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    save_figure(figure, path)
     _pyplot().close(figure)
     return path
 

@@ -62,7 +62,7 @@ def train(run, loader, test_loader, iterations, eval_every, checkpoint=None, log
             log(f"  [{run.name}] step {step}/{iterations}: {shown}")
 
     evaluate(0)
-    step, epoch = 0, 0
+    step, epoch, saved = 0, 0, False  # saved: a checkpoint of this run is on disk
     while step < iterations:
         epoch += 1
         for x, y in loader:
@@ -71,7 +71,8 @@ def train(run, loader, test_loader, iterations, eval_every, checkpoint=None, log
             for key in ("loss_net1", "loss_net2"):
                 value = stats.get(key)
                 if value is not None and not math.isfinite(value):
-                    kept = f"; the last checkpoint ({checkpoint}…) is kept" if checkpoint else ""
+                    kept = ("" if not checkpoint else f"; the last checkpoint ({checkpoint}…) is kept"
+                            if saved else "; no checkpoint of this run was written yet")
                     error = NonFiniteLossError(f"{run.name}: {key} became {value} at iteration {step} "
                                                f"(epoch {epoch}){kept}")
                     error.history, error.step = history, step  # what happened up to the blow-up
@@ -83,6 +84,7 @@ def train(run, loader, test_loader, iterations, eval_every, checkpoint=None, log
                 break
         if checkpoint:
             run.save(checkpoint)
+            saved = True
     return history
 
 

@@ -346,3 +346,31 @@ def test_item17_a_bad_settings_json_is_named(tmp_path, capsys):
     (out / "settings.json").write_text(json.dumps(dict(job.QUICK, lr="fast")))
     code, err = command_line(["--resume", str(out)], capsys)
     assert code == 2 and "has lr='fast'; expected a finite number > 0" in err and one_line(err)
+
+
+# ---- admm's command line ------------------------------------------------------------------
+
+def test_item3_admm_demo_never_writes_over_user_files(tmp_path, capsys):
+    from admm.cli import main
+    (tmp_path / "summary.json").write_text("mine")
+    assert main(["demo", "--quick", "--quiet", "--arch", "mlp", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "holds files no minigrad run wrote (summary.json)" in err and one_line(err)
+    assert os.listdir(tmp_path) == ["summary.json"] and (tmp_path / "summary.json").read_text() == "mine"
+
+
+def test_item14_admm_names_no_checkpoint_it_never_wrote(tmp_path):
+    from admm.trainer import train
+
+    class Diverges:  # a run whose loss is NaN at its first iteration
+        name = "admm"
+
+        def evaluate(self, loader):
+            return {"test_acc": 0.1}
+
+        def step(self, x, y):
+            return {"loss_net1": float("nan")}
+    loader = DataLoader(ArrayDataset(np.zeros((4, 2), np.float32), np.zeros(4, np.int64)), 2)
+    with pytest.raises(NonFiniteLossError, match="iteration 1 .*; no checkpoint of this run was written yet"):
+        train(Diverges(), loader, loader, 4, 2, checkpoint=str(tmp_path / "admm"))
+    assert not os.listdir(tmp_path)

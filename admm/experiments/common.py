@@ -2,6 +2,8 @@
 import json
 import os
 
+from minigrad.checkpoint import write_atomically
+from minigrad.history import save_figure
 from minigrad.train import NonFiniteLossError
 from admm.demo import run_split
 from admm.session import net2_side
@@ -27,11 +29,9 @@ def norm_ratio(history, key="pool2_norm"):
 
 
 def save(out, name, result, figure):
-    os.makedirs(out, exist_ok=True)
     path = os.path.join(out, f"{name}.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
-    figure.savefig(os.path.join(out, f"{name}.png"), dpi=100)
+    write_atomically(path, json.dumps(result, indent=1))
+    save_figure(figure, os.path.join(out, f"{name}.png"))
     import matplotlib.pyplot as plt
     plt.close(figure)
     result["files"] = [path, os.path.join(out, f"{name}.png")]
