@@ -144,8 +144,9 @@ def test_item2_no_checkpoint_from_a_nan_validation_loss(tmp_path):
 
 def test_item5_a_kill_during_any_write_of_a_resume_loses_nothing(tmp_path, monkeypatch, capsys):
     """A run stopped after epoch 1, resumed, and the resume killed inside its first
-    atomic write (os.replace never happens): settings.json and the epoch-1 checkpoint
-    are whole, no temporary is left, and a second resume finishes the run."""
+    write (an atomic one never reaches os.replace, a plain one is cut after truncating):
+    settings.json and the epoch-1 checkpoint are whole, no temporary is left, and a
+    second resume finishes the run."""
     out = tmp_path / "run"
     real_save = mg_train.save_checkpoint
 
@@ -161,7 +162,13 @@ def test_item5_a_kill_during_any_write_of_a_resume_loses_nothing(tmp_path, monke
 
     def killed(*args):
         raise KeyboardInterrupt
+
+    def killed_mid_write(self, data, *args, **kwargs):  # a plain write: truncated, then the kill
+        real_write_text(self, "", *args, **kwargs)
+        raise KeyboardInterrupt
+    real_write_text = Path.write_text
     monkeypatch.setattr(os, "replace", killed)
+    monkeypatch.setattr(Path, "write_text", killed_mid_write)
     code, err = command_line(["--resume", str(out), "--no-progress"], capsys)
     assert code == 130
     monkeypatch.undo()
