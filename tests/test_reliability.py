@@ -142,6 +142,17 @@ def test_item2_no_checkpoint_from_a_nan_validation_loss(tmp_path):
     assert not (tmp_path / "c.npz").exists()
 
 
+def test_item2_12_the_command_line_keeps_no_nan_checkpoint_and_says_so_in_one_line(tmp_path, capsys):
+    """The audit's run: one batch per epoch at lr 1e20 gives a NaN validation loss."""
+    out = tmp_path / "run"
+    with np.errstate(all="ignore"):
+        code, err = command_line(["--quick", "--batch-size", "4000", "--lr", "1e20", "--no-progress",
+                                  "--out", str(out)], capsys)
+    assert code == 1 and one_line(err)
+    assert "after epoch 1, the validation loss is nan" in err and "no checkpoint of this run was written yet" in err
+    assert not (out / "checkpoint.npz").exists()
+
+
 def test_item5_a_kill_during_any_write_of_a_resume_loses_nothing(tmp_path, monkeypatch, capsys):
     """A run stopped after epoch 1, resumed, and the resume killed inside its first
     write (an atomic one never reaches os.replace, a plain one is cut after truncating):
