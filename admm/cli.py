@@ -142,6 +142,8 @@ def _demo_mpi(args, config, log):
                 else f"{type(error).__name__}: {error}")
         print(f"minigrad-admm [rank {rank}]: {told}", file=sys.stderr, flush=True)
         MPI.COMM_WORLD.Abort(130 if interrupted else 1)
+        # seen with Ctrl-C to mpiexec: both ranks abort at once and one MPI_Abort returns
+        return 130 if interrupted else 1
     if summary is not None:
         _print_summary(summary, out)
     return 0

@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -392,3 +393,24 @@ def test_item14_admm_names_no_checkpoint_it_never_wrote(tmp_path):
     with pytest.raises(NonFiniteLossError, match="iteration 1 .*; no checkpoint of this run was written yet"):
         train(Diverges(), loader, loader, 4, 2, checkpoint=str(tmp_path / "admm"))
     assert not os.listdir(tmp_path)
+
+
+def test_item15_ctrl_c_to_mpiexec_is_one_line_and_130(tmp_path):
+    """Ctrl-C reaches every rank (mpiexec forwards it): the first rank to see it says so
+    in one line and aborts both with 130; before, an empty "KeyboardInterrupt: " and exit 1."""
+    import signal
+
+    from admm_mpi import environment, mpiexec, require_mpi
+    require_mpi()
+    job_ = subprocess.Popen([mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", "-m", "admm", "demo",
+                             "--arch", "mlp", "--quick", "--transport", "mpi", "--out", str(tmp_path / "run")],
+                            env=environment(60), cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert "step 0/" in job_.stdout.readline()  # both ranks are up and training
+        job_.send_signal(signal.SIGINT)
+        code = job_.wait(timeout=60)
+    finally:
+        job_.kill()
+    err = job_.stderr.read()
+    assert code == 130, err
+    assert re.search(r"minigrad-admm \[rank [01]\]: interrupted\n", err) and "Traceback" not in err
