@@ -136,6 +136,9 @@ def settings_of(parser, args):
             parser.error(f"--resume DIR continues the run in DIR with its own settings; drop {', '.join(extra)}")
         out = Path(args.resume)
         path = out / "settings.json"
+        if not path.exists() and (out / runs.MARKER).exists():
+            parser.error(f"--resume {out}: its run stopped before it wrote settings.json, so there is "
+                         f"nothing to resume; delete the folder or start a run in another")
         try:
             settings = json.loads(path.read_text())
         except (OSError, ValueError) as error:

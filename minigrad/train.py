@@ -139,9 +139,11 @@ def _restore(state, model, optimizer, scheduler, loader, path):
 
 
 def _non_finite(model):
-    """Names of the parameters and buffers holding a NaN or an infinity."""
-    return [name for name, array in model.state_dict().items()
-            if array.dtype.kind in "fc" and not backend.xp(array).isfinite(array).all()]
+    """Names of the parameters and buffers holding a NaN or an infinity (checked where
+    they live: no copy to the host)."""
+    entries = list(model.named_parameters()) + list(model.named_buffers())
+    return [name for name, t in entries
+            if t.data.dtype.kind in "fc" and not bool(backend.xp(t.data).isfinite(t.data).all())]
 
 
 def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, scheduler=None,

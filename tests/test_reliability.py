@@ -321,6 +321,20 @@ def test_item12_the_command_line_reports_expected_failures_in_one_line(tmp_path)
     assert code == 1 and "checkpoint.npz: truncated or corrupt checkpoint" in err and one_line(err)
 
 
+def test_item12_17_a_resume_that_does_not_fit_is_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert command_line(SMALL + ["--out", str(out)], capsys)[0] == 0
+    (out / "settings.json").write_text(json.dumps(dict(json.loads((out / "settings.json").read_text()), hidden=32)))
+    code, err = command_line(["--resume", str(out), "--no-progress"], capsys)
+    assert code == 1 and one_line(err)
+    assert "checkpoint.npz: its 'model' does not fit this run: load_state_dict into Sequential: " \
+           "mis-shaped entries [1.weight: expected (32, 784), got (16, 784)" in err
+    empty = tmp_path / "empty"
+    runs.new_run_folder(empty).close()  # a run killed before it wrote its settings
+    code, err = command_line(["--resume", str(empty)], capsys)
+    assert code == 2 and "stopped before it wrote settings.json, so there is nothing to resume" in err
+
+
 def test_item12_a_full_disk_is_one_line(tmp_path, monkeypatch, capsys):
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
