@@ -162,6 +162,12 @@ def settings_of(parser, args):
 def main(argv=None):
     parser, args = parse(argv)
     out, settings = settings_of(parser, args)
+    started = time.perf_counter()
+    try:  # before the folder is claimed, so that a wrong --data leaves no run behind
+        datasets = split(settings)
+    except KeyboardInterrupt:
+        print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
+        raise SystemExit(130) from None
     try:
         run = runs.reopen_run_folder(out) if args.resume else runs.new_run_folder(out, prefix="mlp")
     except runs.RunFolderError as error:
@@ -170,7 +176,8 @@ def main(argv=None):
         if not args.resume:  # a resumed run keeps the settings.json it was started with
             write_atomically(run.path / "settings.json", json.dumps(settings, indent=1))
         try:
-            return train_and_test(run.path, settings, resume=bool(args.resume), progress=not args.no_progress)
+            return train_and_test(run.path, settings, datasets, started, resume=bool(args.resume),
+                                  progress=not args.no_progress)
         except KeyboardInterrupt:
             # say only what is true: a checkpoint exists only after the first epoch
             if (run.path / "checkpoint.npz").exists():
@@ -182,12 +189,12 @@ def main(argv=None):
             raise SystemExit(130) from None
 
 
-def train_and_test(out, settings, resume, progress):
-    """Train in the claimed folder ``out`` (resuming from its checkpoint if ``resume``),
-    test, and write the history, plot and summary there; returns the summary."""
-    started = time.perf_counter()
+def train_and_test(out, settings, datasets, started, resume, progress):
+    """Train on ``datasets`` (``split``'s three) in the claimed folder ``out`` (resuming
+    from its checkpoint if ``resume``), test, and write the history, plot and summary
+    there; returns the summary (``seconds`` counted from ``started``)."""
     minigrad.manual_seed(settings["seed"])
-    train, validation, test = split(settings)
+    train, validation, test = datasets
     # statistics of the training images only: nothing about the test set leaks into training
     normalize = Normalize(*channel_stats(train.x))
     augment = Compose([RandomCrop(train.x.shape[2:], padding=2), normalize])

@@ -314,6 +314,7 @@ def test_item12_the_command_line_reports_expected_failures_in_one_line(tmp_path)
     assert code == 2 and "--seed -1: expected an integer >= 0" in err and one_line(err)
     code, err = run(*SMALL, "--data", f"mnist:{tmp_path / 'nowhere'}", "--out", str(tmp_path / "a"))
     assert code == 1 and "nowhere does not exist" in err and one_line(err)
+    assert not (tmp_path / "a").exists()  # so the same --out works once --data is right
     run_folder = tmp_path / "b"
     with runs.new_run_folder(run_folder):
         (run_folder / "settings.json").write_text(json.dumps(dict(job.QUICK, epochs=1)))
@@ -360,8 +361,13 @@ def test_item14_15_ctrl_c_says_only_what_is_true(tmp_path, monkeypatch, capsys):
         raise KeyboardInterrupt
     monkeypatch.setattr(job, "split", stop)  # while loading the data
     code, err = command_line(SMALL + ["--out", str(tmp_path / "a")], capsys)
-    assert code == 130 and "no epoch had finished, so there is no checkpoint yet" in err
-    assert "Traceback" not in err and not (tmp_path / "a" / "checkpoint.npz").exists()
+    assert code == 130 and "interrupted while loading the data; nothing was written" in err
+    assert "Traceback" not in err and not (tmp_path / "a").exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(mg_train, "tqdm", stop)  # in the first epoch
+    code, err = command_line(SMALL + ["--out", str(tmp_path / "c")], capsys)
+    assert code == 130 and "no epoch had finished, so there is no checkpoint yet (the settings are) in" in err
+    assert f"--resume {tmp_path / 'c'}" in err and not (tmp_path / "c" / "checkpoint.npz").exists()
     monkeypatch.undo()
     monkeypatch.setattr(History, "plot", stop)  # while plotting, after the last checkpoint
     code, err = command_line(SMALL + ["--out", str(tmp_path / "b")], capsys)
