@@ -107,8 +107,12 @@ def new_run_folder(out=None, prefix="run", root="runs"):
     except FileExistsError:  # another run claimed it between our look and now
         raise RunFolderError(f"{path} already holds a run; choose another folder") from None
     _lock(handle, path)
-    os.write(handle, json.dumps({"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                 "argv": sys.argv}).encode())
+    try:  # who claimed it, for a person who finds the folder later
+        os.write(handle, json.dumps({"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                     "argv": sys.argv}).encode())
+    except BaseException:
+        os.close(handle)
+        raise
     return RunFolder(path, handle)
 
 
