@@ -17,7 +17,7 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import __main__ as job
-from minigrad import manual_seed, nn, optim, runs, tensor
+from minigrad import manual_seed, nn, optim, runs
 from minigrad import train as mg_train
 from minigrad.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from minigrad.data import ArrayDataset, DataLoader, read_cifar10, read_mnist_folder
