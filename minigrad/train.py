@@ -117,6 +117,10 @@ def _restore(state, model, optimizer, scheduler, loader, path):
         parts.append(("scheduler", scheduler))
     if hasattr(loader, "load_state_dict") and "loader" in state:
         parts.append(("loader", loader))
+    for key in [key for key, _ in parts] + ["rng"]:
+        if not isinstance(state[key], dict):
+            raise CheckpointError(f"{path}: its '{key}' is a {type(state[key]).__name__}, expected a "
+                                  f"dict (was the file edited?)")
     before = [(obj, obj.state_dict()) for _, obj in parts]
     rng_before = mg_random.get_rng_state()
     try:

@@ -302,6 +302,19 @@ def test_item8_17_a_hand_edited_checkpoint_epoch_is_named(tmp_path, epoch):
     assert same(weights(model), before)
 
 
+@pytest.mark.parametrize("key,value", [("model", "weights"), ("optimizer", [1, 2]), ("rng", 7)])
+def test_item17_a_hand_edited_checkpoint_part_is_named(tmp_path, key, value):
+    path = saved_run(tmp_path)
+    state = load_checkpoint(path)
+    state[key] = value
+    save_checkpoint(path, state)
+    model, opt, loader = toy_run(seed=5)
+    before = weights(model)
+    with pytest.raises(CheckpointError, match=rf"c.npz: its '{key}' is a {type(value).__name__}, expected a dict"):
+        fit(model, opt, F.cross_entropy, loader, 2, checkpoint=str(path), resume=True, progress=False)
+    assert same(weights(model), before)
+
+
 # ---- unclear errors ---------------------------------------------------------------------
 
 def test_item12_the_command_line_reports_expected_failures_in_one_line(tmp_path):

@@ -6,6 +6,7 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
 ``state_dict`` move between the two libraries.
 """
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -188,6 +189,9 @@ class Module:
         numbers (``TypeError``), and values the parameter's dtype cannot hold — a float
         beyond its range, a fraction into an integer buffer (``ValueError``). Nothing is
         changed then."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict into {type(self).__name__}: expected a dict of "
+                            f"{{name: array}}, got a {type(state_dict).__name__}")
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
