@@ -234,7 +234,7 @@ def test_item8_a_cifar_batch_one_record_short_is_refused(tmp_path):
 
 
 def test_item8_mnist_labels_beyond_9_are_refused(tmp_path):
-    from tests.test_data_readers import make_mnist_folder, write_idx
+    from test_data_readers import make_mnist_folder, write_idx
     make_mnist_folder(tmp_path)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.array([1, 2, 12, 3], np.uint8), True)
     with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte holds label 12 \(item 2\)"):
