@@ -200,7 +200,8 @@ class Module:
             if k not in own:
                 continue
             try:
-                values[k] = np.asarray(v.numpy() if hasattr(v, "numpy") else v)
+                values[k] = np.asarray(backend.to_numpy(v) if backend.is_cupy(v) else
+                                       v.numpy() if hasattr(v, "numpy") else v)
             except (TypeError, ValueError) as error:  # ragged lists and the like
                 not_numbers.append(f"{k}: {error}")
                 continue
