@@ -34,6 +34,13 @@ def toposort(outputs):
     return order
 
 
+def increment_version(tensor, op):
+    """Record that ``tensor``'s array was changed in place by ``op`` outside the in-place
+    ops (an optimizer writing its arrays directly), so graphs that saved the old values
+    refuse to backward through them (PyTorch's ``torch.autograd.graph.increment_version``)."""
+    tensor._version_counter.bump(op)
+
+
 def _check_grad(g, t, what):
     if g.shape != t.shape:
         raise RuntimeError(f"{what}: gradient of shape {g.shape} for a tensor of shape {t.shape}")

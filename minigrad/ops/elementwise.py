@@ -77,10 +77,12 @@ def pow(a, b):
                            f"(base dtype {a.dtype}, smallest exponent {b.data.min()})")
 
     def grad_a(g, y):
-        return sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the 0·∞ that where() discards
+            return sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
 
     def grad_b(g, y):
-        return sum_to(where((a == 0) & (b >= 0), 0.0, g * y * log(a)), b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sum_to(where((a == 0) & (b >= 0), 0.0, g * y * log(a)), b.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = a.data ** b.data
     return result(data, "pow", (a, b), (grad_a, grad_b),
