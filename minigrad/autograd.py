@@ -70,6 +70,7 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep):
                                    f"first-order only; create_graph=True (grad of grad) cannot pass "
                                    f"through it")
             node.check_saved()
+            t._check_view()
             for parent, vjp in zip(node.inputs(), node.vjps):
                 if not parent.requires_grad:
                     continue

@@ -154,6 +154,7 @@ class Tensor:
         self._is_view = False
         self._previous = ()
         self.requires_grad = False
+        self._view_version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -164,6 +165,7 @@ class Tensor:
         t.data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
         t._version_counter = Version() if version_counter is None else version_counter
         t._is_view, t._previous = version_counter is not None, ()
+        t._view_version = t._version_counter.value  # a view's data matches its node until this changes
         return t
 
     # ---- facts about the data -------------------------------------------------
@@ -266,6 +268,15 @@ class Tensor:
         from minigrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph)
 
+    def _check_view(self):
+        """A view whose memory was changed in place after it was made no longer holds what
+        its node computed (PyTorch would rebuild its graph; minigrad refuses instead)."""
+        if self._is_view and self._version_counter.value != self._view_version:
+            raise RuntimeError(
+                f"{self.node.op}: its output (shape {self.shape}) is a view whose memory was modified "
+                f"in place by {self._version_counter.last_op} after the view was taken (version "
+                f"{self._view_version} → {self._version_counter.value}); take the view again after the change")
+
     def _at_version(self, version):
         """This tensor as it was at ``version``: itself, or the snapshot an in-place op
         under autograd kept of an earlier state (``ops.inplace``)."""
@@ -275,8 +286,9 @@ class Tensor:
         return self
 
     # ---- moving and casting (differentiable) ------------------------------------------
-    def to(self, *args, device=None, dtype=None):
-        """``to(device)``, ``to(dtype)``, ``to(other_tensor)`` or both by keyword, as torch."""
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """``to(device)``, ``to(dtype)``, ``to(other_tensor)`` or both by keyword, as torch
+        (``non_blocking`` is accepted and has no effect: copies here are synchronous)."""
         for arg in args:
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype

@@ -258,6 +258,19 @@ def test_in_place_under_autograd_gives_torch_gradients():
     grads(buffer, x0)
 
 
+def test_a_view_changed_after_it_was_taken_refuses_backward():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = mg.tensor([5.0, 6.0], requires_grad=True)
+    y = x * 1
+    row = y[0]                      # shares y's memory
+    y += w                          # row now holds x[0] + w, which its node knows nothing of
+    with pytest.raises(RuntimeError, match="getitem.*view.*modified in place by add_"):
+        row.sum().backward()
+    fresh = y[0]                    # taken after the change: fine
+    fresh.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+
+
 def test_backward_twice_needs_retain_graph():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
