@@ -87,7 +87,7 @@ class Node:
     def inputs(self):
         """The parents as they were when the op ran: a tensor since changed in place
         under autograd is represented by the snapshot taken at that change."""
-        return [p._at_version(v) for p, v in zip(self.parents, self.versions)]
+        return [p._at_version(v) if p._previous else p for p, v in zip(self.parents, self.versions)]
 
     def check_saved(self):
         """Raise if the graph was freed, or a tensor the VJPs read was changed in place."""
@@ -422,14 +422,19 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
     out = Tensor._wrap(data, view_of._version_counter if shares else None)
     if is_grad_enabled() and any(p.requires_grad for p in parents):
         out.requires_grad = True
-        positions = {id(p): i for i, p in enumerate(parents)}
-        checks = [(t._version_counter, t._version_counter.value,
-                   f"the input {positions[id(t)]} (shape {t.shape})" if id(t) in positions
-                   else f"a tensor of shape {t.shape}") for t in saved]
+        checks = [(t._version_counter, t._version_counter.value, _describe(t, parents)) for t in saved]
         if saves_output:
-            checks.append((out._version_counter, 0, f"the output (shape {out.shape})"))
-        out.node = Node(op, parents, vjps, first_order, tuple(checks))
+            checks.append((out._version_counter, out._version_counter.value, f"the output (shape {out.shape})"))
+        out.node = Node(op, parents, vjps, first_order, checks)
     return out
+
+
+def _describe(t, parents):
+    """How an error message names a saved tensor: by its place among the op's inputs."""
+    for i, p in enumerate(parents):
+        if p is t:
+            return f"the input {i} (shape {t.shape})"
+    return f"a tensor of shape {t.shape}"
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):

@@ -16,8 +16,9 @@ def matmul(a, b):
         a = lift(a, b)
     b = lift(b, a)
     check_devices("matmul", a, b)
-    dtype = dtypes.result_type(a, b)
-    a, b = cast(a, dtype), cast(b, dtype)
+    if a.dtype != b.dtype:
+        dtype = dtypes.result_type(a, b)
+        a, b = cast(a, dtype), cast(b, dtype)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:

@@ -64,10 +64,13 @@ def permute(x, dims):
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute: the number of dims {len(dims)} does not match the {x.ndim} "
                            f"dims of a tensor of shape {x.shape}")
-    dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
-    if len(set(dims)) != len(dims):
-        raise RuntimeError(f"permute: dims {dims} repeat a dim (shape {x.shape})")
-    inverse = tuple(int(i) for i in np.argsort(dims))
+    if sorted(dims) != list(range(x.ndim)):  # negative dims, or not an order at all
+        dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"permute: dims {dims} repeat a dim (shape {x.shape})")
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
     return result(x.data.transpose(dims), "permute", (x,), (lambda g, y: permute(g, inverse),), view_of=x)
 
 
