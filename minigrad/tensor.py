@@ -186,8 +186,15 @@ class Tensor:
     def dim(self):
         return self.ndim
 
+    ndimension = dim
+
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
     def numel(self):
         return self.data.size
+
+    nelement = numel
 
     def __len__(self):
         if self.ndim == 0:
@@ -349,6 +356,10 @@ class Tensor:
     def __rpow__(self, other): return ops.pow(other, self)
     def __matmul__(self, other): return ops.matmul(self, other)
     def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
+    def __mod__(self, other): return ops.remainder(self, other)
+    def __rmod__(self, other): return ops.remainder(other, self)
     def __neg__(self): return ops.neg(self)
     def __abs__(self): return ops.abs(self)
     def __getitem__(self, index): return ops.getitem(self, index)
@@ -452,6 +463,22 @@ from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
 for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "maximum", "minimum",
               "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
               "log_softmax", "var", "std", "flatten", "unsqueeze", "squeeze", "transpose", "swapaxes", "matmul",
-              "mul", "div", "pow", "neg", "eq", "ne", "lt", "le", "gt", "ge", "clone", "gather",
-              "square", "all", "any", "masked_fill"):
+              "mul", "div", "pow", "neg", "eq", "ne", "lt", "le", "gt", "ge", "clone", "gather", "square", "all",
+              "any", "masked_fill", "sin", "cos", "log1p", "expm1", "reciprocal", "rsqrt", "floor", "ceil", "trunc",
+              "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
+              "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
+              "outer"):
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+def _inplace_method(name):
+    def method(self):
+        return ops.inplace.update(self, name + "_", getattr(ops, name))
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``{name}`` in place (see ``minigrad.ops.inplace``)."
+    return method
+
+
+for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "neg", "sin", "cos", "floor", "ceil", "trunc",
+              "sign", "round", "reciprocal", "square"):
+    setattr(Tensor, _name + "_", _inplace_method(_name))

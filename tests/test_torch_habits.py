@@ -386,6 +386,37 @@ FUNCTIONS = {
     "0-d log_softmax": lambda lib: lib.log_softmax(lib.tensor(2.5), -1),
     "0-d logsumexp": lambda lib: lib.logsumexp(lib.tensor(2.5), 0),
     "0-d max dim": lambda lib: lib.tensor(2.5).max(0),
+    "sin cos": lambda lib: lib.sin(lib.tensor(X)) + lib.tensor(X).cos(),
+    "log1p expm1": lambda lib: lib.log1p(lib.abs(lib.tensor(X))) + lib.expm1(lib.tensor(X)),
+    "rsqrt reciprocal": lambda lib: lib.rsqrt(lib.abs(lib.tensor(X))) + lib.tensor(X).reciprocal(),
+    "floor ceil trunc round sign": lambda lib: (lib.floor(lib.tensor(X)), lib.tensor(X).ceil(), lib.trunc(lib.tensor(X)),
+                                                lib.round(lib.tensor([0.5, 1.5, -2.5])), lib.tensor(X).sign()),
+    "floordiv mod": lambda lib: (lib.tensor([5, -5, 7]) // 2, lib.tensor([5, -5, 7]) % 3, lib.tensor(X) % 0.7,
+                                 -7.5 // lib.tensor(X)),
+    "isnan isinf isfinite": lambda lib: (lib.isnan(lib.tensor([1.0, float("nan")])), lib.tensor([float("inf")]).isinf(),
+                                         lib.isfinite(lib.tensor([1.0, float("-inf")]))),
+    "isclose": lambda lib: lib.isclose(lib.tensor([1.0, 2.0]), lib.tensor([1.0 + 1e-9, 2.1])),
+    "flip": lambda lib: lib.flip(lib.tensor(X), (0, 1)),
+    "split": lambda lib: lib.ones(5, 2).split(2),
+    "split sizes": lambda lib: lib.split(lib.arange(6.0), [1, 5]),
+    "chunk": lambda lib: lib.arange(7.0).chunk(3),
+    "repeat": lambda lib: lib.tensor(X).repeat(2, 1, 3),
+    "norm": lambda lib: lib.tensor(X).norm(),
+    "norm dim": lambda lib: lib.norm(lib.tensor(X), dim=1, keepdim=True),
+    "cumsum": lambda lib: lib.cumsum(lib.tensor(X), dim=1),
+    "cumsum ints": lambda lib: lib.tensor([1, 2, 3], dtype=lib.int32).cumsum(0),
+    "prod": lambda lib: lib.tensor(X).prod(),
+    "prod dim": lambda lib: lib.prod(lib.tensor(X), 1, keepdim=True),
+    "sort": lambda lib: lib.tensor(X).sort(dim=1),
+    "sort descending": lambda lib: lib.sort(lib.tensor(X), 0, descending=True),
+    "argsort": lambda lib: lib.tensor(X).argsort(),
+    "topk": lambda lib: lib.tensor(X).topk(2),
+    "topk smallest": lambda lib: lib.topk(lib.tensor(X), 1, dim=0, largest=False),
+    "nonzero": lambda lib: lib.tensor([[0, 1], [2, 0]]).nonzero(),
+    "mm bmm dot outer": lambda lib: (lib.mm(lib.tensor(X), lib.tensor(X).t()), lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1)),
+                                     lib.dot(lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])),
+                                     lib.outer(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0, 3.0]))),
+    "in-place unary": lambda lib: (lib.tensor(X).exp_(), lib.tensor(X).relu_(), lib.tensor(X).abs_().sqrt_()),
 }
 
 
@@ -527,3 +558,31 @@ def test_gradcheck_setitem_and_index_put(shape, seed):
 def test_maximum_splits_ties_as_torch():
     grads(lambda lib, a, b: lib.maximum(a, b).sum(), [1.0, 2.0, 3.0], [1.0, 0.0, 5.0])
     grads(lambda lib, a, b: lib.minimum(a, b).sum(), [1.0, 2.0, 3.0], [1.0, 0.0, 5.0])
+
+
+@given(shape=shapes, seed=st.integers(0, 2**16), data=st.data())
+def test_gradcheck_more_ops(shape, seed, data):
+    x = leaf(shape, seed)
+    d = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_both(lambda t: t.sin() * t.cos() + t.tanh().log1p() + t.expm1(), x)
+    check_both(lambda t: (t * t + 1).rsqrt() + (t * t + 1).reciprocal(), x)
+    check_both(lambda t: t.flip(d) * t, x)
+    check_both(lambda t: t.cumsum(d) ** 2, x)
+    check_both(lambda t: t.repeat(2, *([1] * len(shape))) ** 2, x)
+    check_both(lambda t: mg.cat([p * i for i, p in enumerate(t.split(1, d))], d) ** 2, x)
+    check_both(lambda t: mg.cat(t.chunk(2, d), d) ** 2, x)
+    check_both(lambda t: t.sort(d).values * mg.arange(shape[d] if shape else 1, dtype=mg.float64).reshape(
+        (-1,) + (1,) * (len(shape) - 1 - d % len(shape))), x)
+    check_both(lambda t: t.topk(1, d).values ** 2, x)
+    check_both(lambda t: t.norm(dim=d) + t.norm(), x)
+    check_both(lambda t: t % 0.7 + t.floor() + t.round(), x)
+    assert mg.gradcheck(lambda t: t.prod(d) + t.prod(), [x])  # prod is first-order
+
+
+def test_gradients_at_kinks_follow_torch():
+    grads(lambda lib, x: x.prod(), [2.0, 0.0, 3.0])             # one zero factor
+    grads(lambda lib, x: x.prod(1).sum(), [[0.0, 0.0, 3.0], [1.0, 2.0, 4.0]])  # two zeros
+    grads(lambda lib, x: x.norm(), [0.0, 0.0])                   # the norm at 0
+    grads(lambda lib, x: lib.outer(x, x).sum() + lib.dot(x, x), [1.0, -2.0])
+    grads(lambda lib, x: (x.sort(descending=True).values * lib.tensor([3.0, 2.0, 1.0], dtype=x.dtype)).sum(),
+          [1.0, 5.0, 3.0])
