@@ -12,7 +12,6 @@ a node remembers the versions of the tensors its VJPs will read, and ``backward`
 refuses to use one that has changed since (see ``Node.check_saved``).
 """
 import builtins
-import collections
 import contextlib
 import threading
 
@@ -128,10 +127,6 @@ def _as_array(data, dtype, device):
     if device is not None:
         data = backend.to_device(data, device)
     return data
-
-
-MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
-MaxMin.__doc__ = "What max(dim)/min(dim) return, as torch.return_types.max: values and their indices."
 
 
 class Tensor:
