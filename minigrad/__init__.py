@@ -26,18 +26,19 @@ from minigrad.tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_g
 
 __version__ = "0.1.0"
 
-__all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "arange", "argmax", "argmin", "argsort",
-           "as_tensor", "backward", "bmm", "bool", "cat", "ceil", "chunk", "clamp", "clip", "clone", "concatenate",
-           "cos", "cuda", "cuda_available", "cumsum", "data", "device", "div", "dot", "double", "dtypes", "empty",
-           "empty_like", "enable_grad", "eq", "equal", "exp", "expm1", "eye", "flatten", "flip", "float", "float16",
-           "float32", "float64", "floor", "floor_divide", "from_numpy", "full", "full_like", "functional", "gather",
-           "ge", "get_default_dtype", "get_rng_state", "grad", "gradcheck", "GradcheckError", "gradgradcheck", "gt",
-           "half", "int", "int16", "int32", "int64", "int8", "is_grad_enabled", "isclose", "isfinite", "isinf",
-           "isnan", "le", "linspace", "log", "log1p", "log_softmax", "logsumexp", "long", "lt", "manual_seed",
-           "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne", "neg", "nn",
-           "no_grad", "nonzero", "norm", "ones", "ones_like", "optim", "outer", "permute", "pow", "prod", "rand",
-           "rand_like", "randint", "randn", "randn_like", "randperm", "reciprocal", "relu", "remainder", "repeat",
-           "reshape", "round", "rsqrt", "set_grad_enabled", "set_rng_state", "short", "sigmoid", "sign", "sin",
-           "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "t",
-           "tanh", "Tensor", "tensor", "topk", "transpose", "trunc", "uint8", "unsqueeze", "var", "where", "zeros",
-           "zeros_like"]
+# Names that would shadow Python's builtins (max, sum, int, ...) stay out of __all__, so
+# `from minigrad import *` cannot replace them; use them as mg.max, mg.sum, mg.int.
+__all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "argsort", "as_tensor", "backward",
+           "bmm", "cat", "ceil", "chunk", "clamp", "clip", "clone", "concatenate", "cos", "cuda", "cuda_available",
+           "cumsum", "data", "device", "div", "dot", "double", "dtypes", "empty", "empty_like", "enable_grad", "eq",
+           "equal", "exp", "expm1", "eye", "flatten", "flip", "float16", "float32", "float64", "floor",
+           "floor_divide", "from_numpy", "full", "full_like", "functional", "gather", "ge", "get_default_dtype",
+           "get_rng_state", "grad", "gradcheck", "GradcheckError", "gradgradcheck", "gt", "half", "int16", "int32",
+           "int64", "int8", "is_grad_enabled", "isclose", "isfinite", "isinf", "isnan", "le", "linspace", "log",
+           "log1p", "log_softmax", "logsumexp", "long", "lt", "manual_seed", "masked_fill", "matmul", "maximum",
+           "mean", "minimum", "mm", "mul", "ne", "neg", "nn", "no_grad", "nonzero", "norm", "ones", "ones_like",
+           "optim", "outer", "permute", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+           "reciprocal", "relu", "remainder", "repeat", "reshape", "rsqrt", "set_grad_enabled", "set_rng_state",
+           "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack",
+           "std", "sub", "swapaxes", "t", "tanh", "Tensor", "tensor", "topk", "transpose", "trunc", "uint8",
+           "unsqueeze", "var", "where", "zeros", "zeros_like"]
