@@ -48,15 +48,18 @@ def enable_grad():
 
 class Version:
     """A tensor's version counter, shared with its views (PyTorch's VariableVersion):
-    every in-place op on any of them bumps it, and remembers its own name for errors."""
-    __slots__ = ("value", "last_op")
+    every in-place op on any of them bumps it, and remembers its own name for errors.
+    ``recorded`` is the last version made by an in-place op that autograd recorded."""
+    __slots__ = ("value", "last_op", "recorded")
 
     def __init__(self):
-        self.value, self.last_op = 0, None
+        self.value, self.last_op, self.recorded = 0, None, -1
 
-    def bump(self, op):
+    def bump(self, op, recorded=False):
         self.value += 1
         self.last_op = op
+        if recorded:
+            self.recorded = self.value
 
 
 class Node:
@@ -270,13 +273,14 @@ class Tensor:
         from minigrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph)
 
-    def _check_view(self):
-        """A view whose memory was changed in place after it was made no longer holds what
-        its node computed (PyTorch would rebuild its graph; minigrad refuses instead)."""
-        if self._is_view and self._version_counter.value != self._view_version:
+    def _check_view(self, op):
+        """Refuse to use, in ``op`` under autograd, a view whose memory an in-place op under
+        autograd changed after the view was taken: its values now depend on that op's
+        inputs but its node does not know it (PyTorch would rebuild the view's graph)."""
+        if self._is_view and self.requires_grad and self._version_counter.recorded > self._view_version:
             raise RuntimeError(
-                f"{self.node.op}: its output (shape {self.shape}) is a view whose memory was modified "
-                f"in place by {self._version_counter.last_op} after the view was taken (version "
+                f"{op}: an input (shape {self.shape}) is a view whose memory was modified in place by "
+                f"{self._version_counter.last_op} under autograd after the view was taken (version "
                 f"{self._view_version} → {self._version_counter.value}); take the view again after the change")
 
     def _at_version(self, version):
@@ -427,6 +431,8 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
     shares = view_of is not None and backend.xp(data).may_share_memory(data, view_of.data)
     out = Tensor._wrap(data, view_of._version_counter if shares else None)
     if is_grad_enabled() and any(p.requires_grad for p in parents):
+        for p in parents:
+            p._check_view(op)
         out.requires_grad = True
         checks = [(t._version_counter, t._version_counter.value, _describe(t, parents)) for t in saved]
         if saves_output:
