@@ -46,6 +46,15 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
+def inference_mode(mode=True):
+    """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (``mode=False``: grad on)."""
+    return set_grad_enabled(not mode)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
 class Version:
     """A tensor's version counter, shared with its views (PyTorch's VariableVersion):
     every in-place op on any of them bumps it, and remembers its own name for errors.
@@ -193,6 +202,12 @@ class Tensor:
         return self.data.size
 
     nelement = numel
+
+    def __iter__(self):
+        """The sub-tensors along dim 0, as torch (a 0-d tensor cannot be iterated)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
     def __len__(self):
         if self.ndim == 0:
@@ -399,6 +414,22 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
         return ops.inplace.update(self, "copy_", ops.index_put, Ellipsis, src, check_cast=False)
 
+    # new_*: a tensor with this one's dtype and device unless told otherwise, as torch
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
     def add(self, other, alpha=1): return ops.add(self, other, alpha)
     def sub(self, other, alpha=1): return ops.sub(self, other, alpha)
 
@@ -457,7 +488,7 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
+from minigrad import creation, ops  # noqa: E402  (they need Tensor defined first)
 
 # The methods that are the functions of minigrad/ops themselves (x.sum(1) is ops.sum(x, 1)),
 # so a function and its method can never drift apart.
@@ -468,7 +499,7 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "any", "masked_fill", "sin", "cos", "log1p", "expm1", "reciprocal", "rsqrt", "floor", "ceil", "trunc",
               "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
-              "outer"):
+              "outer", "unbind", "narrow", "tril", "triu"):
     setattr(Tensor, _name, getattr(ops, _name))
 
 

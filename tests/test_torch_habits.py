@@ -449,8 +449,9 @@ FUNCTIONS = {
     "sin cos": lambda lib: lib.sin(lib.tensor(X)) + lib.tensor(X).cos(),
     "log1p expm1": lambda lib: lib.log1p(lib.abs(lib.tensor(X))) + lib.expm1(lib.tensor(X)),
     "rsqrt reciprocal": lambda lib: lib.rsqrt(lib.abs(lib.tensor(X))) + lib.tensor(X).reciprocal(),
-    "floor ceil trunc round sign": lambda lib: (lib.floor(lib.tensor(X)), lib.tensor(X).ceil(), lib.trunc(lib.tensor(X)),
-                                                lib.round(lib.tensor([0.5, 1.5, -2.5])), lib.tensor(X).sign()),
+    "floor ceil trunc round sign": lambda lib: (lib.floor(lib.tensor(X)), lib.tensor(X).ceil(),
+                                                lib.trunc(lib.tensor(X)), lib.round(lib.tensor([0.5, 1.5, -2.5])),
+                                                lib.tensor(X).sign()),
     "floordiv mod": lambda lib: (lib.tensor([5, -5, 7]) // 2, lib.tensor([5, -5, 7]) % 3, lib.tensor(X) % 0.7,
                                  -7.5 // lib.tensor(X)),
     "isnan isinf isfinite": lambda lib: (lib.isnan(lib.tensor([1.0, float("nan")])), lib.tensor([float("inf")]).isinf(),
@@ -473,16 +474,47 @@ FUNCTIONS = {
     "topk": lambda lib: lib.tensor(X).topk(2),
     "topk smallest": lambda lib: lib.topk(lib.tensor(X), 1, dim=0, largest=False),
     "nonzero": lambda lib: lib.tensor([[0, 1], [2, 0]]).nonzero(),
-    "mm bmm dot outer": lambda lib: (lib.mm(lib.tensor(X), lib.tensor(X).t()), lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1)),
+    "mm bmm dot outer": lambda lib: (lib.mm(lib.tensor(X), lib.tensor(X).t()),
+                                     lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1)),
                                      lib.dot(lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])),
                                      lib.outer(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0, 3.0]))),
     "in-place unary": lambda lib: (lib.tensor(X).exp_(), lib.tensor(X).relu_(), lib.tensor(X).abs_().sqrt_()),
+    "unbind": lambda lib: lib.tensor(X).unbind(1),
+    "narrow": lambda lib: lib.narrow(lib.tensor(X), 1, -2, 2),
+    "tril triu": lambda lib: (lib.tril(lib.ones(2, 3, 3)), lib.ones(3, 4).triu(1), lib.tensor(X).tril(-1)),
+    "iterate": lambda lib: tuple(lib.tensor(X)),
+    "new_*": lambda lib: (lib.tensor([1, 2]).new_zeros(2, 2), lib.tensor(X).new_ones((3,)),
+                          lib.tensor(X).new_full((2,), 7), lib.tensor(X).new_tensor([1, 2])),
 }
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_functions_by_torch_names(name):
     same(FUNCTIONS[name], rtol=1e-5)
+
+
+def test_grad_mode_helpers():
+    @mg.no_grad()
+    def evaluate(w):
+        return w * 2
+
+    w = mg.ones(2, requires_grad=True)
+    assert not evaluate(w).requires_grad and (w * 2).requires_grad
+    with mg.inference_mode():
+        assert not (w * 2).requires_grad
+    assert mg.is_tensor(w) and not mg.is_tensor(w.data)
+    with pytest.raises(TypeError, match="0-d"):
+        iter(mg.tensor(1.0))
+
+
+def test_set_default_dtype():
+    try:
+        mg.set_default_dtype(mg.float64)
+        assert mg.tensor([1.0]).dtype == np.float64 and mg.zeros(2).dtype == np.float64
+        assert (mg.tensor([1, 2]) * 0.5).dtype == np.float64
+    finally:
+        mg.set_default_dtype(mg.float32)
+    assert mg.tensor([1.0]).dtype == np.float32
 
 
 def test_tensor_facts_and_conversions():

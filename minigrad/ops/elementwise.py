@@ -306,6 +306,23 @@ def where(condition, a, b):
                    lambda g, y: sum_to(g * (1 - picked), b.shape)))
 
 
+def _triangle(x, diagonal, keep, op):
+    if x.ndim < 2:
+        raise RuntimeError(f"{op}: needs a tensor with at least 2 dims, got shape {x.shape}")
+    mask = keep(backend.xp(x.data).ones(x.shape[-2:], dtype=bool), diagonal)
+    return where(Tensor._wrap(mask), x, 0)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims (the rest zeroed), as torch.tril."""
+    return _triangle(x, diagonal, backend.xp(x.data).tril, "tril")
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two dims, as torch.triu."""
+    return _triangle(x, diagonal, backend.xp(x.data).triu, "triu")
+
+
 def masked_fill(x, mask, value):
     """``x`` with ``value`` wherever ``mask`` holds (PyTorch's ``masked_fill``)."""
     return where(mask, lift(value, x, dtype=x.dtype), x)

@@ -180,6 +180,21 @@ def repeat(x, *sizes):
     return reshape(clone(spread), tuple(r * n for r, n in zip(sizes, shape)))
 
 
+def unbind(x, dim=0):
+    """The slices along ``dim``, that dim removed, as a tuple (torch.unbind)."""
+    d = normalize_dim(dim, x.ndim, "unbind")
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
+def narrow(x, dim, start, length):
+    """``x`` restricted to ``start … start + length − 1`` along ``dim`` (a view)."""
+    d = normalize_dim(dim, x.ndim, "narrow")
+    start = start + x.shape[d] if start < 0 else start
+    if not (0 <= start and length >= 0 and start + length <= x.shape[d]):
+        raise RuntimeError(f"narrow: start {start} and length {length} exceed dim {d} of size {x.shape[d]}")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
 def clone(x):
     """A copy with its own memory, in the graph (the gradient passes unchanged)."""
     return result(x.data.copy(), "clone", (x,), (lambda g, y: g,))
