@@ -153,7 +153,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
-        self.data = _as_array(data, dtype, device)
+        self._data = _as_array(data, dtype, device)
         self.grad = None
         self.node = None
         self._retain_grad = False
@@ -169,11 +169,27 @@ class Tensor:
     def _wrap(cls, data, version_counter=None):
         """A Tensor around an array that is already right (no checks, no copy)."""
         t = cls.__new__(cls)
-        t.data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
+        t._data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
         t._version_counter = Version() if version_counter is None else version_counter
         t._is_view, t._previous = version_counter is not None, ()
         t._view_version = t._version_counter.value  # a view's data matches its node until this changes
         return t
+
+    @property
+    def data(self):
+        """The array itself. Assigning to it (``p.data = ...``, an array or a Tensor whose
+        array is taken) is invisible to autograd and bumps no version, as in PyTorch."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif isinstance(value, np.generic):  # what arithmetic on 0-d arrays returns
+            value = np.asarray(value)
+        elif not (isinstance(value, np.ndarray) or backend.is_cupy(value)):
+            raise TypeError(f"data: expected a NumPy/CuPy array or a Tensor, got {type(value).__name__}")
+        self._data = value
 
     # ---- facts about the data -------------------------------------------------
     shape = property(lambda self: self.data.shape)

@@ -352,6 +352,10 @@ def test_versions_are_shared_with_views_but_not_with_data():
     assert x._version == 2
     x.data = np.ones((2, 3), np.float32)
     assert x._version == 2
+    x.data = x.data * 2 - mg.ones(2, 3)  # a Tensor assigned to .data gives its array, as torch
+    assert isinstance(x.data, np.ndarray) and x.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(TypeError, match="data: expected"):
+        x.data = [1.0, 2.0]
 
 
 def test_in_place_result_must_fit():
