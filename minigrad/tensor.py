@@ -118,16 +118,18 @@ class Node:
         return f"Node({self.op})"
 
 
-def _as_array(data, dtype, device):
+def _as_array(data, dtype, device, python_dtype=None):
     """Turn user data into an array with PyTorch's dtypes: Python ints (and lists of
-    them) become int64, bools bool, floats float32; an array keeps its dtype;
-    dtype= overrides all of these."""
+    them) become int64, bools bool, floats float32 (or all of them ``python_dtype``);
+    an array keeps its dtype; dtype= overrides all of these."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
         data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
         data = np.asarray(data)
+        if dtype is None and python_dtype is not None:
+            dtype = python_dtype
         if dtype is None:
             kind = data.dtype.kind
             if kind not in "biuf":
@@ -153,7 +155,9 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
-        self._data = _as_array(data, dtype, device)
+        # As torch.Tensor(...): Python numbers and lists become the default float dtype
+        # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
+        self._data = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
         self.grad = None
         self.node = None
         self._retain_grad = False
@@ -501,7 +505,8 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     int64, bool lists bool, float lists float32; a NumPy/CuPy array keeps its dtype."""
     if isinstance(data, Tensor) or isinstance(data, np.ndarray) or backend.is_cupy(data):
         data = (data.data if isinstance(data, Tensor) else data).copy()
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    made = Tensor._wrap(_as_array(data, dtype, device))
+    return made.requires_grad_(True) if requires_grad else made
 
 
 from minigrad import creation, ops  # noqa: E402  (they need Tensor defined first)

@@ -173,6 +173,8 @@ DTYPE_CASES = {
     "int": lambda lib: lib.tensor([1.7, 2.2]).int(),
     "bool": lambda lib: lib.tensor([0.0, 2.0]).bool(),
     "double": lambda lib: lib.tensor([1, 2]).double(),
+    "Tensor class": lambda lib: lib.Tensor([1, 2]),
+    "Tensor class bool": lambda lib: lib.Tensor([True]),
 }
 
 

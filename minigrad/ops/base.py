@@ -6,6 +6,7 @@ import functools
 import numpy as np
 
 from minigrad import backend, dtypes
+from minigrad.creation import as_tensor
 from minigrad.tensor import Tensor
 
 
@@ -19,7 +20,7 @@ def lift(x, like, dtype=None):
         if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
             dtype = like.dtype if like.dtype.kind == "f" else dtypes.result_type(like, x)
         return Tensor._wrap(backend.xp(like.data).asarray(x, dtype=dtype))
-    return Tensor(x, dtype=dtype, device=like.device)
+    return as_tensor(x, dtype=dtype, device=like.device)
 
 
 def cast(x, dtype):
