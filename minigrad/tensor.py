@@ -424,6 +424,15 @@ class Tensor:
     def pow_(self, other): return ops.inplace.update(self, "pow_", ops.pow, other)
     def clamp_(self, min=None, max=None): return ops.inplace.update(self, "clamp_", ops.clamp, min, max)
 
+    def scatter_(self, dim, index, src=None, value=None):
+        return ops.inplace.update(self, "scatter_", ops.scatter, dim, index, src, value, check_cast=False)
+
+    def scatter_add_(self, dim, index, src):
+        return ops.inplace.update(self, "scatter_add_", ops.scatter_add, dim, index, src)
+
+    def masked_fill_(self, mask, value):
+        return ops.inplace.update(self, "masked_fill_", ops.masked_fill, mask, value, check_cast=False)
+
     def fill_(self, value):
         return ops.inplace.update(self, "fill_", ops.index_put, Ellipsis, value, check_cast=False)
 
@@ -520,7 +529,8 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "any", "masked_fill", "sin", "cos", "log1p", "expm1", "reciprocal", "rsqrt", "floor", "ceil", "trunc",
               "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
-              "outer", "unbind", "narrow", "tril", "triu"):
+              "outer", "unbind", "narrow", "tril", "triu", "scatter", "scatter_add", "index_select", "masked_select",
+              "take", "unique"):
     setattr(Tensor, _name, getattr(ops, _name))
 
 

@@ -489,6 +489,15 @@ FUNCTIONS = {
     "narrow": lambda lib: lib.narrow(lib.tensor(X), 1, -2, 2),
     "tril triu": lambda lib: (lib.tril(lib.ones(2, 3, 3)), lib.ones(3, 4).triu(1), lib.tensor(X).tril(-1)),
     "iterate": lambda lib: tuple(lib.tensor(X)),
+    "one-hot by scatter_": lambda lib: lib.zeros(3, 4).scatter_(1, lib.tensor([[2], [0], [1]]), 1.0),
+    "scatter src": lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[1, 0, 1]]), lib.tensor(X)),
+    "scatter_add": lambda lib: lib.scatter_add(lib.zeros(3, 4), 1, lib.tensor([[0, 0], [1, 1], [3, 3]]),
+                                               lib.ones(3, 2)),
+    "index_select": lambda lib: lib.tensor(X).index_select(1, lib.tensor([2, 0, 2])),
+    "masked_select": lambda lib: lib.masked_select(lib.tensor(X), lib.tensor([True, False, True])),
+    "take": lambda lib: lib.take(lib.tensor(X), lib.tensor([[5, 0], [1, 1]])),
+    "masked_fill_": lambda lib: lib.tensor(X).masked_fill_(lib.tensor(X) > 1, 0.0),
+    "unique": lambda lib: lib.unique(lib.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True),
     "new_*": lambda lib: (lib.tensor([1, 2]).new_zeros(2, 2), lib.tensor(X).new_ones((3,)),
                           lib.tensor(X).new_full((2,), 7), lib.tensor(X).new_tensor([1, 2])),
 }
@@ -684,3 +693,33 @@ def test_gradients_at_kinks_follow_torch():
     grads(lambda lib, x: lib.outer(x, x).sum() + lib.dot(x, x), [1.0, -2.0])
     grads(lambda lib, x: (x.sort(descending=True).values * lib.tensor([3.0, 2.0, 1.0], dtype=x.dtype)).sum(),
           [1.0, 5.0, 3.0])
+
+
+@given(shape=shapes, seed=st.integers(0, 2**16), data=st.data())
+def test_gradcheck_scatter_family(shape, seed, data):
+    x, src = leaf(shape, seed), leaf(shape, seed + 1)
+    d = data.draw(st.integers(-len(shape), len(shape) - 1))
+    index = np.random.default_rng(seed).integers(0, shape[d], shape)
+    check_both(lambda x, s: x.scatter(d, index, s) * x, x, src)
+    check_both(lambda x, s: x.scatter_add(d, index, s) ** 2, x, src)
+    check_both(lambda x: x.index_select(d, index.reshape(-1)) ** 2, x)
+    check_both(lambda x: x.masked_select(mg.tensor(index > 0)) ** 2, x)
+    check_both(lambda x: x.take(index) ** 2, x)
+
+
+def test_repeated_index_writes_give_the_gradient_to_the_last_write():
+    x = mg.zeros(3, dtype=mg.float64)
+    v = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    y = x.scatter(0, mg.tensor([0, 0, 2]), v)
+    assert y.tolist() == [2.0, 0.0, 3.0]     # the second write to place 0 wins
+    (y * mg.tensor([10.0, 1.0, 100.0], dtype=mg.float64)).sum().backward()
+    assert v.grad.tolist() == [0.0, 10.0, 100.0]
+
+
+def test_scatter_gradients_follow_torch():
+    index = [[1, 0, 1], [0, 1, 0]]
+
+    def fn(lib, x, s):
+        i = lib.tensor(index)
+        return ((x * 1).scatter_add(0, i, s) ** 2).sum() + (x.index_select(1, lib.tensor([2, 2])) ** 2).sum()
+    grads(fn, X.tolist(), (X * 2).tolist())
