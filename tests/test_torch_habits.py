@@ -497,6 +497,11 @@ FUNCTIONS = {
     "masked_select": lambda lib: lib.masked_select(lib.tensor(X), lib.tensor([True, False, True])),
     "take": lambda lib: lib.take(lib.tensor(X), lib.tensor([[5, 0], [1, 1]])),
     "masked_fill_": lambda lib: lib.tensor(X).masked_fill_(lib.tensor(X) > 1, 0.0),
+    "einsum matmul": lambda lib: lib.einsum("ij,jk->ik", lib.tensor(X), lib.tensor(X).T),
+    "einsum batch": lambda lib: lib.einsum("bij,bjk->bik", lib.ones(2, 2, 3), lib.ones(2, 3, 4)),
+    "einsum implicit": lambda lib: lib.einsum("ij,kj", lib.tensor(X), lib.tensor(X)),
+    "einsum sum": lambda lib: lib.einsum("ij->j", lib.tensor(X)),
+    "einsum list": lambda lib: lib.einsum("i,i->", [lib.ones(3), lib.arange(3.0)]),
     "unique": lambda lib: lib.unique(lib.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True),
     "new_*": lambda lib: (lib.tensor([1, 2]).new_zeros(2, 2), lib.tensor(X).new_ones((3,)),
                           lib.tensor(X).new_full((2,), 7), lib.tensor(X).new_tensor([1, 2])),
@@ -723,3 +728,17 @@ def test_scatter_gradients_follow_torch():
         i = lib.tensor(index)
         return ((x * 1).scatter_add(0, i, s) ** 2).sum() + (x.index_select(1, lib.tensor([2, 2])) ** 2).sum()
     grads(fn, X.tolist(), (X * 2).tolist())
+
+
+@given(seed=st.integers(0, 2**16), sizes=st.tuples(*[st.integers(1, 3)] * 4))
+def test_gradcheck_einsum(seed, sizes):
+    b, i, j, k = sizes
+    x, y, z = leaf((b, i, j), seed), leaf((b, j, k), seed + 1), leaf((k,), seed + 2)
+    check_both(lambda x, y: mg.einsum("bij,bjk->bik", x, y), x, y)
+    check_both(lambda x, y, z: mg.einsum("bij,bjk,k->i", x, y, z), x, y, z)  # b, j, k summed away
+    check_both(lambda x: mg.einsum("bij->jb", x) ** 2, x)
+
+
+def test_einsum_gradients_follow_torch():
+    grads(lambda lib, a, b: lib.einsum("ij,jk->", a, b), X.tolist(), X.T.tolist())
+    grads(lambda lib, a, b: (lib.einsum("ij,kj->ik", a, b) ** 2).sum(), X.tolist(), X.tolist())
