@@ -23,12 +23,6 @@ def lift(x, like, dtype=None):
     return as_tensor(x, dtype=dtype, device=like.device)
 
 
-def cast(x, dtype):
-    """``x`` in ``dtype`` (differentiable; no op when it already is)."""
-    from minigrad.ops.shape import astype
-    return x if x.dtype == dtype else astype(x, dtype)
-
-
 def check_devices(op, *tensors):
     kind = type(tensors[0].data)
     if all(type(t.data) is kind for t in tensors):  # the usual case, without building device names
@@ -58,10 +52,7 @@ def binary(op, a, b, dtype=None):
     a, b = lift(a, like), lift(b, like)
     if dtype is None:  # the common case first: one dtype already, nothing to promote
         dtype = a.dtype if a.dtype == b.dtype else dtypes.result_type(a, b)
-    if a.dtype != dtype:
-        a = cast(a, dtype)
-    if b.dtype != dtype:
-        b = cast(b, dtype)
+    a, b = a.to(dtype=dtype), b.to(dtype=dtype)  # differentiable casts; no-ops when already dtype
     check_devices(op, a, b)
     broadcast_shapes(op, a.shape, b.shape)
     return a, b

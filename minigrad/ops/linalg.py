@@ -6,7 +6,7 @@ import numpy as np
 
 from kernels import cpu_threads
 from minigrad import backend, dtypes
-from minigrad.ops.base import cast, check_devices, lift
+from minigrad.ops.base import check_devices, lift
 from minigrad.ops.shape import broadcast_to, reshape, sum_to, transpose
 from minigrad.tensor import Tensor, result
 
@@ -20,7 +20,7 @@ def matmul(a, b):
     check_devices("matmul", a, b)
     if a.dtype != b.dtype:
         dtype = dtypes.result_type(a, b)
-        a, b = cast(a, dtype), cast(b, dtype)
+        a, b = a.to(dtype=dtype), b.to(dtype=dtype)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:
@@ -110,7 +110,7 @@ def einsum(equation, *operands):
     terms, output = _einsum_terms(equation, len(operands))
     check_devices("einsum", *operands)
     dtype = dtypes.result_type(*operands)
-    operands = tuple(cast(t, dtype) for t in operands)
+    operands = tuple(t.to(dtype=dtype) for t in operands)
     for term, t in zip(terms, operands):
         if len(term) != t.ndim:
             raise RuntimeError(f"einsum: {term!r} names {len(term)} dims for an operand of shape {t.shape}")
