@@ -363,9 +363,14 @@ def index_select(x, dim, index):
 
 def masked_select(x, mask):
     """The elements of x where ``mask`` (broadcast with x) holds, as a 1-D tensor."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
-    shape = np.broadcast_shapes(x.shape, m.shape)
-    return getitem(broadcast_to(x, shape), backend.xp(x.data).broadcast_to(m.astype(bool), shape))
+    xp = backend.xp(x.data)
+    m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(bool)
+    try:
+        shape = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: mask of shape {m.shape} and input of shape {x.shape} "
+                           f"cannot be broadcast together") from None
+    return getitem(broadcast_to(x, shape), xp.broadcast_to(m, shape))
 
 
 def take(x, index):
