@@ -58,7 +58,9 @@ def div(a, b):
     a, b = binary("div", a, b)
     if a.dtype.kind != "f":
         a, b = binary("div", a, b, dtype=dtypes.get_default_dtype())
-    return result(a.data / b.data, "div", (a, b),
+    with np.errstate(divide="ignore", invalid="ignore"):  # x/0 = ±inf and 0/0 = nan, silently, as torch
+        data = a.data / b.data
+    return result(data, "div", (a, b),
                   (lambda g, y: sum_to(g / b, a.shape),
                    lambda g, y: sum_to(-g * a / (b * b), b.shape)),
                   saved=(b,) * a.requires_grad + (a, b) * b.requires_grad)
