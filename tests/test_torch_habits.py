@@ -454,6 +454,7 @@ FUNCTIONS = {
     "reshape": lambda lib: lib.reshape(lib.tensor(X), (3, -1)),
     "view": lambda lib: lib.tensor(X).view(-1),
     "view ints": lambda lib: lib.tensor(X).view(3, 2),
+    "contiguous view": lambda lib: lib.tensor(X).t().contiguous().view(-1),
     "expand": lambda lib: lib.ones(3, 1).expand(2, -1, 4),
     "clone": lambda lib: lib.tensor(X).clone(),
     "gather": lambda lib: lib.gather(lib.tensor(X), 1, lib.tensor([[2, 0], [1, 1]])),
@@ -566,6 +567,16 @@ def test_set_default_dtype():
     finally:
         mg.set_default_dtype(mg.float32)
     assert mg.tensor([1.0]).dtype == np.float32
+
+
+def test_view_never_copies():
+    x = mg.zeros(2, 3)
+    v = x.view(3, 2)
+    v[0, 0] = 1.0                   # a view writes through to x
+    assert x[0, 0].item() == 1.0
+    with pytest.raises(RuntimeError, match="view: .*not contiguous.*reshape"):
+        x.t().view(-1)              # torch refuses too: a copy would not write through
+    assert x.t().reshape(-1).shape == (6,)
 
 
 def test_tensor_facts_and_conversions():
