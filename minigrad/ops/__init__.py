@@ -1,17 +1,33 @@
 """Every differentiable op, grouped by family. Each file declares an op's forward
 and its vector-Jacobian products side by side. conv, pool and batchnorm are
-kernel-backed (their arithmetic lives in ``kernels/``) and first-order only."""
+kernel-backed (their arithmetic lives in ``kernels/``) and first-order only.
+``inplace`` turns an op into its in-place form (``add_``, ``x[i] = v``)."""
+from minigrad.ops import inplace
 from minigrad.ops.batchnorm import batch_norm
 from minigrad.ops.conv import conv2d
-from minigrad.ops.elementwise import (abs, add, clip, compare, div, exp, log, mul, neg, pow, relu,
-                                      sigmoid, sqrt, sub, tanh, where)
-from minigrad.ops.linalg import matmul
+from minigrad.ops.elementwise import (abs, add, allclose, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
+                                      floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p,
+                                      logical, logical_not, lt, masked_fill, maximum, minimum, mul, ne, neg, pow,
+                                      reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+                                      sub, tanh, tril, triu, trunc, where)
+from minigrad.ops.linalg import bmm, dot, einsum, matmul, mm, outer
 from minigrad.ops.pool import avg_pool2d, max_pool2d
-from minigrad.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax, sum
-from minigrad.ops.shape import (astype, broadcast_to, concatenate, getitem, reshape, scatter_add,
-                                stack, sum_to, to_device, transpose)
+from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, argsort, cumsum, log_softmax, logsumexp, max,
+                                 mean, min, norm, prod, softmax, sort, std, sum, topk, var)
+from minigrad.ops.shape import (astype, broadcast_to, cat, chunk, clone, concatenate, contiguous, expand, flatten,
+                                flip, gather, getitem, index_put, index_select, masked_select, narrow, nonzero,
+                                permute, repeat, reshape, scatter, scatter_add, scatter_to, split, squeeze, stack,
+                                sum_to, swapaxes, t, take, to_device, transpose, unbind, unique, unsqueeze, view)
 
-__all__ = ["abs", "add", "astype", "avg_pool2d", "batch_norm", "broadcast_to", "clip", "compare", "concatenate",
-           "conv2d", "div", "exp", "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d",
-           "mean", "min", "mul", "neg", "pow", "relu", "reshape", "scatter_add", "sigmoid", "softmax", "sqrt",
-           "stack", "sub", "sum", "sum_to", "tanh", "to_device", "transpose", "where"]
+__all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "astype",
+           "avg_pool2d", "batch_norm", "bmm", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clip", "clone",
+           "concatenate", "contiguous", "conv2d", "cos", "cumsum", "div", "dot", "einsum", "eq", "equal", "exp",
+           "expand", "expm1", "flatten", "flip", "floor", "floor_divide", "gather", "ge", "getitem", "gt",
+           "index_put", "index_select", "inplace", "isclose", "isfinite", "isinf", "isnan", "le", "log", "log1p",
+           "log_softmax", "logical", "logical_not", "logsumexp", "lt", "masked_fill", "masked_select", "matmul",
+           "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "mul", "narrow", "ne", "neg", "nonzero",
+           "norm", "outer", "permute", "pow", "prod", "reciprocal", "relu", "remainder", "repeat", "reshape",
+           "round", "rsqrt", "scatter", "scatter_add", "scatter_to", "sigmoid", "sign", "sin", "softmax", "sort",
+           "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "t", "take",
+           "tanh", "to_device", "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze",
+           "var", "view", "where"]

@@ -1,36 +1,135 @@
 """Matrix product. For Y = A B:  gA = G Bᵀ  and  gB = Aᵀ G  (with batch axes
-broadcast as NumPy's matmul does, then summed back by ``sum_to``)."""
+broadcast as NumPy's and PyTorch's matmul do, then summed back by ``sum_to``).
+``mm``, ``bmm``, ``dot`` and ``outer`` are matmul with torch's shape checks; ``einsum``
+is NumPy's with a VJP that is itself an einsum."""
+import numpy as np
+
 from kernels import cpu_threads
-from minigrad import backend
+from minigrad import backend, dtypes
 from minigrad.ops.base import check_devices, lift
-from minigrad.ops.shape import reshape, sum_to, transpose
+from minigrad.ops.shape import broadcast_to, reshape, sum_to, transpose
 from minigrad.tensor import Tensor, result
 
 
-def _swap_last(t):
-    axes = list(range(t.ndim))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return transpose(t, axes)
-
-
 def matmul(a, b):
+    """torch.matmul: 1-D @ 1-D is a dot product of shape (); a 1-D operand is a row
+    (left) or a column (right) whose dim is dropped afterwards; batch dims broadcast."""
     if not isinstance(a, Tensor):
         a = lift(a, b)
     b = lift(b, a)
     check_devices("matmul", a, b)
+    if a.dtype != b.dtype:
+        dtype = dtypes.result_type(a, b)
+        a, b = a.to(dtype=dtype), b.to(dtype=dtype)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: needs tensors with at least 1 dimension, got shapes {a.shape} and {b.shape}")
-    # Vectors become matrices (a row on the left, a column on the right) and the
-    # extra axis is dropped afterwards, so one rule covers every case.
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(matmul(reshape(a, (1, -1)), reshape(b, (-1, 1))), ())
     if a.ndim == 1:
         y = matmul(reshape(a, (1,) + a.shape), b)
         return reshape(y, y.shape[:-2] + y.shape[-1:])
     if b.ndim == 1:
         return reshape(matmul(a, reshape(b, b.shape + (1,))), a.shape[:-1])
     if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match "
-                         f"(inner dimensions {a.shape[-1]} and {b.shape[-2]} differ)")
+        raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+                           f"(inner dimensions {a.shape[-1]} and {b.shape[-2]} differ)")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"matmul: the batch dimensions {a.shape[:-2]} and {b.shape[:-2]} of shapes "
+                           f"{a.shape} and {b.shape} cannot be broadcast together") from None
     product = a.data @ b.data if backend.is_cupy(a.data) else cpu_threads.matmul(a.data, b.data)
     return result(product, "matmul", (a, b),
-                  (lambda g, y: sum_to(matmul(g, _swap_last(b)), a.shape),
-                   lambda g, y: sum_to(matmul(_swap_last(a), g), b.shape)))
+                  (lambda g, y: sum_to(matmul(g, transpose(b, -1, -2)), a.shape),
+                   lambda g, y: sum_to(matmul(transpose(a, -1, -2), g), b.shape)),
+                  saved=(b,) * a.requires_grad + (a,) * b.requires_grad)
+
+
+def _require_dims(op, wanted, *tensors):
+    for t in tensors:
+        if not isinstance(t, Tensor) or t.ndim != wanted:
+            shapes = " and ".join(str(getattr(u, "shape", type(u).__name__)) for u in tensors)
+            raise RuntimeError(f"{op}: expects {wanted}-D tensors, got shapes {shapes}")
+
+
+def mm(a, b):
+    """Matrix × matrix (2-D only), as torch.mm."""
+    _require_dims("mm", 2, a, b)
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """A batch of matrix products, (B, n, k) @ (B, k, m), as torch.bmm (no broadcasting)."""
+    _require_dims("bmm", 3, a, b)
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """The dot product of two 1-D tensors of the same length (shape ()), as torch.dot."""
+    _require_dims("dot", 1, a, b)
+    if a.shape != b.shape:
+        raise RuntimeError(f"dot: 1-D tensors of different lengths: shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    """a bᵀ for 1-D a and b: shape (len a, len b)."""
+    _require_dims("outer", 1, a, b)
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+
+def _einsum_terms(equation, count):
+    """The input subscripts and the output subscripts of an einsum equation; without
+    "->", the output is the letters used once, sorted (NumPy's and PyTorch's rule)."""
+    equation = equation.replace(" ", "")
+    if "." in equation:
+        raise NotImplementedError("einsum: '...' (ellipsis) is not implemented; name every dim")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != count:
+        raise RuntimeError(f"einsum: the equation {equation!r} has {len(terms)} operands, got {count} tensors")
+    letters = "".join(terms)
+    if not arrow:
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for term in terms:
+        if len(set(term)) != len(term):
+            raise NotImplementedError(f"einsum: a letter repeated within one operand ({term!r}, a diagonal) "
+                                      f"is not implemented")
+    return terms, output
+
+
+def einsum(equation, *operands):
+    """torch.einsum, e.g. ``einsum("bij,bjk->bik", a, b)``. The VJP of operand i is
+    another einsum: g contracted with the other operands onto i's letters; letters that
+    only i has (summed away at once) get g broadcast along them."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    terms, output = _einsum_terms(equation, len(operands))
+    check_devices("einsum", *operands)
+    dtype = dtypes.result_type(*operands)
+    operands = tuple(t.to(dtype=dtype) for t in operands)
+    for term, t in zip(terms, operands):
+        if len(term) != t.ndim:
+            raise RuntimeError(f"einsum: {term!r} names {len(term)} dims for an operand of shape {t.shape}")
+    try:
+        data = backend.xp(operands[0].data).einsum(f"{','.join(terms)}->{output}", *[t.data for t in operands])
+    except ValueError as error:
+        raise RuntimeError(f"einsum: {error} (shapes {[t.shape for t in operands]})") from None
+
+    def vjp(i):
+        others = [j for j in range(len(operands)) if j != i]
+        elsewhere = set(output).union(*(terms[j] for j in others))
+        kept = "".join(c for c in terms[i] if c in elsewhere)
+        shape = operands[i].shape
+
+        def grad(g, y):
+            gi = einsum(",".join([output] + [terms[j] for j in others]) + "->" + kept,
+                        g, *[operands[j] for j in others])
+            gi = reshape(gi, tuple(n if c in elsewhere else 1 for c, n in zip(terms[i], shape)))
+            return broadcast_to(gi, shape)
+        return grad
+    return result(data, "einsum", operands, tuple(vjp(i) for i in range(len(operands))),
+                  saved=tuple(operands) if len(operands) > 1 else ())

@@ -1,6 +1,8 @@
 """Shape ops: they move numbers around without changing them, so each VJP just
-moves the gradient back: reshape ↔ reshape, transpose ↔ inverse transpose,
-broadcast ↔ sum, indexing ↔ scatter-add, concatenate ↔ slice.
+moves the gradient back: reshape ↔ reshape, permute ↔ inverse permute,
+broadcast ↔ sum, indexing ↔ scatter-add, concatenate ↔ slice. The results of
+reshape, permute, expand and basic indexing may share the input's memory, so they
+share its version counter too (``view_of=``), as PyTorch's views do.
 
 ``broadcast_to`` and ``sum_to`` are the pair that undoes broadcasting: every op
 whose inputs were broadcast sums its gradient back with ``sum_to`` — the one place
@@ -8,8 +10,8 @@ where that happens (tinygrad's and DeZero's habit).
 """
 import numpy as np
 
-from minigrad import backend
-from minigrad.ops.base import check_devices, normalize_axis
+from minigrad import backend, dtypes
+from minigrad.ops.base import check_devices, lift, normalize_axis, normalize_dim, numpy_aliases
 from minigrad.tensor import Tensor, result
 
 
@@ -20,8 +22,9 @@ def broadcast_to(x, shape):
     try:
         data = backend.xp(x.data).broadcast_to(x.data, shape)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return result(data, "broadcast_to", (x,), (lambda g, y: sum_to(g, x.shape),))
+        raise RuntimeError(f"expand: cannot broadcast a tensor of shape {x.shape} to {shape}") from None
+    x_shape = x.shape
+    return result(data, "broadcast_to", (x,), (lambda g, y: sum_to(g, x_shape),), view_of=x)
 
 
 def _sum_to_array(data, shape):
@@ -39,26 +42,179 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    return result(_sum_to_array(x.data, shape), "sum_to", (x,), (lambda g, y: broadcast_to(g, x.shape),))
+    x_shape = x.shape
+    return result(_sum_to_array(x.data, shape), "sum_to", (x,), (lambda g, y: broadcast_to(g, x_shape),))
 
 
 def reshape(x, shape):
+    """``x`` with a new shape of as many elements (one entry may be -1); ``view`` too."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     try:
         data = x.data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.size} elements) into {shape}") from None
-    return result(data, "reshape", (x,), (lambda g, y: reshape(g, x.shape),))
+        raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {x.shape} "
+                           f"({x.numel()} elements)") from None
+    x_shape = x.shape
+    return result(data, "reshape", (x,), (lambda g, y: reshape(g, x_shape),), view_of=x)
 
 
-def transpose(x, axes=None):
-    """Permute the axes (reverse them when ``axes`` is None)."""
-    axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(int(a) % max(x.ndim, 1) for a in axes)
-    if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-    inverse = tuple(np.argsort(axes))
-    return result(x.data.transpose(axes), "transpose", (x,), (lambda g, y: transpose(g, inverse),))
+def view(x, shape):
+    """``reshape`` that must not copy, as torch's ``view``: a tensor whose memory is not laid
+    out for the new shape (a transpose, say) raises instead of silently becoming a copy
+    that in-place writes would no longer reach."""
+    out = reshape(x, shape)
+    if x.numel() and not backend.xp(x.data).may_share_memory(out.data, x.data):
+        raise RuntimeError(f"view: shape {tuple(out.shape)} is not compatible with the memory layout of the "
+                           f"tensor of shape {x.shape} (it is not contiguous); use .reshape(...) or "
+                           f".contiguous().view(...)")
+    return out
+
+
+def contiguous(x):
+    """``x`` itself when its memory is laid out row by row, else a row-major copy (in the graph)."""
+    return x if x.data.flags.c_contiguous else clone(x)
+
+
+def permute(x, dims):
+    """Reorder the dims: output dim i is input dim ``dims[i]`` (a full order, as torch)."""
+    dims = tuple(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute: the number of dims {len(dims)} does not match the {x.ndim} "
+                           f"dims of a tensor of shape {x.shape}")
+    if sorted(dims) != list(range(x.ndim)):  # negative dims, or not an order at all
+        dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"permute: dims {dims} repeat a dim (shape {x.shape})")
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return result(x.data.transpose(dims), "permute", (x,), (lambda g, y: permute(g, inverse),), view_of=x)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two dims, as ``torch.transpose``. (NumPy's ``transpose(axes)``, a full
+    order, is ``permute`` here: where NumPy and PyTorch disagree, PyTorch wins.)"""
+    dims = list(range(x.ndim))
+    d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    if x.ndim == 0:
+        return x
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(x, dims)
+
+
+swapaxes = transpose
+
+
+def t(x):
+    """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as torch."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got shape {x.shape}; "
+                           f"use transpose(dim0, dim1) or mT")
+    return transpose(x, 0, -1) if x.ndim == 2 else x
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim (inclusive) into one, as torch.flatten."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = normalize_dim(start_dim, x.ndim, "flatten"), normalize_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
+    return reshape(x, x.shape[:start] + (-1 if x.numel() else int(np.prod(x.shape[start:end + 1])),)
+                   + x.shape[end + 1:])
+
+
+@numpy_aliases
+def unsqueeze(x, dim):
+    """Insert a dim of size 1 at ``dim`` (in [-ndim-1, ndim], as torch)."""
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+@numpy_aliases
+def squeeze(x, dim=None):
+    """Drop dims of size 1: all of them, or only those named by ``dim`` (an int or a
+    tuple) that have size 1; naming a larger dim is not an error, as in torch."""
+    dims = normalize_axis(dim, x.ndim, "squeeze") if dim is not None else tuple(range(x.ndim))
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def expand(x, shape):
+    """Broadcast ``x`` to ``shape`` without copying; -1 keeps a dim as it is (torch.expand)."""
+    shape = tuple(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes {len(shape)} is less than the {x.ndim} dims "
+                           f"of a tensor of shape {x.shape}")
+    return broadcast_to(x, tuple(x.shape[i - lead] if n == -1 and i >= lead else n
+                                 for i, n in enumerate(shape)))
+
+
+def flip(x, dims):
+    """Reverse the order along ``dims`` (an int or a tuple), as torch.flip; a strided view
+    made by ``getitem``, so the gradient is flipped back by getitem's VJP."""
+    dims = normalize_axis(dims, x.ndim, "flip")
+    return getitem(x, tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(x.ndim)))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``x`` along ``dim``: of ``split_size`` each (the last may be smaller), or
+    of the sizes listed, as torch.split. Each piece is a slice (a view)."""
+    d = normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+    else:
+        sizes = [int(k) for k in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the length of dim {d} "
+                               f"of shape {x.shape}")
+    bounds = np.cumsum([0] + sizes)
+    return tuple(getitem(x, (slice(None),) * d + (slice(int(bounds[i]), int(bounds[i + 1])),))
+                 for i in range(len(sizes)))
+
+
+def chunk(x, chunks, dim=0):
+    """``chunks`` pieces of ⌈n / chunks⌉ along ``dim`` (fewer if they run out), as torch.chunk."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[normalize_dim(dim, x.ndim, "chunk")]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def repeat(x, *sizes):
+    """Tile ``x``: ``repeat(2, 1)`` stacks two copies along dim 0, as torch.repeat
+    (np.tile). Built as reshape → expand → reshape, so the gradient sums the copies."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)) else sizes
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: {len(sizes)} repeat counts for a tensor of {x.ndim} dims (shape {x.shape})")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    interleaved = reshape(x, tuple(v for n in shape for v in (1, n)))
+    spread = broadcast_to(interleaved, tuple(v for r, n in zip(sizes, shape) for v in (r, n)))
+    return reshape(clone(spread), tuple(r * n for r, n in zip(sizes, shape)))
+
+
+def unbind(x, dim=0):
+    """The slices along ``dim``, that dim removed, as a tuple (torch.unbind)."""
+    d = normalize_dim(dim, x.ndim, "unbind")
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
+def narrow(x, dim, start, length):
+    """``x`` restricted to ``start … start + length − 1`` along ``dim`` (a view)."""
+    d = normalize_dim(dim, x.ndim, "narrow")
+    start = start + x.shape[d] if start < 0 else start
+    if not (0 <= start and length >= 0 and start + length <= x.shape[d]):
+        raise RuntimeError(f"narrow: start {start} and length {length} exceed dim {d} of size {x.shape[d]}")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def clone(x):
+    """A copy with its own memory, in the graph (the gradient passes unchanged)."""
+    return result(x.data.copy(), "clone", (x,), (lambda g, y: g,))
 
 
 def _index_arrays(index, data):
@@ -81,52 +237,208 @@ def getitem(x, index):
         data = x.data[index]
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
-    return result(data, "getitem", (x,), (lambda g, y: scatter_add(g, index, x.shape),))
+    x_shape = x.shape
+    return result(data, "getitem", (x,), (lambda g, y: scatter_to(g, index, x_shape),), view_of=x)
 
 
-def scatter_add(g, index, shape):
+def nonzero(x, as_tuple=False):
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one index
+    tensor per dim with ``as_tuple=True``, as torch.nonzero."""
+    found = backend.xp(x.data).argwhere(x.data).astype(np.int64)
+    if as_tuple:
+        return tuple(Tensor._wrap(found[:, i].copy()) for i in range(max(x.ndim, 1)))
+    return Tensor._wrap(found)
+
+
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of x, sorted (and, if asked, where each element went and how
+    often each value occurs), as torch.unique over all elements; no gradient."""
+    if dim is not None:
+        raise NotImplementedError("unique: dim= is not implemented; unique works on all elements")
+    values, inverse, counts = backend.xp(x.data).unique(x.data, return_inverse=True, return_counts=True)
+    out = (Tensor._wrap(values),)
+    if return_inverse:
+        out += (Tensor._wrap(inverse.reshape(x.shape).astype(np.int64)),)
+    if return_counts:
+        out += (Tensor._wrap(counts.astype(np.int64)),)
+    return out[0] if len(out) == 1 else out
+
+
+def scatter_to(g, index, shape):
     """The VJP of ``getitem``: a zero tensor of ``shape`` with ``g`` added at ``index``
     (repeated indices add up, since each use of an element sends its gradient back)."""
     data = backend.xp(g.data).zeros(shape, dtype=g.dtype)
     backend.scatter_add(data, index, g.data)
-    return result(data, "scatter_add", (g,), (lambda gg, y: getitem(gg, index),))
+    return result(data, "scatter_to", (g,), (lambda gg, y: getitem(gg, index),))
 
 
-def concatenate(tensors, axis=0):
+def index_put(x, index, value):
+    """A copy of ``x`` with ``x[index] = value`` (``value`` broadcast to the selection and
+    cast to x's dtype); ``x[index] = value`` is this op done in place.
+    Gradients: x's is g with the overwritten places zeroed; value's is g at those places."""
+    index = _index_arrays(index, x.data)
+    value = lift(value, x, dtype=x.dtype)
+    check_devices("setitem", x, value)
+    if value.dtype != x.dtype:
+        value = astype(value, x.dtype)
+    data = x.data.copy()
+    try:
+        data[index] = value.data
+    except IndexError as error:
+        raise IndexError(f"setitem: {error} (tensor shape {x.shape})") from None
+    except ValueError:
+        raise RuntimeError(f"setitem: a value of shape {value.shape} cannot be broadcast to the "
+                           f"selection of shape {x.data[index].shape} (tensor shape {x.shape})") from None
+    value_shape, x_shape = value.shape, x.shape
+
+    def grad_value(g, y):
+        picked = getitem(g, index) * _winners(x_shape, index, backend.xp(g.data), g.dtype)
+        lead = value.ndim - picked.ndim  # NumPy lets a value carry extra leading 1s
+        return reshape(sum_to(picked, value_shape[lead:] if lead > 0 else value_shape), value_shape)
+    return result(data, "index_put", (x, value), (lambda g, y: index_put(g, index, 0), grad_value))
+
+
+def _winners(shape, index, xp, dtype):
+    """1 where a place of the selection ``index`` kept its value, 0 where a later repeat
+    of the same index overwrote it: only the last write reaches the output, so only it
+    gets a gradient (PyTorch gives every repeat the gradient; finite differences agree
+    with this). The winners are found by the same assignment, so they match the forward
+    on the CPU; a GPU does not promise which repeat wins."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(hasattr(p, "dtype") and p.dtype.kind in "iu" for p in parts):
+        return 1.0  # slices and masks never select a place twice
+    selection = xp.zeros(shape, dtype=bool)[index].shape
+    order = xp.arange(int(np.prod(selection))).reshape(selection)
+    scratch = xp.full(shape, -1, dtype=np.int64)
+    scratch[index] = order
+    return Tensor._wrap((scratch[index] == order).astype(dtype))
+
+
+def _along(x, dim, index, op):
+    """For ``index`` with x's number of dims: the integer arrays that address
+    ``x[i][index[i][j][k]][k]`` (dim=1) for every position (i, j, k) of index, as
+    torch.gather and torch.scatter read it."""
+    d = normalize_dim(dim, x.ndim, op)
+    picks = index.data if isinstance(index, Tensor) else backend.xp(x.data).asarray(index)
+    if picks.dtype.kind not in "iu" or picks.ndim != x.ndim or x.ndim == 0:
+        raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} and dtype {picks.dtype} must be an "
+                           f"integer tensor with as many dims as the input of shape {x.shape} (at least 1)")
+    if any(m > n for i, (m, n) in enumerate(zip(picks.shape, x.shape)) if i != d):
+        raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} is larger than the input of shape "
+                           f"{x.shape} outside dim {d}")
+    grid = backend.xp(picks).ogrid[tuple(slice(n) for n in picks.shape)]
+    return tuple(picks if i == d else grid[i] for i in range(x.ndim)), tuple(picks.shape)
+
+
+def gather(x, dim, index):
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim=1 (torch.gather). Built on
+    ``getitem`` with an integer array per dim, so its VJP is getitem's scatter."""
+    where, _ = _along(x, dim, index, "gather")
+    return getitem(x, where)
+
+
+def _source(src, shape, like, op):
+    """scatter's ``src``: a number, or a tensor whose leading corner of ``shape`` is used."""
+    if not isinstance(src, Tensor):
+        return lift(src, like, dtype=like.dtype)
+    if src.ndim != len(shape) or any(m > n for m, n in zip(shape, src.shape)):
+        raise RuntimeError(f"{op}: src of shape {src.shape} is smaller than the index of shape {shape}")
+    return getitem(src, tuple(slice(n) for n in shape)) if src.shape != shape else src
+
+
+def scatter(x, dim, index, src=None, value=None):
+    """A copy of x with ``out[i][index[i][j]] = src[i][j]`` (dim=1), as torch.scatter;
+    ``src`` may be a tensor or a number (or give ``value=``). Built on ``index_put``, so
+    where an index repeats the last write wins and only it gets a gradient."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give src or value")
+    where, shape = _along(x, dim, index, "scatter")
+    return index_put(x, where, _source(value if src is None else src, shape, x, "scatter"))
+
+
+def scatter_add(x, dim, index, src):
+    """A copy of x with ``src`` added at ``index`` along ``dim`` (repeated indices add
+    up), as torch.scatter_add. Gradients: g for x, g read back at index for src."""
+    where, shape = _along(x, dim, index, "scatter_add")
+    src = broadcast_to(_source(src, shape, x, "scatter_add"), shape)
+    if src.dtype != x.dtype:
+        src = astype(src, x.dtype)
+    data = x.data.copy()
+    backend.scatter_add(data, where, src.data)
+    return result(data, "scatter_add", (x, src), (lambda g, y: g, lambda g, y: getitem(g, where)))
+
+
+def index_select(x, dim, index):
+    """The entries ``index`` (1-D integers) along ``dim``, as torch.index_select."""
+    d = normalize_dim(dim, x.ndim, "index_select")
+    picks = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if picks.ndim > 1 or picks.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(picks.shape)} "
+                           f"and dtype {picks.dtype}")
+    return getitem(x, (slice(None),) * d + (picks.reshape(-1),))
+
+
+def masked_select(x, mask):
+    """The elements of x where ``mask`` (broadcast with x) holds, as a 1-D tensor."""
+    xp = backend.xp(x.data)
+    m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(bool)
+    try:
+        shape = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: mask of shape {m.shape} and input of shape {x.shape} "
+                           f"cannot be broadcast together") from None
+    return getitem(broadcast_to(x, shape), xp.broadcast_to(m, shape))
+
+
+def take(x, index):
+    """x flattened, then indexed: ``take(x, index)`` has index's shape, as torch.take."""
+    return getitem(reshape(x, (-1,)), index.data if isinstance(index, Tensor) else np.asarray(index))
+
+
+@numpy_aliases
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim (torch.cat)."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("concatenate: needs at least one tensor")
-    check_devices("concatenate", *tensors)
-    axis = normalize_axis(axis, tensors[0].ndim, "concatenate")[0]
+        raise RuntimeError("cat: expected a non-empty list of Tensors")
+    check_devices("cat", *tensors)
+    dtype = dtypes.result_type(*tensors)
+    tensors = [t if t.dtype == dtype else astype(t, dtype) for t in tensors]
+    d = normalize_dim(dim, tensors[0].ndim, "cat")
     try:
-        data = backend.xp(tensors[0].data).concatenate([t.data for t in tensors], axis=axis)
+        data = backend.xp(tensors[0].data).concatenate([t.data for t in tensors], axis=d)
     except ValueError:
-        raise ValueError(f"concatenate: shapes {[t.shape for t in tensors]} differ "
-                         f"outside axis {axis}") from None
-    bounds = np.cumsum([0] + [t.shape[axis] for t in tensors])
+        raise RuntimeError(f"cat: shapes {[t.shape for t in tensors]} differ outside dim {d}") from None
+    bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
 
     def piece(i):  # gradient of tensors[i] = its slab of g
-        where = (slice(None),) * axis + (slice(int(bounds[i]), int(bounds[i + 1])),)
+        where = (slice(None),) * d + (slice(int(bounds[i]), int(bounds[i + 1])),)
         return lambda g, y: getitem(g, where)
-    return result(data, "concatenate", tuple(tensors), tuple(piece(i) for i in range(len(tensors))))
+    return result(data, "cat", tuple(tensors), tuple(piece(i) for i in range(len(tensors))))
 
 
-def stack(tensors, axis=0):
+concatenate = cat
+
+
+@numpy_aliases
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dim (torch.stack)."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: needs at least one tensor")
+        raise RuntimeError("stack: expected a non-empty list of Tensors")
     if len({t.shape for t in tensors}) > 1:
-        raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
-    axis = normalize_axis(axis, tensors[0].ndim + 1, "stack")[0]
-    expanded = [reshape(t, t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
-    return concatenate(expanded, axis)
+        raise RuntimeError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
 def astype(x, dtype):
+    """``x`` in another dtype. Casting to an integer or bool dtype leaves the graph
+    (the result has no gradient), as in PyTorch."""
     dtype = np.dtype(dtype)
-    if dtype.kind != "f" and x.requires_grad:
-        raise TypeError(f"astype: cannot cast a tensor that requires grad to {dtype}")
-    return result(x.data.astype(dtype), "astype", (x,), (lambda g, y: astype(g, x.dtype),))
+    x_dtype = x.dtype
+    if dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))
+    return result(x.data.astype(dtype), "astype", (x,), (lambda g, y: astype(g, x_dtype),))
 
 
 def to_device(x, device):
