@@ -27,17 +27,15 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minigrad
 from minigrad.nn import init
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 DEPTH = 10
 WIDTH = 200 if QUICK else 500  # units per layer; the inputs have the same size
@@ -114,9 +112,7 @@ for row, (label, nonlinearity, _) in enumerate(CONFIGS):
         ax.tick_params(labelsize=6)
     axes[row, 0].set_ylabel(label, fontsize=9)
 fig.suptitle(f"Activations of a {DEPTH}-layer MLP, width {WIDTH}, inputs N(0, 1)")
-figure_path = OUT / "05_activation_histograms.png"
-fig.savefig(figure_path, dpi=70)
-plt.close(fig)
+figure_path = show(fig, "05_activation_histograms.png", dpi=70)
 print("figure written to", figure_path)
 
 # %% [markdown]

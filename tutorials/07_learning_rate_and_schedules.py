@@ -26,7 +26,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,10 +33,9 @@ import numpy as np
 import minigrad as mg
 from minigrad import optim
 from minigrad.optim import lr_scheduler as S
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
 # ## Every schedule, against its formula
@@ -119,8 +117,7 @@ for ax in axes[1]:
 for ax in axes[:, 0]:
     ax.set_ylabel("learning rate")
 figure.tight_layout()
-figure.savefig(OUT / "07_schedules.png", dpi=100)
-plt.close(figure)
+show(figure, "07_schedules.png", dpi=100)
 
 # %% [markdown]
 # ## Why decay: the noise floor of a constant rate
@@ -231,8 +228,7 @@ axes[1].set_title("clipped: down the cliff and into the valley")
 for ax in axes:
     ax.legend()
 figure.tight_layout()
-figure.savefig(OUT / "07_cliff.png", dpi=100)
-plt.close(figure)
+show(figure, "07_cliff.png", dpi=100)
 
 # %% [markdown]
 # `clip_grad_value_(params, c)` is the cruder cousin: it clamps every gradient element

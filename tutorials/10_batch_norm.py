@@ -32,7 +32,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,10 +41,9 @@ import minigrad
 import minigrad.functional as F
 from minigrad import nn
 from minigrad.tensor import result
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
 EPS = 1e-5
 
@@ -287,8 +285,7 @@ for ax in axes:
     ax.set_xlabel("training batch")
     ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "10_running_statistics.png", dpi=120)
-plt.close(fig)
+show(fig, "10_running_statistics.png", dpi=120)
 
 # %% [markdown]
 # ## Exercises

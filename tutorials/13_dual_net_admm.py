@@ -23,7 +23,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -39,10 +38,9 @@ from admm.losses import augmented_lagrangian
 from admm.modes import ADMM, Net2Step
 from admm.session import configure, fresh_model
 from admm.split import split
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
 # ## 1. Two variables that must agree
@@ -164,7 +162,7 @@ ax.set_ylabel("mean ‖pool2‖ / at the start")
 ax.legend()
 ax.grid(alpha=0.3)
 figure.tight_layout()
-figure.savefig(OUT / "13_collapse.png", dpi=100)
+show(figure, "13_collapse.png", dpi=100)
 
 # %% [markdown]
 # The normalised loss of eq. (10.3) (our reading: ‖x − y‖² / (‖x‖² + ‖y‖²)) cannot
