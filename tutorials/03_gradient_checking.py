@@ -152,7 +152,7 @@ print("slopes: forward ≈ 1, central ≈ 2; rounding wall on the left; float64 
 # relative tolerance around 1e-5…1e-3 rather than demanding equality.
 # Those are the defaults of `minigrad.gradcheck` (`eps=1e-6, atol=1e-5, rtol=1e-3`).
 #
-# ## 2. `minigrad.gradcheck` on a small network
+# ## 2. minigrad.gradcheck on a small network
 #
 # Open `minigrad/gradcheck.py`. For a function `fn` of some tensors it:
 #
