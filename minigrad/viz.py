@@ -189,6 +189,7 @@ def draw(output, path, names=None, engine="auto", dpi=100):
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
     os.close(handle)
+    os.chmod(temporary, 0o644)  # mkstemp makes it private; a figure is for reading
     try:
         if dot is not None and engine != "matplotlib":
             run = subprocess.run([dot, "-Tpng", f"-Gdpi={dpi}", "-o", temporary], input=to_dot(output, names),

@@ -106,6 +106,7 @@ def test_not_a_tensor_is_refused():
 def check_png(path):
     data = path.read_bytes()
     assert data[:8] == PNG and len(data) > 3000, f"{path}: {len(data)} bytes, starts {data[:8]!r}"
+    assert path.stat().st_mode & 0o044 == 0o044, "the PNG should be readable by group and others, as savefig's are"
     assert [p.name for p in path.parent.iterdir()] == [path.name], "a temporary file was left behind"
 
 

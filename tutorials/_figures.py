@@ -49,6 +49,7 @@ def show(figure, name=None, dpi=100, **savefig_kwargs):
         # test) never sees half a PNG
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
         os.close(handle)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a figure is for reading
         try:
             figure.savefig(temporary, dpi=dpi, format="png", **savefig_kwargs)
             os.replace(temporary, path)
