@@ -58,7 +58,6 @@ if not GPU:
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
 import math  # noqa: E402  (after the simulator switch, which must precede Numba)
-import time  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numba  # noqa: E402
@@ -66,7 +65,6 @@ import numpy as np  # noqa: E402
 from numba import cuda  # noqa: E402
 
 import minigrad  # noqa: E402
-import minigrad.functional as F  # noqa: E402
 from kernels import cuda_launch  # noqa: E402
 from kernels.batchnorm import cuda as batchnorm_cuda  # noqa: E402
 from kernels.relu import cuda as relu_cuda  # noqa: E402
