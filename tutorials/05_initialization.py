@@ -12,11 +12,9 @@
 #
 # Before any training, a deep network's random weights already decide whether
 # signals can flow through it. This lesson repeats the experiment of the
-# lecture notes on training deep
-# neural nets (the one of Glorot & Bengio, "Understanding the difficulty of
-# training deep feedforward neural networks", AISTATS 2010): push a batch of
-# N(0, 1) inputs through a 10-layer network with no biases and look at the
-# activations of every layer, and at the gradients coming back, for
+# lecture notes on deep neural nets: push a batch of N(0, 1) inputs through a
+# 10-layer network with no biases and look at the activations of every layer,
+# and at the gradients coming back, for
 #
 # * tanh with weights N(0, 0.01²) — activations shrink to 0 (vanishing);
 # * tanh with weights N(0, 1) — activations pile up at ±1 (saturation), and
@@ -26,8 +24,10 @@
 # * ReLU with He weights — activations keep their scale.
 #
 # All weights come from `minigrad.nn.init` (open `minigrad/nn/init.py`: the
-# variance argument below is its docstring; He et al., "Delving deep into
-# rectifiers", ICCV 2015, derive the ReLU case). The figure is written to the
+# variance argument below is its docstring). Xavier's rule is from Glorot &
+# Bengio, "Understanding the difficulty of training deep feedforward neural
+# networks" (AISTATS 2010), He's from He, Zhang, Ren & Sun, "Delving deep into
+# rectifiers" (ICCV 2015). The figure is written to the
 # folder named by `MINIGRAD_TUTORIAL_OUT` (default `tutorial_output/`).
 
 # %%

@@ -11,7 +11,12 @@
 # # 06 · Optimizers: the update rules, a canyon, MNIST, and what each one remembers
 #
 # Every optimizer turns the gradient ∇W of the loss into a step for the weights W. The
-# lecture notes write the rules as (α the learning rate, ⊙ and the squares element-wise)
+# lecture notes on optimization for training deep models write the rules as below (α the
+# learning rate, products and squares element-wise); "the lecture rule" in this lesson
+# means that table. The same algorithms are in chapter 8, "Optimization for Training Deep
+# Models", of Goodfellow, Bengio & Courville, *Deep Learning* (MIT Press, 2016), and in
+# the original papers: AdaGrad (Duchi, Hazan & Singer, JMLR 2011), RMSprop (Tieleman &
+# Hinton, Coursera lecture 6.5, 2012), Adam (Kingma & Ba, ICLR 2015).
 #
 # | method | update |
 # |---|---|

@@ -14,7 +14,10 @@
 # right constant: large early (to move), small late (to settle). This lesson
 #
 # 1. draws every schedule in `minigrad/optim/lr_scheduler.py` — step decay, the
-#    lecture notes' 1/(C+t), 1/√t, cosine, linear warm-up, reduce-on-plateau — and
+#    1/(C+t) and 1/√t of the lecture notes on optimization for training deep
+#    models (the decays under which SGD's iterates converge, Robbins & Monro 1951:
+#    Σ lr_t = ∞ and Σ lr_t² < ∞), cosine (Loshchilov & Hutter, SGDR, ICLR 2017),
+#    linear warm-up, reduce-on-plateau — and
 #    checks each against its formula;
 # 2. shows *why* the rate must decay for stochastic gradients: with a constant rate
 #    SGD stalls at a noise floor, with 1/(C+t) it keeps closing in;

@@ -19,8 +19,9 @@
 #
 # 1. the forward, by hand on a tiny batch, against the kernel;
 # 2. the backward derived step by step through the graph x → μ → σ² → x̂ → y, each
-#    step checked numerically, down to the lecture notes' closed form
-#    gx = (1/M)·γ·inv_std·(M·gy − Σgy − x̂·Σgy·x̂);
+#    step checked numerically, down to the closed form of the lecture notes on
+#    deep neural nets, gx = (1/M)·γ·inv_std·(M·gy − Σgy − x̂·Σgy·x̂) (Ioffe &
+#    Szegedy, "Batch normalization", ICML 2015, §3, give the staged form);
 # 3. that formula against `minigrad.gradcheck`, against batch norm composed of
 #    Tensor ops, and against the kernel — and the bug it prevents (treating μ and
 #    σ² as constants);
@@ -130,9 +131,9 @@ gx_staged = g_x_hat * inv_std + g_var * 2 * (x - mu) / M + g_mu / M  # step 5
 #
 #     gx = (1/M)·γ·inv_std·(M·gy − Σ gy − x̂·Σ gy·x̂)
 #
-# — the lecture notes' formula. It reuses the two sums gβ = Σ gy and gγ = Σ gy·x̂
-# that the parameters need anyway: a kernel computes both in one pass over gy and
-# x, then gx in a second (`kernels/batchnorm/cpu.py`).
+# — the formula of the lecture notes on deep neural nets. It reuses the two sums
+# gβ = Σ gy and gγ = Σ gy·x̂ that the parameters need anyway: a kernel computes
+# both in one pass over gy and x, then gx in a second (`kernels/batchnorm/cpu.py`).
 
 # %%
 gx_closed = gamma * inv_std / M * (M * gy - g_beta - x_hat * g_gamma)
