@@ -69,6 +69,8 @@ class Browser:
 
     def __init__(self, executable):
         self.profile = tempfile.mkdtemp(prefix="minigrad-chromium-")
+        # a file, not a pipe nobody reads: Chromium's chatter must never fill a pipe and block it
+        self._log = open(os.path.join(self.profile, "stderr.log"), "w+b")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         command = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"]
@@ -76,7 +78,7 @@ class Browser:
         self.process = subprocess.Popen(
             ["sh", "-c", f'exec "$@" 3<&{to_browser_r} 4>&{from_browser_w}', "sh", *command],
             pass_fds=(to_browser_r, from_browser_w), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=self._log)
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
@@ -94,7 +96,8 @@ class Browser:
                 raise TimeoutError("Chromium did not answer in time")
             chunk = os.read(self._from_browser, 1 << 16)
             if not chunk:
-                raise RuntimeError(f"Chromium exited: {self.process.stderr.read().decode(errors='replace')[-2000:]}")
+                self._log.seek(0)
+                raise RuntimeError(f"Chromium exited: {self._log.read().decode(errors='replace')[-2000:]}")
             self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
@@ -142,6 +145,7 @@ class Browser:
             self.process.wait()
         os.close(self._to_browser)
         os.close(self._from_browser)
+        self._log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 

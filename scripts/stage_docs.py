@@ -12,7 +12,7 @@ writes into the empty folder STAGE:
   navigation (lessons in number order, so the footer's previous/next walk through them).
 
 Lessons run with the environment this script has (``MINIGRAD_QUICK=1`` for a quick site),
-in ``tutorials/`` as a learner's Jupyter would, with figures written to a temporary folder.
+in ``tutorials/`` as a learner's Jupyter would, with figures written to STAGE/figures.
 A lesson that raises stops the build and prints its traceback: the site never shows a
 lesson that did not pass.
 """
@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -33,8 +32,9 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "tutorials"
 LESSON_GLOB = "[0-9][0-9]_*.py"
-# That package ships only the STIX-Web fonts (as the Jupyter notebook used them): without
-# this MathJax asks for its default TeX fonts, which are not there. mkdocs.yml names this
+# MathJax 2.7 comes from the jupyter-server-mathjax package, which ships only the STIX-Web
+# fonts (the Jupyter notebook's choice): without this MathJax asks for its default TeX
+# fonts, which are not there. mkdocs.yml names this
 # file in the MathJax URL (config=...,local/minigrad).
 MATHJAX_LOCAL_CONFIG = """MathJax.Hub.Config({
   "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}
@@ -80,7 +80,7 @@ class SourcePages:
             path = ROOT / rel
             if path.is_dir():
                 children = sorted(p for p in path.iterdir()
-                                  if not p.name.startswith((".", "__pycache__")) and (p.is_dir() or p.suffix in {".py", ".md", ".cu"}))
+                                  if not p.name.startswith((".", "__pycache__")) and (p.is_dir() or p.suffix in {".py", ".md"}))
                 items = []
                 for child in children:
                     url = self.link(child.relative_to(ROOT).as_posix())  # may add more to write
@@ -127,7 +127,7 @@ def lesson_sources(readme_text):
         paths, folder = [], ""
         for token in re.findall(r"`([^`]+)`", line.rstrip().rstrip("|").rsplit("|", 1)[-1]):
             if "/" in token:
-                paths.append(token.rstrip("/") if token.endswith("/") else token)
+                paths.append(token.rstrip("/"))
                 folder = token if token.endswith("/") else token.rsplit("/", 1)[0] + "/"
             elif token.endswith(".py"):
                 paths.append(folder + token)
@@ -148,24 +148,16 @@ def source_cell(lesson, opened, sources):
 
 
 def execute_lesson(lesson):
-    """Run one lesson as a notebook (in its own process: the pool calls this). Returns the
-    executed notebook as JSON text, or raises with the lesson's name and traceback."""
+    """Run one lesson as a notebook, in a kernel started in tutorials/ with this process's
+    environment (the pool calls this in a worker). Returns the executed notebook as JSON
+    text, or raises with the lesson's name and traceback."""
     notebook = jupytext.read(TUTORIALS / lesson)
-    figures = tempfile.mkdtemp(prefix=f"{lesson[:2]}-figures-")
-    os.environ["MINIGRAD_TUTORIAL_OUT"] = figures
-    # the kernel must find minigrad from a plain clone too, not only after pip install -e
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    # a forced non-display backend would not matter (show() displays the PNG), but the
-    # kernel's own inline backend is what a learner's Jupyter has
-    os.environ.pop("MPLBACKEND", None)
     client = NotebookClient(notebook, timeout=1800, kernel_name="python3",
                             resources={"metadata": {"path": str(TUTORIALS)}})
     try:
         client.execute()
     except CellExecutionError as error:
         raise RuntimeError(f"lesson {lesson} failed while building the site:\n{error}") from None
-    finally:
-        shutil.rmtree(figures, ignore_errors=True)
     return nbformat.writes(notebook)
 
 
@@ -195,6 +187,12 @@ def stage(stage_dir, site_dir, jobs):
     for lesson in lessons:
         if lesson not in opened:
             print(f"stage_docs: tutorials/README.md has no row for {lesson}: its page lists no source files", file=sys.stderr)
+    # the kernels inherit this environment: figures into a folder of the stage (never the
+    # repository), minigrad found from a plain clone too (not only after pip install -e),
+    # and the kernel's own inline backend, as in a learner's Jupyter
+    os.environ["MINIGRAD_TUTORIAL_OUT"] = str(stage_dir / "figures")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ.pop("MPLBACKEND", None)
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(lessons)))) as pool:
         for lesson, text in zip(lessons, pool.map(execute_lesson, lessons)):
             notebook = nbformat.reads(text, as_version=4)
