@@ -10,6 +10,7 @@ Playwright download). A page passes when
 * it loads, its article has text, and no script on it throws;
 * every request it makes succeeds and none leaves the machine (the site must work offline);
 * every image has loaded (``complete`` with a non-zero natural width);
+* on the lesson pages, the footer's previous/next links go through the lessons in order;
 * MathJax ran and reported no TeX error, and no ``$$`` is left unrendered;
 
 and the site passes when, besides, every internal link of those pages (to any page,
@@ -53,6 +54,8 @@ INSPECT = """(() => {
     mathSources: document.querySelectorAll('script[type^="math/tex"]').length,
     unrendered: (markdown.match(/\\$\\$/g) || []).length,
     mathjax: typeof window.MathJax !== 'undefined' && !!window.MathJax.Hub,
+    previous: (document.querySelector('a.md-footer__link--prev') || {}).href || null,
+    next: (document.querySelector('a.md-footer__link--next') || {}).href || null,
   });
 })()"""
 
@@ -224,6 +227,17 @@ def check_links(reports, site, origin):
     return failures
 
 
+def check_order(reports, lesson_urls):
+    """The footer's previous/next links walk through the lessons in number order."""
+    failures = []
+    for before, after in zip(lesson_urls, lesson_urls[1:]):
+        if reports[before]["next"] != after:
+            failures.append(f"{before}: 'next' goes to {reports[before]['next']}, not to {after}")
+        if reports[after]["previous"] != before:
+            failures.append(f"{after}: 'previous' goes to {reports[after]['previous']}, not to {before}")
+    return failures
+
+
 def chromium_executable():
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
@@ -263,6 +277,8 @@ def main():
         browser.close()
         server.shutdown()
     failures += check_links(reports, site, origin)
+    failures += check_order(reports, [url for url in reports if url.startswith(origin + "tutorials/")
+                                      and url.rsplit("/", 1)[1][:2].isdigit()])
     for failure in failures:
         print("FAIL", failure)
     print(f"{len(reports)} pages opened in headless Chromium, {len(failures)} problem(s)")
