@@ -26,6 +26,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from markdown.extensions.toc import slugify
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -147,6 +148,23 @@ def source_cell(lesson, opened, sources):
     return nbformat.v4.new_markdown_cell("\n\n".join(lines))
 
 
+def anchor_code_headings(notebook):
+    """mkdocs-jupyter builds the table of contents with the code spans of each heading
+    removed (`## 5. CuPy and `x.to()`` → id ``5-cupy-and``) while the page's heading gets
+    an id with them, so such a contents link would jump nowhere. Put an anchor with the
+    contents' id just before each such heading."""
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = []
+        for line in cell.source.split("\n"):
+            heading = re.match(r"#{1,6}\s+(.*`.*)$", line)
+            if heading:
+                lines += [f'<a id="{slugify(re.sub(r"`[^`]*`", "", heading.group(1)).strip(), "-")}"></a>', ""]
+            lines.append(line)
+        cell.source = "\n".join(lines)
+
+
 def execute_lesson(lesson):
     """Run one lesson as a notebook, in a kernel started in tutorials/ with this process's
     environment (the pool calls this in a worker). Returns the executed notebook as JSON
@@ -197,6 +215,7 @@ def stage(stage_dir, site_dir, jobs):
         for lesson, text in zip(lessons, pool.map(execute_lesson, lessons)):
             notebook = nbformat.reads(text, as_version=4)
             notebook.cells.insert(1, source_cell(lesson, opened.get(lesson, []), sources))
+            anchor_code_headings(notebook)
             nbformat.write(notebook, docs / "tutorials" / f"{lesson[:-3]}.ipynb")
             print(f"stage_docs: executed {lesson}", flush=True)
 
