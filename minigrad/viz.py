@@ -98,10 +98,18 @@ def _quote(lines):
     return '"' + "\\n".join(line.replace("\\", "\\\\").replace('"', '\\"') for line in lines) + '"'
 
 
-def to_dot(output, names=None):
-    """Graphviz DOT text of the graph behind ``output`` (see ``graph``); inputs on the left."""
+def _check_direction(direction, what):
+    if direction not in ("LR", "TB"):
+        raise ValueError(f"viz.{what}: direction must be 'LR' (inputs left, output right) or 'TB' "
+                         f"(inputs on top), got {direction!r}")
+
+
+def to_dot(output, names=None, direction="LR"):
+    """Graphviz DOT text of the graph behind ``output`` (see ``graph``): inputs on the left
+    (``direction="LR"``) or on top (``"TB"``, narrower for long graphs)."""
+    _check_direction(direction, "to_dot")
     nodes, edges = graph(output, names)
-    out = ["digraph minigrad {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+    out = ["digraph minigrad {", f"  rankdir={direction};", '  node [fontname="Helvetica", fontsize=10];']
     for n in nodes:
         label = _quote(n["lines"])
         if n["kind"] == "op":
@@ -132,7 +140,7 @@ def _layers(nodes, edges):
     return {k: c - first for k, c in column.items()}, parents
 
 
-def _draw_matplotlib(nodes, edges, path, dpi):
+def _draw_matplotlib(nodes, edges, path, dpi, direction):
     import matplotlib
 
     if "MPLBACKEND" not in os.environ:
@@ -151,9 +159,14 @@ def _draw_matplotlib(nodes, edges, path, dpi):
         members.sort(key=lambda n: np.mean([row[p] for p in parents[n["id"]]]) if parents[n["id"]] else 0.0)
         for i, n in enumerate(members):
             row[n["id"]] = i - (len(members) - 1) / 2
-    width, height = max(column.values()) + 1, max(len(m) for m in by_column.values())
-    figure, ax = plt.subplots(figsize=(max(4.0, 2.3 * width), max(2.0, 1.3 * height)))
-    where = {n["id"]: (column[n["id"]] * 2.3, -row[n["id"]] * 1.3) for n in nodes}
+    columns, rows = max(column.values()) + 1, max(len(m) for m in by_column.values())
+    if direction == "LR":  # columns run left to right, rows top to bottom
+        size = (max(4.0, 2.3 * columns), max(2.0, 1.3 * rows))
+        where = {n["id"]: (column[n["id"]] * 2.3, -row[n["id"]] * 1.3) for n in nodes}
+    else:  # columns run top to bottom, rows left to right
+        size = (max(4.0, 2.6 * rows), max(2.0, 1.0 * columns))
+        where = {n["id"]: (row[n["id"]] * 2.6, -column[n["id"]] * 1.0) for n in nodes}
+    figure, ax = plt.subplots(figsize=size)
     for n in nodes:
         if n["kind"] == "op":
             box = dict(boxstyle="round,pad=0.4,rounding_size=0.8", facecolor=_OP, edgecolor="black")
@@ -161,24 +174,28 @@ def _draw_matplotlib(nodes, edges, path, dpi):
             box = dict(boxstyle="square,pad=0.4", facecolor=_GRAD if n["requires_grad"] else _NO_GRAD,
                        edgecolor="black", linewidth=2 if n["requires_grad"] and n["leaf"] else 1)
         ax.text(*where[n["id"]], "\n".join(n["lines"]), ha="center", va="center", fontsize=8, bbox=box, zorder=2)
+    # stop the arrows short of the boxes' centres: about half a box wide (LR) or tall (TB), in points
+    shrink = 28 if direction == "LR" else 13
     for a, b in edges:
         ax.annotate("", xy=where[b], xytext=where[a], zorder=1,
-                    arrowprops=dict(arrowstyle="-|>", color="0.3", shrinkA=28, shrinkB=28))
+                    arrowprops=dict(arrowstyle="-|>", color="0.3", shrinkA=shrink, shrinkB=shrink))
     xs, ys = zip(*where.values())
-    ax.set_xlim(min(xs) - 1.2, max(xs) + 1.2)
+    ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.axis("off")
     figure.savefig(path, dpi=dpi, bbox_inches="tight", format="png")
     plt.close(figure)
 
 
-def draw(output, path, names=None, engine="auto", dpi=100):
+def draw(output, path, names=None, engine="auto", dpi=100, direction="LR"):
     """Write a PNG of the graph behind ``output`` to ``path`` and return the path.
 
     ``engine``: ``"dot"`` (Graphviz; an error naming the missing program if it is not
     installed), ``"matplotlib"`` (a layered layout drawn by minigrad), or ``"auto"``: dot
-    when it is on PATH, matplotlib otherwise. The file is written atomically.
+    when it is on PATH, matplotlib otherwise. ``direction`` as for ``to_dot``. The file
+    is written atomically.
     """
+    _check_direction(direction, "draw")
     if engine not in ("auto", "dot", "matplotlib"):
         raise ValueError(f"viz.draw: engine must be 'auto', 'dot' or 'matplotlib', got {engine!r}")
     dot = shutil.which("dot")
@@ -192,12 +209,12 @@ def draw(output, path, names=None, engine="auto", dpi=100):
     os.chmod(temporary, 0o644)  # mkstemp makes it private; a figure is for reading
     try:
         if dot is not None and engine != "matplotlib":
-            run = subprocess.run([dot, "-Tpng", f"-Gdpi={dpi}", "-o", temporary], input=to_dot(output, names),
+            run = subprocess.run([dot, "-Tpng", f"-Gdpi={dpi}", "-o", temporary], input=to_dot(output, names, direction),
                                  text=True, capture_output=True, timeout=60)
             if run.returncode != 0:
                 raise RuntimeError(f"viz.draw: {dot} exited with {run.returncode}: {run.stderr.strip()}")
         else:
-            _draw_matplotlib(*graph(output, names), temporary, dpi)
+            _draw_matplotlib(*graph(output, names), temporary, dpi, direction)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -49,6 +49,7 @@ def expected_dot(grads):
 def test_dot_of_a_known_graph_before_and_after_backward():
     a, b, y = small_graph()
     assert viz.to_dot(y, names={"a": a, "b": b}) == expected_dot(grads=False)
+    assert viz.to_dot(y, names={"a": a, "b": b}, direction="TB") == expected_dot(False).replace("=LR;", "=TB;")
     y.backward()  # dy/da = b = 3 per element, dy/db = Σa = 3
     assert viz.to_dot(y, names={"a": a, "b": b}) == expected_dot(grads=True)
 
@@ -101,6 +102,8 @@ def test_not_a_tensor_is_refused():
     _, _, y = small_graph()
     with pytest.raises(ValueError, match="engine must be"):
         viz.draw(y, "unused.png", engine="svg")
+    with pytest.raises(ValueError, match="direction must be 'LR'"):
+        viz.to_dot(y, direction="RL")
 
 
 def check_png(path):
@@ -123,6 +126,12 @@ def test_image_without_graphviz(tmp_path, monkeypatch):
     y.backward()
     out = tmp_path / "figures"
     check_png(viz.draw(y, out / "graph.png", names={"a": a, "b": b}))  # auto falls back to matplotlib
+    tall = viz.draw(y, tmp_path / "tall" / "graph.png", direction="TB")
+    check_png(tall)
+    import matplotlib.image
+
+    height, width = matplotlib.image.imread(tall).shape[:2]
+    assert height > width, "top to bottom: a chain of 3 ops is taller than wide"
     with pytest.raises(RuntimeError, match="Graphviz's dot is not on PATH"):
         viz.draw(y, out / "other.png", engine="dot")
     assert not (out / "other.png").exists()

@@ -117,8 +117,7 @@ ax.set_ylabel("median relative error of f′")
 ax.set_ylim(1e-14, 10)
 ax.set_title("Finite differences: truncation (right) vs rounding (left)")
 ax.legend(fontsize=8)
-figure_path = show(fig, "03_finite_difference_error.png", dpi=100, bbox_inches="tight")
-print("figure written to", figure_path)
+show(fig, "03_finite_difference_error.png", dpi=100, bbox_inches="tight")
 
 # %% [markdown]
 # Now assert what the plot shows.

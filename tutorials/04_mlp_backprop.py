@@ -173,8 +173,7 @@ history = fit(mlp, sgd, F.cross_entropy, DataLoader(train, 64, shuffle=True, see
 test_loss, test_accuracy = evaluate(mlp, DataLoader(test, 1000), F.cross_entropy)
 for row in history.epochs:
     print(f"epoch {row['epoch']}: train loss {row['loss']:.3f}, test accuracy {row['val_accuracy']:.4f}")
-figure = show(history.plot(OUT / "04_mlp_mnist.png"))
-print(f"wrote {figure}")
+show(history.plot(OUT / "04_mlp_mnist.png"))
 
 losses = history.column("loss")
 assert losses[-1] < losses[0], losses

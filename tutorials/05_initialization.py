@@ -156,8 +156,7 @@ for column, (what, values) in enumerate((("activations a", stds), ("gradients âˆ
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
 fig.suptitle(f"A {DEPTH}-layer MLP of width {WIDTH} at initialisation, inputs N(0, 1)", fontsize=14)
-figure_path = show(fig, "05_activation_histograms.png", dpi=100, bbox_inches="tight")
-print("figure written to", figure_path)
+show(fig, "05_activation_histograms.png", dpi=100, bbox_inches="tight")
 
 # %% [markdown]
 # ## What the figure shows, asserted

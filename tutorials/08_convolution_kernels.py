@@ -115,8 +115,7 @@ axes[2].set_title("col2im(ones): fields per pixel")
 for ax in (axes[0], axes[2]):
     ax.set_xticks([])
     ax.set_yticks([])
-figure_path = show(fig, "08_im2col.png", dpi=100, bbox_inches="tight")
-print("figure written to", figure_path)
+show(fig, "08_im2col.png", dpi=100, bbox_inches="tight")
 
 # %% [markdown]
 # ## 2. The forward pass is one GEMM

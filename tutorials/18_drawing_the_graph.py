@@ -89,8 +89,7 @@ assert x_box["requires_grad"] and x_box["leaf"]
 assert exp_box["leaf"] and not exp_box["requires_grad"], "exp(y) was not recorded: a constant"
 assert dot_text.count("->") == len(edges) == 11
 assert all("grad" not in line for n in nodes for line in n["lines"][1:]), "no gradient before backward()"
-path = viz.draw(f, OUT / "18_expression_before_backward.png", names=names)
-show(path)
+show(viz.draw(f, OUT / "18_expression_before_backward.png", names=names))
 
 # %% [markdown]
 # After `backward()` x's box shows its gradient, which is lesson 01's closed form
@@ -120,7 +119,8 @@ show(viz.draw(f, OUT / "18_expression_graph.png", names=names))
 # `state_dict` uses (`0.weight`, `2.bias`, …). Each `nn.Linear` is
 # `x @ W.T + b` (`F.linear`): a `transpose`, a `matmul` and an `add`, and the
 # loss is `log_softmax` written out (`logsumexp`, `sub`), the picked entries
-# (`getitem`) and their mean.
+# (`getitem`) and their mean. The graph is long, so it is drawn top to bottom
+# (`direction="TB"`).
 
 # %%
 minigrad.manual_seed(0)
@@ -147,7 +147,7 @@ assert op_names.count("matmul") == 2 and op_names.count("relu") == 1
 grey = [n["lines"][0] for n in nodes if n["kind"] == "tensor" and not n["requires_grad"]]
 print("tensors that need no gradient:", grey)
 assert boxes[grey[0]]["lines"][0].startswith("(5, 4)"), "the input batch needs no gradient"
-show(viz.draw(loss, OUT / "18_mlp_graph.png", names=parameters))
+show(viz.draw(loss, OUT / "18_mlp_graph.png", names=parameters, direction="TB"))
 
 # %% [markdown]
 # ## 3. What is not recorded

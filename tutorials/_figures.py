@@ -29,8 +29,9 @@ def in_notebook():
 
 
 def show(figure, name=None, dpi=100, **savefig_kwargs):
-    """Save ``figure`` as ``$MINIGRAD_TUTORIAL_OUT/name``, close it, and display the PNG
-    inline when running in a notebook. Returns the path written.
+    """Save ``figure`` as ``$MINIGRAD_TUTORIAL_OUT/name`` and close it; then display the
+    PNG inline in a notebook, or print where it went when run as a script. Returns None,
+    so that a cell ending in ``show(...)`` shows the picture and nothing else.
 
     ``figure`` may also be the path of a PNG some library code already wrote (e.g.
     ``History.plot``); then it is only displayed. The PNG is what is displayed in both
@@ -61,4 +62,5 @@ def show(figure, name=None, dpi=100, **savefig_kwargs):
         from IPython.display import Image, display
 
         display(Image(filename=str(path)))
-    return path
+    else:
+        print("figure written to", path)
