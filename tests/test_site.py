@@ -26,6 +26,24 @@ from test_tutorials import LESSONS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_every_lesson_lists_source_files_that_exist():
+    """The lesson pages link the files of tutorials/README.md's last column; a bare name
+    there (`adagrad.py`) is in the folder of the path before it."""
+    pytest.importorskip("mkdocs_jupyter", reason='the docs extra is not installed: pip install -e ".[docs]"')
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from stage_docs import lesson_sources
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    opened = lesson_sources((ROOT / "tutorials" / "README.md").read_text(encoding="utf-8"))
+    assert set(LESSONS) <= set(opened), f"no row in tutorials/README.md for {sorted(set(LESSONS) - set(opened))}"
+    for lesson, paths in opened.items():
+        assert paths, f"{lesson}: its row names no source file"
+        missing = [p for p in paths if not (ROOT / p).exists()]
+        assert not missing, f"{lesson}: tutorials/README.md names files that do not exist: {missing}"
+    assert "minigrad/optim/adagrad.py" in opened["06_optimizers.py"]  # `adagrad.py` after `minigrad/optim/sgd.py`
+
+
 def test_site_builds_and_every_page_works_in_chromium(tmp_path):
     pytest.importorskip("mkdocs_jupyter", reason='the docs extra is not installed: pip install -e ".[docs]"')
     if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
