@@ -26,10 +26,13 @@ LESSONS = {
     "07_learning_rate_and_schedules.py": ["07_schedules.png", "07_cliff.png"],
     "08_convolution_kernels.py": ["08_im2col.png"],
     "09_pooling_and_relu.py": ["09_max_pool_routing.png"],
-    "10_batch_norm.py": ["10_running_statistics.png"],
+    "10_batch_norm.py": ["10_running_statistics.png", "10_training_with_batch_norm.png"],
     "11_regularization.py": ["11_augmentation.png", "11_early_stopping.png"],
+    "12_first_cnn.py": ["12_training.png", "12_filters.png"],
     "13_dual_net_admm.py": ["13_collapse.png"],
     "14_model_parallel_with_mpi.py": [],
+    "17_the_gpu.py": ["17_coalescing.png"],
+    "18_drawing_the_graph.py": ["18_expression_graph.png", "18_mlp_graph.png", "18_expression_matplotlib.png"],
 }
 
 

@@ -206,9 +206,12 @@ assert math.isclose(x.grad, fx0, rel_tol=1e-12) and math.isclose(y.grad, fy0, re
 #
 # * `op` — the name (our `function`);
 # * `parents` — the input tensors (their `.data` plays the part of our `arguments`);
-# * `vjps` — one function per input: given the output's gradient `g`, it
-#   returns that input's share. For a scalar that is `g · local derivative`,
-#   our table above; lesson 02 explains the name "vector-Jacobian product".
+# * `vjps` — one function per input, called as `vjp(g, y)` with two arguments:
+#   the gradient `g` arriving at the output and the output tensor `y` itself
+#   (some rules are cheapest written with the output: tanh's share is
+#   g·(1 − y²), with no second tanh). It returns that input's share. For a
+#   scalar that is `g · local derivative`, our table above; lesson 02 explains
+#   the name "vector-Jacobian product".
 #
 # We use float64 so that the comparison with the hand computation is tight.
 
@@ -270,7 +273,8 @@ for t in order:  # the defining property of a topological order
 
 # %% [markdown]
 # Each node's VJPs are the local derivatives of section 1. Call the one of the
-# tanh node by hand with g = 1: it returns 1 − tanh²(c). Open
+# tanh node by hand, `vjp(g, y)` with g = 1 and y the tanh node's own output d:
+# it returns 1 − d² = 1 − tanh²(c). Open
 # `minigrad/ops/elementwise.py`: `tanh` sits next to its VJP
 # `g * (1 - y * y)`, and `mul`, `add`, `exp` are a few lines above.
 
@@ -340,6 +344,8 @@ print(f"minigrad backprop through {2 * steps} ops: d t/d t0 = {t0.grad.item():.6
 #    call it twice on the same graph? What does minigrad do (see section 3)?
 # 3. Read `backprop` in `minigrad/autograd.py` and find the line that plays the
 #    part of our `parent.grad += node.grad * derivative`.
+# 4. Lesson 18 draws the graph of this section's `f` with `minigrad.viz`; draw
+#    the 20,000-op chain of section 5 as DOT text and count its lines.
 
 # %%
 print("lesson 01: all checks passed")

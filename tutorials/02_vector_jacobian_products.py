@@ -165,7 +165,8 @@ print(f"matmul: vec(G)ᵀ J_A ({J_A.shape[0]}×{J_A.shape[1]}) = G Bᵀ and vec(
 # When a tensor feeds several ops, each op sends back its own VJP and the
 # tensor's gradient is their **sum** (the multivariable chain rule; lesson 01
 # saw it with x used twice). Take u = tanh(x) and f = Σ (u·u + u): u is used
-# three times (twice by the product, once by the sum), so
+# three times (twice by the product u·u, once by the addition u·u + u; the
+# final Σ uses only the addition's result), so
 #
 #     ∂f/∂u = u + u + 1 = 2u + 1.
 
@@ -177,12 +178,17 @@ f = (square + u).sum()
 f.backward(retain_graph=True)  # keep the VJPs: we call them by hand below (a plain backward frees them)
 np.testing.assert_allclose(u.grad.numpy(), 2 * u.numpy() + 1, rtol=1e-12)
 
-# The shares one by one: the two VJPs of the product, and the one of the sum.
+# The shares one by one: the two VJPs of the product, and the addition's, which
+# passes the gradient through unchanged (1 per element).
 ones = t64(np.ones(u.shape))
 mul_shares = [vjp(ones, square).numpy() for vjp in square.node.vjps]
 assert square.node.parents[0] is u and square.node.parents[1] is u
-np.testing.assert_allclose(mul_shares[0] + mul_shares[1] + 1, u.grad.numpy(), rtol=1e-12)
-print("fan-out: u.grad = u (first factor) + u (second factor) + 1 (the sum)")
+addition = f.node.parents[0]
+assert addition.node.op == "add" and addition.node.parents[1] is u
+add_share = addition.node.vjps[1](ones, addition).numpy()
+np.testing.assert_allclose(add_share, 1.0)
+np.testing.assert_allclose(mul_shares[0] + mul_shares[1] + add_share, u.grad.numpy(), rtol=1e-12)
+print("fan-out: u.grad = u (first factor) + u (second factor) + 1 (the addition)")
 
 # %% [markdown]
 # ## 4. Broadcasting is undone by summing

@@ -27,7 +27,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,10 +34,9 @@ import numpy as np
 import minigrad
 import minigrad.functional as F
 from minigrad.tensor import result
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -119,10 +117,7 @@ ax.set_ylabel("median relative error of f′")
 ax.set_ylim(1e-14, 10)
 ax.set_title("Finite differences: truncation (right) vs rounding (left)")
 ax.legend(fontsize=8)
-figure_path = OUT / "03_finite_difference_error.png"
-fig.savefig(figure_path, dpi=100, bbox_inches="tight")
-plt.close(fig)
-print("figure written to", figure_path)
+show(fig, "03_finite_difference_error.png", dpi=100, bbox_inches="tight")
 
 # %% [markdown]
 # Now assert what the plot shows.
@@ -156,7 +151,7 @@ print("slopes: forward ≈ 1, central ≈ 2; rounding wall on the left; float64 
 # relative tolerance around 1e-5…1e-3 rather than demanding equality.
 # Those are the defaults of `minigrad.gradcheck` (`eps=1e-6, atol=1e-5, rtol=1e-3`).
 #
-# ## 2. `minigrad.gradcheck` on a small network
+# ## 2. minigrad.gradcheck on a small network
 #
 # Open `minigrad/gradcheck.py`. For a function `fn` of some tensors it:
 #

@@ -43,7 +43,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import numpy as np
 
@@ -52,10 +51,10 @@ import minigrad.functional as F
 from minigrad import nn, optim
 from minigrad.data import ArrayDataset, DataLoader, load
 from minigrad.train import evaluate, fit
+from _figures import output_dir, show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = output_dir()
 
 # %% [markdown]
 # ## One small net, by hand
@@ -174,8 +173,7 @@ history = fit(mlp, sgd, F.cross_entropy, DataLoader(train, 64, shuffle=True, see
 test_loss, test_accuracy = evaluate(mlp, DataLoader(test, 1000), F.cross_entropy)
 for row in history.epochs:
     print(f"epoch {row['epoch']}: train loss {row['loss']:.3f}, test accuracy {row['val_accuracy']:.4f}")
-figure = history.plot(OUT / "04_mlp_mnist.png")
-print(f"wrote {figure}")
+show(history.plot(OUT / "04_mlp_mnist.png"))
 
 losses = history.column("loss")
 assert losses[-1] < losses[0], losses

@@ -11,7 +11,12 @@
 # # 06 · Optimizers: the update rules, a canyon, MNIST, and what each one remembers
 #
 # Every optimizer turns the gradient ∇W of the loss into a step for the weights W. The
-# lecture notes write the rules as (α the learning rate, ⊙ and the squares element-wise)
+# lecture notes on optimization for training deep models write the rules as below (α the
+# learning rate, products and squares element-wise); "the lecture rule" in this lesson
+# means that table. The same algorithms are in chapter 8, "Optimization for Training Deep
+# Models", of Goodfellow, Bengio & Courville, *Deep Learning* (MIT Press, 2016), and in
+# the original papers: AdaGrad (Duchi, Hazan & Singer, JMLR 2011), RMSprop (Tieleman &
+# Hinton, Coursera lecture 6.5, 2012), Adam (Kingma & Ba, ICLR 2015).
 #
 # | method | update |
 # |---|---|
@@ -30,7 +35,6 @@
 # %%
 import inspect
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -41,10 +45,9 @@ from minigrad import nn, optim
 from minigrad.data import ArrayDataset, DataLoader, load
 from minigrad.history import ema
 from minigrad.train import fit
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
 # ## Each rule beside the code
@@ -231,8 +234,7 @@ axes[1].set_xlabel("step")
 axes[1].set_ylabel("f(w)")
 axes[1].legend()
 figure.tight_layout()
-figure.savefig(OUT / "06_canyon.png", dpi=100)
-plt.close(figure)
+show(figure, "06_canyon.png", dpi=100)
 
 # %% [markdown]
 # ## Five optimizers on MNIST
@@ -272,8 +274,7 @@ ax.set_ylim(0, 2.5)
 ax.grid(alpha=0.3)
 ax.legend()
 figure.tight_layout()
-figure.savefig(OUT / "06_mnist_optimizers.png", dpi=100)
-plt.close(figure)
+show(figure, "06_mnist_optimizers.png", dpi=100)
 
 final = {name: losses[-20:].mean() for name, losses in curves.items()}
 sgd_final = final.pop("SGD (lr 0.02)")

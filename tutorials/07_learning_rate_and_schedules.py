@@ -14,7 +14,10 @@
 # right constant: large early (to move), small late (to settle). This lesson
 #
 # 1. draws every schedule in `minigrad/optim/lr_scheduler.py` — step decay, the
-#    lecture notes' 1/(C+t), 1/√t, cosine, linear warm-up, reduce-on-plateau — and
+#    1/(C+t) and 1/√t of the lecture notes on optimization for training deep
+#    models (the decays under which SGD's iterates converge, Robbins & Monro 1951:
+#    Σ lr_t = ∞ and Σ lr_t² < ∞), cosine (Loshchilov & Hutter, SGDR, ICLR 2017),
+#    linear warm-up, reduce-on-plateau — and
 #    checks each against its formula;
 # 2. shows *why* the rate must decay for stochastic gradients: with a constant rate
 #    SGD stalls at a noise floor, with 1/(C+t) it keeps closing in;
@@ -26,7 +29,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,10 +36,9 @@ import numpy as np
 import minigrad as mg
 from minigrad import optim
 from minigrad.optim import lr_scheduler as S
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
 # ## Every schedule, against its formula
@@ -119,8 +120,7 @@ for ax in axes[1]:
 for ax in axes[:, 0]:
     ax.set_ylabel("learning rate")
 figure.tight_layout()
-figure.savefig(OUT / "07_schedules.png", dpi=100)
-plt.close(figure)
+show(figure, "07_schedules.png", dpi=100)
 
 # %% [markdown]
 # ## Why decay: the noise floor of a constant rate
@@ -231,8 +231,7 @@ axes[1].set_title("clipped: down the cliff and into the valley")
 for ax in axes:
     ax.legend()
 figure.tight_layout()
-figure.savefig(OUT / "07_cliff.png", dpi=100)
-plt.close(figure)
+show(figure, "07_cliff.png", dpi=100)
 
 # %% [markdown]
 # `clip_grad_value_(params, c)` is the cruder cousin: it clamps every gradient element

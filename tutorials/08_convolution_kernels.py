@@ -33,7 +33,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,10 +42,9 @@ import minigrad
 import minigrad.functional as F
 from kernels.conv import cpu, reference
 from minigrad import nn
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 np.set_printoptions(linewidth=110)
 rng = np.random.default_rng(0)
 
@@ -117,10 +115,7 @@ axes[2].set_title("col2im(ones): fields per pixel")
 for ax in (axes[0], axes[2]):
     ax.set_xticks([])
     ax.set_yticks([])
-figure_path = OUT / "08_im2col.png"
-fig.savefig(figure_path, dpi=100, bbox_inches="tight")
-plt.close(fig)
-print("figure written to", figure_path)
+show(fig, "08_im2col.png", dpi=100, bbox_inches="tight")
 
 # %% [markdown]
 # ## 2. The forward pass is one GEMM

@@ -33,7 +33,6 @@
 # %%
 import os
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -44,10 +43,9 @@ import minigrad
 import minigrad.functional as F
 from kernels.pool import cpu as pool_cpu
 from kernels.pool import reference as pool_reference
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -267,8 +265,7 @@ for ax, image, title, scale in zip(axes, [plane, yp, gp], titles, scales):
     ax.set_title(title)
     ax.set_xticks([]), ax.set_yticks([])
 fig.tight_layout()
-fig.savefig(OUT / "09_max_pool_routing.png", dpi=120)
-plt.close(fig)
+show(fig, "09_max_pool_routing.png", dpi=120)
 
 # %% [markdown]
 # ## Exercises

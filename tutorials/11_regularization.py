@@ -30,7 +30,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,10 +39,9 @@ import minigrad.functional as F
 from minigrad import nn, optim
 from minigrad.data import ArrayDataset, DataLoader, Normalize, RandomCrop, load
 from minigrad.train import evaluate, fit
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 train_images, test_images = load("mnist")                      # (N, 1, 28, 28) in [0, 1]
 flat_train, _ = load("mnist", flatten=True, normalize=True)    # (N, 784), standardised
@@ -183,8 +181,7 @@ for row, images in enumerate(views):
         axes[row, col].set_yticks([])
     axes[row, 0].set_ylabel("original" if row == 0 else f"shifted {row}")
 figure.tight_layout()
-figure.savefig(OUT / "11_augmentation.png", dpi=100)
-plt.close(figure)
+show(figure, "11_augmentation.png", dpi=100)
 
 # %% [markdown]
 # ## 4 · Input normalisation
@@ -315,8 +312,7 @@ ax.set_ylabel("cross-entropy")
 ax.grid(alpha=0.3)
 ax.legend()
 figure.tight_layout()
-figure.savefig(OUT / "11_early_stopping.png", dpi=100)
-plt.close(figure)
+show(figure, "11_early_stopping.png", dpi=100)
 
 # %% [markdown]
 # ## Exercises

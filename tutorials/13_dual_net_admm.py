@@ -10,20 +10,23 @@
 # %% [markdown]
 # # 13 · The dual net and ADMM
 #
-# A report once split a CNN in two at `pool2` — net1 (conv1 … pool2, plus a copy of
-# conv3) on one GPU, net2 (conv3′ … softmax) on another — and trained the halves
-# with "ADMM": net2 learns from the labels, net1 learns to make its conv3 agree with
-# net2's conv3′. It reached chance accuracy. This lesson builds ADMM from the
+# A final-year project report, "Distributed Neural Network Training" (called "the
+# report" below; its equation numbers are quoted as "the report's eq. (10.2)"), split
+# a CNN in two at `pool2` — net1 (conv1 … pool2, plus a copy of conv3) on one GPU,
+# net2 (conv3′ … softmax) on another — and trained the halves with "ADMM": net2
+# learns from the labels, net1 learns to make its conv3 agree with net2's conv3′. It
+# reached chance accuracy. Each equation of the report that this lesson uses is
+# written out in full where it is used. This lesson builds ADMM from the
 # ground up on a problem with two numbers, then runs the report's algorithm on the
 # real network, watches it collapse, explains why, and fixes it.
 #
 # Source files it opens: `admm/split.py` (the cut), `admm/modes.py` (one class per
-# algorithm), `admm/losses.py` (eq. 10.2, 10.3 and the augmented Lagrangian),
+# algorithm), `admm/losses.py` (the report's losses, its eqs. (10.2) and (10.3), and
+# the augmented Lagrangian, its eq. (5.5)),
 # `admm/halves.py` (what each half computes in one iteration).
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -39,10 +42,9 @@ from admm.losses import augmented_lagrangian
 from admm.modes import ADMM, Net2Step
 from admm.session import configure, fresh_model
 from admm.split import split
+from _figures import show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
 # ## 1. Two variables that must agree
@@ -78,7 +80,10 @@ _, _, _, too_far = dual_ascent(alpha=2.5)
 assert too_far[-1] > too_far[0], "a multiplier step that is too large makes dual ascent diverge"
 
 # %% [markdown]
-# **The augmented Lagrangian** adds a penalty on disagreement, eq. (5.5):
+# **The augmented Lagrangian** adds a penalty on disagreement (the report's eq. (5.5);
+# the standard reference is Boyd, Parikh, Chu, Peleato & Eckstein, "Distributed
+# Optimization and Statistical Learning via the Alternating Direction Method of
+# Multipliers", 2011, §2.3):
 #
 #     L_β(x, y, λ) = f(x) + g(y) + λ(x − y) + (β/2)(x − y)².
 #
@@ -133,8 +138,12 @@ print(parts)
 # ## 3. The report's algorithm collapses
 #
 # One iteration: (1) net1 forward to P, P sent; (2) net2 full step on P against the
-# labels, conv3′ sent back; (3) net1 minimises the Euclidean loss of eq. (10.2),
-# 1/(2N) Σ‖conv3 − conv3′‖². Look at what net1's objective contains: **no label**.
+# labels, conv3′ sent back; (3) net1 minimises the Euclidean loss of the report's
+# eq. (10.2), Caffe's EuclideanLoss over the batch of N images,
+#
+#     E = 1/(2N) Σₙ ‖conv3ₙ − conv3′ₙ‖².
+#
+# Look at what net1's objective contains: **no label**.
 # It is zero whenever conv3 = conv3′, and the easiest way to get there is P = 0:
 # then both dual layers output their biases, which net1 can match. With P = 0 net2
 # sees the same input for every image and predicts one class.
@@ -154,29 +163,42 @@ report = histories["report, eq. 10.2"]
 assert report.epochs[-1]["test_pool2_norm"] < 0.05 * report.epochs[0]["test_pool2_norm"], "pool2 collapsed"
 assert report.epochs[-1]["test_acc"] < 0.2, "the collapsed net is at chance"
 
-figure, ax = plt.subplots(figsize=(6.5, 4))
+# A log axis cannot show 0, and a collapsed pool2 is often exactly 0 (every ReLU
+# off): such points are drawn at FLOOR, on the dotted line, with a ▼ marker.
+FLOOR = 1e-6
+figure, ax = plt.subplots(figsize=(7, 4.2))
 for i, (label, history) in enumerate(histories.items()):
-    ax.plot([r["step"] for r in history.steps], [r["pool2_norm"] / history.steps[0]["pool2_norm"]
-                                                 for r in history.steps], color=f"C{i}", label=label)
+    steps = np.array([r["step"] for r in history.steps])
+    ratio = np.array([r["pool2_norm"] for r in history.steps]) / history.steps[0]["pool2_norm"]
+    ax.plot(steps, np.maximum(ratio, FLOOR), color=f"C{i}", label=label)
+    ax.plot(steps[ratio < FLOOR], np.full((ratio < FLOOR).sum(), FLOOR), "v", color=f"C{i}", markersize=5)
+ax.axhline(FLOOR, color="0.4", linestyle=":", linewidth=1, label=f"exactly 0 (drawn at {FLOOR:g})")
 ax.set_yscale("log")
 ax.set_xlabel("iteration")
 ax.set_ylabel("mean ‖pool2‖ / at the start")
-ax.legend()
+ax.set_title("pool2 under the report's losses (no label for net1) and under ADMM")
+ax.legend(fontsize=9)
 ax.grid(alpha=0.3)
 figure.tight_layout()
-figure.savefig(OUT / "13_collapse.png", dpi=100)
+show(figure, "13_collapse.png", dpi=100)
 
 # %% [markdown]
-# The normalised loss of eq. (10.3) (our reading: ‖x − y‖² / (‖x‖² + ‖y‖²)) cannot
-# be won by shrinking alone, since the ratio stays the same — but it has no label
-# term either, and its gradient grows like 1/‖x‖ as the activations shrink: it is
-# bounded as a number and unstable as a direction.
+# The report's normalised loss, eq. (10.3), in our reading
+#
+#     E = ‖x − y‖² / (‖x‖² + ‖y‖²),   x = conv3, y = conv3′,
+#
+# cannot be won by shrinking alone, since the ratio stays the same — but it has no
+# label term either, and its gradient grows like 1/‖x‖ as the activations shrink: it
+# is bounded as a number and unstable as a direction. In this quick run it only
+# delays the fall; with the full-size settings (without `MINIGRAD_QUICK`) pool2
+# collapses under eq. (10.3) as well, later than under eq. (10.2). A loss that never
+# mentions the labels has nothing to hold the activations up.
 #
 # ## 4. The fix: let the labels reach net1 through the target
 #
 # Treat net2's conv3′ activations y as the auxiliary variable of ADMM. Net2's
-# z-step moves them to lower *its* loss — one gradient step, z = y − η ∂ℓₙ/∂yₙ —
-# and sends z; net1's x-step minimises the augmented Lagrangian
+# z-step moves them to lower *its* loss — one gradient step on each image's own
+# loss ℓₙ, z = y − η ∂ℓₙ/∂yₙ — and sends z; net1's x-step minimises the augmented Lagrangian
 # λᵀ(x − z) + (β/2)‖x − z‖²; then λ ← λ + β(x − z). With λ = 0 the gradient in x is
 #
 #     β(x − z) = β(x − y) + βη ∂ℓₙ/∂yₙ,
@@ -184,7 +206,10 @@ figure.savefig(OUT / "13_collapse.png", dpi=100)
 # a pull towards conv3′ plus **the backprop gradient, scaled by βη**. Because the
 # dual layers start equal, x = y and the first term vanishes: this "ADMM" is
 # backprop in disguise. Check it on one batch: the gradient net1 gets equals
-# βη × the gradient backprop would give it.
+# βη × the gradient backprop would give it. One detail in the code below:
+# `F.cross_entropy` is the *mean* over the batch of 16 images, so `y3.grad` holds
+# ∂ℓₙ/∂yₙ / 16 for each image n; the z-step wants each image's own gradient
+# ∂ℓₙ/∂yₙ, hence `y3.grad.numpy() * 16` (16 = the batch size).
 
 # %%
 beta, eta = 0.5, 4.0
@@ -202,6 +227,7 @@ p2 = minigrad.tensor(p.numpy(), requires_grad=False)
 y3 = parts.head[0](p2)
 y3.retain_grad()
 F.cross_entropy(parts.head[1:](y3), labels).backward()    # (2) net2's gradient in y
+# × 16, the batch size: undo cross_entropy's mean to get each image's ∂ℓₙ/∂yₙ
 target = mode.reply(Net2Step(y3.numpy(), y3.grad.numpy() * 16, None))["target"]
 model.zero_grad()
 parts.dual.zero_grad()

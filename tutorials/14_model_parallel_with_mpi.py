@@ -39,10 +39,10 @@ from pathlib import Path
 
 from admm.session import configure, fresh_model
 from admm.split import split
+from _figures import output_dir
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = output_dir()
 ROOT = Path(__file__).resolve().parent.parent if "__file__" in globals() else Path.cwd().parent
 
 # %% [markdown]

@@ -1,0 +1,420 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 17 · The GPU: CUDA's programming model, with our own kernels
+#
+# A GPU runs one small function, the **kernel**, on thousands of threads at
+# once. minigrad's CUDA face (`kernels/*/cuda.py`) is written in Python with
+# `numba.cuda` and runs on CuPy arrays. This lesson reads those kernels as a
+# way into the model every CUDA program follows:
+#
+# 1. threads, blocks and the grid: how a thread finds its element (ReLU);
+# 2. the grid-stride loop: a fixed grid for any size;
+# 3. shared memory and barriers: batch norm's tree reduction of the statistics;
+# 4. coalesced vs strided memory access: why neighbouring threads should touch
+#    neighbouring addresses;
+# 5. CuPy arrays and `.to("cuda")`: a small conv–BN–ReLU–pool block on the GPU
+#    face, checked against the CPU.
+#
+# **It runs on a GPU when there is one** (CuPy installed, `pip install
+# "minigrad[gpu]"`, and a device visible), **and under Numba's CUDA simulator
+# otherwise**: the very same kernels, each thread a Python thread on NumPy
+# arrays, slow but exact. The first cell says which. The simulator must be
+# switched on before Numba is first imported, so in a notebook restart the
+# kernel before re-running this lesson.
+#
+# Source files it opens: `kernels/cuda_launch.py` (grid sizing and launch),
+# `kernels/relu/cuda.py`, `kernels/batchnorm/cuda.py`, `kernels/conv/cuda.py`,
+# `minigrad/backend.py` (`.to("cuda")`).
+
+# %%
+import os
+import sys
+
+
+def gpu_present():
+    """CuPy is installed and sees a device (it raises a RuntimeError without a driver)."""
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except (ImportError, RuntimeError):
+        return False
+
+
+# NUMBA_ENABLE_CUDASIM=1 set by the user forces the simulator even on a GPU machine
+GPU = gpu_present() and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1"
+if not GPU:
+    if "numba" in sys.modules and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+        raise RuntimeError("lesson 17: Numba was imported before the simulator could be switched on: "
+                           "restart the kernel (or run the lesson as a script)")
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+
+import math  # noqa: E402  (after the simulator switch, which must precede Numba)
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from numba import cuda  # noqa: E402
+
+import minigrad  # noqa: E402
+from kernels import cuda_launch  # noqa: E402
+from kernels.batchnorm import cuda as batchnorm_cuda  # noqa: E402
+from kernels.relu import cuda as relu_cuda  # noqa: E402
+from minigrad import nn  # noqa: E402
+from _figures import show  # noqa: E402
+
+QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
+if GPU:
+    import cupy as xp
+
+    device_name = xp.cuda.runtime.getDeviceProperties(0)["name"]
+    print("ran on the GPU:", device_name.decode() if isinstance(device_name, bytes) else device_name)
+else:
+    xp = np
+    print("ran under Numba's CUDA simulator (no GPU found): same kernels, each thread a Python thread")
+assert numba.config.ENABLE_CUDASIM == (0 if GPU else 1)
+
+
+def host(array):
+    """A NumPy copy of a kernel's output (from the device when on a GPU)."""
+    return xp.asnumpy(array) if GPU else np.asarray(array)
+
+
+# %% [markdown]
+# ## 1. Threads, blocks, the grid
+#
+# A launch `kernel[blocks, threads_per_block](args)` starts `blocks` blocks of
+# `threads_per_block` threads each: the **grid**. Every thread runs the same
+# function and tells itself apart by its coordinates: `cuda.threadIdx.x` (its
+# place in its block), `cuda.blockIdx.x` (its block's place in the grid) and
+# `cuda.blockDim.x` (threads per block). Its global index is
+#
+# $$i = \text{blockIdx.x} \cdot \text{blockDim.x} + \text{threadIdx.x},$$
+#
+# which is what `cuda.grid(1)` returns. Threads run in groups of 32, the
+# **warps**, that execute each instruction together; a block is a multiple of
+# 32 threads (`THREADS = 256` in `kernels/cuda_launch.py`), and `launch`
+# sizes the grid to ⌈n / 256⌉ blocks, so the last block has spare threads: each
+# kernel starts with `if i < n`. ReLU's forward in `kernels/relu/cuda.py` is the
+# whole pattern:
+#
+#     i = cuda.grid(1)
+#     if i < x.size:
+#         y[i] = 0 if x[i] < 0 else x[i]
+#
+# We launch that very kernel ourselves on 20 elements with blocks of 8 threads
+# (to see several blocks; real launches use 256), and a second kernel records
+# which block and thread handled each element.
+
+# %%
+@cuda.jit
+def who_ran(block, thread):
+    i = cuda.grid(1)
+    if i < block.size:
+        block[i] = cuda.blockIdx.x
+        thread[i] = cuda.threadIdx.x
+
+
+n, per_block = 20, 8
+blocks = math.ceil(n / per_block)
+x = xp.asarray(np.linspace(-1, 1, n))
+y = xp.empty_like(x)
+relu_cuda._forward[blocks, per_block](x, y)
+block, thread = xp.empty(n, dtype=np.int64), xp.empty(n, dtype=np.int64)
+who_ran[blocks, per_block](block, thread)
+cuda.synchronize()  # a launch returns at once on a GPU; wait before reading the results
+print(f"{blocks} blocks × {per_block} threads = {blocks * per_block} threads for {n} elements")
+print("block  :", host(block))
+print("thread :", host(thread))
+np.testing.assert_array_equal(host(y), np.maximum(host(x), 0))
+np.testing.assert_array_equal(host(block) * per_block + host(thread), np.arange(n))
+
+# %% [markdown]
+# ## 2. The grid-stride loop
+#
+# One thread per element needs a grid as large as the array. The other common
+# shape is a **grid-stride loop**: launch a fixed grid (a few blocks per
+# streaming multiprocessor is enough to fill a GPU) and let each thread step
+# through the array by the size of the whole grid, `cuda.gridsize(1)`:
+#
+#     start, stride = cuda.grid(1), cuda.gridsize(1)
+#     for i in range(start, n, stride):
+#         y[i] = a * x[i] + y[i]
+#
+# The kernel works for any n with the same launch, and at every sweep the grid's
+# threads touch consecutive elements (section 4 says why that matters). Batch
+# norm's statistics kernel uses the same idea inside one block: each of the 256
+# threads of a channel's block adds up every 256th value (`for k in range(t, m,
+# THREADS)` in `kernels/batchnorm/cuda.py`).
+
+# %%
+@cuda.jit
+def axpy_grid_stride(a, x, y, owner):
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    for i in range(start, x.size, stride):
+        y[i] = a * x[i] + y[i]
+        owner[i] = start
+
+
+x = xp.asarray(np.arange(n, dtype=np.float64))
+y = xp.ones(n)
+owner = xp.empty(n, dtype=np.int64)
+axpy_grid_stride[2, 4](2.0, x, y, owner)  # 8 threads for 20 elements
+cuda.synchronize()
+print("thread that computed each element:", host(owner))
+np.testing.assert_array_equal(host(owner), np.arange(n) % 8)
+np.testing.assert_array_equal(host(y), 2 * np.arange(n) + 1)
+
+# %% [markdown]
+# ## 3. Shared memory, barriers, and a tree reduction
+#
+# Batch norm needs, per channel c, the mean and variance over the M = N·L values
+# of that channel (lesson 10):
+#
+# $$\mu_c = \frac{1}{M} \sum_{k=1}^{M} x_k, \qquad
+# \sigma_c^2 = \frac{1}{M} \sum_{k=1}^{M} (x_k - \mu_c)^2 .$$
+#
+# A sum is a **reduction**: many inputs, one output. `_statistics` in
+# `kernels/batchnorm/cuda.py` gives each channel one block. Each thread adds its
+# share (the block-stride loop) and writes the partial sum into **shared
+# memory**, a small fast memory that the threads of one block share
+# (`cuda.shared.array(THREADS, float64)`). Then the block folds the partial sums
+# in half, log₂(256) = 8 times: thread t adds `part[t + stride]` into `part[t]`
+# for stride = 128, 64, …, 1. Between the levels, `cuda.syncthreads()` is a
+# **barrier**: no thread goes on until all threads of the block reach it, so no
+# thread reads a partial sum that another is still writing. No atomics, and the
+# result does not depend on which thread ran first.
+#
+# The kernel below is that reduction (the same code as `_block_sum`) with 8
+# threads, recording `part` after every level.
+
+# %%
+DEMO_THREADS = 8  # a shared array's size must be a compile-time constant
+
+
+@cuda.jit
+def tree_sum_traced(x, levels):
+    t = cuda.threadIdx.x
+    part = cuda.shared.array(DEMO_THREADS, numba.float64)
+    total = 0.0
+    for k in range(t, x.size, DEMO_THREADS):  # block-stride loop: this thread's share
+        total += x[k]
+    part[t] = total
+    cuda.syncthreads()
+    levels[0, t] = part[t]
+    stride, level = DEMO_THREADS // 2, 1
+    while stride > 0:
+        if t < stride:
+            part[t] += part[t + stride]
+        cuda.syncthreads()  # this level written before the next one reads it
+        levels[level, t] = part[t]
+        stride //= 2
+        level += 1
+
+
+values = np.arange(1.0, 21.0)
+levels = xp.zeros((4, DEMO_THREADS))
+tree_sum_traced[1, DEMO_THREADS](xp.asarray(values), levels)
+cuda.synchronize()
+levels = host(levels)
+for level, row in enumerate(levels):
+    live = DEMO_THREADS >> level
+    print(f"level {level}: " + "  ".join(f"{v:5.0f}" for v in row[:live]))
+expected = np.array([values[t::DEMO_THREADS].sum() for t in range(DEMO_THREADS)])
+np.testing.assert_array_equal(levels[0], expected)
+for level in range(1, 4):  # each level adds the upper half onto the lower half
+    half = DEMO_THREADS >> level
+    expected = expected[:half] + expected[half:2 * half]
+    np.testing.assert_array_equal(levels[level, :half], expected)
+assert levels[3, 0] == values.sum() == 210
+
+# %% [markdown]
+# The real kernel, 256 threads per channel and two passes (the mean, then the
+# squared deviations from it, which stays accurate where E[x²] − μ² would
+# cancel), against NumPy:
+
+# %%
+shape = (2, 3, 40) if not GPU else (64, 16, 28 * 28)
+batch = np.random.default_rng(0).standard_normal(shape) * 3 + 5
+mean, var = batchnorm_cuda.statistics(xp.asarray(batch))
+np.testing.assert_allclose(host(mean), batch.mean(axis=(0, 2)), rtol=1e-12)
+np.testing.assert_allclose(host(var), batch.var(axis=(0, 2)), rtol=1e-12)
+print(f"batch-norm statistics of a {shape} batch: {shape[1]} blocks of {cuda_launch.THREADS} threads, "
+      f"equal to NumPy's mean and var to 1e-12")
+
+# %% [markdown]
+# ## 4. Coalesced and strided access
+#
+# Global memory is read in aligned segments of 128 bytes. When the 32 threads
+# of a warp load 32 consecutive float32 values, the hardware serves the whole
+# warp with **one** segment: the access is *coalesced*. When each thread reads
+# an address `s` elements after its neighbour's, the warp needs up to 32
+# segments for the same 32 useful values, and the bandwidth it gets falls by
+# the same factor. The count is plain arithmetic on the addresses:
+
+# %%
+SEGMENT = 128  # bytes
+
+
+def segments(byte_addresses):
+    """How many 128-byte segments one warp's loads touch."""
+    return len({int(a) // SEGMENT for a in byte_addresses})
+
+
+lanes = np.arange(32)
+strides = [1, 2, 4, 8, 16, 32, 64]
+per_warp = [segments(4 * s * lanes) for s in strides]
+for s, count in zip(strides, per_warp):
+    print(f"stride {s:2d} floats: {count:2d} segment(s) per warp, {32 * 4 / (count * SEGMENT):.0%} of the bytes used")
+assert per_warp[0] == 1 and per_warp[-1] == 32
+
+# %% [markdown]
+# Our kernels, checked with the same count (float32, the index arithmetic of
+# each kernel for the first warp):
+#
+# * ReLU: thread i reads `x[i]`, consecutive: one segment.
+# * Batch norm's statistics, block-stride loop over an (N, C, L) array: thread
+#   t reads `x[t // L, c, t % L]`, consecutive as long as L ≥ 32 (L is H·W).
+# * im2col writes `cols[row, k]` with k = t fastest: consecutive (one segment),
+#   while its reads from the image jump by a row every kw taps (lesson 08's
+#   index formulas): several segments per warp, which the GPU's caches absorb
+#   because neighbouring windows overlap.
+
+# %%
+relu_reads = segments(4 * lanes)
+channels, length, ch = 16, 28 * 28, 0  # an (N, 16, 784) batch, the block of channel 0
+bn_reads = segments(4 * ((lanes // length) * channels * length + ch * length + lanes % length))
+C, H, W, kh, kw, pad = 8, 14, 14, 3, 3, 1  # a 3×3 convolution, padding 1, on 8 channels of 14×14
+OW = W
+row, k = lanes // (C * kh * kw), lanes % (C * kh * kw)  # the first warp's elements of cols
+i_out, j_out = row // OW, row % OW
+channel, p, q = k // (kh * kw), (k // kw) % kh, k % kw
+i_in, j_in = i_out - pad + p, j_out - pad + q
+inside = (i_in >= 0) & (i_in < H) & (j_in >= 0) & (j_in < W)  # taps in the padding read nothing
+im2col_writes = segments(4 * lanes)
+im2col_reads = segments(4 * (channel * H * W + i_in * W + j_in)[inside])
+print(f"segments per warp: ReLU read {relu_reads}, batch-norm statistics read {bn_reads}, "
+      f"im2col write {im2col_writes}, im2col read {im2col_reads}")
+assert relu_reads == bn_reads == im2col_writes == 1 and im2col_reads > 1
+
+# %% [markdown]
+# On a GPU the effect is measured below: a copy kernel that reads with stride s
+# (`y[i] = x[(i·s) mod n]`), timed with CUDA events. Under the simulator
+# threads are Python threads with no memory system to speak of, so only the
+# counts above are shown.
+
+# %%
+@cuda.jit
+def strided_copy(x, y, stride):
+    i = cuda.grid(1)
+    if i < y.size:
+        y[i] = x[(i * stride) % x.size]
+
+
+measured = {}
+if GPU:
+    size = 1 << 24
+    source, target = xp.arange(size, dtype=np.float32), xp.empty(size, dtype=np.float32)
+    for s in strides:
+        blocks = math.ceil(size / cuda_launch.THREADS)
+        strided_copy[blocks, cuda_launch.THREADS](source, target, s)  # compile and warm up
+        start, end = cuda.event(), cuda.event()
+        start.record()
+        for _ in range(10):
+            strided_copy[blocks, cuda_launch.THREADS](source, target, s)
+        end.record()
+        end.synchronize()
+        seconds = cuda.event_elapsed_time(start, end) / 1e3 / 10
+        measured[s] = 2 * 4 * size / seconds / 1e9  # bytes read + written per second, GB/s
+        print(f"stride {s:2d}: {measured[s]:7.1f} GB/s")
+    assert measured[1] > 2 * measured[32], measured
+else:
+    print("under the simulator: no timing (see the segment counts above)")
+
+figure, ax = plt.subplots(figsize=(7, 3.6))
+ax.bar([str(s) for s in strides], per_warp, color="C0", label="128-byte segments per warp load (count)")
+ax.set(xlabel="stride between neighbouring threads (float32 elements)", ylabel="segments per warp",
+       title="Coalescing: one warp's 32 loads")
+if measured:
+    twin = ax.twinx()
+    twin.plot([str(s) for s in strides], [measured[s] for s in strides], "o-", color="C1", label="measured GB/s")
+    twin.set_ylabel("copy bandwidth, GB/s")
+    twin.legend(loc="center right")
+ax.legend(loc="upper left")
+figure.tight_layout()
+show(figure, "17_coalescing.png")
+
+# %% [markdown]
+# ## 5. CuPy arrays and `.to("cuda")`
+#
+# On a GPU, a tensor's `.data` is a CuPy array (CuPy is NumPy's interface on the
+# GPU) and `.to("cuda")` copies it there; `nn.Module.to("cuda")` moves every
+# parameter and buffer. The kernels' dispatcher sees CuPy arrays and runs the
+# cuda face: our Numba kernels launched on CuPy's current stream
+# (`kernels/cuda_launch.py`), with the convolution's GEMM done by cuBLAS through
+# CuPy. Without a GPU, `.to("cuda")` says why it cannot, and
+# `MINIGRAD_FACE=cuda` runs the same cuda face on NumPy arrays under the
+# simulator instead. Either way the result must equal the CPU face's:
+
+# %%
+minigrad.manual_seed(0)
+layers = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2))
+images = np.random.default_rng(1).standard_normal((2, 1, 8, 8)).astype(np.float32)
+
+
+def forward_backward(model, inputs):
+    out = model(inputs)
+    (out * out).sum().backward()
+    grads = {name: p.grad.numpy() for name, p in model.named_parameters()}
+    model.zero_grad()
+    return out.numpy(), grads
+
+
+cpu_out, cpu_grads = forward_backward(layers, minigrad.tensor(images))
+if GPU:
+    on_gpu = layers.to("cuda")
+    inputs = minigrad.tensor(images).to("cuda")
+    assert inputs.device == "cuda" and type(inputs.data).__module__.startswith("cupy")
+    gpu_out, gpu_grads = forward_backward(on_gpu, inputs)
+    layers.to("cpu")
+    print("the block ran on the GPU through .to('cuda')")
+else:
+    try:
+        minigrad.tensor(images).to("cuda")
+        raise AssertionError("expected .to('cuda') to refuse without a GPU")
+    except RuntimeError as error:
+        print("without a GPU:", error)
+    os.environ["MINIGRAD_FACE"] = "cuda"  # the cuda face on NumPy arrays, under the simulator
+    try:
+        gpu_out, gpu_grads = forward_backward(layers, minigrad.tensor(images))
+    finally:
+        del os.environ["MINIGRAD_FACE"]
+    print("the block ran through the cuda face under the simulator")
+np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-4, atol=1e-5)
+for name in cpu_grads:
+    np.testing.assert_allclose(gpu_grads[name], cpu_grads[name], rtol=1e-3, atol=1e-4, err_msg=name)
+print(f"cuda face == cpu face: output {cpu_out.shape} and the gradients of {len(cpu_grads)} parameters")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. In section 1, launch ReLU with 7 threads per block. What goes wrong if you
+#    delete the `if i < x.size` test? (Under the simulator you get an
+#    IndexError; on a GPU, a silent write past the end of the array.)
+# 2. Remove the `cuda.syncthreads()` inside the loop of `tree_sum_traced`. Why
+#    can the simulator still give the right answer, while a GPU may not?
+# 3. Rewrite `_statistics` so that thread t handles the contiguous chunk
+#    `[t·M/256, (t+1)·M/256)` instead of every 256th value. Count the segments of
+#    a warp's first load with `segments`: what happens to coalescing?
+
+# %%
+print("lesson 17: all checks passed")
