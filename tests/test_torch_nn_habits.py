@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn
+from minigrad.checkpoint import CheckpointError, save_checkpoint
 
 
 def _torch():
@@ -359,3 +360,65 @@ def test_conv2d_layer_padding_modes_match_torch(padding_mode):
     theirs = torch.nn.Conv2d(2, 3, 3, stride=2, padding=(1, 2), padding_mode=padding_mode).double()
     theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
     _same_with_grads(ours, theirs, [np.random.default_rng(8).normal(size=(2, 2, 6, 7))], atol=1e-9)
+
+
+# ---- mg.save / mg.load ---------------------------------------------------------------------------------------
+def test_save_and_load_a_state_dict_under_any_name(tmp_path):
+    model = _Ours()
+    path = tmp_path / "model.pt"
+    mg.save(model.state_dict(), path)
+    loaded = mg.load(path)
+    assert list(loaded) == list(model.state_dict())
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded[name], value)
+        assert loaded[name].dtype == value.dtype
+    fresh = _Ours()
+    fresh.load_state_dict(mg.load(str(path)))
+    x = mg.tensor(np.ones((2, 3), dtype=np.float32))
+    np.testing.assert_array_equal(fresh.eval()(x).numpy(), model.eval()(x).numpy())
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left behind
+
+
+def test_save_keeps_tensors_tuples_numbers_and_nesting(tmp_path):
+    import io
+    w = mg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    obj = {"epoch": 3, "lr": 0.5, "name": "run", "none": None, "flags": (True, False),
+           "weights": [w, mg.tensor(np.array([1, 2]))], 7: {"array": np.eye(2, dtype=np.float32)}}
+    buffer = io.BytesIO()
+    mg.save(obj, buffer)
+    buffer.seek(0)
+    back = mg.load(buffer)
+    assert back["epoch"] == 3 and back["lr"] == 0.5 and back["name"] == "run" and back["none"] is None
+    assert back["flags"] == (True, False)
+    assert isinstance(back["weights"][0], mg.Tensor) and back["weights"][0].requires_grad
+    np.testing.assert_array_equal(back["weights"][0].numpy(), w.numpy())
+    assert back["weights"][1].dtype == np.int64 and not back["weights"][1].requires_grad
+    assert isinstance(back[7]["array"], np.ndarray) and back[7]["array"].dtype == np.float32
+
+
+def test_save_refuses_what_would_need_pickle_and_load_names_foreign_files(tmp_path):
+    with pytest.raises(TypeError, match="save: cannot store a Linear.*state_dict"):
+        mg.save(nn.Linear(2, 2), tmp_path / "m.pt")
+    with pytest.raises(TypeError, match="save: cannot store a set"):
+        mg.save({"x": {1, 2}}, tmp_path / "m.pt")
+    with pytest.raises(TypeError, match="dtype object"):
+        mg.save({"x": np.array([None])}, tmp_path / "m.pt")
+    assert not (tmp_path / "m.pt").exists()
+    with pytest.raises(CheckpointError, match="no such file"):
+        mg.load(tmp_path / "absent.pt")
+    (tmp_path / "text.pt").write_text("hello")
+    with pytest.raises(CheckpointError, match="text.pt: truncated or corrupt"):
+        mg.load(tmp_path / "text.pt")
+    np.savez(tmp_path / "plain.npz", w=np.ones(2))
+    with pytest.raises(CheckpointError, match="not a minigrad file saved by minigrad.save"):
+        mg.load(tmp_path / "plain.npz")
+    save_checkpoint(tmp_path / "ckpt.npz", {"w": np.ones(2)})
+    with pytest.raises(CheckpointError, match="format 'minigrad-checkpoint'"):
+        mg.load(tmp_path / "ckpt.npz")
+
+
+def test_load_names_a_torch_file(tmp_path):
+    torch = _torch()
+    torch.save({"w": torch.ones(2)}, tmp_path / "model.pt")
+    with pytest.raises(CheckpointError, match="looks like a PyTorch file"):
+        mg.load(tmp_path / "model.pt")
