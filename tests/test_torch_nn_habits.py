@@ -422,3 +422,84 @@ def test_load_names_a_torch_file(tmp_path):
     torch.save({"w": torch.ones(2)}, tmp_path / "model.pt")
     with pytest.raises(CheckpointError, match="looks like a PyTorch file"):
         mg.load(tmp_path / "model.pt")
+
+
+# ---- data -----------------------------------------------------------------------------------------------------
+def _theirs_batches(loader):
+    return [[np.asarray(field) for field in batch] for batch in loader]
+
+
+def test_map_style_dataset_and_tensor_dataset_batch_as_torch():
+    torch = _torch()
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import Dataset as TorchDataset
+    from torch.utils.data import TensorDataset as TorchTensorDataset
+
+    from minigrad.data import DataLoader, Dataset, TensorDataset
+    images = np.random.default_rng(9).random((7, 1, 3, 3), dtype=np.float32)
+    labels = np.arange(7) % 3
+
+    def squares(base):
+        class Squares(base):  # example i is (image i, its label, i² as a Python float)
+            def __len__(self):
+                return len(images)
+
+            def __getitem__(self, i):
+                return images[i], int(labels[i]), float(i * i)
+        return Squares()
+
+    for ours, theirs in [(DataLoader(squares(Dataset), batch_size=3), TorchLoader(squares(TorchDataset), batch_size=3)),
+                         (DataLoader(TensorDataset(mg.tensor(images), mg.tensor(labels)), batch_size=3),
+                          TorchLoader(TorchTensorDataset(torch.tensor(images), torch.tensor(labels)), batch_size=3))]:
+        mine = [[field.numpy() for field in batch] for batch in ours]
+        reference = _theirs_batches(theirs)
+        assert len(mine) == len(reference) == len(ours) == len(theirs) == 3
+        for batch, expected in zip(mine, reference):
+            for field, want in zip(batch, expected):
+                assert field.dtype == want.dtype and field.shape == want.shape
+                np.testing.assert_array_equal(field, want)
+
+
+def test_collate_follows_torch_and_loader_takes_torchs_arguments():
+    torch = _torch()
+    from torch.utils.data import default_collate as torch_collate
+
+    from minigrad.data import DataLoader, TensorDataset, default_collate
+    examples = [{"x": np.ones(2) * i, "n": i, "f": 0.5 * i, "name": str(i)} for i in range(3)]
+    ours, theirs = default_collate(examples), torch_collate(examples)
+    assert ours["name"] == theirs["name"] == ["0", "1", "2"]
+    for key in ("x", "n", "f"):
+        assert ours[key].dtype == np.dtype(str(theirs[key].dtype).replace("torch.", ""))
+        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+    with pytest.raises(RuntimeError, match="different shapes"):
+        default_collate([np.ones(2), np.ones(3)])
+    dataset = TensorDataset(np.arange(10.0), np.arange(10))
+    with pytest.warns(UserWarning, match="num_workers=2.*loaded in this process"):
+        loader = DataLoader(dataset, batch_size=4, shuffle=True, seed=0, num_workers=2, pin_memory=True)
+    assert sorted(np.concatenate([x.numpy() for x, _ in loader]).tolist()) == list(range(10))
+    mine = DataLoader(dataset, batch_size=4, collate_fn=lambda examples: len(examples))
+    assert list(mine) == [4, 4, 2]
+    with pytest.raises(ValueError, match="size mismatch"):
+        TensorDataset(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(dataset, num_workers=-1)
+
+
+def test_to_tensor_and_normalize_have_torchvisions_meaning():
+    from minigrad.data import transforms
+    picture = np.random.default_rng(10).integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
+    image = transforms.ToTensor()(picture)
+    assert isinstance(image, mg.Tensor) and image.shape == (3, 4, 5) and image.dtype == np.float32
+    np.testing.assert_allclose(image.numpy(), picture.transpose(2, 0, 1) / 255, rtol=1e-6)
+    assert transforms.ToTensor()(picture[:, :, 0]).shape == (1, 4, 5)
+    assert transforms.ToTensor()(np.ones((2, 2, 1))).numpy().max() == 1.0  # not uint8: no scaling
+    pipeline = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5, 0.25, 0.0), (0.5, 0.5, 2.0)),
+                                   lambda t: t * 1])  # a transform without a generator argument
+    normalised = pipeline(picture)
+    expected = (picture.transpose(2, 0, 1) / 255 - np.array([0.5, 0.25, 0.0])[:, None, None]) \
+        / np.array([0.5, 0.5, 2.0])[:, None, None]
+    np.testing.assert_allclose(normalised.numpy(), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="channels at dim -3"):
+        transforms.Normalize((0.5, 0.5), (1, 1))(image)
+    with pytest.raises(ValueError, match=r"\(H, W, C\)"):
+        transforms.ToTensor()(np.ones(3))
