@@ -184,6 +184,31 @@ def test_pad_gradchecks(shape, amounts):
     assert mg.gradcheck(lambda t: F.pad(t, pad, value=0.5) ** 2, [x])
 
 
+@given(rows=st.integers(1, 4), classes=st.integers(2, 5), smoothing=st.sampled_from([0.0, 0.3]),
+       weighted=st.booleans(), seed=st.integers(0, 2**16))
+def test_classification_losses_gradcheck(rows, classes, smoothing, weighted, seed):
+    rng = np.random.default_rng(seed)
+    x = mg.tensor(rng.normal(size=(rows, classes)), requires_grad=True)
+    labels = rng.integers(0, classes, size=rows)
+    labels[0] = -100  # one ignored label
+    weight = mg.tensor(rng.random(classes) + 0.5) if weighted else None
+    targets = rng.random((rows, classes))
+    assert mg.gradcheck(lambda t: F.cross_entropy(t, labels, weight=weight, label_smoothing=smoothing,
+                                                  reduction="sum"), [x])
+    assert mg.gradcheck(lambda t: F.binary_cross_entropy_with_logits(t * 3, targets, pos_weight=targets[0] + 1), [x])
+    assert mg.gradcheck(lambda t: F.leaky_relu(t, 0.1) + F.softplus(t, beta=2.0), [x])
+
+
+@given(size=st.tuples(st.integers(3, 7), st.integers(3, 7)), kernel=st.integers(2, 3), stride=st.integers(1, 3),
+       ceil_mode=st.booleans(), count_include_pad=st.booleans(), seed=st.integers(0, 2**16))
+def test_pooling_modes_gradcheck(size, kernel, stride, ceil_mode, count_include_pad, seed):
+    padding = kernel // 2
+    x = mg.tensor(np.random.default_rng(seed).permutation(2 * size[0] * size[1]).reshape((1, 2) + size) / 10.0,
+                  requires_grad=True)  # distinct values: max pooling's gradient is defined
+    assert mg.gradcheck(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x])
+    assert mg.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode), [x])
+
+
 def test_pad_refuses_what_torch_refuses():
     x = mg.tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match="even-length"):
