@@ -137,14 +137,13 @@ def pad(input, pad, mode="constant", value=None):
                              f"from {n} (input shape {input.shape})")
         where = [slice(None)] * out.ndim
         if mode == "constant":
-            # negative amounts crop first; positive ones add constant slabs
-            where[axis] = slice(max(-before, 0), n - max(-after, 0))
-            out = out[tuple(where)] if before < 0 or after < 0 else out
-            slabs = []
-            for amount in (before, after):
-                shape = out.shape[:axis] + (max(amount, 0),) + out.shape[axis + 1:]
-                slabs.append(_constant(0 if value is None else value, out, shape))
-            out = ops.concatenate([slabs[0], out, slabs[1]], axis)
+            if before < 0 or after < 0:  # negative amounts crop
+                where[axis] = slice(max(-before, 0), n - max(-after, 0))
+                out = out[tuple(where)]
+            def slab(amount):  # the constant block added on one side
+                return _constant(0 if value is None else value, out, out.shape[:axis] + (amount,) + out.shape[axis + 1:])
+            pieces = ([slab(before)] if before > 0 else []) + [out] + ([slab(after)] if after > 0 else [])
+            out = ops.concatenate(pieces, axis) if len(pieces) > 1 else out
         else:
             limit = n if mode == "circular" else n - 1 if mode == "reflect" else None
             if limit is not None and max(before, after) > limit:
