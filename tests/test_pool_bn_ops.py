@@ -191,7 +191,8 @@ def test_torch_state_dict_loads_into_batchnorm2d():
         theirs.weight.uniform_(0.5, 2.0), theirs.bias.uniform_(-1.0, 1.0)
     for _ in range(3):
         theirs(torch.tensor(rng.normal(1.0, 2.0, (4, 3, 5, 5)).astype(np.float32)))
-    ours = nn.BatchNorm2d(3).load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours = nn.BatchNorm2d(3)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     assert int(ours.num_batches_tracked.item()) == 3
     ours.eval(), theirs.eval()
     x = rng.normal(0, 1, (2, 3, 5, 5)).astype(np.float32)

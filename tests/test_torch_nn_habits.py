@@ -528,3 +528,29 @@ def test_to_tensor_and_normalize_have_torchvisions_meaning():
         transforms.Normalize((0.5, 0.5), (1, 1))(image)
     with pytest.raises(ValueError, match=r"\(H, W, C\)"):
         transforms.ToTensor()(np.ones(3))
+
+
+def test_module_habits_of_torch():
+    torch = _torch()
+    ours = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    state = {k: v.numpy() for k, v in theirs.state_dict().items()}
+    assert repr(ours.load_state_dict(state)) == repr(theirs.load_state_dict(theirs.state_dict())) \
+        == "<All keys matched successfully>"
+    del state["0.bias"]
+    state["extra"] = np.ones(1)
+    result = ours.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["extra"]
+    missing, unexpected = result
+    assert (missing, unexpected) == (["0.bias"], ["extra"])
+    with pytest.raises(RuntimeError, match=r"missing keys \['0.bias'\]"):
+        ours.load_state_dict(state)
+    assert ours.to(mg.float64) is ours and ours[0].weight.dtype == np.float64
+    assert ours[1].num_batches_tracked.dtype == np.int64  # a dtype moves floating-point state only
+    assert ours.to(mg.tensor(np.ones(1, dtype=np.float32))).cpu()[0].weight.dtype == np.float32
+    ours.requires_grad_(False)
+    assert not any(p.requires_grad for p in ours.parameters())
+    ours.add_module("head", nn.Linear(2, 1))
+    assert ours.get_submodule("head") is ours[2] and ours.get_submodule("") is ours
+    with pytest.raises(AttributeError, match="no sub-module 'tail'"):
+        ours.get_submodule("tail")

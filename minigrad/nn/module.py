@@ -5,12 +5,21 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
 ``block.conv.bias``). Those are PyTorch's names too, which is what lets a
 ``state_dict`` move between the two libraries.
 """
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from minigrad import backend
 from minigrad.tensor import Tensor
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 class Parameter(Tensor):
@@ -67,6 +76,25 @@ class Module:
             tensor = Tensor(tensor)
         self.__dict__.get("_parameters", {}).pop(name, None)
         self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        """Register ``module`` under ``name`` (PyTorch's spelling of ``setattr``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module names must be non-empty strings without '.', got {name!r}")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The sub-module at a dotted path (``"layer1.0.conv1"``); "" is this module."""
+        module = self
+        for name in target.split(".") if target else []:
+            if name not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {name!r} (looking for {target!r})")
+            module = module._modules[name]
+        return module
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
@@ -153,19 +181,42 @@ class Module:
                 t.grad = Tensor._wrap(fn(t.grad.data))
         return self
 
-    def to(self, device=None, dtype=None):
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """``to(device)``, ``to(dtype)``, ``to(tensor)`` (its device and dtype) or by keyword,
+        as PyTorch; a dtype applies to the floating-point parameters and buffers only."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
         if device is not None:
-            backend.check_device(device)
+            device = backend.check_device(device)
             self._apply(lambda a: backend.to_device(a, device), floating_only=False)
         if dtype is not None:
+            if np.dtype(dtype).kind != "f":
+                raise TypeError(f"{type(self).__name__}.to: only floating-point dtypes are accepted, got {dtype}")
             self._apply(lambda a: a.astype(dtype), floating_only=True)
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
 
     def double(self):
         return self.to(dtype=np.float64)
 
     def float(self):
         return self.to(dtype=np.float32)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradients on or off for every parameter (e.g. to freeze a part of a model)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     # ---- saving and loading -------------------------------------------------------------------
     def state_dict(self):
@@ -176,8 +227,11 @@ class Module:
         return OrderedDict((name, backend.to_numpy(t.data).copy()) for name, t in entries)
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values into the parameters and buffers by name. Missing, unexpected
-        or mis-shaped entries are all listed in one error (nothing is changed then)."""
+        """Copy values (arrays, or Tensors of either library: anything with ``.numpy()``)
+        into the parameters and buffers by name. As PyTorch: with ``strict`` a missing or
+        unexpected key is an error; a mis-shaped entry always is; every problem is listed
+        in one ``RuntimeError`` and nothing is changed then. Returns
+        ``(missing_keys, unexpected_keys)`` as a named tuple."""
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -192,10 +246,10 @@ class Module:
         if misshaped:
             problems.append(f"mis-shaped entries [{'; '.join(misshaped)}]")
         if problems:
-            raise KeyError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
+            raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
         for k, v in values.items():
             own[k].data[...] = backend.xp(own[k].data).asarray(v, dtype=own[k].dtype)
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing --------------------------------------------------------------------
     def forward(self, *args):
