@@ -39,6 +39,17 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return ops.where(input > 0, input, input * negative_slope)
 
 
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, α(eˣ − 1) otherwise (slope α at 0, as PyTorch). The exponential sees
+    min(x, 0), so a large x cannot overflow it (inf · 0 would make its gradient NaN)."""
+    return ops.where(input > 0, input, (ops.exp(ops.clip(input, None, 0)) - 1) * alpha)
+
+
+def silu(input, inplace=False):
+    """x·σ(x) (the swish)."""
+    return input * ops.sigmoid(input)
+
+
 def _softmax_dim(input, dim, op):
     """PyTorch's rule for a softmax called without ``dim`` (deprecated there, with a
     warning): dim 0 for 0-, 1- and 3-d inputs, else dim 1."""

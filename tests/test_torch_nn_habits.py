@@ -196,7 +196,7 @@ def test_classification_losses_gradcheck(rows, classes, smoothing, weighted, see
     assert mg.gradcheck(lambda t: F.cross_entropy(t, labels, weight=weight, label_smoothing=smoothing,
                                                   reduction="sum"), [x])
     assert mg.gradcheck(lambda t: F.binary_cross_entropy_with_logits(t * 3, targets, pos_weight=targets[0] + 1), [x])
-    assert mg.gradcheck(lambda t: F.leaky_relu(t, 0.1) + F.softplus(t, beta=2.0), [x])
+    assert mg.gradcheck(lambda t: F.leaky_relu(t, 0.1) + F.softplus(t, beta=2.0) + F.elu(t) + F.silu(t), [x])
 
 
 @given(size=st.tuples(st.integers(3, 7), st.integers(3, 7)), kernel=st.integers(2, 3), stride=st.integers(1, 3),
@@ -280,12 +280,21 @@ def test_unsupported_arguments_are_refused_by_name():
 # ---- activations ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, args", [("ReLU", {"inplace": True}), ("LeakyReLU", {"negative_slope": 0.2}),
                                         ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": 0}), ("Tanh", {}),
-                                        ("Sigmoid", {}), ("Identity", {}), ("Softplus", {"beta": 2.0})])
+                                        ("Sigmoid", {}), ("Identity", {}), ("Softplus", {"beta": 2.0}),
+                                        ("ELU", {"alpha": 0.5}), ("SiLU", {})])
 def test_activation_modules_match_torch(name, args):
     torch = _torch()
     x = np.random.default_rng(5).normal(size=(3, 4))
     x[0, 0] = 0.0  # each library's subgradient at the kink
     _same_with_grads(getattr(nn, name)(**args), lambda t: getattr(torch.nn, name)(**args)(t.clone()), [x])
+
+
+def test_activations_stay_finite_for_huge_inputs():
+    torch = _torch()
+    x = np.array([-1e4, -50.0, 0.0, 50.0, 1e4])
+    for ours, theirs in [(F.elu, torch.nn.functional.elu), (F.silu, torch.nn.functional.silu),
+                         (F.softplus, torch.nn.functional.softplus), (F.leaky_relu, torch.nn.functional.leaky_relu)]:
+        _same_with_grads(ours, theirs, [x])
 
 
 def test_softmax_without_dim_picks_torchs_dim_and_warns():

@@ -65,6 +65,27 @@ class LeakyReLU(_Activation):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
+class ELU(_Activation):
+    """x for x > 0, α(eˣ − 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(_Activation):
+    """x·σ(x)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
