@@ -563,3 +563,50 @@ def test_module_habits_of_torch():
     assert ours.get_submodule("head") is ours[2] and ours.get_submodule("") is ours
     with pytest.raises(AttributeError, match="no sub-module 'tail'"):
         ours.get_submodule("tail")
+
+
+def test_random_split_and_subset_as_torch():
+    torch = _torch()
+    from torch.utils.data import random_split as torch_split
+
+    from minigrad.data import ArrayDataset, DataLoader, Dataset, Subset, random_split
+    dataset = ArrayDataset(np.arange(10.0)[:, None], np.arange(10))
+    for lengths in ([7, 3], [0.5, 0.3, 0.2], [0.34, 0.33, 0.33]):
+        parts = random_split(dataset, lengths, generator=np.random.default_rng(0))
+        assert [len(p) for p in parts] == [len(p) for p in torch_split(range(10), lengths)]
+        served = np.concatenate([p.indices for p in parts])
+        assert sorted(served.tolist()) == list(range(10))  # a partition
+    first = parts[0]
+    x, y = next(iter(DataLoader(first, batch_size=len(first))))  # through ArrayDataset's one-step batches
+    np.testing.assert_array_equal(y.numpy(), first.indices)
+
+    class Plain(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return i * 10
+    subset = Subset(Plain(), [4, 0])
+    assert not hasattr(subset, "get_batch") and subset[0] == 40
+    assert next(iter(DataLoader(subset, batch_size=2))).tolist() == [40, 0]
+    with pytest.raises(ValueError, match="adding up"):
+        random_split(dataset, [5, 4])
+    with pytest.raises(IndexError, match="positions in a dataset of 5"):
+        Subset(Plain(), [5])
+
+
+def test_random_transforms_on_tensor_images_draw_once_per_image():
+    from minigrad.data import transforms
+    picture = np.random.default_rng(11).integers(0, 256, size=(6, 5, 3), dtype=np.uint8)
+    image = transforms.ToTensor()(picture)
+    flipped = transforms.RandomHorizontalFlip(p=1.0)(image)
+    assert isinstance(flipped, mg.Tensor) and flipped.dtype == np.float32
+    np.testing.assert_array_equal(flipped.numpy(), image.numpy()[:, :, ::-1])
+    cropped = transforms.RandomCrop((4, 3), padding=1)(image, np.random.default_rng(0))
+    assert cropped.shape == (3, 4, 3)
+    padded = np.pad(image.numpy(), ((0, 0), (1, 1), (1, 1)))
+    windows = [padded[:, i:i + 4, j:j + 3] for i in range(5) for j in range(5)]
+    assert any(np.array_equal(cropped.numpy(), w) for w in windows)  # one window, the same for every channel
+    pipeline = transforms.Compose([transforms.ToTensor(), transforms.RandomCrop(5, padding=2),
+                                   transforms.RandomHorizontalFlip(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
+    assert pipeline(picture, np.random.default_rng(1)).shape == (3, 5, 5)

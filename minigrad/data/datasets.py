@@ -109,6 +109,45 @@ class TensorDataset(Dataset):
         return "TensorDataset(" + ", ".join(f"{t.dtype} {t.shape}" for t in self.tensors) + ")"
 
 
+class Subset(Dataset):
+    """The examples of ``dataset`` at ``indices``, in that order (PyTorch's ``Subset``)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+        if self.indices.ndim != 1 or (self.indices.size and not
+                                      (-len(dataset) <= self.indices.min() and self.indices.max() < len(dataset))):
+            raise IndexError(f"Subset: indices must be a 1-d sequence of positions in a dataset of "
+                             f"{len(dataset)} examples")
+        if hasattr(dataset, "get_batch"):  # the parent's one-step batches serve the subset too
+            self.get_batch = lambda indices: dataset.get_batch(self.indices[np.asarray(indices)])
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` at random into non-overlapping ``Subset``s of the given lengths
+    (counts that add up to len(dataset), or fractions that add up to 1: each gets
+    floor(fraction·N), and the remainder goes one by one to the first ones, as PyTorch).
+    Draws from ``generator`` (a NumPy Generator), else from minigrad's default one."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(0 <= f <= 1 for f in lengths) and np.isclose(sum(lengths), 1) and sum(lengths) != n:
+        counts = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n or any(not float(k).is_integer() or k < 0 for k in lengths):
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts adding up to the "
+                         f"dataset's {n} examples, or fractions adding up to 1")
+    order = random.get(generator).permutation(n)
+    bounds = np.cumsum([0] + [int(k) for k in lengths])
+    return [Subset(dataset, order[start:end]) for start, end in zip(bounds[:-1], bounds[1:])]
+
+
 def stratified_indices(labels, per_class, generator=None):
     """Pick ``per_class`` indices of every label value, at random, in shuffled order.
 

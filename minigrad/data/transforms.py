@@ -1,4 +1,6 @@
-"""Transforms on whole NumPy batches ``(N, C, H, W)``, applied by the DataLoader on the CPU.
+"""Transforms on whole NumPy batches ``(N, C, H, W)``, applied by the DataLoader on the CPU,
+and on single Tensor images ``(C, H, W)`` with torchvision's meaning (``ToTensor`` makes
+them), for a map-style ``Dataset`` that transforms each example.
 
 A transform is any callable ``t(x, generator=None) -> x``. Random ones draw from the
 ``numpy.random.Generator`` they are given; the DataLoader passes one derived from its
@@ -113,6 +115,17 @@ class ToTensor:
         return "ToTensor()"
 
 
+def _one_image(transform, x, generator):
+    """torchvision's meaning of a random transform on a Tensor image ``(…, H, W)``: one
+    draw for the whole tensor. It runs as a batch of one image whose channels are all
+    the leading dims, and comes back as a Tensor of the same layout."""
+    if x.ndim < 2:
+        raise ValueError(f"{type(transform).__name__}: expects a Tensor image (..., H, W), got shape {x.shape}")
+    data = backend.to_numpy(x.data)
+    out = transform(data.reshape((1, -1) + data.shape[-2:]), generator)
+    return Tensor(out.reshape(data.shape[:-2] + out.shape[-2:]), device=x.device)
+
+
 class RandomCrop:
     """Pad every image by ``padding`` pixels of ``fill`` on each side, then cut a
     ``size`` window at a random place, drawn independently for each image.
@@ -128,6 +141,8 @@ class RandomCrop:
         self.fill = fill
 
     def __call__(self, x, generator=None):
+        if isinstance(x, Tensor):
+            return _one_image(self, x, generator)
         x = np.asarray(x)
         _check_batch("RandomCrop", x)
         (h, w), (ph, pw) = self.size, self.padding
@@ -157,6 +172,8 @@ class RandomHorizontalFlip:
         self.p = float(p)
 
     def __call__(self, x, generator=None):
+        if isinstance(x, Tensor):
+            return _one_image(self, x, generator)
         x = np.asarray(x)
         _check_batch("RandomHorizontalFlip", x)
         flip = random.get(generator).random(len(x)) < self.p
