@@ -143,17 +143,17 @@ def pad(input, pad, mode="constant", value=None):
         axis = input.ndim - 1 - k
         before, after = pad[2 * k], pad[2 * k + 1]
         n = out.shape[axis]
-        if before + n + after < 0 or (n + min(before, 0) + min(after, 0)) < 0:
-            raise ValueError(f"pad: padding ({before}, {after}) of dim {axis} leaves a negative size "
-                             f"from {n} (input shape {input.shape})")
+        if n + min(before, 0) + min(after, 0) < 0:
+            raise ValueError(f"pad: padding ({before}, {after}) of dim {axis} crops more than its {n} "
+                             f"elements (input shape {input.shape})")
         where = [slice(None)] * out.ndim
         if mode == "constant":
             if before < 0 or after < 0:  # negative amounts crop
                 where[axis] = slice(max(-before, 0), n - max(-after, 0))
                 out = out[tuple(where)]
-            def slab(amount):  # the constant block added on one side
-                return _constant(0 if value is None else value, out, out.shape[:axis] + (amount,) + out.shape[axis + 1:])
-            pieces = ([slab(before)] if before > 0 else []) + [out] + ([slab(after)] if after > 0 else [])
+            sides = [_constant(0 if value is None else value, out, out.shape[:axis] + (amount,) + out.shape[axis + 1:])
+                     if amount > 0 else None for amount in (before, after)]
+            pieces = [piece for piece in (sides[0], out, sides[1]) if piece is not None]
             out = ops.concatenate(pieces, axis) if len(pieces) > 1 else out
         else:
             limit = n if mode == "circular" else n - 1 if mode == "reflect" else None

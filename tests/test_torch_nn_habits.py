@@ -495,7 +495,7 @@ def test_map_style_dataset_and_tensor_dataset_batch_as_torch():
 
 
 def test_collate_follows_torch_and_loader_takes_torchs_arguments():
-    torch = _torch()
+    _torch()
     from torch.utils.data import default_collate as torch_collate
 
     from minigrad.data import DataLoader, TensorDataset, default_collate
@@ -566,7 +566,7 @@ def test_module_habits_of_torch():
 
 
 def test_random_split_and_subset_as_torch():
-    torch = _torch()
+    _torch()
     from torch.utils.data import random_split as torch_split
 
     from minigrad.data import ArrayDataset, DataLoader, Dataset, Subset, random_split

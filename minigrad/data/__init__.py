@@ -18,5 +18,5 @@ from minigrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHori
 
 __all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Dataset", "Normalize", "RandomCrop",
            "RandomHorizontalFlip", "Subset", "TensorDataset", "ToTensor", "UnsafePickleError", "channel_stats",
-           "default_collate", "load", "random_split", "read_cifar10", "read_idx", "read_mnist_folder", "stratified_indices",
-           "transforms"]
+           "default_collate", "load", "random_split", "read_cifar10", "read_idx", "read_mnist_folder",
+           "stratified_indices", "transforms"]

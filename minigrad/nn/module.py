@@ -103,7 +103,7 @@ class Module:
 
     # ---- walking the tree -------------------------------------------------------------
     def named_children(self):
-        return iter(self._modules.items())
+        return ((name, m) for name, m in self._modules.items() if m is not None)
 
     def children(self):
         return (m for _, m in self.named_children())
@@ -128,8 +128,7 @@ class Module:
         """Call ``fn(module)`` on every sub-module, children before parents (as PyTorch),
         e.g. ``model.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)``."""
         for child in self.children():
-            if child is not None:
-                child.apply(fn)
+            child.apply(fn)
         fn(self)
         return self
 
