@@ -70,6 +70,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return ops.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 
+def logsigmoid(input):
+    """log σ(x) = −softplus(−x), stable for any x."""
+    return -softplus(-input)
+
+
 def softplus(input, beta=1.0, threshold=20.0):
     """(1/β) log(1 + exp(βx)), as log Σ exp over {0, βx} (stable, exact gradient σ(βx) everywhere);
     PyTorch returns x itself where βx > threshold, which this matches to float precision."""
@@ -365,6 +370,50 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     target = _as_tensor(target, input)
     _same_shape(input, target, "l1_loss")
     return _weighted_mean_loss(ops.abs(input - target), weight, reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5·d²/β where |d| < β, else |d| − 0.5·β, for d = input − target (Girshick's Fast
+    R-CNN loss; β = 0 is the L1 loss). Quadratic near 0, so its gradient d/β is 0 there."""
+    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    target = _as_tensor(target, input)
+    _same_shape(input, target, "smooth_l1_loss")
+    d = input - target
+    if beta == 0:
+        return _reduce(ops.abs(d), reduction)
+    return _reduce(ops.where(ops.abs(d) < beta, d * d * (0.5 / beta), ops.abs(d) - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5·d² where |d| < δ, else δ·(|d| − 0.5·δ): δ times ``smooth_l1_loss`` with β = δ.
+    With ``weight`` (the input's shape) 'mean' is the plain mean of the weighted losses, as PyTorch."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    loss = smooth_l1_loss(input, target, reduction="none", beta=delta) * delta
+    if weight is not None and _as_tensor(weight, loss).shape != loss.shape:
+        raise ValueError(f"huber_loss: weight of shape {_as_tensor(weight, loss).shape} must have the input's "
+                         f"shape {loss.shape}")
+    return _elementwise_loss(loss, weight, _reduction(None, None, reduction, "huber_loss"))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback–Leibler divergence of ``target`` from the log-probabilities ``input``,
+    elementwise: t·(log t − input), 0 where t = 0 (PyTorch's xlogy); with log_target,
+    exp(t)·(t − input). reduction 'batchmean' divides the sum by the batch size (the
+    true KL divergence per example); 'mean' divides by every element, as PyTorch does."""
+    if reduction == "batchmean":
+        loss = kl_div(input, target, size_average, reduce, "sum", log_target)
+        return loss / input.shape[0] if input.ndim else loss
+    reduction = _reduction(size_average, reduce, reduction, "kl_div")
+    target = _as_tensor(target, input)
+    _same_shape(input, target, "kl_div")
+    if log_target:
+        return _reduce(ops.exp(target) * (target - input), reduction)
+    positive = target > 0
+    t_log_t = ops.where(positive, target * ops.log(ops.where(positive, target, 1.0)), 0.0)
+    return _reduce(t_log_t - target * input, reduction)
 
 
 def euclidean_loss(input, target):

@@ -126,6 +126,39 @@ def test_elementwise_losses_match_torch(name, reduction):
                      [x])
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # torch's note on its kl_div 'mean'
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_robust_and_divergence_losses_match_torch(reduction):
+    torch = _torch()
+    tf = torch.nn.functional
+    rng = np.random.default_rng(12)
+    x, target = rng.normal(size=(4, 5)) * 2, rng.normal(size=(4, 5))
+    x[0, 0] = target[0, 0]  # d = 0
+    x[0, 1] = target[0, 1] + 0.5  # |d| = β: the seam
+    for beta in (0.5, 1.0, 0.0):
+        _same_with_grads(lambda a: F.smooth_l1_loss(a, target, reduction=reduction, beta=beta),
+                         lambda a: tf.smooth_l1_loss(a, torch.tensor(target), reduction=reduction, beta=beta), [x])
+    weight = rng.random((4, 5))
+    _same_with_grads(lambda a: F.huber_loss(a, target, reduction=reduction, delta=0.5, weight=weight),
+                     lambda a: tf.huber_loss(a, torch.tensor(target), reduction=reduction, delta=0.5,
+                                             weight=torch.tensor(weight)), [x])
+    p = rng.random((4, 5))
+    p[1, 2] = 0.0  # 0 · log 0 = 0
+    p /= p.sum(1, keepdims=True)
+    logq = np.log(rng.dirichlet(np.ones(5), size=4))
+    for red in (reduction, "batchmean"):
+        # the target is a constant here: at t = 0 the derivative of t·log t is −∞ (torch says nan)
+        _same_with_grads(lambda a: F.kl_div(a, p, reduction=red),
+                         lambda a: tf.kl_div(a, torch.tensor(p), reduction=red), [logq])
+        _same_with_grads(lambda a, t: F.kl_div(a, t, reduction=red, log_target=True),
+                         lambda a, t: tf.kl_div(a, t, reduction=red, log_target=True), [logq, logq[::-1].copy()])
+    _same_with_grads(F.logsigmoid, tf.logsigmoid, [x * 30])
+    for module, args in [("SmoothL1Loss", {"beta": 0.5}), ("HuberLoss", {"delta": 2.0}),
+                         ("KLDivLoss", {"reduction": "batchmean"})]:
+        ours, theirs = getattr(nn, module)(**args), getattr(torch.nn, module)(**args)
+        _same_with_grads(lambda a: ours(a, mg.tensor(p)), lambda a: theirs(a, torch.tensor(p)), [logq])
+
+
 def test_bce_with_logits_pos_weight_and_huge_logits():
     torch = _torch()
     x = np.array([[-1e4, 0.0, 3.0], [1e4, -2.0, 40.0]])
