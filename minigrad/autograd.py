@@ -34,6 +34,13 @@ def toposort(outputs):
     return order
 
 
+def increment_version(tensor, op):
+    """Record that ``tensor``'s array was changed in place by ``op`` outside the in-place
+    ops (an optimizer writing its arrays directly), so graphs that saved the old values
+    refuse to backward through them (PyTorch's ``torch.autograd.graph.increment_version``)."""
+    tensor._version_counter.bump(op)
+
+
 def _check_grad(g, t, what):
     if g.shape != t.shape:
         raise RuntimeError(f"{what}: gradient of shape {g.shape} for a tensor of shape {t.shape}")
@@ -63,6 +70,7 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep):
                                    f"first-order only; create_graph=True (grad of grad) cannot pass "
                                    f"through it")
             node.check_saved()
+            t._check_view()
             for parent, vjp in zip(node.inputs(), node.vjps):
                 if not parent.requires_grad:
                     continue

@@ -106,6 +106,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="auto", max_eleme
                 numeric[flat] = numeric_along(x, step)
             # report the worst element: the one furthest outside its tolerance
             excess = np.abs(g.reshape(-1) - numeric) - (atol + rtol * np.abs(numeric))
+            excess[np.isnan(excess)] = np.inf  # a nan on either side is a failure, never a pass
             worst = int(np.argmax(excess)) if x.numel() else 0
             if x.numel() and excess[worst] > 0:
                 where = f"element {tuple(int(k) for k in np.unravel_index(worst, x.shape))} of shape {x.shape}"

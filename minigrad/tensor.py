@@ -87,7 +87,7 @@ class Node:
     def inputs(self):
         """The parents as they were when the op ran: a tensor since changed in place
         under autograd is represented by the snapshot taken at that change."""
-        return [p._at_version(v) for p, v in zip(self.parents, self.versions)]
+        return [p._at_version(v) if p._previous else p for p, v in zip(self.parents, self.versions)]
 
     def check_saved(self):
         """Raise if the graph was freed, or a tensor the VJPs read was changed in place."""
@@ -154,6 +154,7 @@ class Tensor:
         self._is_view = False
         self._previous = ()
         self.requires_grad = False
+        self._view_version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -164,6 +165,7 @@ class Tensor:
         t.data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
         t._version_counter = Version() if version_counter is None else version_counter
         t._is_view, t._previous = version_counter is not None, ()
+        t._view_version = t._version_counter.value  # a view's data matches its node until this changes
         return t
 
     # ---- facts about the data -------------------------------------------------
@@ -184,8 +186,15 @@ class Tensor:
     def dim(self):
         return self.ndim
 
+    ndimension = dim
+
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
     def numel(self):
         return self.data.size
+
+    nelement = numel
 
     def __len__(self):
         if self.ndim == 0:
@@ -266,6 +275,15 @@ class Tensor:
         from minigrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph)
 
+    def _check_view(self):
+        """A view whose memory was changed in place after it was made no longer holds what
+        its node computed (PyTorch would rebuild its graph; minigrad refuses instead)."""
+        if self._is_view and self._version_counter.value != self._view_version:
+            raise RuntimeError(
+                f"{self.node.op}: its output (shape {self.shape}) is a view whose memory was modified "
+                f"in place by {self._version_counter.last_op} after the view was taken (version "
+                f"{self._view_version} → {self._version_counter.value}); take the view again after the change")
+
     def _at_version(self, version):
         """This tensor as it was at ``version``: itself, or the snapshot an in-place op
         under autograd kept of an earlier state (``ops.inplace``)."""
@@ -275,8 +293,9 @@ class Tensor:
         return self
 
     # ---- moving and casting (differentiable) ------------------------------------------
-    def to(self, *args, device=None, dtype=None):
-        """``to(device)``, ``to(dtype)``, ``to(other_tensor)`` or both by keyword, as torch."""
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """``to(device)``, ``to(dtype)``, ``to(other_tensor)`` or both by keyword, as torch
+        (``non_blocking`` is accepted and has no effect: copies here are synchronous)."""
         for arg in args:
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
@@ -337,6 +356,10 @@ class Tensor:
     def __rpow__(self, other): return ops.pow(other, self)
     def __matmul__(self, other): return ops.matmul(self, other)
     def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
+    def __mod__(self, other): return ops.remainder(self, other)
+    def __rmod__(self, other): return ops.remainder(other, self)
     def __neg__(self): return ops.neg(self)
     def __abs__(self): return ops.abs(self)
     def __getitem__(self, index): return ops.getitem(self, index)
@@ -410,14 +433,19 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
     out = Tensor._wrap(data, view_of._version_counter if shares else None)
     if is_grad_enabled() and any(p.requires_grad for p in parents):
         out.requires_grad = True
-        positions = {id(p): i for i, p in enumerate(parents)}
-        checks = [(t._version_counter, t._version_counter.value,
-                   f"the input {positions[id(t)]} (shape {t.shape})" if id(t) in positions
-                   else f"a tensor of shape {t.shape}") for t in saved]
+        checks = [(t._version_counter, t._version_counter.value, _describe(t, parents)) for t in saved]
         if saves_output:
-            checks.append((out._version_counter, 0, f"the output (shape {out.shape})"))
-        out.node = Node(op, parents, vjps, first_order, tuple(checks))
+            checks.append((out._version_counter, out._version_counter.value, f"the output (shape {out.shape})"))
+        out.node = Node(op, parents, vjps, first_order, checks)
     return out
+
+
+def _describe(t, parents):
+    """How an error message names a saved tensor: by its place among the op's inputs."""
+    for i, p in enumerate(parents):
+        if p is t:
+            return f"the input {i} (shape {t.shape})"
+    return f"a tensor of shape {t.shape}"
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
@@ -435,6 +463,22 @@ from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
 for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "maximum", "minimum",
               "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
               "log_softmax", "var", "std", "flatten", "unsqueeze", "squeeze", "transpose", "swapaxes", "matmul",
-              "mul", "div", "pow", "neg", "eq", "ne", "lt", "le", "gt", "ge", "clone", "gather",
-              "square", "all", "any", "masked_fill"):
+              "mul", "div", "pow", "neg", "eq", "ne", "lt", "le", "gt", "ge", "clone", "gather", "square", "all",
+              "any", "masked_fill", "sin", "cos", "log1p", "expm1", "reciprocal", "rsqrt", "floor", "ceil", "trunc",
+              "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
+              "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
+              "outer"):
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+def _inplace_method(name):
+    def method(self):
+        return ops.inplace.update(self, name + "_", getattr(ops, name))
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``{name}`` in place (see ``minigrad.ops.inplace``)."
+    return method
+
+
+for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "neg", "sin", "cos", "floor", "ceil", "trunc",
+              "sign", "round", "reciprocal", "square"):
+    setattr(Tensor, _name + "_", _inplace_method(_name))

@@ -178,7 +178,7 @@ def test_mixing_devices_names_both():
     from types import SimpleNamespace
 
     from minigrad.ops.base import check_devices
-    cpu = SimpleNamespace(shape=(2,), device="cpu")
-    gpu = SimpleNamespace(shape=(2,), device="cuda")
+    cpu = SimpleNamespace(shape=(2,), device="cpu", data=np.zeros(2))
+    gpu = SimpleNamespace(shape=(2,), device="cuda", data=object())  # another array type
     with pytest.raises(RuntimeError, match=r"mul: inputs are on different devices \(\(2,\) on cpu, \(2,\) on cuda\)"):
         check_devices("mul", cpu, gpu)

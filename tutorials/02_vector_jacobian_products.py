@@ -174,7 +174,7 @@ xt = t64(rng.standard_normal(5), requires_grad=True)
 u = xt.tanh().retain_grad()
 square = u * u
 f = (square + u).sum()
-f.backward()
+f.backward(retain_graph=True)  # keep the VJPs: we call them by hand below (a plain backward frees them)
 np.testing.assert_allclose(u.grad.numpy(), 2 * u.numpy() + 1, rtol=1e-12)
 
 # The shares one by one: the two VJPs of the product, and the one of the sum.

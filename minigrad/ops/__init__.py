@@ -5,21 +5,26 @@ kernel-backed (their arithmetic lives in ``kernels/``) and first-order only.
 from minigrad.ops import inplace
 from minigrad.ops.batchnorm import batch_norm
 from minigrad.ops.conv import conv2d
-from minigrad.ops.elementwise import (abs, add, clamp, clip, div, eq, exp, ge, gt, le, log, logical, logical_not,
-                                      lt, masked_fill, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sqrt,
-                                      square, sub, tanh, where)
-from minigrad.ops.linalg import matmul
+from minigrad.ops.elementwise import (abs, add, allclose, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
+                                      floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p,
+                                      logical, logical_not, lt, masked_fill, maximum, minimum, mul, ne, neg, pow,
+                                      reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+                                      sub, tanh, trunc, where)
+from minigrad.ops.linalg import bmm, dot, matmul, mm, outer
 from minigrad.ops.pool import avg_pool2d, max_pool2d
-from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean, min,
-                                 softmax, std, sum, var)
-from minigrad.ops.shape import (astype, broadcast_to, cat, clone, concatenate, expand, flatten, gather, getitem,
-                                index_put, permute, reshape, scatter_add, squeeze, stack, sum_to, swapaxes, t,
-                                to_device, transpose, unsqueeze)
+from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, argsort, cumsum, log_softmax, logsumexp, max,
+                                 mean, min, norm, prod, softmax, sort, std, sum, topk, var)
+from minigrad.ops.shape import (astype, broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, gather,
+                                getitem, index_put, nonzero, permute, repeat, reshape, scatter_add, split, squeeze,
+                                stack, sum_to, swapaxes, t, to_device, transpose, unsqueeze)
 
-__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "astype", "avg_pool2d", "batch_norm",
-           "broadcast_to", "cat", "clamp", "clip", "clone", "concatenate", "conv2d", "div", "eq", "exp", "expand",
-           "flatten", "gather", "ge", "getitem", "gt", "index_put", "inplace", "le", "log", "log_softmax",
-           "logical", "logical_not", "logsumexp", "lt", "masked_fill", "matmul", "max", "max_pool2d", "maximum",
-           "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape", "scatter_add",
-           "sigmoid", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes",
-           "t", "tanh", "to_device", "transpose", "unsqueeze", "var", "where"]
+__all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "astype",
+           "avg_pool2d", "batch_norm", "bmm", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clip", "clone",
+           "concatenate", "conv2d", "cos", "cumsum", "div", "dot", "eq", "equal", "exp", "expand", "expm1",
+           "flatten", "flip", "floor", "floor_divide", "gather", "ge", "getitem", "gt", "index_put", "inplace",
+           "isclose", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log_softmax", "logical", "logical_not",
+           "logsumexp", "lt", "masked_fill", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
+           "mm", "mul", "ne", "neg", "nonzero", "norm", "outer", "permute", "pow", "prod", "reciprocal", "relu",
+           "remainder", "repeat", "reshape", "round", "rsqrt", "scatter_add", "sigmoid", "sign", "sin", "softmax",
+           "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "t",
+           "tanh", "to_device", "topk", "transpose", "trunc", "unsqueeze", "var", "where"]

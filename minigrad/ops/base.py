@@ -15,9 +15,9 @@ def lift(x, like, dtype=None):
     ``float32_tensor * 2.0`` stays float32 and ``int_tensor * 2.5`` is float32)."""
     if isinstance(x, Tensor):
         return x
-    if dtype is None:
-        dtype = dtypes.result_type(like, x) if isinstance(x, (int, float, bool, np.number, np.bool_)) else None
     if isinstance(x, (int, float, bool, np.number, np.bool_)):
+        if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
+            dtype = like.dtype if like.dtype.kind == "f" else dtypes.result_type(like, x)
         return Tensor._wrap(backend.xp(like.data).asarray(x, dtype=dtype))
     return Tensor(x, dtype=dtype, device=like.device)
 
@@ -29,6 +29,9 @@ def cast(x, dtype):
 
 
 def check_devices(op, *tensors):
+    kind = type(tensors[0].data)
+    if all(type(t.data) is kind for t in tensors):  # the usual case, without building device names
+        return
     devices = {t.device for t in tensors}
     if len(devices) > 1:
         shown = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
@@ -52,8 +55,12 @@ def binary(op, a, b, dtype=None):
     if not isinstance(like, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     a, b = lift(a, like), lift(b, like)
-    dtype = dtypes.result_type(a, b) if dtype is None else dtype
-    a, b = cast(a, dtype), cast(b, dtype)
+    if dtype is None:  # the common case first: one dtype already, nothing to promote
+        dtype = a.dtype if a.dtype == b.dtype else dtypes.result_type(a, b)
+    if a.dtype != dtype:
+        a = cast(a, dtype)
+    if b.dtype != dtype:
+        b = cast(b, dtype)
     check_devices(op, a, b)
     broadcast_shapes(op, a.shape, b.shape)
     return a, b

@@ -77,10 +77,12 @@ def pow(a, b):
                            f"(base dtype {a.dtype}, smallest exponent {b.data.min()})")
 
     def grad_a(g, y):
-        return sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the 0·∞ that where() discards
+            return sum_to(where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
 
     def grad_b(g, y):
-        return sum_to(where((a == 0) & (b >= 0), 0.0, g * y * log(a)), b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sum_to(where((a == 0) & (b >= 0), 0.0, g * y * log(a)), b.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = a.data ** b.data
     return result(data, "pow", (a, b), (grad_a, grad_b),
@@ -140,6 +142,76 @@ def sigmoid(x):
     data = 0.5 * (1 + backend.xp(x.data).tanh(0.5 * x.data))
     return result(data.astype(x.dtype, copy=False), "sigmoid", (x,), (lambda g, y: g * y * (1 - y),),
                   saves_output=True)
+
+
+def sin(x):
+    x = _floating(x, "sin")
+    return result(backend.xp(x.data).sin(x.data), "sin", (x,), (lambda g, y: g * cos(x),), saved=(x,))
+
+
+def cos(x):
+    x = _floating(x, "cos")
+    return result(backend.xp(x.data).cos(x.data), "cos", (x,), (lambda g, y: -g * sin(x),), saved=(x,))
+
+
+def log1p(x):
+    """log(1 + x), accurate for tiny x (NumPy's log1p); ∂/∂x = 1/(1 + x)."""
+    x = _floating(x, "log1p")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data = backend.xp(x.data).log1p(x.data)
+    return result(data, "log1p", (x,), (lambda g, y: g / (1 + x),), saved=(x,))
+
+
+def expm1(x):
+    """exp(x) − 1, accurate for tiny x; ∂/∂x = exp(x) = y + 1."""
+    x = _floating(x, "expm1")
+    return result(backend.xp(x.data).expm1(x.data), "expm1", (x,), (lambda g, y: g * (y + 1),), saves_output=True)
+
+
+def reciprocal(x):
+    return div(1.0, _floating(x, "reciprocal"))
+
+
+def rsqrt(x):
+    return div(1.0, sqrt(x))
+
+
+def _step(name, function):
+    """A piecewise-constant function (floor, round, sign, ...): its gradient is 0 wherever
+    it exists, which is what PyTorch returns everywhere."""
+    def op(x):
+        data = getattr(backend.xp(x.data), function)(x.data)
+        return result(data, name, (x,), (lambda g, y: g * 0,))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} (its gradient is 0, as in PyTorch)."
+    return op
+
+
+floor = _step("floor", "floor")
+ceil = _step("ceil", "ceil")
+trunc = _step("trunc", "trunc")
+sign = _step("sign", "sign")
+round = _step("round", "round")  # halves to even, as torch.round and NumPy
+
+
+def floor_divide(a, b):
+    """``a // b``, rounding toward −∞ (PyTorch's ``//``); no gradient, as floor has none."""
+    a, b = binary("floor_divide", a, b)
+    if a.dtype.kind in "iu" and (b.data == 0).any():
+        raise RuntimeError("floor_divide: integer division by zero")
+    return Tensor._wrap(backend.xp(a.data).floor_divide(a.data, b.data))
+
+
+def remainder(a, b):
+    """``a % b`` with the sign of b (PyTorch's and Python's ``%``): a − b·⌊a/b⌋.
+    Gradients: 1 for a, −⌊a/b⌋ for b."""
+    a, b = binary("remainder", a, b)
+    if a.dtype.kind in "iu" and (b.data == 0).any():
+        raise RuntimeError("remainder: integer division by zero")
+    quotient = Tensor._wrap(backend.xp(a.data).floor_divide(a.data, b.data))
+    return result(backend.xp(a.data).remainder(a.data, b.data), "remainder", (a, b),
+                  (lambda g, y: sum_to(g, a.shape),
+                   lambda g, y: sum_to(-g * quotient, b.shape)))
 
 
 def relu(x, inplace=False):
@@ -255,6 +327,35 @@ gt = _compare("gt", np.greater)
 ge = _compare("ge", np.greater_equal)
 eq = _compare("eq", np.equal)
 ne = _compare("ne", np.not_equal)
+
+def _test(name):
+    def test(x):
+        return Tensor._wrap(getattr(backend.xp(x.data), name)(x.data))
+    test.__name__ = test.__qualname__ = name
+    test.__doc__ = f"Elementwise {name} (a bool tensor)."
+    return test
+
+
+isnan = _test("isnan")
+isinf = _test("isinf")
+isfinite = _test("isfinite")
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|a − b| ≤ atol + rtol·|b| elementwise (PyTorch's defaults)."""
+    a, b = binary("isclose", a, b)
+    return Tensor._wrap(backend.xp(a.data).isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element is close (a Python bool, as torch.allclose)."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).data.all())
+
+
+def equal(a, b):
+    """True when both have the same shape and elements (a Python bool, as torch.equal)."""
+    return a.shape == b.shape and bool((a.data == b.data).all())
+
 
 _LOGICAL = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}
 

@@ -1,5 +1,6 @@
 """Matrix product. For Y = A B:  gA = G Bᵀ  and  gB = Aᵀ G  (with batch axes
-broadcast as NumPy's and PyTorch's matmul do, then summed back by ``sum_to``)."""
+broadcast as NumPy's and PyTorch's matmul do, then summed back by ``sum_to``).
+``mm``, ``bmm``, ``dot`` and ``outer`` are matmul with torch's shape checks."""
 import numpy as np
 
 from kernels import cpu_threads
@@ -16,8 +17,9 @@ def matmul(a, b):
         a = lift(a, b)
     b = lift(b, a)
     check_devices("matmul", a, b)
-    dtype = dtypes.result_type(a, b)
-    a, b = cast(a, dtype), cast(b, dtype)
+    if a.dtype != b.dtype:
+        dtype = dtypes.result_type(a, b)
+        a, b = cast(a, dtype), cast(b, dtype)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:
@@ -40,3 +42,39 @@ def matmul(a, b):
                   (lambda g, y: sum_to(matmul(g, transpose(b, -1, -2)), a.shape),
                    lambda g, y: sum_to(matmul(transpose(a, -1, -2), g), b.shape)),
                   saved=(b,) * a.requires_grad + (a,) * b.requires_grad)
+
+
+def _require_dims(op, wanted, *tensors):
+    for t in tensors:
+        if not isinstance(t, Tensor) or t.ndim != wanted:
+            shapes = " and ".join(str(getattr(u, "shape", type(u).__name__)) for u in tensors)
+            raise RuntimeError(f"{op}: expects {wanted}-D tensors, got shapes {shapes}")
+
+
+def mm(a, b):
+    """Matrix × matrix (2-D only), as torch.mm."""
+    _require_dims("mm", 2, a, b)
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """A batch of matrix products, (B, n, k) @ (B, k, m), as torch.bmm (no broadcasting)."""
+    _require_dims("bmm", 3, a, b)
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """The dot product of two 1-D tensors of the same length (shape ()), as torch.dot."""
+    _require_dims("dot", 1, a, b)
+    if a.shape != b.shape:
+        raise RuntimeError(f"dot: 1-D tensors of different lengths: shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    """a bᵀ for 1-D a and b: shape (len a, len b)."""
+    _require_dims("outer", 1, a, b)
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+

@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, max, min, argmax, var, and the softmax family built on
-logsumexp. Every one takes PyTorch's ``dim=``/``keepdim=`` (NumPy's ``axis=``/
+"""Reductions: sum, mean, prod, max, min, argmax, var, norm, sort/topk, cumsum, and the
+softmax family built on logsumexp. Every one takes PyTorch's ``dim=``/``keepdim=`` (NumPy's ``axis=``/
 ``keepdims=`` as aliases); ``dim`` may be None (all dims), an int or a tuple.
 
 A reduction's VJP sends the gradient of each output back to every input element
@@ -12,8 +12,8 @@ import numpy as np
 
 from minigrad import backend, dtypes
 from minigrad.ops.base import normalize_axis, normalize_dim, numpy_aliases
-from minigrad.ops.elementwise import exp, maximum, minimum
-from minigrad.ops.shape import astype, broadcast_to, gather, reshape, squeeze
+from minigrad.ops.elementwise import exp, maximum, minimum, where
+from minigrad.ops.shape import astype, broadcast_to, flip, gather, reshape, squeeze
 from minigrad.tensor import MaxMin, Tensor, result
 
 
@@ -168,6 +168,102 @@ def all(x, dim=None, keepdim=False):
 def any(x, dim=None, keepdim=False):
     axes = normalize_axis(dim, x.ndim, "any")
     return Tensor._wrap(backend.xp(x.data).asarray(x.data.astype(bool).any(axis=axes, keepdims=keepdim)))
+
+
+@numpy_aliases
+def norm(x, p="fro", dim=None, keepdim=False):
+    """The 2-norm √Σx² over ``dim`` (all by default; "fro" is the same), as torch.norm.
+    ∂/∂x = x / ‖x‖, and 0 where the norm is 0 (PyTorch's choice at the kink)."""
+    if p not in ("fro", 2, 2.0):
+        raise NotImplementedError(f"norm: only the 2-norm (p=2 or 'fro') is implemented, got p={p!r}")
+    axes = normalize_axis(dim, x.ndim, "norm")
+    xp = backend.xp(x.data)
+    kept = xp.sqrt((x.data * x.data).sum(axis=axes, keepdims=True))
+    shape = x.shape
+
+    def vjp(g, y):
+        y_kept = expand(y, shape, axes)
+        safe = where(y_kept == 0, 1.0, y_kept)  # x = 0 there, so x / 1 gives the 0 torch returns
+        return expand(g, shape, axes) * x / safe
+    return result(_dropped(kept, shape, axes, keepdim), "norm", (x,), (vjp,), saved=(x,), saves_output=True)
+
+
+@numpy_aliases
+def cumsum(x, dim):
+    """Running sums along ``dim``; the gradient is the running sum of g taken from the
+    other end (each x_i feeds every y_j with j ≥ i)."""
+    d = normalize_dim(dim, x.ndim, "cumsum")
+    if x.dtype.kind in "biu":
+        x = astype(x, dtypes.int64)
+    return result(backend.xp(x.data).cumsum(x.data, axis=d) if x.ndim else x.data.copy(), "cumsum", (x,),
+                  (lambda g, y: flip(cumsum(flip(g, d), d), d) if g.ndim else g,))
+
+
+@numpy_aliases
+def prod(x, dim=None, keepdim=False):
+    """Π over ``dim`` (all when None). ∂/∂x_i = Π_{j≠i} x_j, computed without dividing
+    by x_i (so a zero factor gets its true gradient): the product of the elements before
+    i (an exclusive running product from the left) times the product of those after it.
+    That array is a constant to autograd, so the node is first-order."""
+    if x.dtype.kind in "biu":
+        x = astype(x, dtypes.int64)
+    if dim is None:
+        total = prod(reshape(x, (-1,)), 0)
+        return reshape(total, (1,) * x.ndim) if keepdim else total
+    d = normalize_dim(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        return reshape(x, ())
+    xp = backend.xp(x.data)
+    shape = x.shape
+
+    def vjp(g, y):
+        if shape[d] == 0:
+            return broadcast_to(expand(g, shape, (d,)), shape)
+        ones = xp.ones_like(xp.take(x.data, [0], axis=d))
+        before = xp.cumprod(xp.concatenate([ones, xp.take(x.data, range(shape[d] - 1), axis=d)], axis=d), axis=d)
+        after = xp.flip(xp.cumprod(xp.flip(xp.concatenate(
+            [xp.take(x.data, range(1, shape[d]), axis=d), ones], axis=d), axis=d), axis=d), axis=d)
+        return expand(g, shape, (d,)) * Tensor._wrap(before * after)
+    return result(x.data.prod(axis=d, keepdims=keepdim), "prod", (x,), (vjp,), first_order=True, saved=(x,))
+
+
+def _sorted(x, dim, descending, op):
+    d = normalize_dim(dim, x.ndim, op)
+    xp = backend.xp(x.data)
+    if x.ndim == 0:
+        return d, Tensor._wrap(xp.zeros((), dtype=np.int64))
+    keys = -x.data if descending and x.dtype.kind != "b" else x.data
+    order = xp.argsort(keys, axis=d, kind="stable")
+    if descending and x.dtype.kind == "b":
+        order = xp.flip(xp.argsort(x.data, axis=d, kind="stable"), axis=d)
+    return d, Tensor._wrap(order.astype(np.int64))
+
+
+@numpy_aliases
+def sort(x, dim=-1, descending=False):
+    """(values, indices) sorted along ``dim``, as torch.sort (ties keep their order). The
+    values are gathered from x, so the gradient goes back to where each came from."""
+    d, index = _sorted(x, dim, descending, "sort")
+    return MaxMin(gather(x, d, index) if x.ndim else reshape(x, ()), index)
+
+
+@numpy_aliases
+def argsort(x, dim=-1, descending=False):
+    return _sorted(x, dim, descending, "argsort")[1]
+
+
+@numpy_aliases
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """The k largest (or smallest) values along ``dim`` and their indices, as torch.topk."""
+    d = normalize_dim(dim, x.ndim, "topk")
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) out of range for dim {d} of size {n} (shape {x.shape})")
+    _, index = _sorted(x, d, largest, "topk")
+    if x.ndim == 0:
+        return MaxMin(reshape(x, ()), index)
+    index = Tensor._wrap(backend.xp(index.data).take(index.data, range(k), axis=d))
+    return MaxMin(gather(x, d, index), index)
 
 
 @numpy_aliases

@@ -64,10 +64,13 @@ def permute(x, dims):
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute: the number of dims {len(dims)} does not match the {x.ndim} "
                            f"dims of a tensor of shape {x.shape}")
-    dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
-    if len(set(dims)) != len(dims):
-        raise RuntimeError(f"permute: dims {dims} repeat a dim (shape {x.shape})")
-    inverse = tuple(int(i) for i in np.argsort(dims))
+    if sorted(dims) != list(range(x.ndim)):  # negative dims, or not an order at all
+        dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"permute: dims {dims} repeat a dim (shape {x.shape})")
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
     return result(x.data.transpose(dims), "permute", (x,), (lambda g, y: permute(g, inverse),), view_of=x)
 
 
@@ -130,6 +133,53 @@ def expand(x, shape):
                                  for i, n in enumerate(shape)))
 
 
+def flip(x, dims):
+    """Reverse the order along ``dims`` (an int or a tuple), as torch.flip; a strided view
+    made by ``getitem``, so the gradient is flipped back by getitem's VJP."""
+    dims = normalize_axis(dims, x.ndim, "flip")
+    return getitem(x, tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(x.ndim)))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``x`` along ``dim``: of ``split_size`` each (the last may be smaller), or
+    of the sizes listed, as torch.split. Each piece is a slice (a view)."""
+    d = normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+    else:
+        sizes = [int(k) for k in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the length of dim {d} "
+                               f"of shape {x.shape}")
+    bounds = np.cumsum([0] + sizes)
+    return tuple(getitem(x, (slice(None),) * d + (slice(int(bounds[i]), int(bounds[i + 1])),))
+                 for i in range(len(sizes)))
+
+
+def chunk(x, chunks, dim=0):
+    """``chunks`` pieces of ⌈n / chunks⌉ along ``dim`` (fewer if they run out), as torch.chunk."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[normalize_dim(dim, x.ndim, "chunk")]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def repeat(x, *sizes):
+    """Tile ``x``: ``repeat(2, 1)`` stacks two copies along dim 0, as torch.repeat
+    (np.tile). Built as reshape → expand → reshape, so the gradient sums the copies."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)) else sizes
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: {len(sizes)} repeat counts for a tensor of {x.ndim} dims (shape {x.shape})")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    interleaved = reshape(x, tuple(v for n in shape for v in (1, n)))
+    spread = broadcast_to(interleaved, tuple(v for r, n in zip(sizes, shape) for v in (r, n)))
+    return reshape(clone(spread), tuple(r * n for r, n in zip(sizes, shape)))
+
+
 def clone(x):
     """A copy with its own memory, in the graph (the gradient passes unchanged)."""
     return result(x.data.copy(), "clone", (x,), (lambda g, y: g,))
@@ -157,6 +207,15 @@ def getitem(x, index):
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
     x_shape = x.shape
     return result(data, "getitem", (x,), (lambda g, y: scatter_add(g, index, x_shape),), view_of=x)
+
+
+def nonzero(x, as_tuple=False):
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one index
+    tensor per dim with ``as_tuple=True``, as torch.nonzero."""
+    found = backend.xp(x.data).argwhere(x.data).astype(np.int64)
+    if as_tuple:
+        return tuple(Tensor._wrap(found[:, i].copy()) for i in range(max(x.ndim, 1)))
+    return Tensor._wrap(found)
 
 
 def scatter_add(g, index, shape):

@@ -13,12 +13,14 @@ Layout, as in PyTorch's ``torch.optim.Optimizer``:
 A subclass declares its ``state_names``, checks its hyperparameters in
 ``_check_hyperparameters`` and updates one parameter in ``_update``. Updates work on
 the raw arrays (NumPy or CuPy) and write the parameter IN PLACE (``theta -= ...``), so a
-module that holds the parameter sees the new values. Gradients are only read, never
+module that holds the parameter sees the new values; ``step`` then bumps the parameter's
+version counter, so backward through a graph made before the step raises, as in PyTorch. Gradients are only read, never
 written: autograd may hand two parameters the same, read-only, gradient array.
 """
 import numpy as np
 
 from minigrad import backend
+from minigrad.autograd import increment_version
 from minigrad.tensor import Tensor, enable_grad
 
 
@@ -157,6 +159,8 @@ class Optimizer:
                     raise RuntimeError(f"{self._name}.step: a parameter of shape {p.shape} has a "
                                        f"gradient of shape {g.shape}")
                 self._update(p.data, g, self.state.setdefault(p, {}), group)
+                # the parameter changed in place: a graph that saved it can no longer backward
+                increment_version(p, f"{self._name}.step")
         return loss
 
     def _update(self, theta, g, state, group):
