@@ -28,26 +28,46 @@ def _constant(value, like, shape=None):
 
 
 # ---- activations ----------------------------------------------------------------------------
-# ``inplace=True`` is accepted for PyTorch's signatures; the result is computed out of
-# place and returned, which is what the caller of ``y = F.relu(x, inplace=True)`` uses.
+def _activation(fn, name, input, inplace, *args):
+    """``fn(input, *args)``. With ``inplace=True`` the result is written into ``input``
+    itself and ``input`` returned, under PyTorch's rules for in-place ops
+    (``minigrad.ops.inplace``: the version counter guards the graph, and a leaf that
+    requires grad is refused outside ``no_grad()``)."""
+    if inplace:
+        return ops.inplace.update(input, name + "_", fn, *args)
+    return fn(input, *args)
+
+
 def relu(input, inplace=False):
-    return ops.relu(input)
+    return _activation(ops.relu, "relu", input, inplace)
+
+
+def _leaky_relu(x, negative_slope):
+    return ops.where(x > 0, x, x * negative_slope)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, negative_slope·x otherwise (at 0 the slope is negative_slope, as in PyTorch)."""
-    return ops.where(input > 0, input, input * negative_slope)
+    return _activation(_leaky_relu, "leaky_relu", input, inplace, negative_slope)
+
+
+def _elu(x, alpha):
+    # the exponential sees min(x, 0): a large x cannot overflow it (inf · 0 would make the gradient NaN)
+    return ops.where(x > 0, x, (ops.exp(ops.clip(x, None, 0)) - 1) * alpha)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x for x > 0, α(eˣ − 1) otherwise (slope α at 0, as PyTorch). The exponential sees
-    min(x, 0), so a large x cannot overflow it (inf · 0 would make its gradient NaN)."""
-    return ops.where(input > 0, input, (ops.exp(ops.clip(input, None, 0)) - 1) * alpha)
+    """x for x > 0, α(eˣ − 1) otherwise (slope α at 0, as PyTorch)."""
+    return _activation(_elu, "elu", input, inplace, alpha)
+
+
+def _silu(x):
+    return x * ops.sigmoid(x)
 
 
 def silu(input, inplace=False):
     """x·σ(x) (the swish)."""
-    return input * ops.sigmoid(input)
+    return _activation(_silu, "silu", input, inplace)
 
 
 def _softmax_dim(input, dim, op):
@@ -101,7 +121,7 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
         return x
     keep = mg_random.get(generator).random(x.shape) >= p
     mask = backend.to_device((keep / (1 - p)).astype(x.dtype), x.device)
-    return x * Tensor._wrap(mask)
+    return _activation(ops.mul, "dropout", x, inplace, Tensor._wrap(mask))
 
 
 # ---- padding and one-hot ------------------------------------------------------------------------

@@ -319,7 +319,33 @@ def test_activation_modules_match_torch(name, args):
     torch = _torch()
     x = np.random.default_rng(5).normal(size=(3, 4))
     x[0, 0] = 0.0  # each library's subgradient at the kink
-    _same_with_grads(getattr(nn, name)(**args), lambda t: getattr(torch.nn, name)(**args)(t.clone()), [x])
+    ours, theirs = getattr(nn, name)(**args), getattr(torch.nn, name)(**args)
+    _same_with_grads(lambda t: ours(t * 1), lambda t: theirs(t * 1), [x])  # t * 1: in place needs a non-leaf
+
+
+@pytest.mark.parametrize("name, args", [("relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("elu", {}),
+                                        ("silu", {})])
+def test_inplace_activations_change_their_input_as_torch(name, args):
+    torch = _torch()
+    x = np.random.default_rng(13).normal(size=(3, 4))
+    ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
+
+    def run(fn, t):
+        hidden = t * 2
+        out = fn(hidden, inplace=True, **args)
+        assert out is hidden  # the same tensor, changed
+        return out * 3
+    _same_with_grads(lambda t: run(ours, t), lambda t: run(theirs, t), [x])
+    leaf = mg.tensor(x, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        ours(leaf, inplace=True, **args)
+    hidden = leaf * 2
+    used = hidden * hidden  # mul keeps hidden for its backward
+    ours(hidden, inplace=True, **args)
+    with pytest.raises(RuntimeError, match="modified"):
+        used.sum().backward()
+    data = mg.tensor(x)
+    assert ours(data, inplace=True, **args) is data and not np.array_equal(data.numpy(), x)
 
 
 def test_activations_stay_finite_for_huge_inputs():

@@ -35,8 +35,7 @@ class Linear(Module):
 
 
 class _Activation(Module):
-    """An elementwise activation. ``inplace=True`` is accepted, as in PyTorch's layers;
-    the result is computed out of place and returned, which is what the next layer uses."""
+    """An elementwise activation; ``inplace=True`` writes the result into the input, as PyTorch."""
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -48,7 +47,7 @@ class _Activation(Module):
 
 class ReLU(_Activation):
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
 
 class LeakyReLU(_Activation):
@@ -59,7 +58,7 @@ class LeakyReLU(_Activation):
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -73,7 +72,7 @@ class ELU(_Activation):
         self.alpha = alpha
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -83,7 +82,7 @@ class SiLU(_Activation):
     """x·σ(x)."""
 
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, self.inplace)
 
 
 class Tanh(Module):
@@ -151,7 +150,7 @@ class Dropout(Module):
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, generator=self.generator)
+        return F.dropout(x, self.p, self.training, self.inplace, self.generator)
 
     def extra_repr(self):
         return f"p={self.p}"
