@@ -480,6 +480,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 from minigrad.ops import batch_norm  # noqa: E402,F401 (re-exported)
 
 
+def _one_image(fn, input, *args, **kwargs):
+    """PyTorch's conv and pooling also take one unbatched image (C, H, W): run it as a
+    batch of one and drop that axis again."""
+    y = fn(input.reshape((1,) + input.shape), *args, **kwargs)
+    return y.reshape(y.shape[1:])
+
+
 def _refuse(op, name, value, default):
     if value != default:
         raise NotImplementedError(f"{op}: {name}={value!r} is not supported (only {default!r})")
@@ -492,6 +499,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation and groups other than 1 are refused."""
     _refuse("conv2d", "dilation", pair(dilation, "dilation", "conv2d"), (1, 1))
     _refuse("conv2d", "groups", groups, 1)
+    if input.ndim == 3:
+        return _one_image(conv2d, input, weight, bias, stride, padding)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -526,7 +535,7 @@ def _ceil_extra(size, kernel, stride, padding):
 def _pool_geometry(op, input, kernel_size, stride, padding, ceil_mode):
     kernel, stride, padding = kernels.pool.window(op, kernel_size, stride, padding)
     if input.ndim != 4:
-        raise ValueError(f"{op}: expects an (N, C, H, W) input, got shape {input.shape}")
+        raise ValueError(f"{op}: expects an (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
     extra = (0, 0)
     if ceil_mode:
         extra = tuple(_ceil_extra(n, k, s, p) for n, k, s, p in zip(input.shape[2:], kernel, stride, padding))
@@ -540,6 +549,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return_indices are refused."""
     _refuse("max_pool2d", "dilation", pair(dilation, "dilation", "max_pool2d"), (1, 1))
     _refuse("max_pool2d", "return_indices", return_indices, False)
+    if input.ndim == 3:
+        return _one_image(max_pool2d, input, kernel_size, stride, padding, ceil_mode=ceil_mode)
     kernel, stride, padding, (extra_h, extra_w) = _pool_geometry("max_pool2d", input, kernel_size, stride,
                                                                    padding, ceil_mode)
     if extra_h or extra_w:
@@ -557,6 +568,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     kernel's average rescaled by kh·kw / count, count being the kernel's own pooling of
     a mask of the cells PyTorch counts (its avg_pool2d divide_factor).
     """
+    if input.ndim == 3:
+        return _one_image(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override)
     kernel, stride, padding, (extra_h, extra_w) = _pool_geometry("avg_pool2d", input, kernel_size, stride,
                                                                    padding, ceil_mode)
     if divisor_override is not None and not (isinstance(divisor_override, numbers.Integral)

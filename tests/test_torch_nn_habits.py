@@ -296,6 +296,21 @@ def test_conv2d_padding_strings_match_torch(padding, kernel):
                      lambda a, b: torch.nn.functional.conv2d(a, b, padding=padding), [x, w], atol=1e-9)
 
 
+def test_conv_and_pooling_take_one_unbatched_image_as_torch():
+    torch = _torch()
+    tf = torch.nn.functional
+    rng = np.random.default_rng(14)
+    image, w = rng.normal(size=(2, 5, 6)), rng.normal(size=(3, 2, 3, 3))
+    _same_with_grads(lambda a, b: F.conv2d(a, b, padding=1), lambda a, b: tf.conv2d(a, b, padding=1), [image, w],
+                     atol=1e-9)
+    _same_with_grads(lambda a: F.max_pool2d(a, 2, ceil_mode=True), lambda a: tf.max_pool2d(a, 2, ceil_mode=True),
+                     [image])
+    _same_with_grads(lambda a: F.avg_pool2d(a, 3, 2, 1, count_include_pad=False),
+                     lambda a: tf.avg_pool2d(a, 3, 2, 1, count_include_pad=False), [image])
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\) or \(C, H, W\)"):
+        F.max_pool2d(mg.tensor(np.ones((4, 4))), 2)
+
+
 def test_unsupported_arguments_are_refused_by_name():
     x, w = mg.tensor(np.ones((1, 2, 5, 5))), mg.tensor(np.ones((2, 2, 3, 3)))
     with pytest.raises(NotImplementedError, match="conv2d: dilation=\\(2, 2\\)"):
