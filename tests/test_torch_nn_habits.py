@@ -585,6 +585,7 @@ def test_collate_follows_torch_and_loader_takes_torchs_arguments():
     with pytest.warns(UserWarning, match="num_workers=2.*loaded in this process"):
         loader = DataLoader(dataset, batch_size=4, shuffle=True, seed=0, num_workers=2, pin_memory=True)
     assert sorted(np.concatenate([x.numpy() for x, _ in loader]).tolist()) == list(range(10))
+    assert isinstance(next(iter(loader)), list)  # as PyTorch's batches
     mine = DataLoader(dataset, batch_size=4, collate_fn=lambda examples: len(examples))
     assert list(mine) == [4, 4, 2]
     with pytest.raises(ValueError, match="size mismatch"):

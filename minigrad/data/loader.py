@@ -37,7 +37,8 @@ class DataLoader:
     dataset: a ``Dataset`` — anything with ``len()`` and ``dataset[i]`` → example i, whose
         examples are stacked by ``collate_fn`` (``default_collate``: PyTorch's). A dataset
         with ``get_batch(indices)`` (``ArrayDataset``, ``TensorDataset``) serves a whole
-        batch of arrays in one fancy-indexing step instead, yielded as a tuple.
+        batch of arrays in one fancy-indexing step instead. Either way a batch of
+        ``(x, y)`` examples comes as a list ``[x, y]`` of Tensors, as in PyTorch.
     batch_size: examples per batch; the last batch is smaller unless ``drop_last``.
     shuffle: a fresh random order every epoch (every ``iter(loader)``).
     seed / generator: where the randomness comes from — an int seed, or a NumPy
@@ -120,7 +121,7 @@ class DataLoader:
 
     def _batch(self, indices, epoch, b):
         if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
-            batch = tuple(self.dataset.get_batch(indices))
+            batch = list(self.dataset.get_batch(indices))  # a list, as PyTorch's default_collate gives
         else:
             examples = [self.dataset[int(i)] for i in indices]
             if self.collate_fn is not None:
