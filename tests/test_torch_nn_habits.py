@@ -685,3 +685,15 @@ def test_random_transforms_on_tensor_images_draw_once_per_image():
     pipeline = transforms.Compose([transforms.ToTensor(), transforms.RandomCrop(5, padding=2),
                                    transforms.RandomHorizontalFlip(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
     assert pipeline(picture, np.random.default_rng(1)).shape == (3, 5, 5)
+
+
+def test_nn_utils_clips_as_torch():
+    torch = _torch()
+    grads = [np.array([3.0, 4.0]), np.array([[12.0]])]
+    ours = [mg.tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad, q.grad = mg.tensor(g), torch.tensor(g)
+    _same(nn.utils.clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0))
+    for p, q in zip(ours, theirs):
+        _same(p.grad, q.grad)

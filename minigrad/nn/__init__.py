@@ -1,5 +1,5 @@
 """Neural-network layers (``minigrad.nn``) and their initialisers (``minigrad.nn.init``)."""
-from minigrad.nn import init
+from minigrad.nn import init, utils
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.conv import Conv2d
@@ -13,4 +13,4 @@ from minigrad.nn.pool import AvgPool2d, MaxPool2d
 __all__ = ["AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
            "Dropout", "ELU", "Flatten", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LeakyReLU", "Linear",
            "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-           "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "init"]
+           "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "init", "utils"]
