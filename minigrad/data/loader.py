@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad import backend, random
 from minigrad.data.collate import default_collate
-from minigrad.tensor import Tensor, tensor
+from minigrad.tensor import Tensor
 
 
 def _to_tensors(batch, device):
@@ -27,7 +27,7 @@ def _to_tensors(batch, device):
     if isinstance(batch, Tensor):
         return batch if batch.device == device else batch.to(device)
     if isinstance(batch, np.ndarray) or backend.is_cupy(batch):
-        return tensor(batch, device=device)
+        return Tensor(batch, device=device)  # the batch is already a fresh array: no copy
     return batch
 
 
