@@ -17,7 +17,7 @@ from kernels.geometry import pair
 from minigrad import backend, ops
 from minigrad import random as mg_random
 from minigrad.ops import logsumexp, sigmoid, tanh  # noqa: F401 (re-exported)
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, result
 
 
 def _constant(value, like, shape=None):
@@ -68,6 +68,32 @@ def _silu(x):
 def silu(input, inplace=False):
     """x·σ(x) (the swish)."""
     return _activation(_silu, "silu", input, inplace)
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element (NumPy has no erf ufunc)
+
+
+def _normal_cdf(x):
+    """Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF, as an op: its VJP is g·φ(x) with
+    φ(x) = exp(−x²/2)/√(2π) written in Tensor ops, so it can be differentiated again."""
+    if backend.is_cupy(x.data):
+        import cupyx.scipy.special
+        erf = cupyx.scipy.special.erf(x.data / math.sqrt(2))
+    else:
+        erf = np.asarray(_ERF(x.data / math.sqrt(2)), dtype=x.dtype)  # a 0-d input gives a float: asarray
+    data = (0.5 * (1 + erf)).astype(x.dtype, copy=False)
+    return result(data, "normal_cdf", (x,), (lambda g, y: g * ops.exp(x * x * -0.5) / math.sqrt(2 * math.pi),),
+                  saved=(x,))
+
+
+def gelu(input, approximate="none"):
+    """x·Φ(x) (Hendrycks & Gimpel, 2016), Φ the standard normal CDF; approximate="tanh":
+    ½x(1 + tanh(√(2/π)(x + 0.044715x³))), their cheaper form."""
+    if approximate == "none":
+        return input * _normal_cdf(input)
+    if approximate == "tanh":
+        return input * 0.5 * (1 + ops.tanh((input + input ** 3 * 0.044715) * math.sqrt(2 / math.pi)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def _softmax_dim(input, dim, op):

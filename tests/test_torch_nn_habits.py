@@ -232,6 +232,14 @@ def test_classification_losses_gradcheck(rows, classes, smoothing, weighted, see
     assert mg.gradcheck(lambda t: F.leaky_relu(t, 0.1) + F.softplus(t, beta=2.0) + F.elu(t) + F.silu(t), [x])
 
 
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=3), seed=st.integers(0, 2**16))
+def test_gelu_gradchecks_to_second_order(shape, seed):
+    x = mg.tensor(np.random.default_rng(seed).normal(size=shape) * 2, requires_grad=True)
+    for approximate in ("none", "tanh"):
+        assert mg.gradcheck(lambda t: F.gelu(t, approximate), [x])
+        assert mg.gradgradcheck(lambda t: F.gelu(t, approximate), [x])
+
+
 @given(size=st.tuples(st.integers(3, 7), st.integers(3, 7)), kernel=st.integers(2, 3), stride=st.integers(1, 3),
        ceil_mode=st.booleans(), count_include_pad=st.booleans(), seed=st.integers(0, 2**16))
 def test_pooling_modes_gradcheck(size, kernel, stride, ceil_mode, count_include_pad, seed):
@@ -329,7 +337,8 @@ def test_unsupported_arguments_are_refused_by_name():
 @pytest.mark.parametrize("name, args", [("ReLU", {"inplace": True}), ("LeakyReLU", {"negative_slope": 0.2}),
                                         ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": 0}), ("Tanh", {}),
                                         ("Sigmoid", {}), ("Identity", {}), ("Softplus", {"beta": 2.0}),
-                                        ("ELU", {"alpha": 0.5}), ("SiLU", {})])
+                                        ("ELU", {"alpha": 0.5}), ("SiLU", {}), ("GELU", {}),
+                                        ("GELU", {"approximate": "tanh"})])
 def test_activation_modules_match_torch(name, args):
     torch = _torch()
     x = np.random.default_rng(5).normal(size=(3, 4))
@@ -367,6 +376,7 @@ def test_activations_stay_finite_for_huge_inputs():
     torch = _torch()
     x = np.array([-1e4, -50.0, 0.0, 50.0, 1e4])
     for ours, theirs in [(F.elu, torch.nn.functional.elu), (F.silu, torch.nn.functional.silu),
+                         (F.gelu, torch.nn.functional.gelu),
                          (F.softplus, torch.nn.functional.softplus), (F.leaky_relu, torch.nn.functional.leaky_relu)]:
         _same_with_grads(ours, theirs, [x])
 

@@ -85,6 +85,22 @@ class SiLU(_Activation):
         return F.silu(x, self.inplace)
 
 
+class GELU(Module):
+    """x·Φ(x), Φ the standard normal CDF (approximate="tanh": its tanh form)."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
