@@ -271,7 +271,7 @@ def _same_shape(a, b, op):
 def _class_indices(target, input, ignore_index, op):
     """Integer labels, checked against the log-probabilities ``input``: (N, C) or (C,)
     or (N, C, d1, …) takes labels (N,), () or (N, d1, …). Returns the labels as a
-    host int64 array, the mask of those that count (≠ ignore_index), and C."""
+    host int64 array, the mask of those that count (≠ ignore_index; None when all do), and C."""
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must be integers (class indices), or class probabilities of the "
@@ -283,7 +283,9 @@ def _class_indices(target, input, ignore_index, op):
         raise ValueError(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
                          f"got {tuple(labels.shape)}")
     classes = input.shape[0 if input.ndim == 1 else 1]
-    host = backend.to_numpy(labels).astype(np.int64)
+    host = backend.to_numpy(labels).astype(np.int64, copy=False)
+    if not host.size or (0 <= host.min() and host.max() < classes and not host.min() <= ignore_index <= host.max()):
+        return host, None, classes  # the common case, checked with two reductions
     keep = host != ignore_index
     bad = host[keep & ((host < 0) | (host >= classes))]
     if bad.size:
@@ -303,17 +305,35 @@ def _classes_last(x):
 
 def _picked(logp, target, weight, ignore_index, op):
     """The negative log-likelihood of each label, weighted: −w[yᵢ]·logp[i, yᵢ], and the
-    weights w[yᵢ] themselves (0 where yᵢ = ignore_index), both of the labels' shape."""
+    weights w[yᵢ] themselves (0 where yᵢ = ignore_index), both of the labels' shape.
+    In the common case (no weight, no ignored label) every w is 1 and None is returned
+    for them, which spares the graph two ops a step."""
     labels, keep, classes = _class_indices(target, logp, ignore_index, op)
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
     array_module = backend.xp(logp.data)
-    safe = array_module.asarray(np.where(keep, labels, 0).reshape(-1))
+    safe = array_module.asarray((labels if keep is None else np.where(keep, labels, 0)).reshape(-1))
     flat = _classes_last(logp)
-    mask = _constant(keep.reshape(-1), logp)
-    w = mask if weight is None else weight[safe] * mask
-    loss = -flat[array_module.arange(flat.shape[0]), safe] * w
-    return loss.reshape(labels.shape), w.reshape(labels.shape)
+    loss = -flat[array_module.arange(flat.shape[0]), safe]
+    if weight is None and keep is None:
+        return _shaped(loss, labels.shape), None
+    w = weight[safe] if weight is not None else None
+    if keep is not None:
+        mask = _constant(keep.reshape(-1), logp)
+        w = mask if w is None else w * mask
+    return _shaped(loss * w, labels.shape), _shaped(w, labels.shape)
+
+
+def _shaped(x, shape):
+    return x if x.shape == shape else x.reshape(shape)  # no reshape node in the common (N,) case
+
+
+def _weighted_reduce(loss, w, reduction):
+    """PyTorch's reduction of a per-label loss: 'mean' divides by Σ w (the count of the
+    labels that count when there is no weight)."""
+    if reduction == "mean":
+        return loss.mean() if w is None else loss.sum() / w.sum()
+    return _reduce(loss, reduction)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -326,7 +346,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(size_average, reduce, reduction, "nll_loss")
     weight = None if weight is None else _as_tensor(weight, input)
     loss, w = _picked(input, target, weight, ignore_index, "nll_loss")
-    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
+    return _weighted_reduce(loss, w, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -367,18 +387,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         loss = -(weighted * target).sum(class_dim)
         return _reduce(loss, reduction)
     loss, w = _picked(logp, target, weight, ignore_index, op)
-    if reduction == "mean":
-        loss, total = loss.sum(), w.sum()
-        loss = loss / total
-    else:
-        loss = _reduce(loss, reduction)
     if not label_smoothing:
-        return loss
+        return _weighted_reduce(loss, w, reduction)
     weighted = logp if weight is None else logp * weight.reshape(w_shape)
-    mask = _constant((labels != ignore_index), input)
-    smooth = -weighted.sum(class_dim) * mask
-    smooth = smooth.sum() / total if reduction == "mean" else _reduce(smooth, reduction)
-    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+    smooth = -weighted.sum(class_dim)
+    if w is not None:  # ignored labels smooth nothing either
+        smooth = smooth * _constant(labels != ignore_index, input)
+    return (_weighted_reduce(loss, w, reduction) * (1 - label_smoothing)
+            + _weighted_reduce(smooth, w, reduction) * (label_smoothing / classes))
 
 
 def _elementwise_loss(loss, weight, reduction):
