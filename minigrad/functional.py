@@ -150,6 +150,23 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
     return _activation(ops.mul, "dropout", x, inplace, Tensor._wrap(mask))
 
 
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x − μ)/√(σ² + eps)·γ + β, with μ and σ² (biased) over the last len(normalized_shape)
+    dims of each example (Ba, Kiros & Hinton, 2016). Composed of reductions, so every
+    derivative, of any order, comes from theirs."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) \
+        else tuple(normalized_shape)
+    if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"layer_norm: normalized_shape {normalized_shape} must be the last dims of the "
+                         f"input's shape {input.shape}")
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    centred = input - input.mean(dims, keepdim=True)
+    y = centred / ops.sqrt(input.var(dims, unbiased=False, keepdim=True) + eps)
+    if weight is not None:
+        y = y * weight
+    return y if bias is None else y + bias
+
+
 # ---- padding and one-hot ------------------------------------------------------------------------
 def _pad_index(n, before, after, mode):
     """The source index of every output position along one axis of length n padded

@@ -457,7 +457,7 @@ def test_apply_visits_children_before_parents_as_torch():
 
 
 @pytest.mark.parametrize("make", [lambda: nn.Linear(5, 3), lambda: nn.Conv2d(2, 3, 3), lambda: nn.BatchNorm2d(3),
-                                  lambda: nn.BatchNorm1d(4)])
+                                  lambda: nn.BatchNorm1d(4), lambda: nn.LayerNorm((2, 3))])
 def test_reset_parameters_redraws_as_at_construction(make):
     mg.manual_seed(11)
     fresh = make()
@@ -707,3 +707,20 @@ def test_nn_utils_clips_as_torch():
     _same(nn.utils.clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0))
     for p, q in zip(ours, theirs):
         _same(p.grad, q.grad)
+
+
+@pytest.mark.parametrize("shape, normalized", [((4, 6), 6), ((2, 3, 4, 5), (4, 5)), ((3, 5), [5])])
+def test_layer_norm_matches_torch(shape, normalized):
+    torch = _torch()
+    rng = np.random.default_rng(15)
+    ours, theirs = nn.LayerNorm(normalized, eps=1e-3, dtype=np.float64), torch.nn.LayerNorm(normalized, eps=1e-3).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    state = {k: rng.normal(size=v.shape) for k, v in theirs.state_dict().items()}
+    ours.load_state_dict(state)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    _same_with_grads(ours, theirs, [rng.normal(size=shape)], atol=1e-9)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), atol=1e-9)
+    x = mg.tensor(rng.normal(size=shape), requires_grad=True)
+    assert mg.gradgradcheck(lambda t: F.layer_norm(t, ours.normalized_shape), [x])
+    with pytest.raises(ValueError, match="last dims"):
+        F.layer_norm(x, (7,))

@@ -1,6 +1,6 @@
 """Neural-network layers (``minigrad.nn``) and their initialisers (``minigrad.nn.init``)."""
 from minigrad.nn import init, utils
-from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.conv import Conv2d
 from minigrad.nn.layers import (ELU, GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
@@ -11,6 +11,6 @@ from minigrad.nn.module import Module, Parameter
 from minigrad.nn.pool import AvgPool2d, MaxPool2d
 
 __all__ = ["AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
-           "Dropout", "ELU", "Flatten", "GELU", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LeakyReLU", "Linear",
+           "Dropout", "ELU", "Flatten", "GELU", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
            "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
            "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "init", "utils"]
