@@ -713,7 +713,8 @@ def test_nn_utils_clips_as_torch():
 def test_layer_norm_matches_torch(shape, normalized):
     torch = _torch()
     rng = np.random.default_rng(15)
-    ours, theirs = nn.LayerNorm(normalized, eps=1e-3, dtype=np.float64), torch.nn.LayerNorm(normalized, eps=1e-3).double()
+    ours = nn.LayerNorm(normalized, eps=1e-3, dtype=np.float64)
+    theirs = torch.nn.LayerNorm(normalized, eps=1e-3).double()
     assert list(ours.state_dict()) == list(theirs.state_dict())
     state = {k: rng.normal(size=v.shape) for k, v in theirs.state_dict().items()}
     ours.load_state_dict(state)
