@@ -80,6 +80,36 @@ def _umask():
     return mask
 
 
+def _temporary_prefix(path):
+    """The name a file's temporaries start with: ``.checkpoint.npz-`` for ``checkpoint.npz``,
+    so that stale ones can be found and removed without touching anything else."""
+    return f".{os.path.basename(path)}-"
+
+
+def write_atomically(path, data):
+    """Write ``data`` (bytes, or str as UTF-8) to ``path`` so that ``path`` holds either its
+    old content or all of ``data``, never a part: under a temporary name in the same
+    folder, flushed to disk, then renamed over ``path`` (``os.replace`` is atomic on POSIX
+    and Windows). Every file minigrad writes for a run goes through here."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600); ours are not
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path
+
+
 def encode(state, format=FORMAT, op="save_checkpoint", typed=False):
     """The bytes of an ``.npz`` holding ``state``: its arrays, plus one JSON document
     (``__meta__``: format, version, the tree with a placeholder for each array)."""
@@ -88,26 +118,6 @@ def encode(state, format=FORMAT, op="save_checkpoint", typed=False):
     buffer = io.BytesIO()
     np.savez(buffer, __meta__=np.array(json.dumps(meta)), **arrays)
     return buffer.getvalue()
-
-
-def write_atomically(path, data):
-    """Write the bytes ``data`` to ``path``: a temporary file in the same folder, flushed
-    to disk, then renamed over ``path``, so ``path`` is always the old file or the new one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600); a checkpoint is not
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    return path
 
 
 def save_checkpoint(path, state):
