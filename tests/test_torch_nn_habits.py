@@ -639,6 +639,8 @@ def test_module_habits_of_torch():
     assert (missing, unexpected) == (["0.bias"], ["extra"])
     with pytest.raises(RuntimeError, match=r"missing keys \['0.bias'\]"):
         ours.load_state_dict(state)
+    with pytest.raises(KeyError):  # also a KeyError, which minigrad's resume catches
+        ours.load_state_dict(state)
     assert ours.to(mg.float64) is ours and ours[0].weight.dtype == np.float64
     assert ours[1].num_batches_tracked.dtype == np.int64  # a dtype moves floating-point state only
     assert ours.to(mg.tensor(np.ones(1, dtype=np.float32))).cpu()[0].weight.dtype == np.float32

@@ -13,6 +13,12 @@ from minigrad import backend
 from minigrad.tensor import Tensor
 
 
+class StateDictError(RuntimeError, KeyError):
+    """What ``load_state_dict`` raises for missing, unexpected or mis-shaped entries: a
+    ``RuntimeError``, as PyTorch raises, and a ``KeyError``, as minigrad's own callers
+    (resuming a checkpoint) catch."""
+
+
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
 
@@ -229,7 +235,7 @@ class Module:
         """Copy values (arrays, or Tensors of either library: anything with ``.numpy()``)
         into the parameters and buffers by name. As PyTorch: with ``strict`` a missing or
         unexpected key is an error; a mis-shaped entry always is; every problem is listed
-        in one ``RuntimeError`` and nothing is changed then. Returns
+        in one ``StateDictError`` (a ``RuntimeError``) and nothing is changed then. Returns
         ``(missing_keys, unexpected_keys)`` as a named tuple."""
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         missing = [k for k in own if k not in state_dict]
@@ -245,7 +251,7 @@ class Module:
         if misshaped:
             problems.append(f"mis-shaped entries [{'; '.join(misshaped)}]")
         if problems:
-            raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
+            raise StateDictError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
         for k, v in values.items():
             own[k].data[...] = backend.xp(own[k].data).asarray(v, dtype=own[k].dtype)
         return IncompatibleKeys(missing, unexpected)
