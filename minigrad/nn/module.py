@@ -208,8 +208,9 @@ class Module:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None):
+        """To the GPU; ``device`` as PyTorch's (None, an index, "cuda:0" or a device)."""
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def double(self):
         return self.to(dtype=np.float64)
