@@ -727,3 +727,24 @@ def test_layer_norm_matches_torch(shape, normalized):
     assert mg.gradgradcheck(lambda t: F.layer_norm(t, ours.normalized_shape), [x])
     with pytest.raises(ValueError, match="last dims"):
         F.layer_norm(x, (7,))
+
+
+def test_forward_hooks_as_torch():
+    torch = _torch()
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(16).normal(size=(5, 3))
+    kept, outputs = {}, {}
+    for model, name, make in ((ours, "ours", mg.tensor), (theirs, "theirs", torch.tensor)):
+        handle = model[1].register_forward_hook(lambda m, inputs, out, name=name: kept.__setitem__(name, out))
+        model[2].register_forward_hook(lambda m, inputs, out: out * 2)  # a hook that replaces the output
+        model[0].register_forward_pre_hook(lambda m, inputs: (inputs[0] + 1,))  # … and one the input
+        outputs[name] = model(make(x))
+        handle.remove()
+        kept[name + " before"] = kept[name]
+        model(make(x) * 0)  # the removed hook keeps nothing from this call
+        assert kept[name] is kept[name + " before"]
+    _same(kept["ours"], kept["theirs"])
+    _same(outputs["ours"], outputs["theirs"])
+    assert len(ours[1]._forward_hooks) == 0 and len(ours[2]._forward_hooks) == 1

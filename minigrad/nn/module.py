@@ -44,6 +44,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # ---- registration ---------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -262,7 +264,26 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            changed = hook(self, args)
+            if changed is not None:  # a hook may replace the input, as in PyTorch
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            changed = hook(self, args, out)
+            if changed is not None:  # … and the output
+                out = changed
+        return out
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, inputs)`` before each forward; it may return new inputs.
+        Returns a handle whose ``remove()`` takes the hook away."""
+        return _HookHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` after each forward (e.g. to keep a layer's
+        feature maps); it may return a new output. Returns a handle with ``remove()``."""
+        return _HookHandle(self._forward_hooks, hook)
 
     def extra_repr(self):
         """The arguments shown inside the parentheses of ``repr``."""
@@ -273,3 +294,18 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _HookHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` unregisters the hook."""
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        if not callable(hook):
+            raise TypeError(f"register hook: {hook!r} is not callable")
+        _HookHandle._next_id += 1
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
