@@ -70,7 +70,6 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep):
                                    f"first-order only; create_graph=True (grad of grad) cannot pass "
                                    f"through it")
             node.check_saved()
-            t._check_view()
             for parent, vjp in zip(node.inputs(), node.vjps):
                 if not parent.requires_grad:
                     continue
@@ -101,6 +100,7 @@ def backward(out, grad=None, retain_graph=None, create_graph=False):
     if not out.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no graph "
                            "(was it made under no_grad(), or from tensors without requires_grad=True?)")
+    out._check_view("backward")
     seed = _seed(out, grad, "backward")
     retain_graph = create_graph if retain_graph is None else retain_graph
     grads = backprop([out], [seed], create_graph, retain_graph,

@@ -33,6 +33,15 @@ def get_default_dtype():
     return _default_float
 
 
+def set_default_dtype(dtype):
+    """Make Python floats, float lists and new float tensors ``dtype`` (float32 or float64)."""
+    global _default_float
+    dtype = np.dtype(dtype)
+    if dtype not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
+    _default_float = dtype
+
+
 def category(dtype):
     """0 for bool, 1 for integers, 2 for floating point: the order of promotion."""
     return {"b": 0, "i": 1, "u": 1, "f": 2}[np.dtype(dtype).kind]

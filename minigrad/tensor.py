@@ -12,7 +12,6 @@ a node remembers the versions of the tensors its VJPs will read, and ``backward`
 refuses to use one that has changed since (see ``Node.check_saved``).
 """
 import builtins
-import collections
 import contextlib
 import threading
 
@@ -47,17 +46,29 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
+def inference_mode(mode=True):
+    """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (``mode=False``: grad on)."""
+    return set_grad_enabled(not mode)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
 class Version:
     """A tensor's version counter, shared with its views (PyTorch's VariableVersion):
-    every in-place op on any of them bumps it, and remembers its own name for errors."""
-    __slots__ = ("value", "last_op")
+    every in-place op on any of them bumps it, and remembers its own name for errors.
+    ``recorded`` is the last version made by an in-place op that autograd recorded."""
+    __slots__ = ("value", "last_op", "recorded")
 
     def __init__(self):
-        self.value, self.last_op = 0, None
+        self.value, self.last_op, self.recorded = 0, None, -1
 
-    def bump(self, op):
+    def bump(self, op, recorded=False):
         self.value += 1
         self.last_op = op
+        if recorded:
+            self.recorded = self.value
 
 
 class Node:
@@ -107,16 +118,18 @@ class Node:
         return f"Node({self.op})"
 
 
-def _as_array(data, dtype, device):
+def _as_array(data, dtype, device, python_dtype=None):
     """Turn user data into an array with PyTorch's dtypes: Python ints (and lists of
-    them) become int64, bools bool, floats float32; an array keeps its dtype;
-    dtype= overrides all of these."""
+    them) become int64, bools bool, floats float32 (or all of them ``python_dtype``);
+    an array keeps its dtype; dtype= overrides all of these."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
         data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
         data = np.asarray(data)
+        if dtype is None and python_dtype is not None:
+            dtype = python_dtype
         if dtype is None:
             kind = data.dtype.kind
             if kind not in "biuf":
@@ -128,10 +141,6 @@ def _as_array(data, dtype, device):
     if device is not None:
         data = backend.to_device(data, device)
     return data
-
-
-MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
-MaxMin.__doc__ = "What max(dim)/min(dim) return, as torch.return_types.max: values and their indices."
 
 
 class Tensor:
@@ -146,7 +155,9 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
-        self.data = _as_array(data, dtype, device)
+        # As torch.Tensor(...): Python numbers and lists become the default float dtype
+        # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
+        self._data = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
         self.grad = None
         self.node = None
         self._retain_grad = False
@@ -162,11 +173,27 @@ class Tensor:
     def _wrap(cls, data, version_counter=None):
         """A Tensor around an array that is already right (no checks, no copy)."""
         t = cls.__new__(cls)
-        t.data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
+        t._data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
         t._version_counter = Version() if version_counter is None else version_counter
         t._is_view, t._previous = version_counter is not None, ()
         t._view_version = t._version_counter.value  # a view's data matches its node until this changes
         return t
+
+    @property
+    def data(self):
+        """The array itself. Assigning to it (``p.data = ...``, an array or a Tensor whose
+        array is taken) is invisible to autograd and bumps no version, as in PyTorch."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif isinstance(value, np.generic):  # what arithmetic on 0-d arrays returns
+            value = np.asarray(value)
+        elif not (isinstance(value, np.ndarray) or backend.is_cupy(value)):
+            raise TypeError(f"data: expected a NumPy/CuPy array or a Tensor, got {type(value).__name__}")
+        self._data = value
 
     # ---- facts about the data -------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -195,6 +222,12 @@ class Tensor:
         return self.data.size
 
     nelement = numel
+
+    def __iter__(self):
+        """The sub-tensors along dim 0, as torch (a 0-d tensor cannot be iterated)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
     def __len__(self):
         if self.ndim == 0:
@@ -275,13 +308,14 @@ class Tensor:
         from minigrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph)
 
-    def _check_view(self):
-        """A view whose memory was changed in place after it was made no longer holds what
-        its node computed (PyTorch would rebuild its graph; minigrad refuses instead)."""
-        if self._is_view and self._version_counter.value != self._view_version:
+    def _check_view(self, op):
+        """Refuse to use, in ``op`` under autograd, a view whose memory an in-place op under
+        autograd changed after the view was taken: its values now depend on that op's
+        inputs but its node does not know it (PyTorch would rebuild the view's graph)."""
+        if self._is_view and self.requires_grad and self._version_counter.recorded > self._view_version:
             raise RuntimeError(
-                f"{self.node.op}: its output (shape {self.shape}) is a view whose memory was modified "
-                f"in place by {self._version_counter.last_op} after the view was taken (version "
+                f"{op}: an input (shape {self.shape}) is a view whose memory was modified in place by "
+                f"{self._version_counter.last_op} under autograd after the view was taken (version "
                 f"{self._view_version} → {self._version_counter.value}); take the view again after the change")
 
     def _at_version(self, version):
@@ -390,6 +424,15 @@ class Tensor:
     def pow_(self, other): return ops.inplace.update(self, "pow_", ops.pow, other)
     def clamp_(self, min=None, max=None): return ops.inplace.update(self, "clamp_", ops.clamp, min, max)
 
+    def scatter_(self, dim, index, src=None, value=None):
+        return ops.inplace.update(self, "scatter_", ops.scatter, dim, index, src, value, check_cast=False)
+
+    def scatter_add_(self, dim, index, src):
+        return ops.inplace.update(self, "scatter_add_", ops.scatter_add, dim, index, src)
+
+    def masked_fill_(self, mask, value):
+        return ops.inplace.update(self, "masked_fill_", ops.masked_fill, mask, value, check_cast=False)
+
     def fill_(self, value):
         return ops.inplace.update(self, "fill_", ops.index_put, Ellipsis, value, check_cast=False)
 
@@ -399,6 +442,22 @@ class Tensor:
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
         return ops.inplace.update(self, "copy_", ops.index_put, Ellipsis, src, check_cast=False)
+
+    # new_*: a tensor with this one's dtype and device unless told otherwise, as torch
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
 
     def add(self, other, alpha=1): return ops.add(self, other, alpha)
     def sub(self, other, alpha=1): return ops.sub(self, other, alpha)
@@ -432,6 +491,8 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
     shares = view_of is not None and backend.xp(data).may_share_memory(data, view_of.data)
     out = Tensor._wrap(data, view_of._version_counter if shares else None)
     if is_grad_enabled() and any(p.requires_grad for p in parents):
+        for p in parents:
+            p._check_view(op)
         out.requires_grad = True
         checks = [(t._version_counter, t._version_counter.value, _describe(t, parents)) for t in saved]
         if saves_output:
@@ -453,10 +514,11 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     int64, bool lists bool, float lists float32; a NumPy/CuPy array keeps its dtype."""
     if isinstance(data, Tensor) or isinstance(data, np.ndarray) or backend.is_cupy(data):
         data = (data.data if isinstance(data, Tensor) else data).copy()
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    made = Tensor._wrap(_as_array(data, dtype, device))
+    return made.requires_grad_(True) if requires_grad else made
 
 
-from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
+from minigrad import creation, ops  # noqa: E402  (they need Tensor defined first)
 
 # The methods that are the functions of minigrad/ops themselves (x.sum(1) is ops.sum(x, 1)),
 # so a function and its method can never drift apart.
@@ -467,7 +529,8 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "any", "masked_fill", "sin", "cos", "log1p", "expm1", "reciprocal", "rsqrt", "floor", "ceil", "trunc",
               "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
-              "outer"):
+              "outer", "unbind", "narrow", "tril", "triu", "scatter", "scatter_add", "index_select", "masked_select",
+              "take", "unique"):
     setattr(Tensor, _name, getattr(ops, _name))
 
 

@@ -173,6 +173,8 @@ DTYPE_CASES = {
     "int": lambda lib: lib.tensor([1.7, 2.2]).int(),
     "bool": lambda lib: lib.tensor([0.0, 2.0]).bool(),
     "double": lambda lib: lib.tensor([1, 2]).double(),
+    "Tensor class": lambda lib: lib.Tensor([1, 2]),
+    "Tensor class bool": lambda lib: lib.Tensor([True]),
 }
 
 
@@ -264,11 +266,71 @@ def test_a_view_changed_after_it_was_taken_refuses_backward():
     y = x * 1
     row = y[0]                      # shares y's memory
     y += w                          # row now holds x[0] + w, which its node knows nothing of
-    with pytest.raises(RuntimeError, match="getitem.*view.*modified in place by add_"):
-        row.sum().backward()
+    with pytest.raises(RuntimeError, match="sum: an input.*view.*modified in place by add_"):
+        row.sum()
+    with pytest.raises(RuntimeError, match="backward: .*view"):
+        row.backward(mg.ones(2))
     fresh = y[0]                    # taken after the change: fine
-    fresh.sum().backward()
+    fresh.sum().backward(retain_graph=True)
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+    with mg.no_grad():              # a change autograd does not record leaves old views usable, as torch
+        y.mul_(2)
+    (fresh * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 4.0])
+
+
+PROGRAM_OPS = {
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "tanh": lambda a, b: a.tanh(),
+    "exp": lambda a, b: (a * 0.1).exp(),
+    "clone": lambda a, b: a.clone(),
+    "row product": lambda a, b: a[1] * b[0],
+}
+PROGRAM_IN_PLACE = {
+    "+=": lambda a, b: a.__iadd__(b),
+    "*=": lambda a, b: a.__imul__(b),
+    "sub_": lambda a, b: a.sub_(b, alpha=0.5),
+    "div_": lambda a, b: a.div_(b * b + 1),
+    "set row": lambda a, b: a.__setitem__(0, b[1]),
+    "set mask": lambda a, b: a.__setitem__(b > 0, 0.0),
+}
+
+
+def run_program(lib, program, init):
+    """Ops and in-place ops on a growing list of tensors, then backward of Σ‖t‖²."""
+    leaves = [lib.tensor(a.copy(), requires_grad=True) for a in init]
+    live = [t * 1 for t in leaves]
+    for name, i, j in program:
+        a, b = live[i % len(live)], live[j % len(live)]
+        if name in PROGRAM_OPS:
+            live.append(PROGRAM_OPS[name](a, b))
+        else:
+            PROGRAM_IN_PLACE[name](a, b)
+    sum((t * t).sum() for t in live).backward()
+    return [leaf.grad.numpy() for leaf in leaves]
+
+
+@given(program=st.lists(st.tuples(st.sampled_from(sorted(PROGRAM_OPS) + sorted(PROGRAM_IN_PLACE)),
+                                  st.integers(0, 7), st.integers(0, 7)), min_size=1, max_size=8),
+       seed=st.integers(0, 2**16))
+def test_random_programs_with_in_place_ops_match_torch(program, seed):
+    """Either both libraries give the same gradients, or both refuse (same error class)."""
+    torch_or_skip()
+    init = [np.random.default_rng(seed).uniform(-1, 1, (2, 3)) for _ in range(2)]
+    outcomes = []
+    for lib in (mg, pytest.importorskip("torch")):
+        try:
+            outcomes.append(run_program(lib, program, init))
+        except (RuntimeError, IndexError) as error:
+            outcomes.append(type(error))
+    ours, theirs = outcomes
+    assert type(ours) is type(theirs), f"minigrad: {ours}, torch: {theirs}"
+    if isinstance(ours, list):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    else:
+        assert ours is theirs
 
 
 def test_backward_twice_needs_retain_graph():
@@ -292,6 +354,10 @@ def test_versions_are_shared_with_views_but_not_with_data():
     assert x._version == 2
     x.data = np.ones((2, 3), np.float32)
     assert x._version == 2
+    x.data = x.data * 2 - mg.ones(2, 3)  # a Tensor assigned to .data gives its array, as torch
+    assert isinstance(x.data, np.ndarray) and x.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(TypeError, match="data: expected"):
+        x.data = [1.0, 2.0]
 
 
 def test_in_place_result_must_fit():
@@ -389,8 +455,9 @@ FUNCTIONS = {
     "sin cos": lambda lib: lib.sin(lib.tensor(X)) + lib.tensor(X).cos(),
     "log1p expm1": lambda lib: lib.log1p(lib.abs(lib.tensor(X))) + lib.expm1(lib.tensor(X)),
     "rsqrt reciprocal": lambda lib: lib.rsqrt(lib.abs(lib.tensor(X))) + lib.tensor(X).reciprocal(),
-    "floor ceil trunc round sign": lambda lib: (lib.floor(lib.tensor(X)), lib.tensor(X).ceil(), lib.trunc(lib.tensor(X)),
-                                                lib.round(lib.tensor([0.5, 1.5, -2.5])), lib.tensor(X).sign()),
+    "floor ceil trunc round sign": lambda lib: (lib.floor(lib.tensor(X)), lib.tensor(X).ceil(),
+                                                lib.trunc(lib.tensor(X)), lib.round(lib.tensor([0.5, 1.5, -2.5])),
+                                                lib.tensor(X).sign()),
     "floordiv mod": lambda lib: (lib.tensor([5, -5, 7]) // 2, lib.tensor([5, -5, 7]) % 3, lib.tensor(X) % 0.7,
                                  -7.5 // lib.tensor(X)),
     "isnan isinf isfinite": lambda lib: (lib.isnan(lib.tensor([1.0, float("nan")])), lib.tensor([float("inf")]).isinf(),
@@ -413,16 +480,61 @@ FUNCTIONS = {
     "topk": lambda lib: lib.tensor(X).topk(2),
     "topk smallest": lambda lib: lib.topk(lib.tensor(X), 1, dim=0, largest=False),
     "nonzero": lambda lib: lib.tensor([[0, 1], [2, 0]]).nonzero(),
-    "mm bmm dot outer": lambda lib: (lib.mm(lib.tensor(X), lib.tensor(X).t()), lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1)),
+    "mm bmm dot outer": lambda lib: (lib.mm(lib.tensor(X), lib.tensor(X).t()),
+                                     lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1)),
                                      lib.dot(lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])),
                                      lib.outer(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0, 3.0]))),
     "in-place unary": lambda lib: (lib.tensor(X).exp_(), lib.tensor(X).relu_(), lib.tensor(X).abs_().sqrt_()),
+    "unbind": lambda lib: lib.tensor(X).unbind(1),
+    "narrow": lambda lib: lib.narrow(lib.tensor(X), 1, -2, 2),
+    "tril triu": lambda lib: (lib.tril(lib.ones(2, 3, 3)), lib.ones(3, 4).triu(1), lib.tensor(X).tril(-1)),
+    "iterate": lambda lib: tuple(lib.tensor(X)),
+    "one-hot by scatter_": lambda lib: lib.zeros(3, 4).scatter_(1, lib.tensor([[2], [0], [1]]), 1.0),
+    "scatter src": lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[1, 0, 1]]), lib.tensor(X)),
+    "scatter_add": lambda lib: lib.scatter_add(lib.zeros(3, 4), 1, lib.tensor([[0, 0], [1, 1], [3, 3]]),
+                                               lib.ones(3, 2)),
+    "index_select": lambda lib: lib.tensor(X).index_select(1, lib.tensor([2, 0, 2])),
+    "masked_select": lambda lib: lib.masked_select(lib.tensor(X), lib.tensor([True, False, True])),
+    "take": lambda lib: lib.take(lib.tensor(X), lib.tensor([[5, 0], [1, 1]])),
+    "masked_fill_": lambda lib: lib.tensor(X).masked_fill_(lib.tensor(X) > 1, 0.0),
+    "einsum matmul": lambda lib: lib.einsum("ij,jk->ik", lib.tensor(X), lib.tensor(X).T),
+    "einsum batch": lambda lib: lib.einsum("bij,bjk->bik", lib.ones(2, 2, 3), lib.ones(2, 3, 4)),
+    "einsum implicit": lambda lib: lib.einsum("ij,kj", lib.tensor(X), lib.tensor(X)),
+    "einsum sum": lambda lib: lib.einsum("ij->j", lib.tensor(X)),
+    "einsum list": lambda lib: lib.einsum("i,i->", [lib.ones(3), lib.arange(3.0)]),
+    "unique": lambda lib: lib.unique(lib.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True),
+    "new_*": lambda lib: (lib.tensor([1, 2]).new_zeros(2, 2), lib.tensor(X).new_ones((3,)),
+                          lib.tensor(X).new_full((2,), 7), lib.tensor(X).new_tensor([1, 2])),
 }
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_functions_by_torch_names(name):
     same(FUNCTIONS[name], rtol=1e-5)
+
+
+def test_grad_mode_helpers():
+    @mg.no_grad()
+    def evaluate(w):
+        return w * 2
+
+    w = mg.ones(2, requires_grad=True)
+    assert not evaluate(w).requires_grad and (w * 2).requires_grad
+    with mg.inference_mode():
+        assert not (w * 2).requires_grad
+    assert mg.is_tensor(w) and not mg.is_tensor(w.data)
+    with pytest.raises(TypeError, match="0-d"):
+        iter(mg.tensor(1.0))
+
+
+def test_set_default_dtype():
+    try:
+        mg.set_default_dtype(mg.float64)
+        assert mg.tensor([1.0]).dtype == np.float64 and mg.zeros(2).dtype == np.float64
+        assert (mg.tensor([1, 2]) * 0.5).dtype == np.float64
+    finally:
+        mg.set_default_dtype(mg.float32)
+    assert mg.tensor([1.0]).dtype == np.float32
 
 
 def test_tensor_facts_and_conversions():
@@ -586,3 +698,47 @@ def test_gradients_at_kinks_follow_torch():
     grads(lambda lib, x: lib.outer(x, x).sum() + lib.dot(x, x), [1.0, -2.0])
     grads(lambda lib, x: (x.sort(descending=True).values * lib.tensor([3.0, 2.0, 1.0], dtype=x.dtype)).sum(),
           [1.0, 5.0, 3.0])
+
+
+@given(shape=shapes, seed=st.integers(0, 2**16), data=st.data())
+def test_gradcheck_scatter_family(shape, seed, data):
+    x, src = leaf(shape, seed), leaf(shape, seed + 1)
+    d = data.draw(st.integers(-len(shape), len(shape) - 1))
+    index = np.random.default_rng(seed).integers(0, shape[d], shape)
+    check_both(lambda x, s: x.scatter(d, index, s) * x, x, src)
+    check_both(lambda x, s: x.scatter_add(d, index, s) ** 2, x, src)
+    check_both(lambda x: x.index_select(d, index.reshape(-1)) ** 2, x)
+    check_both(lambda x: x.masked_select(mg.tensor(index > 0)) ** 2, x)
+    check_both(lambda x: x.take(index) ** 2, x)
+
+
+def test_repeated_index_writes_give_the_gradient_to_the_last_write():
+    x = mg.zeros(3, dtype=mg.float64)
+    v = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    y = x.scatter(0, mg.tensor([0, 0, 2]), v)
+    assert y.tolist() == [2.0, 0.0, 3.0]     # the second write to place 0 wins
+    (y * mg.tensor([10.0, 1.0, 100.0], dtype=mg.float64)).sum().backward()
+    assert v.grad.tolist() == [0.0, 10.0, 100.0]
+
+
+def test_scatter_gradients_follow_torch():
+    index = [[1, 0, 1], [0, 1, 0]]
+
+    def fn(lib, x, s):
+        i = lib.tensor(index)
+        return ((x * 1).scatter_add(0, i, s) ** 2).sum() + (x.index_select(1, lib.tensor([2, 2])) ** 2).sum()
+    grads(fn, X.tolist(), (X * 2).tolist())
+
+
+@given(seed=st.integers(0, 2**16), sizes=st.tuples(*[st.integers(1, 3)] * 4))
+def test_gradcheck_einsum(seed, sizes):
+    b, i, j, k = sizes
+    x, y, z = leaf((b, i, j), seed), leaf((b, j, k), seed + 1), leaf((k,), seed + 2)
+    check_both(lambda x, y: mg.einsum("bij,bjk->bik", x, y), x, y)
+    check_both(lambda x, y, z: mg.einsum("bij,bjk,k->i", x, y, z), x, y, z)  # b, j, k summed away
+    check_both(lambda x: mg.einsum("bij->jb", x) ** 2, x)
+
+
+def test_einsum_gradients_follow_torch():
+    grads(lambda lib, a, b: lib.einsum("ij,jk->", a, b), X.tolist(), X.T.tolist())
+    grads(lambda lib, a, b: (lib.einsum("ij,kj->ik", a, b) ** 2).sum(), X.tolist(), X.tolist())

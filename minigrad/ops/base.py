@@ -6,6 +6,7 @@ import functools
 import numpy as np
 
 from minigrad import backend, dtypes
+from minigrad.creation import as_tensor
 from minigrad.tensor import Tensor
 
 
@@ -19,13 +20,7 @@ def lift(x, like, dtype=None):
         if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
             dtype = like.dtype if like.dtype.kind == "f" else dtypes.result_type(like, x)
         return Tensor._wrap(backend.xp(like.data).asarray(x, dtype=dtype))
-    return Tensor(x, dtype=dtype, device=like.device)
-
-
-def cast(x, dtype):
-    """``x`` in ``dtype`` (differentiable; no op when it already is)."""
-    from minigrad.ops.shape import astype
-    return x if x.dtype == dtype else astype(x, dtype)
+    return as_tensor(x, dtype=dtype, device=like.device)
 
 
 def check_devices(op, *tensors):
@@ -57,10 +52,7 @@ def binary(op, a, b, dtype=None):
     a, b = lift(a, like), lift(b, like)
     if dtype is None:  # the common case first: one dtype already, nothing to promote
         dtype = a.dtype if a.dtype == b.dtype else dtypes.result_type(a, b)
-    if a.dtype != dtype:
-        a = cast(a, dtype)
-    if b.dtype != dtype:
-        b = cast(b, dtype)
+    a, b = a.to(dtype=dtype), b.to(dtype=dtype)  # differentiable casts; no-ops when already dtype
     check_devices(op, a, b)
     broadcast_shapes(op, a.shape, b.shape)
     return a, b

@@ -58,7 +58,9 @@ def div(a, b):
     a, b = binary("div", a, b)
     if a.dtype.kind != "f":
         a, b = binary("div", a, b, dtype=dtypes.get_default_dtype())
-    return result(a.data / b.data, "div", (a, b),
+    with np.errstate(divide="ignore", invalid="ignore"):  # x/0 = ±inf and 0/0 = nan, silently, as torch
+        data = a.data / b.data
+    return result(data, "div", (a, b),
                   (lambda g, y: sum_to(g / b, a.shape),
                    lambda g, y: sum_to(-g * a / (b * b), b.shape)),
                   saved=(b,) * a.requires_grad + (a, b) * b.requires_grad)
@@ -304,6 +306,23 @@ def where(condition, a, b):
     return result(data, "where", (a, b),
                   (lambda g, y: sum_to(g * picked, a.shape),
                    lambda g, y: sum_to(g * (1 - picked), b.shape)))
+
+
+def _triangle(x, diagonal, keep, op):
+    if x.ndim < 2:
+        raise RuntimeError(f"{op}: needs a tensor with at least 2 dims, got shape {x.shape}")
+    mask = keep(backend.xp(x.data).ones(x.shape[-2:], dtype=bool), diagonal)
+    return where(Tensor._wrap(mask), x, 0)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims (the rest zeroed), as torch.tril."""
+    return _triangle(x, diagonal, backend.xp(x.data).tril, "tril")
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two dims, as torch.triu."""
+    return _triangle(x, diagonal, backend.xp(x.data).triu, "triu")
 
 
 def masked_fill(x, mask, value):

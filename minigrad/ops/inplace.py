@@ -44,7 +44,7 @@ def update(x, name, fn, *operands, check_cast=True):
                            f"tensor changed in place")
     backend.xp(x.data).copyto(x.data, out.data, casting="unsafe")
     old_version = x._version
-    x._version_counter.bump(name)
+    x._version_counter.bump(name, recorded=out.requires_grad)
     if out.requires_grad:
         if x.requires_grad:
             x._previous = x._previous + ((old_version, source),)

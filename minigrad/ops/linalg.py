@@ -1,12 +1,13 @@
 """Matrix product. For Y = A B:  gA = G Bᵀ  and  gB = Aᵀ G  (with batch axes
 broadcast as NumPy's and PyTorch's matmul do, then summed back by ``sum_to``).
-``mm``, ``bmm``, ``dot`` and ``outer`` are matmul with torch's shape checks."""
+``mm``, ``bmm``, ``dot`` and ``outer`` are matmul with torch's shape checks; ``einsum``
+is NumPy's with a VJP that is itself an einsum."""
 import numpy as np
 
 from kernels import cpu_threads
 from minigrad import backend, dtypes
-from minigrad.ops.base import cast, check_devices, lift
-from minigrad.ops.shape import reshape, sum_to, transpose
+from minigrad.ops.base import check_devices, lift
+from minigrad.ops.shape import broadcast_to, reshape, sum_to, transpose
 from minigrad.tensor import Tensor, result
 
 
@@ -19,7 +20,7 @@ def matmul(a, b):
     check_devices("matmul", a, b)
     if a.dtype != b.dtype:
         dtype = dtypes.result_type(a, b)
-        a, b = cast(a, dtype), cast(b, dtype)
+        a, b = a.to(dtype=dtype), b.to(dtype=dtype)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:
@@ -78,3 +79,57 @@ def outer(a, b):
     _require_dims("outer", 1, a, b)
     return reshape(a, (-1, 1)) * reshape(b, (1, -1))
 
+
+
+def _einsum_terms(equation, count):
+    """The input subscripts and the output subscripts of an einsum equation; without
+    "->", the output is the letters used once, sorted (NumPy's and PyTorch's rule)."""
+    equation = equation.replace(" ", "")
+    if "." in equation:
+        raise NotImplementedError("einsum: '...' (ellipsis) is not implemented; name every dim")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != count:
+        raise RuntimeError(f"einsum: the equation {equation!r} has {len(terms)} operands, got {count} tensors")
+    letters = "".join(terms)
+    if not arrow:
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for term in terms:
+        if len(set(term)) != len(term):
+            raise NotImplementedError(f"einsum: a letter repeated within one operand ({term!r}, a diagonal) "
+                                      f"is not implemented")
+    return terms, output
+
+
+def einsum(equation, *operands):
+    """torch.einsum, e.g. ``einsum("bij,bjk->bik", a, b)``. The VJP of operand i is
+    another einsum: g contracted with the other operands onto i's letters; letters that
+    only i has (summed away at once) get g broadcast along them."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    terms, output = _einsum_terms(equation, len(operands))
+    check_devices("einsum", *operands)
+    dtype = dtypes.result_type(*operands)
+    operands = tuple(t.to(dtype=dtype) for t in operands)
+    for term, t in zip(terms, operands):
+        if len(term) != t.ndim:
+            raise RuntimeError(f"einsum: {term!r} names {len(term)} dims for an operand of shape {t.shape}")
+    try:
+        data = backend.xp(operands[0].data).einsum(f"{','.join(terms)}->{output}", *[t.data for t in operands])
+    except ValueError as error:
+        raise RuntimeError(f"einsum: {error} (shapes {[t.shape for t in operands]})") from None
+
+    def vjp(i):
+        others = [j for j in range(len(operands)) if j != i]
+        elsewhere = set(output).union(*(terms[j] for j in others))
+        kept = "".join(c for c in terms[i] if c in elsewhere)
+        shape = operands[i].shape
+
+        def grad(g, y):
+            gi = einsum(",".join([output] + [terms[j] for j in others]) + "->" + kept,
+                        g, *[operands[j] for j in others])
+            gi = reshape(gi, tuple(n if c in elsewhere else 1 for c, n in zip(terms[i], shape)))
+            return broadcast_to(gi, shape)
+        return grad
+    return result(data, "einsum", operands, tuple(vjp(i) for i in range(len(operands))),
+                  saved=tuple(operands) if len(operands) > 1 else ())

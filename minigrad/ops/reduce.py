@@ -7,6 +7,7 @@ it summarised: ``expand`` puts back the reduced axes (as size 1) and broadcastin
 does the rest.
 """
 import builtins
+import collections
 
 import numpy as np
 
@@ -14,7 +15,15 @@ from minigrad import backend, dtypes
 from minigrad.ops.base import normalize_axis, normalize_dim, numpy_aliases
 from minigrad.ops.elementwise import exp, maximum, minimum, where
 from minigrad.ops.shape import astype, broadcast_to, flip, gather, reshape, squeeze
-from minigrad.tensor import MaxMin, Tensor, result
+from minigrad.tensor import Tensor, result
+
+
+# What max(dim), min(dim), sort and topk return, as torch.return_types: a pair that
+# unpacks as (values, indices) and also names them (result.values, result.indices).
+max_result = collections.namedtuple("max", ["values", "indices"])
+min_result = collections.namedtuple("min", ["values", "indices"])
+sort_result = collections.namedtuple("sort", ["values", "indices"])
+topk_result = collections.namedtuple("topk", ["values", "indices"])
 
 
 def _kept_shape(shape, axes):
@@ -128,7 +137,7 @@ def argmin(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, "argmin", backend.xp(x.data).argmin)
 
 
-def _max_or_min(x, dim, keepdim, name, amax_or_amin, elementwise, arg):
+def _max_or_min(x, dim, keepdim, name, amax_or_amin, elementwise, arg, pair):
     if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
         return elementwise(x, dim)
     if dim is None:
@@ -137,25 +146,25 @@ def _max_or_min(x, dim, keepdim, name, amax_or_amin, elementwise, arg):
         return amax_or_amin(x)
     if x.ndim == 0:
         normalize_dim(dim, 0, name)
-        return MaxMin(reshape(x, ()), arg(x, dim))
+        return pair(reshape(x, ()), arg(x, dim))
     index = arg(x, dim, keepdim=True)
     values = gather(x, dim, index)  # the gradient goes to the one index returned, as torch's
     if not keepdim:
         values, index = squeeze(values, dim), squeeze(index, dim)
-    return MaxMin(values, index)
+    return pair(values, index)
 
 
 @numpy_aliases
 def max(x, dim=None, keepdim=False):
     """As ``torch.max``: without ``dim`` the largest value (0-d); with ``dim`` a pair
     ``(values, indices)`` (``.values``/``.indices`` by name); with a tensor, ``maximum``."""
-    return _max_or_min(x, dim, keepdim, "max", amax, maximum, argmax)
+    return _max_or_min(x, dim, keepdim, "max", amax, maximum, argmax, max_result)
 
 
 @numpy_aliases
 def min(x, dim=None, keepdim=False):
     """As ``torch.min``: the smallest value, or ``(values, indices)`` along ``dim``."""
-    return _max_or_min(x, dim, keepdim, "min", amin, minimum, argmin)
+    return _max_or_min(x, dim, keepdim, "min", amin, minimum, argmin, min_result)
 
 
 @numpy_aliases
@@ -219,10 +228,10 @@ def prod(x, dim=None, keepdim=False):
     def vjp(g, y):
         if shape[d] == 0:
             return broadcast_to(expand(g, shape, (d,)), shape)
-        ones = xp.ones_like(xp.take(x.data, [0], axis=d))
-        before = xp.cumprod(xp.concatenate([ones, xp.take(x.data, range(shape[d] - 1), axis=d)], axis=d), axis=d)
+        ones = xp.ones_like(xp.take(x.data, xp.arange(1), axis=d))
+        before = xp.cumprod(xp.concatenate([ones, xp.take(x.data, xp.arange(shape[d] - 1), axis=d)], axis=d), axis=d)
         after = xp.flip(xp.cumprod(xp.flip(xp.concatenate(
-            [xp.take(x.data, range(1, shape[d]), axis=d), ones], axis=d), axis=d), axis=d), axis=d)
+            [xp.take(x.data, xp.arange(1, shape[d]), axis=d), ones], axis=d), axis=d), axis=d), axis=d)
         return expand(g, shape, (d,)) * Tensor._wrap(before * after)
     return result(x.data.prod(axis=d, keepdims=keepdim), "prod", (x,), (vjp,), first_order=True, saved=(x,))
 
@@ -244,7 +253,7 @@ def sort(x, dim=-1, descending=False):
     """(values, indices) sorted along ``dim``, as torch.sort (ties keep their order). The
     values are gathered from x, so the gradient goes back to where each came from."""
     d, index = _sorted(x, dim, descending, "sort")
-    return MaxMin(gather(x, d, index) if x.ndim else reshape(x, ()), index)
+    return sort_result(gather(x, d, index) if x.ndim else reshape(x, ()), index)
 
 
 @numpy_aliases
@@ -261,9 +270,10 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"topk: k ({k}) out of range for dim {d} of size {n} (shape {x.shape})")
     _, index = _sorted(x, d, largest, "topk")
     if x.ndim == 0:
-        return MaxMin(reshape(x, ()), index)
-    index = Tensor._wrap(backend.xp(index.data).take(index.data, range(k), axis=d))
-    return MaxMin(gather(x, d, index), index)
+        return topk_result(reshape(x, ()), index)
+    xp = backend.xp(index.data)
+    index = Tensor._wrap(xp.take(index.data, xp.arange(k), axis=d))
+    return topk_result(gather(x, d, index), index)
 
 
 @numpy_aliases

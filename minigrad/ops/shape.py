@@ -180,6 +180,21 @@ def repeat(x, *sizes):
     return reshape(clone(spread), tuple(r * n for r, n in zip(sizes, shape)))
 
 
+def unbind(x, dim=0):
+    """The slices along ``dim``, that dim removed, as a tuple (torch.unbind)."""
+    d = normalize_dim(dim, x.ndim, "unbind")
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
+def narrow(x, dim, start, length):
+    """``x`` restricted to ``start … start + length − 1`` along ``dim`` (a view)."""
+    d = normalize_dim(dim, x.ndim, "narrow")
+    start = start + x.shape[d] if start < 0 else start
+    if not (0 <= start and length >= 0 and start + length <= x.shape[d]):
+        raise RuntimeError(f"narrow: start {start} and length {length} exceed dim {d} of size {x.shape[d]}")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
 def clone(x):
     """A copy with its own memory, in the graph (the gradient passes unchanged)."""
     return result(x.data.copy(), "clone", (x,), (lambda g, y: g,))
@@ -206,7 +221,7 @@ def getitem(x, index):
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
     x_shape = x.shape
-    return result(data, "getitem", (x,), (lambda g, y: scatter_add(g, index, x_shape),), view_of=x)
+    return result(data, "getitem", (x,), (lambda g, y: scatter_to(g, index, x_shape),), view_of=x)
 
 
 def nonzero(x, as_tuple=False):
@@ -218,12 +233,26 @@ def nonzero(x, as_tuple=False):
     return Tensor._wrap(found)
 
 
-def scatter_add(g, index, shape):
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of x, sorted (and, if asked, where each element went and how
+    often each value occurs), as torch.unique over all elements; no gradient."""
+    if dim is not None:
+        raise NotImplementedError("unique: dim= is not implemented; unique works on all elements")
+    values, inverse, counts = backend.xp(x.data).unique(x.data, return_inverse=True, return_counts=True)
+    out = (Tensor._wrap(values),)
+    if return_inverse:
+        out += (Tensor._wrap(inverse.reshape(x.shape).astype(np.int64)),)
+    if return_counts:
+        out += (Tensor._wrap(counts.astype(np.int64)),)
+    return out[0] if len(out) == 1 else out
+
+
+def scatter_to(g, index, shape):
     """The VJP of ``getitem``: a zero tensor of ``shape`` with ``g`` added at ``index``
     (repeated indices add up, since each use of an element sends its gradient back)."""
     data = backend.xp(g.data).zeros(shape, dtype=g.dtype)
     backend.scatter_add(data, index, g.data)
-    return result(data, "scatter_add", (g,), (lambda gg, y: getitem(gg, index),))
+    return result(data, "scatter_to", (g,), (lambda gg, y: getitem(gg, index),))
 
 
 def index_put(x, index, value):
@@ -243,28 +272,110 @@ def index_put(x, index, value):
     except ValueError:
         raise RuntimeError(f"setitem: a value of shape {value.shape} cannot be broadcast to the "
                            f"selection of shape {x.data[index].shape} (tensor shape {x.shape})") from None
-    value_shape = value.shape
+    value_shape, x_shape = value.shape, x.shape
 
     def grad_value(g, y):
-        picked = getitem(g, index)
+        picked = getitem(g, index) * _winners(x_shape, index, backend.xp(g.data), g.dtype)
         lead = value.ndim - picked.ndim  # NumPy lets a value carry extra leading 1s
         return reshape(sum_to(picked, value_shape[lead:] if lead > 0 else value_shape), value_shape)
     return result(data, "index_put", (x, value), (lambda g, y: index_put(g, index, 0), grad_value))
 
 
-def gather(x, dim, index):
-    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim=1 (torch.gather): pick along
-    ``dim`` by ``index``, which has x's number of dims. Built on ``getitem`` with an
-    integer array per dim, so its VJP is getitem's scatter-add."""
-    d = normalize_dim(dim, x.ndim, "gather")
+def _winners(shape, index, xp, dtype):
+    """1 where a place of the selection ``index`` kept its value, 0 where a later repeat
+    of the same index overwrote it: only the last write reaches the output, so only it
+    gets a gradient (PyTorch gives every repeat the gradient; finite differences agree
+    with this). The winners are found by the same assignment, so they match the forward
+    on the CPU; a GPU does not promise which repeat wins."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(hasattr(p, "dtype") and p.dtype.kind in "iu" for p in parts):
+        return 1.0  # slices and masks never select a place twice
+    selection = xp.zeros(shape, dtype=bool)[index].shape
+    order = xp.arange(int(np.prod(selection))).reshape(selection)
+    scratch = xp.full(shape, -1, dtype=np.int64)
+    scratch[index] = order
+    return Tensor._wrap((scratch[index] == order).astype(dtype))
+
+
+def _along(x, dim, index, op):
+    """For ``index`` with x's number of dims: the integer arrays that address
+    ``x[i][index[i][j][k]][k]`` (dim=1) for every position (i, j, k) of index, as
+    torch.gather and torch.scatter read it."""
+    d = normalize_dim(dim, x.ndim, op)
     picks = index.data if isinstance(index, Tensor) else backend.xp(x.data).asarray(index)
-    if picks.ndim != max(x.ndim, 1):
-        raise RuntimeError(f"gather: index of shape {tuple(picks.shape)} must have as many dims as "
-                           f"the input of shape {x.shape}")
-    if x.ndim == 0:
-        return getitem(x, ...) if picks.size == 0 else reshape(x, picks.shape)
+    if picks.dtype.kind not in "iu" or picks.ndim != x.ndim or x.ndim == 0:
+        raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} and dtype {picks.dtype} must be an "
+                           f"integer tensor with as many dims as the input of shape {x.shape} (at least 1)")
+    if any(m > n for i, (m, n) in enumerate(zip(picks.shape, x.shape)) if i != d):
+        raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} is larger than the input of shape "
+                           f"{x.shape} outside dim {d}")
     grid = backend.xp(picks).ogrid[tuple(slice(n) for n in picks.shape)]
-    return getitem(x, tuple(picks if i == d else grid[i] for i in range(x.ndim)))
+    return tuple(picks if i == d else grid[i] for i in range(x.ndim)), tuple(picks.shape)
+
+
+def gather(x, dim, index):
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim=1 (torch.gather). Built on
+    ``getitem`` with an integer array per dim, so its VJP is getitem's scatter."""
+    where, _ = _along(x, dim, index, "gather")
+    return getitem(x, where)
+
+
+def _source(src, shape, like, op):
+    """scatter's ``src``: a number, or a tensor whose leading corner of ``shape`` is used."""
+    if not isinstance(src, Tensor):
+        return lift(src, like, dtype=like.dtype)
+    if src.ndim != len(shape) or any(m > n for m, n in zip(shape, src.shape)):
+        raise RuntimeError(f"{op}: src of shape {src.shape} is smaller than the index of shape {shape}")
+    return getitem(src, tuple(slice(n) for n in shape)) if src.shape != shape else src
+
+
+def scatter(x, dim, index, src=None, value=None):
+    """A copy of x with ``out[i][index[i][j]] = src[i][j]`` (dim=1), as torch.scatter;
+    ``src`` may be a tensor or a number (or give ``value=``). Built on ``index_put``, so
+    where an index repeats the last write wins and only it gets a gradient."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give src or value")
+    where, shape = _along(x, dim, index, "scatter")
+    return index_put(x, where, _source(value if src is None else src, shape, x, "scatter"))
+
+
+def scatter_add(x, dim, index, src):
+    """A copy of x with ``src`` added at ``index`` along ``dim`` (repeated indices add
+    up), as torch.scatter_add. Gradients: g for x, g read back at index for src."""
+    where, shape = _along(x, dim, index, "scatter_add")
+    src = broadcast_to(_source(src, shape, x, "scatter_add"), shape)
+    if src.dtype != x.dtype:
+        src = astype(src, x.dtype)
+    data = x.data.copy()
+    backend.scatter_add(data, where, src.data)
+    return result(data, "scatter_add", (x, src), (lambda g, y: g, lambda g, y: getitem(g, where)))
+
+
+def index_select(x, dim, index):
+    """The entries ``index`` (1-D integers) along ``dim``, as torch.index_select."""
+    d = normalize_dim(dim, x.ndim, "index_select")
+    picks = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if picks.ndim > 1 or picks.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(picks.shape)} "
+                           f"and dtype {picks.dtype}")
+    return getitem(x, (slice(None),) * d + (picks.reshape(-1),))
+
+
+def masked_select(x, mask):
+    """The elements of x where ``mask`` (broadcast with x) holds, as a 1-D tensor."""
+    xp = backend.xp(x.data)
+    m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(bool)
+    try:
+        shape = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: mask of shape {m.shape} and input of shape {x.shape} "
+                           f"cannot be broadcast together") from None
+    return getitem(broadcast_to(x, shape), xp.broadcast_to(m, shape))
+
+
+def take(x, index):
+    """x flattened, then indexed: ``take(x, index)`` has index's shape, as torch.take."""
+    return getitem(reshape(x, (-1,)), index.data if isinstance(index, Tensor) else np.asarray(index))
 
 
 @numpy_aliases
