@@ -52,13 +52,14 @@ WEIGHT = RNG.random(4) + 0.1
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.25])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_matches_torch(reduction, label_smoothing, weighted):
+@pytest.mark.parametrize("labels", [LABELS, np.abs(LABELS) % 4], ids=["one ignored", "all count"])
+def test_cross_entropy_matches_torch(reduction, label_smoothing, weighted, labels):
     torch = _torch()
     weight = WEIGHT if weighted else None
     _same_with_grads(
-        lambda x: F.cross_entropy(x, mg.tensor(LABELS), weight=weight, reduction=reduction,
+        lambda x: F.cross_entropy(x, mg.tensor(labels), weight=weight, reduction=reduction,
                                   label_smoothing=label_smoothing),
-        lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(LABELS), reduction=reduction,
+        lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(labels), reduction=reduction,
                                                     weight=None if weight is None else torch.tensor(weight),
                                                     label_smoothing=label_smoothing),
         [LOGITS])
@@ -95,11 +96,15 @@ def test_cross_entropy_takes_an_int64_label_tensor_and_refuses_bad_labels():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_nll_loss_matches_torch(reduction):
+@pytest.mark.parametrize("labels", [LABELS, np.abs(LABELS) % 4], ids=["one ignored", "all count"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(reduction, labels, weighted):
     torch = _torch()
-    _same_with_grads(lambda x: F.nll_loss(F.log_softmax(x, dim=1), LABELS, weight=WEIGHT, reduction=reduction),
-                     lambda x: torch.nn.functional.nll_loss(torch.log_softmax(x, 1), torch.tensor(LABELS),
-                                                            weight=torch.tensor(WEIGHT), reduction=reduction),
+    weight = WEIGHT if weighted else None
+    _same_with_grads(lambda x: F.nll_loss(F.log_softmax(x, dim=1), labels, weight=weight, reduction=reduction),
+                     lambda x: torch.nn.functional.nll_loss(torch.log_softmax(x, 1), torch.tensor(labels),
+                                                            weight=None if weight is None else torch.tensor(weight),
+                                                            reduction=reduction),
                      [LOGITS])
 
 
