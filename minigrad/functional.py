@@ -145,9 +145,26 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0:
         return x
-    keep = mg_random.get(generator).random(x.shape) >= p
+    return _dropout(x, p, x.shape, inplace, generator, "dropout")
+
+
+def _dropout(x, p, mask_shape, inplace, generator, name):
+    keep = mg_random.get(generator).random(mask_shape) >= p
     mask = backend.to_device((keep / (1 - p)).astype(x.dtype), x.device)
-    return _activation(ops.mul, "dropout", x, inplace, Tensor._wrap(mask))
+    return _activation(ops.mul, name, x, inplace, Tensor._wrap(mask))
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Channel dropout: zero whole feature maps of (N, C, H, W) (or (C, H, W)) with
+    probability p, scaling the rest by 1/(1−p) — neighbouring pixels are correlated,
+    so dropping single ones regularises little (Tompson et al., 2015)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout2d: p must be in [0, 1), got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expects (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    if not training or p == 0:
+        return input
+    return _dropout(input, p, input.shape[:-2] + (1, 1), inplace, generator, "dropout2d")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -753,3 +753,17 @@ def test_forward_hooks_as_torch():
     _same(kept["ours"], kept["theirs"])
     _same(outputs["ours"], outputs["theirs"])
     assert len(ours[1]._forward_hooks) == 0 and len(ours[2]._forward_hooks) == 1
+
+
+def test_dropout2d_drops_whole_channels():
+    torch = _torch()
+    x = mg.tensor(np.ones((50, 8, 3, 3)), requires_grad=True)
+    layer = nn.Dropout2d(0.25, generator=np.random.default_rng(0))
+    assert repr(layer) == repr(torch.nn.Dropout2d(0.25)) and repr(nn.Dropout(0.3)) == repr(torch.nn.Dropout(0.3))
+    y = layer(x).numpy()
+    per_map = y.reshape(400, 9)
+    assert np.all((per_map == 0) | (per_map == 1 / 0.75))  # dropped or scaled …
+    assert np.all(per_map.min(1) == per_map.max(1))  # … a whole map at a time
+    assert 0.15 < np.mean(per_map[:, 0] == 0) < 0.35
+    assert layer.eval()(x) is x
+    assert F.dropout2d(mg.tensor(np.ones((2, 3, 3))), 0.5).shape == (2, 3, 3)  # one unbatched image

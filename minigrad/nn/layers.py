@@ -169,7 +169,14 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training, self.inplace, self.generator)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Drops whole channels of (N, C, H, W) with probability p in training mode."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training, self.inplace, self.generator)
 
 
 class Flatten(Module):
