@@ -198,6 +198,7 @@ def test_loss_modules_match_torch(module, args):
     torch_args = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in args.items()}
     ours, theirs = getattr(nn, module)(**args), getattr(torch.nn, module)(**torch_args)
     assert list(ours.state_dict()) == list(theirs.state_dict())  # weight/pos_weight are buffers, as in torch
+    assert repr(ours) == repr(theirs)
     _same_with_grads(lambda a: ours(a, mg.tensor(target)), lambda a: theirs(a, torch.tensor(target)), [x])
 
 
@@ -349,6 +350,7 @@ def test_activation_modules_match_torch(name, args):
     x = np.random.default_rng(5).normal(size=(3, 4))
     x[0, 0] = 0.0  # each library's subgradient at the kink
     ours, theirs = getattr(nn, name)(**args), getattr(torch.nn, name)(**args)
+    assert repr(ours) == repr(theirs)
     _same_with_grads(lambda t: ours(t * 1), lambda t: theirs(t * 1), [x])  # t * 1: in place needs a non-leaf
 
 
@@ -722,6 +724,7 @@ def test_layer_norm_matches_torch(shape, normalized):
     rng = np.random.default_rng(15)
     ours = nn.LayerNorm(normalized, eps=1e-3, dtype=np.float64)
     theirs = torch.nn.LayerNorm(normalized, eps=1e-3).double()
+    assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     state = {k: rng.normal(size=v.shape) for k, v in theirs.state_dict().items()}
     ours.load_state_dict(state)

@@ -12,9 +12,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = F._reduction(size_average, reduce, reduction, type(self).__name__)
 
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}"
-
 
 class _WeightedLoss(_Loss):
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
