@@ -184,6 +184,31 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return y if bias is None else y + bias
 
 
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input`` (any shape)
+    → (*input.shape, dim). The gradient adds up into the rows picked (indexing's VJP);
+    the row ``padding_idx`` gets none, as in PyTorch. max_norm, scale_grad_by_freq and
+    sparse are refused."""
+    _refuse("embedding", "max_norm", max_norm, None)
+    _refuse("embedding", "scale_grad_by_freq", scale_grad_by_freq, False)
+    _refuse("embedding", "sparse", sparse, False)
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    host = backend.to_numpy(indices)
+    rows = weight.shape[0]
+    if host.size and (host.min() < 0 or host.max() >= rows):
+        raise IndexError(f"embedding: index {host.max() if host.max() >= rows else host.min()} is out of range "
+                         f"for {rows} embeddings")
+    indices = backend.xp(weight.data).asarray(indices)
+    out = weight[indices]
+    if padding_idx is None:
+        return out
+    padding_idx = padding_idx % rows
+    return ops.where(_constant(indices != padding_idx, out)[..., None], out, weight.detach()[indices])
+
+
 # ---- padding and one-hot ------------------------------------------------------------------------
 def _pad_index(n, before, after, mode):
     """The source index of every output position along one axis of length n padded

@@ -464,7 +464,8 @@ def test_apply_visits_children_before_parents_as_torch():
 
 
 @pytest.mark.parametrize("make", [lambda: nn.Linear(5, 3), lambda: nn.Conv2d(2, 3, 3), lambda: nn.BatchNorm2d(3),
-                                  lambda: nn.BatchNorm1d(4), lambda: nn.LayerNorm((2, 3))])
+                                  lambda: nn.BatchNorm1d(4), lambda: nn.LayerNorm((2, 3)),
+                                  lambda: nn.Embedding(4, 3, padding_idx=1)])
 def test_reset_parameters_redraws_as_at_construction(make):
     mg.manual_seed(11)
     fresh = make()
@@ -770,3 +771,23 @@ def test_dropout2d_drops_whole_channels():
     assert 0.15 < np.mean(per_map[:, 0] == 0) < 0.35
     assert layer.eval()(x) is x
     assert F.dropout2d(mg.tensor(np.ones((2, 3, 3))), 0.5).shape == (2, 3, 3)  # one unbatched image
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2, -1])
+def test_embedding_matches_torch(padding_idx):
+    torch = _torch()
+    ours = nn.Embedding(5, 3, padding_idx=padding_idx, dtype=np.float64)
+    theirs = torch.nn.Embedding(5, 3, padding_idx=padding_idx).double()
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    if padding_idx is not None:
+        assert not ours.weight.numpy()[padding_idx].any()  # the padding row starts at zero
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    indices = np.array([[0, 2, 4], [4, 4, 1]])
+    ours(mg.tensor(indices)).sum().backward()
+    theirs(torch.tensor(indices)).sum().backward()
+    _same(ours.weight.grad, theirs.weight.grad)  # repeated rows add up; the padding row gets nothing
+    _same(ours(mg.tensor(indices)), theirs(torch.tensor(indices)))
+    with pytest.raises(IndexError, match="index 5 is out of range for 5"):
+        ours(mg.tensor(np.array([5])))
+    with pytest.raises(NotImplementedError, match="max_norm=1.0"):
+        nn.Embedding(5, 3, max_norm=1.0)

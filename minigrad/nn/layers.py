@@ -34,6 +34,42 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class Embedding(Module):
+    """A lookup table: integer indices (any shape) → rows of ``weight`` (num_embeddings,
+    embedding_dim), drawn from N(0, 1) as in PyTorch; the row ``padding_idx`` starts at
+    zero and is never trained."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, dtype=np.float32, generator=None):
+        super().__init__()
+        if num_embeddings <= 0 or embedding_dim <= 0:
+            raise ValueError(f"Embedding: num_embeddings and embedding_dim must be positive, "
+                             f"got {num_embeddings} and {embedding_dim}")
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx {padding_idx} is out of range for {num_embeddings} embeddings")
+        F._refuse("Embedding", "max_norm", max_norm, None)
+        F._refuse("Embedding", "scale_grad_by_freq", scale_grad_by_freq, False)
+        F._refuse("Embedding", "sparse", sparse, False)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
+        self.generator = generator
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """N(0, 1) again, the padding row zero."""
+        init.normal_(self.weight, generator=self.generator)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, x):
+        return F.embedding(x, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+
+
 class _Activation(Module):
     """An elementwise activation; ``inplace=True`` writes the result into the input, as PyTorch."""
 
