@@ -374,9 +374,6 @@ class Tensor:
     def type_as(self, other):
         return self.to(dtype=other.dtype)
 
-    def contiguous(self):
-        return self
-
     # ---- operators: each one is an op in minigrad/ops -----------------------------------
     def __add__(self, other): return ops.add(self, other)
     def __radd__(self, other): return ops.add(other, self)
@@ -464,8 +461,8 @@ class Tensor:
 
     # ---- shapes, the PyTorch way ----------------------------------------------------------
     def reshape(self, *shape): return ops.reshape(self, _shape_args(shape))
-    def view(self, *shape): return ops.reshape(self, _shape_args(shape))
-    def view_as(self, other): return ops.reshape(self, other.shape)
+    def view(self, *shape): return ops.view(self, _shape_args(shape))
+    def view_as(self, other): return ops.view(self, other.shape)
     def reshape_as(self, other): return ops.reshape(self, other.shape)
     def expand_as(self, other): return ops.expand(self, other.shape)
     def expand(self, *sizes): return ops.expand(self, _shape_args(sizes))
@@ -530,7 +527,7 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
               "outer", "unbind", "narrow", "tril", "triu", "scatter", "scatter_add", "index_select", "masked_select",
-              "take", "unique"):
+              "take", "unique", "contiguous"):
     setattr(Tensor, _name, getattr(ops, _name))
 
 

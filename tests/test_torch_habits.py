@@ -183,6 +183,37 @@ def test_dtype_rules_are_torch_rules(name):
     same(DTYPE_CASES[name])
 
 
+def test_promotion_of_every_dtype_pair_and_python_number_is_torch():
+    """Every pair of dtypes (each as a tensor with dims or 0-d) and every dtype with a
+    Python bool, int and float, through +, *, / and ==: minigrad's result dtype is
+    torch's wherever torch gives one."""
+    torch = torch_or_skip()
+    names = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+    def make(lib, name, zero_d):
+        data = [True, False] if name == "bool" else [3, 2]
+        return lib.tensor(data[0] if zero_d else data, dtype=getattr(lib, name))
+
+    ops = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a == b]
+    tensors = [(name, zero_d) for name in names for zero_d in (False, True)]
+    cases = [(a, b) for a in tensors for b in tensors] + \
+            [(a, number) for a in tensors for number in (True, 2, 2.5)] + \
+            [(number, a) for a in tensors for number in (True, 2, 2.5)]
+
+    def build(lib, operand):
+        return make(lib, *operand) if isinstance(operand, tuple) else operand
+    checked = 0
+    for a, b in cases:
+        for op in ops:
+            try:
+                expected = dtype_name(op(build(torch, a), build(torch, b)))
+            except RuntimeError:  # e.g. bool - bool: torch refuses, nothing to compare
+                continue
+            assert dtype_name(op(build(mg, a), build(mg, b))) == expected, (a, b, expected)
+            checked += 1
+    assert checked > 1500
+
+
 def test_cross_entropy_takes_an_int_list():
     logits = mg.tensor([[2.0, 0.5], [0.1, 1.0]])
     assert np.isfinite(mg.functional.cross_entropy(logits, mg.tensor([1, 0])).item())
@@ -423,6 +454,7 @@ FUNCTIONS = {
     "reshape": lambda lib: lib.reshape(lib.tensor(X), (3, -1)),
     "view": lambda lib: lib.tensor(X).view(-1),
     "view ints": lambda lib: lib.tensor(X).view(3, 2),
+    "contiguous view": lambda lib: lib.tensor(X).t().contiguous().view(-1),
     "expand": lambda lib: lib.ones(3, 1).expand(2, -1, 4),
     "clone": lambda lib: lib.tensor(X).clone(),
     "gather": lambda lib: lib.gather(lib.tensor(X), 1, lib.tensor([[2, 0], [1, 1]])),
@@ -535,6 +567,16 @@ def test_set_default_dtype():
     finally:
         mg.set_default_dtype(mg.float32)
     assert mg.tensor([1.0]).dtype == np.float32
+
+
+def test_view_never_copies():
+    x = mg.zeros(2, 3)
+    v = x.view(3, 2)
+    v[0, 0] = 1.0                   # a view writes through to x
+    assert x[0, 0].item() == 1.0
+    with pytest.raises(RuntimeError, match="view: .*not contiguous.*reshape"):
+        x.t().view(-1)              # torch refuses too: a copy would not write through
+    assert x.t().reshape(-1).shape == (6,)
 
 
 def test_tensor_facts_and_conversions():

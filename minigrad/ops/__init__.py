@@ -14,21 +14,20 @@ from minigrad.ops.linalg import bmm, dot, einsum, matmul, mm, outer
 from minigrad.ops.pool import avg_pool2d, max_pool2d
 from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, argsort, cumsum, log_softmax, logsumexp, max,
                                  mean, min, norm, prod, softmax, sort, std, sum, topk, var)
-from minigrad.ops.shape import (astype, broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, gather,
-                                getitem, index_put, index_select, masked_select, narrow, nonzero, permute, repeat,
-                                reshape, scatter, scatter_add, scatter_to, split,
-                                squeeze, stack, sum_to, swapaxes, t, take, to_device, transpose, unbind, unique,
-                                unsqueeze)
+from minigrad.ops.shape import (astype, broadcast_to, cat, chunk, clone, concatenate, contiguous, expand, flatten,
+                                flip, gather, getitem, index_put, index_select, masked_select, narrow, nonzero,
+                                permute, repeat, reshape, scatter, scatter_add, scatter_to, split, squeeze, stack,
+                                sum_to, swapaxes, t, take, to_device, transpose, unbind, unique, unsqueeze, view)
 
 __all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "astype",
            "avg_pool2d", "batch_norm", "bmm", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clip", "clone",
-           "concatenate", "conv2d", "cos", "cumsum", "div", "dot", "einsum", "eq", "equal", "exp", "expand",
-           "expm1", "flatten", "flip", "floor", "floor_divide", "gather", "ge", "getitem", "gt", "index_put",
-           "index_select", "inplace", "isclose", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log_softmax",
-           "logical", "logical_not", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max",
-           "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "mul", "narrow", "ne", "neg", "nonzero", "norm",
-           "outer", "permute", "pow", "prod", "reciprocal", "relu", "remainder", "repeat", "reshape", "round",
-           "rsqrt", "scatter", "scatter_add", "scatter_to", "sigmoid", "sign", "sin", "softmax", "sort", "split",
-           "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "t", "take", "tanh",
-           "to_device", "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var",
-           "where"]
+           "concatenate", "contiguous", "conv2d", "cos", "cumsum", "div", "dot", "einsum", "eq", "equal", "exp",
+           "expand", "expm1", "flatten", "flip", "floor", "floor_divide", "gather", "ge", "getitem", "gt",
+           "index_put", "index_select", "inplace", "isclose", "isfinite", "isinf", "isnan", "le", "log", "log1p",
+           "log_softmax", "logical", "logical_not", "logsumexp", "lt", "masked_fill", "masked_select", "matmul",
+           "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "mul", "narrow", "ne", "neg", "nonzero",
+           "norm", "outer", "permute", "pow", "prod", "reciprocal", "relu", "remainder", "repeat", "reshape",
+           "round", "rsqrt", "scatter", "scatter_add", "scatter_to", "sigmoid", "sign", "sin", "softmax", "sort",
+           "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "t", "take",
+           "tanh", "to_device", "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze",
+           "var", "view", "where"]

@@ -58,6 +58,23 @@ def reshape(x, shape):
     return result(data, "reshape", (x,), (lambda g, y: reshape(g, x_shape),), view_of=x)
 
 
+def view(x, shape):
+    """``reshape`` that must not copy, as torch's ``view``: a tensor whose memory is not laid
+    out for the new shape (a transpose, say) raises instead of silently becoming a copy
+    that in-place writes would no longer reach."""
+    out = reshape(x, shape)
+    if x.numel() and not backend.xp(x.data).may_share_memory(out.data, x.data):
+        raise RuntimeError(f"view: shape {tuple(out.shape)} is not compatible with the memory layout of the "
+                           f"tensor of shape {x.shape} (it is not contiguous); use .reshape(...) or "
+                           f".contiguous().view(...)")
+    return out
+
+
+def contiguous(x):
+    """``x`` itself when its memory is laid out row by row, else a row-major copy (in the graph)."""
+    return x if x.data.flags.c_contiguous else clone(x)
+
+
 def permute(x, dims):
     """Reorder the dims: output dim i is input dim ``dims[i]`` (a full order, as torch)."""
     dims = tuple(dims)
