@@ -391,7 +391,12 @@ def _weighted_reduce(loss, w, reduction):
     """PyTorch's reduction of a per-label loss: 'mean' divides by Σ w (the count of the
     labels that count when there is no weight)."""
     if reduction == "mean":
-        return loss.mean() if w is None else loss.sum() / w.sum()
+        if w is None:
+            return loss.mean()
+        total = w.sum()
+        if not total.item():  # every label ignored: the mean is 0/0 = nan, its gradient 0 (as PyTorch)
+            return loss.sum() + _constant(np.nan, loss, ())
+        return loss.sum() / total
     return _reduce(loss, reduction)
 
 

@@ -791,3 +791,40 @@ def test_embedding_matches_torch(padding_idx):
         ours(mg.tensor(np.array([5])))
     with pytest.raises(NotImplementedError, match="max_norm=1.0"):
         nn.Embedding(5, 3, max_norm=1.0)
+
+
+# ---- random cases against torch ------------------------------------------------------------------------------
+@given(n=st.integers(1, 4), classes=st.integers(1, 5), extra=st.lists(st.integers(1, 3), max_size=2),
+       smoothing=st.sampled_from([0.0, 0.1, 0.5]), weighted=st.booleans(), ignored=st.booleans(),
+       reduction=st.sampled_from(["mean", "sum", "none"]), seed=st.integers(0, 2**16))
+def test_cross_entropy_random_cases_match_torch(n, classes, extra, smoothing, weighted, ignored, reduction, seed):
+    torch = _torch()
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, classes, *extra)) * 3
+    labels = rng.integers(0, classes, size=(n, *extra))
+    if ignored:
+        labels.flat[0] = -100
+    weight = rng.random(classes) + 0.1 if weighted else None
+    with np.errstate(invalid="ignore"):  # every label ignored: 0/0, nan as in torch
+        _same_with_grads(
+            lambda x: F.cross_entropy(x, labels, weight=weight, reduction=reduction, label_smoothing=smoothing),
+            lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(labels), reduction=reduction,
+                                                        weight=None if weight is None else torch.tensor(weight),
+                                                        label_smoothing=smoothing),
+            [logits], atol=1e-9)
+
+
+@given(size=st.tuples(st.integers(1, 9), st.integers(1, 9)), kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       stride=st.tuples(st.integers(1, 4), st.integers(1, 4)), padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       ceil_mode=st.booleans(), count_include_pad=st.booleans(), seed=st.integers(0, 2**16))
+def test_pooling_random_cases_match_torch(size, kernel, stride, padding, ceil_mode, count_include_pad, seed):
+    torch = _torch()
+    tf = torch.nn.functional
+    padding = tuple(min(p, k // 2) for p, k in zip(padding, kernel))  # both libraries refuse more
+    if any(k > n + 2 * p for k, n, p in zip(kernel, size, padding)):
+        return  # the kernel does not fit: both refuse (tested elsewhere)
+    x = np.random.default_rng(seed).permutation(2 * size[0] * size[1]).reshape((1, 2) + size) / 7.0  # distinct
+    _same_with_grads(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode),
+                     lambda t: tf.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode), [x])
+    _same_with_grads(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad),
+                     lambda t: tf.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x])
