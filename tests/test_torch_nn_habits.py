@@ -828,3 +828,20 @@ def test_pooling_random_cases_match_torch(size, kernel, stride, padding, ceil_mo
                      lambda t: tf.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode), [x])
     _same_with_grads(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad),
                      lambda t: tf.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x])
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), mode=st.sampled_from(
+           ["constant", "reflect", "replicate", "circular"]), data=st.data())
+def test_pad_random_cases_match_torch(shape, mode, data):
+    torch = _torch()
+    if mode == "constant":
+        dims = data.draw(st.integers(1, len(shape)))
+        pad = [data.draw(st.integers(-(shape[-1 - i // 2] // 2), 3)) for i in range(2 * dims)]  # crops ≤ size
+    else:
+        dims = data.draw(st.integers(1, min(3, len(shape) - 1))) if len(shape) > 1 else 0
+        if not dims or len(shape) > dims + 2:
+            return  # PyTorch pads 1–3 dims of a (batched) input only; both refuse the rest
+        most = [shape[-1 - i // 2] - (mode == "reflect") for i in range(2 * dims)]
+        pad = [data.draw(st.integers(0, min(m, 3))) for m in most]
+    x = np.random.default_rng(len(pad)).normal(size=shape)
+    _same_with_grads(lambda t: F.pad(t, pad, mode=mode), lambda t: torch.nn.functional.pad(t, pad, mode=mode), [x])
