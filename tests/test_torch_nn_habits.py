@@ -1,6 +1,8 @@
 """PyTorch's nn habits give PyTorch's answer: losses, F.pad/one_hot, pooling modes,
 conv2d padding strings, layers, containers, mg.save/mg.load, data — values and
 gradients side by side with torch (those tests skip without it), gradchecks in float64."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -845,3 +847,15 @@ def test_pad_random_cases_match_torch(shape, mode, data):
         pad = [data.draw(st.integers(0, min(m, 3))) for m in most]
     x = np.random.default_rng(len(pad)).normal(size=shape)
     _same_with_grads(lambda t: F.pad(t, pad, mode=mode), lambda t: torch.nn.functional.pad(t, pad, mode=mode), [x])
+
+
+@given(size=st.tuples(st.integers(1, 6), st.integers(1, 6)), kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       batched=st.booleans(), seed=st.integers(0, 2**16))
+def test_conv2d_same_random_cases_match_torch(size, kernel, batched, seed):
+    torch = _torch()
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=((2,) if batched else ()) + (3,) + size), rng.normal(size=(2, 3) + kernel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's note on even kernels' speed
+        _same_with_grads(lambda a, b: F.conv2d(a, b, padding="same"),
+                         lambda a, b: torch.nn.functional.conv2d(a, b, padding="same"), [x, w], atol=1e-9)
