@@ -859,3 +859,35 @@ def test_conv2d_same_random_cases_match_torch(size, kernel, batched, seed):
         warnings.simplefilter("ignore")  # torch's note on even kernels' speed
         _same_with_grads(lambda a, b: F.conv2d(a, b, padding="same"),
                          lambda a, b: torch.nn.functional.conv2d(a, b, padding="same"), [x, w], atol=1e-9)
+
+
+@given(n=st.integers(1, 12), batch_size=st.integers(1, 5), drop_last=st.booleans(), one_step=st.booleans())
+def test_loader_batches_random_cases_match_torch(n, batch_size, drop_last, one_step):
+    torch = _torch()
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import TensorDataset as TorchTensorDataset
+
+    from minigrad.data import DataLoader, TensorDataset
+    x, y = np.arange(n * 2.0).reshape(n, 2), np.arange(n) % 3
+    ours = TensorDataset(x, y) if one_step else _ExampleByExample(TensorDataset(x, y))
+    mine = [[f.numpy() for f in batch] for batch in DataLoader(ours, batch_size=batch_size, drop_last=drop_last)]
+    theirs = _theirs_batches(TorchLoader(TorchTensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=batch_size,
+                                         drop_last=drop_last))
+    assert len(mine) == len(theirs)
+    for batch, expected in zip(mine, theirs):
+        for field, want in zip(batch, expected):
+            assert field.dtype == want.dtype
+            np.testing.assert_array_equal(field, want)
+
+
+class _ExampleByExample:
+    """A dataset with only __len__ and __getitem__(int), wrapping another."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        return self.dataset[i]
