@@ -24,6 +24,7 @@ from minigrad.ops import (abs, add, all, allclose, amax, amin, any, argmax, argm
                           swapaxes, t, take, tanh, topk, transpose, tril, triu, trunc, unbind, unique, unsqueeze, var,
                           where)
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
+from minigrad.serialization import load, save
 from minigrad.tensor import (Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad, set_grad_enabled,
                              tensor)
 
@@ -47,3 +48,4 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
+__all__ += ["load", "save"]

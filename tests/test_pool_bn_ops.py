@@ -155,7 +155,8 @@ def test_layers_follow_torch_in_a_sequential():
     (yt ** 2).sum().backward()
     np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(ours[0].weight.grad.numpy(), theirs[0].weight.grad.numpy(), rtol=1e-3, atol=1e-4)
-    assert repr(ours[2]) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(ours[2]) == repr(theirs[2]) == \
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
 
 
 def test_bad_construction_and_input_are_refused():
@@ -191,7 +192,8 @@ def test_torch_state_dict_loads_into_batchnorm2d():
         theirs.weight.uniform_(0.5, 2.0), theirs.bias.uniform_(-1.0, 1.0)
     for _ in range(3):
         theirs(torch.tensor(rng.normal(1.0, 2.0, (4, 3, 5, 5)).astype(np.float32)))
-    ours = nn.BatchNorm2d(3).load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours = nn.BatchNorm2d(3)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     assert int(ours.num_batches_tracked.item()) == 3
     ours.eval(), theirs.eval()
     x = rng.normal(0, 1, (2, 3, 5, 5)).astype(np.float32)

@@ -1,10 +1,17 @@
 """Neural-network layers (``minigrad.nn``) and their initialisers (``minigrad.nn.init``)."""
-from minigrad.nn import init
-from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from minigrad.nn import init, utils
+from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, LayerNorm
+from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.conv import Conv2d
-from minigrad.nn.layers import Dropout, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from minigrad.nn.layers import (ELU, GELU, Dropout, Dropout2d, Embedding, Flatten, Identity, LeakyReLU, Linear,
+                                LogSoftmax, ReLU, Sequential, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
+                               NLLLoss, SmoothL1Loss)
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.pool import AvgPool2d, MaxPool2d
 
-__all__ = ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "Identity", "Linear",
-           "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "init"]
+__all__ = ["AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
+           "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "KLDivLoss",
+           "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
+           "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
+           "Softplus", "Tanh", "init", "utils"]

@@ -1,4 +1,4 @@
-"""Batch-norm layers: ``BatchNorm1d`` ((N, C) or (N, C, L)) and ``BatchNorm2d``
+"""Normalisation layers. Batch norm: ``BatchNorm1d`` ((N, C) or (N, C, L)) and ``BatchNorm2d``
 ((N, C, H, W)), with PyTorch's arguments, defaults and state_dict names:
 ``weight``, ``bias`` (γ = 1, β = 0 at the start), buffers ``running_mean`` (0),
 ``running_var`` (1) and ``num_batches_tracked``.
@@ -8,6 +8,9 @@ running ones toward them; in eval mode it uses the running ones. With
 ``track_running_stats=False`` there are no buffers and the batch's statistics are
 used in both modes. ``momentum=None`` makes the running statistics a plain
 cumulative average (factor 1/num_batches_tracked), as in PyTorch.
+
+``LayerNorm`` normalises each example over its last dims instead, with no running
+statistics: the same in training and in eval mode.
 """
 import numpy as np
 
@@ -47,6 +50,13 @@ class _BatchNorm(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
+    def reset_parameters(self):
+        """Back to the state at construction: running statistics reset, γ = 1, β = 0."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
     def forward(self, x):
         if x.ndim not in self.ranks:
             raise ValueError(f"{type(self).__name__}: expects input with {' or '.join(map(str, self.ranks))} "
@@ -76,3 +86,31 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Normalise each of C channels over the batch and the image: (N, C, H, W)."""
     ranks = (4,)
+
+
+class LayerNorm(Module):
+    """Normalise each example over its last dims ``normalized_shape`` (``F.layer_norm``),
+    with a learned γ (ones) and β (zeros) of that shape, as PyTorch's."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=np.float32):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        if not shape or not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+
+    def reset_parameters(self):
+        """γ = 1, β = 0, as at construction."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

@@ -20,7 +20,12 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
-        init.default_init_(self.weight, self.bias, generator)
+        self.generator = generator
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the weights afresh, as at construction (PyTorch's default init)."""
+        init.default_init_(self.weight, self.bias, self.generator)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -29,9 +34,107 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class ReLU(Module):
+class Embedding(Module):
+    """A lookup table: integer indices (any shape) → rows of ``weight`` (num_embeddings,
+    embedding_dim), drawn from N(0, 1) as in PyTorch; the row ``padding_idx`` starts at
+    zero and is never trained."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, dtype=np.float32, generator=None):
+        super().__init__()
+        if num_embeddings <= 0 or embedding_dim <= 0:
+            raise ValueError(f"Embedding: num_embeddings and embedding_dim must be positive, "
+                             f"got {num_embeddings} and {embedding_dim}")
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx {padding_idx} is out of range for {num_embeddings} embeddings")
+        F._refuse("Embedding", "max_norm", max_norm, None)
+        F._refuse("Embedding", "scale_grad_by_freq", scale_grad_by_freq, False)
+        F._refuse("Embedding", "sparse", sparse, False)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
+        self.generator = generator
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """N(0, 1) again, the padding row zero."""
+        init.normal_(self.weight, generator=self.generator)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
     def forward(self, x):
-        return F.relu(x)
+        return F.embedding(x, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+
+
+class _Activation(Module):
+    """An elementwise activation; ``inplace=True`` writes the result into the input, as PyTorch."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Activation):
+    def forward(self, x):
+        return F.relu(x, self.inplace)
+
+
+class LeakyReLU(_Activation):
+    """x for x > 0, negative_slope·x otherwise."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace)
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(_Activation):
+    """x for x > 0, α(eˣ − 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(_Activation):
+    """x·σ(x)."""
+
+    def forward(self, x):
+        return F.silu(x, self.inplace)
+
+
+class GELU(Module):
+    """x·Φ(x), Φ the standard normal CDF (approximate="tanh": its tanh form)."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
 
 
 class Tanh(Module):
@@ -44,7 +147,47 @@ class Sigmoid(Module):
         return F.sigmoid(x)
 
 
+class Softplus(Module):
+    """(1/β) log(1 + exp(βx)), a smooth ReLU."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """softmax along ``dim`` (None: PyTorch's deprecated implicit choice, with a warning)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log softmax along ``dim``."""
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+
 class Identity(Module):
+    """Returns its input; takes (and ignores) any arguments, as PyTorch's does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 
@@ -52,17 +195,24 @@ class Identity(Module):
 class Dropout(Module):
     """Drops with probability p in training mode; the identity in eval mode."""
 
-    def __init__(self, p=0.5, generator=None):
+    def __init__(self, p=0.5, inplace=False, generator=None):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p, self.generator = p, generator
+        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, self.generator)
+        return F.dropout(x, self.p, self.training, self.inplace, self.generator)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Drops whole channels of (N, C, H, W) with probability p in training mode."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training, self.inplace, self.generator)
 
 
 class Flatten(Module):

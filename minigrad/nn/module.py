@@ -5,7 +5,7 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
 ``block.conv.bias``). Those are PyTorch's names too, which is what lets a
 ``state_dict`` move between the two libraries.
 """
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 import numpy as np
@@ -29,6 +29,21 @@ def _cast(name, value, dtype):
     return cast
 
 
+class StateDictError(RuntimeError, KeyError):
+    """What ``load_state_dict`` raises for missing, unexpected or mis-shaped entries: a
+    ``RuntimeError``, as PyTorch raises, and a ``KeyError``, as minigrad's own callers
+    (resuming a checkpoint) catch."""
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
 class Parameter(Tensor):
     """A Tensor that a Module trains: ``requires_grad`` is on by default."""
 
@@ -45,6 +60,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # ---- registration ---------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -84,6 +101,25 @@ class Module:
         self.__dict__.get("_parameters", {}).pop(name, None)
         self._buffers[name] = tensor
 
+    def add_module(self, name, module):
+        """Register ``module`` under ``name`` (PyTorch's spelling of ``setattr``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module names must be non-empty strings without '.', got {name!r}")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The sub-module at a dotted path (``"layer1.0.conv1"``); "" is this module."""
+        module = self
+        for name in target.split(".") if target else []:
+            if name not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {name!r} (looking for {target!r})")
+            module = module._modules[name]
+        return module
+
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name} must be a Parameter or None, got {type(param).__name__}")
@@ -91,7 +127,7 @@ class Module:
 
     # ---- walking the tree -------------------------------------------------------------
     def named_children(self):
-        return iter(self._modules.items())
+        return ((name, m) for name, m in self._modules.items() if m is not None)
 
     def children(self):
         return (m for _, m in self.named_children())
@@ -111,6 +147,14 @@ class Module:
 
     def modules(self):
         return (m for _, m in self.named_modules())
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, children before parents (as PyTorch),
+        e.g. ``model.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def _named(self, registry, recurse=True):
         seen = set()
@@ -160,19 +204,43 @@ class Module:
                 t.grad = Tensor._wrap(fn(t.grad.data))
         return self
 
-    def to(self, device=None, dtype=None):
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """``to(device)``, ``to(dtype)``, ``to(tensor)`` (its device and dtype) or by keyword,
+        as PyTorch; a dtype applies to the floating-point parameters and buffers only."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
         if device is not None:
-            backend.check_device(device)
+            device = backend.check_device(device)
             self._apply(lambda a: backend.to_device(a, device), floating_only=False)
         if dtype is not None:
+            if np.dtype(dtype).kind != "f":
+                raise TypeError(f"{type(self).__name__}.to: only floating-point dtypes are accepted, got {dtype}")
             self._apply(lambda a: a.astype(dtype), floating_only=True)
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """To the GPU; ``device`` as PyTorch's (None, an index, "cuda:0" or a device)."""
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def double(self):
         return self.to(dtype=np.float64)
 
     def float(self):
         return self.to(dtype=np.float32)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradients on or off for every parameter (e.g. to freeze a part of a model)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     # ---- saving and loading -------------------------------------------------------------------
     def state_dict(self):
@@ -183,12 +251,14 @@ class Module:
         return OrderedDict((name, backend.to_numpy(t.data).copy()) for name, t in entries)
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values into the parameters and buffers by name. Every entry is checked
-        before any is copied, and all problems are listed in one error naming each entry:
-        missing, unexpected or mis-shaped ones (``KeyError``), values that are not real
-        numbers (``TypeError``), and values the parameter's dtype cannot hold — a float
-        beyond its range, a fraction into an integer buffer (``ValueError``). Nothing is
-        changed then."""
+        """Copy values (arrays, or Tensors of either library: anything with ``.numpy()``)
+        into the parameters and buffers by name. As PyTorch: with ``strict`` a missing or
+        unexpected key is an error; a mis-shaped entry always is (``StateDictError``, a
+        ``RuntimeError`` and a ``KeyError``). Values that are not real numbers raise
+        ``TypeError``; values the parameter's dtype cannot hold — a float beyond its range, a
+        fraction into an integer buffer — ``ValueError``. Every entry is checked before any is
+        copied, every problem is named in one error, and nothing is changed then. Returns
+        ``(missing_keys, unexpected_keys)`` as a named tuple."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict into {type(self).__name__}: expected a dict of "
                             f"{{name: array}}, got a {type(state_dict).__name__}")
@@ -218,7 +288,7 @@ class Module:
         if misshaped:
             problems.append(f"mis-shaped entries [{'; '.join(misshaped)}]")
         if problems:
-            raise KeyError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
+            raise StateDictError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
         if not_numbers:
             raise TypeError(f"load_state_dict into {type(self).__name__}: entries that are not real "
                             f"numbers [{'; '.join(not_numbers)}]")
@@ -229,14 +299,33 @@ class Module:
                              f"cannot hold [{'; '.join(unfit)}]")
         for k, v in cast.items():
             own[k].data[...] = backend.xp(own[k].data).asarray(v)
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing --------------------------------------------------------------------
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            changed = hook(self, args)
+            if changed is not None:  # a hook may replace the input, as in PyTorch
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            changed = hook(self, args, out)
+            if changed is not None:  # … and the output
+                out = changed
+        return out
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, inputs)`` before each forward; it may return new inputs.
+        Returns a handle whose ``remove()`` takes the hook away."""
+        return _HookHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` after each forward (e.g. to keep a layer's
+        feature maps); it may return a new output. Returns a handle with ``remove()``."""
+        return _HookHandle(self._forward_hooks, hook)
 
     def extra_repr(self):
         """The arguments shown inside the parentheses of ``repr``."""
@@ -247,3 +336,18 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _HookHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` unregisters the hook."""
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        if not callable(hook):
+            raise TypeError(f"register hook: {hook!r} is not callable")
+        _HookHandle._next_id += 1
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
