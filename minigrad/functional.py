@@ -108,5 +108,51 @@ def binary_cross_entropy(input, target, reduction="mean"):
     return _reduce(-(target * log_p + (1 - target) * log_not_p), reduction, "binary_cross_entropy")
 
 
+def _adaptive_output_size(output_size, input_hw):
+    """torch's ``output_size``: an int, or an (h, w) pair whose ``None`` keeps that input size."""
+    sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    sizes = tuple(n if s is None else s for s, n in zip(sizes, input_hw))
+    for s in sizes:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s <= 0:
+            raise ValueError(f"adaptive_avg_pool2d: output_size must hold positive ints (or None), "
+                             f"got {output_size!r}")
+    return tuple(int(s) for s in sizes)
+
+
+def _adaptive_mean(x, axis, size):
+    """Average ``x`` along ``axis`` (length L) into ``size`` bins; bin i spans the inputs
+    ⌊i·L/size⌋ … ⌈(i+1)·L/size⌉ − 1 (PyTorch's start and end index formula, so bins may
+    overlap by one when size does not divide L)."""
+    length = x.shape[axis]
+    if length % size == 0:  # equal bins side by side: one reshape and one mean
+        shape = x.shape[:axis] + (size, length // size) + x.shape[axis + 1:]
+        return ops.mean(ops.reshape(x, shape), axis + 1)
+    index = [slice(None)] * x.ndim
+    bins = []
+    for i in range(size):
+        index[axis] = slice(i * length // size, -(-(i + 1) * length // size))
+        bins.append(ops.mean(x[tuple(index)], axis, True))
+    return ops.concatenate(bins, axis)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average pooling to a fixed output size: (N, C, H, W) or (C, H, W) → (…, Ho, Wo).
+
+    The window of output (i, j) is rows ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 and the columns
+    alike, as in PyTorch. A window is a rectangle, so its mean is the mean over its
+    rows of the means over its columns: pooling the height, then the width, gives the
+    same answer with Ho + Wo slices instead of Ho·Wo. Output 1×1 (ResNet's global
+    average pool) is the plain mean over H and W. Composed of differentiable ops, so
+    its gradient (and second derivative) comes from theirs."""
+    if x.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expects a (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+    if min(x.shape[-2:]) == 0:
+        raise ValueError(f"adaptive_avg_pool2d: input of shape {x.shape} has an empty image")
+    out_h, out_w = _adaptive_output_size(output_size, x.shape[-2:])
+    return _adaptive_mean(_adaptive_mean(x, x.ndim - 2, out_h), x.ndim - 1, out_w)
+
+
 # ---- kernel-backed CNN ops (minigrad/ops/conv.py, pool.py, batchnorm.py) ----
 from minigrad.ops import avg_pool2d, batch_norm, conv2d, max_pool2d  # noqa: E402,F401 (re-exported)

@@ -1,5 +1,6 @@
 """Pooling layers: ``MaxPool2d`` and ``AvgPool2d``, with PyTorch's arguments and
-defaults (``stride=None`` means the kernel size). Bad windows are refused here,
+defaults (``stride=None`` means the kernel size), and ``AdaptiveAvgPool2d``, which
+fixes the output size instead of the window. Bad windows and sizes are refused here,
 at construction, not at the first forward."""
 import kernels.pool
 from minigrad import functional as F
@@ -28,3 +29,20 @@ class AvgPool2d(_Pool2d):
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AdaptiveAvgPool2d(Module):
+    """(N, C, H, W) or (C, H, W) → (…, Ho, Wo) for any H, W: ``output_size`` is an int or
+    an (Ho, Wo) pair (``None`` keeps that input size). ``AdaptiveAvgPool2d((1, 1))`` is
+    ResNet's global average pool, which lets one network take any image size."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        F._adaptive_output_size(output_size, (1, 1))  # refuse a bad size now (None → 1 is always valid)
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
