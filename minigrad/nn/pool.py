@@ -1,6 +1,5 @@
 """Pooling layers: ``MaxPool2d`` and ``AvgPool2d``, with PyTorch's arguments and
-defaults (``stride=None`` means the kernel size), and ``AdaptiveAvgPool2d``, which
-fixes the output size instead of the window. Bad windows and sizes are refused here,
+defaults (``stride=None`` means the kernel size). Bad windows are refused here,
 at construction, not at the first forward."""
 import kernels.pool
 from minigrad import functional as F
