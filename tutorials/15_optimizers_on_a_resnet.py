@@ -42,7 +42,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad import models, nn, optim
+from minigrad import models, optim
 from minigrad.data import ArrayDataset, DataLoader, channel_stats, load
 from minigrad.train import evaluate
 
