@@ -136,7 +136,12 @@ else:
     test = ArrayDataset(np.pad(test.x, pad), test.y, test.classes)
     source = "the embedded Fashion-MNIST, padded to 32×32"
 mean, std = channel_stats(train.x)
-standardise = lambda x: ((x - mean) / std).astype(np.float32)  # noqa: E731
+
+
+def standardise(x):
+    return ((x - mean) / std).astype(np.float32)
+
+
 # full mode: ResNet-20, one epoch of all 9000 shipped Fashion-MNIST training images (of the
 # first 10 000 of CIFAR-10's 50 000): about 13 minutes on two busy CPU cores
 TRAIN_IMAGES = 1280 if QUICK else 10000
