@@ -135,11 +135,11 @@ else:
     train = ArrayDataset(np.pad(train.x, pad), train.y, train.classes)
     test = ArrayDataset(np.pad(test.x, pad), test.y, test.classes)
     source = "the embedded Fashion-MNIST, padded to 32×32"
-mean, std = channel_stats(train.x)
+mean, std = channel_stats(train.x)  # one value per channel: (C,)
 
 
 def standardise(x):
-    return ((x - mean) / std).astype(np.float32)
+    return ((x - mean[:, None, None]) / std[:, None, None]).astype(np.float32)
 
 
 # full mode: ResNet-20, one epoch of all 9000 shipped Fashion-MNIST training images (of the
