@@ -123,12 +123,12 @@ def test_resnet18_has_torchvisions_state_dict_keys_and_shapes():
 
 
 def test_resnet34_stages_and_weight_count():
-    model = models.resnet34(num_classes=7)
+    model = models.resnet34()
     keys = model.state_dict()
     assert len(keys) == 218
     assert "layer3.5.conv2.weight" in keys and "layer3.6.conv1.weight" not in keys
-    assert keys["fc.weight"].shape == (7, 512)
-    assert sum(p.data.size for p in models.resnet34().parameters()) == 21_797_672  # torchvision's num_params
+    assert keys["fc.weight"].shape == (1000, 512)
+    assert sum(p.data.size for p in model.parameters()) == 21_797_672  # torchvision's num_params
 
 
 def torch_resnet(torch, layers, num_classes):
