@@ -582,6 +582,52 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _elementwise_loss(loss, weight, reduction)
 
 
+def _adaptive_output_size(output_size, input_hw):
+    """torch's ``output_size``: an int, or an (h, w) pair whose ``None`` keeps that input size."""
+    sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    sizes = tuple(n if s is None else s for s, n in zip(sizes, input_hw))
+    for s in sizes:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s <= 0:
+            raise ValueError(f"adaptive_avg_pool2d: output_size must hold positive ints (or None), "
+                             f"got {output_size!r}")
+    return tuple(int(s) for s in sizes)
+
+
+def _adaptive_mean(x, axis, size):
+    """Average ``x`` along ``axis`` (length L) into ``size`` bins; bin i spans the inputs
+    ⌊i·L/size⌋ … ⌈(i+1)·L/size⌉ − 1 (PyTorch's start and end index formula, so bins may
+    overlap by one when size does not divide L)."""
+    length = x.shape[axis]
+    if length % size == 0:  # equal bins side by side: one reshape and one mean
+        shape = x.shape[:axis] + (size, length // size) + x.shape[axis + 1:]
+        return ops.mean(ops.reshape(x, shape), axis + 1)
+    index = [slice(None)] * x.ndim
+    bins = []
+    for i in range(size):
+        index[axis] = slice(i * length // size, -(-(i + 1) * length // size))
+        bins.append(ops.mean(x[tuple(index)], axis, True))
+    return ops.cat(bins, axis)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size: (N, C, H, W) or (C, H, W) → (…, Ho, Wo).
+
+    The window of output (i, j) is rows ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 and the columns
+    alike, as in PyTorch. A window is a rectangle, so its mean is the mean over its
+    rows of the means over its columns: pooling the height, then the width, gives the
+    same answer with Ho + Wo slices instead of Ho·Wo. Output 1×1 (ResNet's global
+    average pool) is the plain mean over H and W. Composed of differentiable ops, so
+    its gradient (and second derivative) comes from theirs."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expects a (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
+    if min(input.shape[-2:]) == 0:
+        raise ValueError(f"adaptive_avg_pool2d: input of shape {input.shape} has an empty image")
+    out_h, out_w = _adaptive_output_size(output_size, input.shape[-2:])
+    return _adaptive_mean(_adaptive_mean(input, input.ndim - 2, out_h), input.ndim - 1, out_w)
+
+
 # ---- kernel-backed CNN ops (minigrad/ops/conv.py, pool.py, batchnorm.py) ------------------------
 from minigrad.ops import batch_norm  # noqa: E402,F401 (re-exported)
 

@@ -46,3 +46,20 @@ class AvgPool2d(_Pool2d):
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool2d(Module):
+    """(N, C, H, W) or (C, H, W) → (…, Ho, Wo) for any H, W: ``output_size`` is an int or
+    an (Ho, Wo) pair (``None`` keeps that input size). ``AdaptiveAvgPool2d((1, 1))`` is
+    ResNet's global average pool, which lets one network take any image size."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        F._adaptive_output_size(output_size, (1, 1))  # refuse a bad size now (None → 1 is always valid)
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
