@@ -20,7 +20,10 @@ from admm.session import net1_side, net2_side, single_run, weights_checksum, fre
 from admm.trainer import budget, load_data, merged_rows, train
 from admm.transport import NET2, InProc, MPILink
 
-QUICK = {"train_limit": 512, "test_limit": 256, "batch": 64, "epochs": 1}
+# --quick: small enough for CI on a loaded machine, long enough to learn (docs/admm.md)
+QUICK = {"train_limit": 2048, "test_limit": 500, "batch": 32, "epochs": 2, "lr": 0.03, "warmup": 0.1}
+PIPELINED_MICRO_BATCHES = 4   # --schedule pipelined without --micro-batches (docs/admm.md, "Speed")
+EVALUATIONS = 10              # test evaluations per run besides the one at the start, by default
 
 
 def prepare(config):
@@ -33,7 +36,7 @@ def prepare(config):
 
     test_loader = DataLoader(test_set, batch_size=500, device=device)
     iterations = budget(config["iters"], config["epochs"], len(loader()))
-    eval_every = config["eval_every"] or max(1, iterations // 4)
+    eval_every = config["eval_every"] or max(1, iterations // EVALUATIONS)
     return dict(train=train_set, labels=labels, loader=loader, test_loader=test_loader,
                 iterations=iterations, eval_every=eval_every, image_shape=train_set.x.shape[1:])
 
@@ -44,14 +47,14 @@ def split_runs(config):
 
 
 def run_split(config, name, prep, link, out, log):
-    run = net1_side(config, name, prep["image_shape"], len(prep["train"]), link)
+    run = net1_side(config, name, prep, link)
     return train(run, prep["loader"](), prep["test_loader"], prep["iterations"], prep["eval_every"],
                  checkpoint=os.path.join(out, name) if out else None, log=log)
 
 
 def serve_split(config, name, prep, link):
     """net2's rank: answer one split run."""
-    side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
+    side = net2_side(config, name, prep)
     link.serve(side.handle)
 
 
@@ -60,6 +63,9 @@ def summarize(config, histories, transport, seconds):
     dual, frozen, single = final[config["mode"]], final["frozen"], final["single"]
     start = histories[config["mode"]].epochs[0]
     lead = single["test_acc"] - frozen["test_acc"]
+    seconds_per_iteration = {name: sum(h.column("step_seconds", "steps")) / len(h.steps)
+                             for name, h in histories.items()}
+    net1, net2 = (sum(histories[config["mode"]].column(f"{half}_seconds", "steps")) for half in ("net1", "net2"))
     return {
         "single_test_acc": single["test_acc"], "dual_test_acc": dual["test_acc"],
         "frozen_net1_test_acc": frozen["test_acc"],
@@ -69,6 +75,10 @@ def summarize(config, histories, transport, seconds):
         "dual_minus_single_points": 100 * (dual["test_acc"] - single["test_acc"]),
         "recovered_fraction_of_single_lead": (dual["test_acc"] - frozen["test_acc"]) / lead if lead > 0 else None,
         "mode": config["mode"], "transport": transport, "device": config["device"], "seconds": seconds,
+        "schedule": config["schedule"], "micro_batches": config["micro_batches"],
+        # [net1, net2] shares of the split run's compute, each half timing its own work
+        "stage_shares": [net1 / (net1 + net2), net2 / (net1 + net2)],
+        "seconds_per_iteration": seconds_per_iteration,
         "iterations": len(histories["single"].steps), "config": config,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} · {platform.machine()} · {os.cpu_count()} CPUs · {platform.platform()}",
@@ -105,11 +115,11 @@ def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
             link.close()
     elif transport == "inproc":
         for name in split_runs(config):
-            side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
+            side = net2_side(config, name, prep)
             histories[name] = run_split(config, name, prep, InProc(side.handle), out, log)
     else:
         raise ValueError(f"unknown transport {transport!r}; expected 'inproc' or 'mpi'")
-    single = single_run(config, prep["image_shape"])
+    single = single_run(config, prep)
     histories["single"] = train(single, prep["loader"](), prep["test_loader"], prep["iterations"],
                                 prep["eval_every"], checkpoint=os.path.join(out, "single") if out else None, log=log)
     summary = summarize(config, histories, transport, time.perf_counter() - started)

@@ -10,6 +10,9 @@ messages (``handle``), so the same object serves in-process or on its own MPI ra
 ``SplitRun`` is net1's side: the trunk, the dual layer, their optimizer; it drives
 the iteration through a transport. ``SingleRun`` is the unsplit network.
 """
+import collections
+import time
+
 import numpy as np
 
 import minigrad.functional as F
@@ -17,6 +20,7 @@ from minigrad import backend
 from minigrad.checkpoint import save_checkpoint
 from minigrad.tensor import Tensor, no_grad
 from admm.modes import Net2Step
+from admm.pipeline import Schedule
 from admm.transport import Message
 
 
@@ -25,8 +29,18 @@ def _sample_norms(a):
     return backend.xp(a).sqrt((a.reshape(len(a), -1).astype(np.float64) ** 2).sum(axis=1))
 
 
-def _mean_norm(a):
-    return float(_sample_norms(a).mean())
+def _update(optimizer, lr_schedule):
+    """The optimizer's step, then the learning-rate schedule's (one per iteration)."""
+    optimizer.step()
+    if lr_schedule is not None:
+        lr_schedule.step()
+
+
+def _optimizer_state(optimizer, lr_schedule):
+    state = {"optimizer": optimizer.state_dict()}
+    if lr_schedule is not None:
+        state["lr_schedule"] = lr_schedule.state_dict()
+    return state
 
 
 def _labels_of(y):
@@ -37,29 +51,38 @@ def _labels_of(y):
 class Net2:
     """net2's side of a split run. labels: {"train": (N_train,), "test": (N_test,)} int arrays."""
 
-    def __init__(self, head, optimizer, mode, labels, device="cpu"):
+    def __init__(self, head, optimizer, mode, labels, device="cpu", lr_schedule=None):
         self.head, self.rest = head, head[1:]
         self.optimizer, self.mode, self.labels, self.device = optimizer, mode, labels, device
+        self.lr_schedule = lr_schedule
 
     def _labels(self, which, index):
         return backend.to_device(self.labels[which][backend.to_numpy(index)], self.device)
 
-    def step(self, p_data, labels):
-        """Forward, backward and update of net2 on p against the labels (step 2)."""
+    def step(self, p_data, labels, batch=None, first=True, last=True):
+        """Forward and backward of net2 on p against the labels, then its update (step 2).
+        p may be one micro-batch of a mini-batch of ``batch`` samples (``admm.pipeline``):
+        its loss is then weighted by its share, the gradients accumulate from the ``first``
+        micro-batch on, and only the ``last`` one updates, so the update is the mini-batch's."""
+        started = time.perf_counter()
+        n = len(p_data)
+        batch = batch or n
         p = Tensor(p_data, requires_grad=self.mode.needs_pool2_grad)
         y = self.head[0](p)
         y.retain_grad()
         logits = self.rest(y)
-        loss = F.cross_entropy(logits, labels)
-        self.optimizer.zero_grad()
+        # Σ over the micro-batch / N: summed over the micro-batches, the mini-batch's mean loss
+        loss = F.cross_entropy(logits, labels, reduction="sum") * (1.0 / batch)
+        if first:
+            self.optimizer.zero_grad()
         loss.backward()
-        n = len(p_data)
-        # y.grad is ∂(mean loss)/∂y = ∂ℓₙ/∂yₙ / N: times N gives each sample's own gradient
-        step = Net2Step(y.data, y.grad.data * n, p.grad.data if p.grad is not None else None)
+        # y.grad is ∂(loss)/∂y = ∂ℓₙ/∂yₙ / N: times N gives each sample's own gradient
+        step = Net2Step(y.data, y.grad.data * batch, p.grad.data if p.grad is not None else None)
         reply = self.mode.reply(step)
-        self.optimizer.step()
+        if last:
+            _update(self.optimizer, self.lr_schedule)
         correct = float((logits.data.argmax(axis=1) == labels).sum())
-        return reply, {"loss_net2": loss.item(), "train_acc": correct / n}
+        return reply, {"loss_net2": loss.item(), "correct": correct, "seconds": time.perf_counter() - started}
 
     def evaluate(self, p_data, labels):
         with no_grad():
@@ -73,14 +96,16 @@ class Net2:
     def handle(self, message):
         """Answer one message from net1 (see ``admm.transport``)."""
         if message.kind == "train":
-            reply, values = self.step(message.arrays["pool2"], self._labels("train", message.arrays["index"]))
+            reply, values = self.step(message.arrays["pool2"], self._labels("train", message.arrays["index"]),
+                                      **message.values)
             return Message("trained", reply, values)
         if message.kind == "eval":
             y, values = self.evaluate(message.arrays["pool2"], self._labels("test", message.arrays["index"]))
             return Message("evaluated", {"conv3": y}, values)
         if message.kind == "save":
             path = message.values["path"]
-            save_checkpoint(path, {"net2": dict(self.head.state_dict()), "optimizer": self.optimizer.state_dict()})
+            save_checkpoint(path, dict(_optimizer_state(self.optimizer, self.lr_schedule),
+                                       net2=dict(self.head.state_dict())))
             return Message("saved", values={"path": path})
         if message.kind == "stop":
             return Message("stopped")
@@ -89,27 +114,71 @@ class Net2:
 
 class SplitRun:
     """net1's side of a split run: trunk (input … cut), dual (net1's conv3), their
-    optimizer (None for the frozen control), the mode, and the link to net2."""
+    optimizer and learning-rate schedule (None for the frozen control), the mode, the link
+    to net2, and the schedule of an iteration (``admm.pipeline.Schedule``)."""
 
-    def __init__(self, trunk, dual, optimizer, mode, link):
+    def __init__(self, trunk, dual, optimizer, mode, link, lr_schedule=None, pipeline=None):
         self.trunk, self.dual, self.optimizer, self.mode, self.link = trunk, dual, optimizer, mode, link
-        self.name = mode.name
+        self.lr_schedule, self.name = lr_schedule, mode.name
+        self.pipeline = pipeline or Schedule()
 
     def step(self, x, y):
+        """One iteration: (1) net1 forward to the cut, (2) net2's step, (3) net1's step;
+        over M micro-batches in the order of ``self.pipeline`` (see ``admm.pipeline``)."""
+        started = time.perf_counter()
         _, index = _labels_of(y)
-        p = self.trunk(x)                                          # (1) net1 forward to the cut
-        x3 = self.dual(p) if self.mode.uses_dual else None
-        reply = self.link.call(Message("train", {"pool2": p.data, "index": index}))   # (2) net2's step
-        loss_net1 = None
-        if self.mode.trains_net1:                                  # (3) net1's step
+        total = len(x)
+        if self.mode.trains_net1:
             self.optimizer.zero_grad()
-            loss_net1 = self.mode.update(p, x3, reply.arrays, index)
-            self.optimizer.step()
-        stats = dict(reply.values, loss_net1=loss_net1, pool2_norm=_mean_norm(p.data),
-                     residual=self.mode.residual)
+        held = collections.deque()
+        waited = [0.0]   # seconds spent in the courier: net2's work in one process, waiting for it over MPI
+
+        def timed(action, *args):
+            before = time.perf_counter()
+            result = action(*args)
+            waited[0] += time.perf_counter() - before
+            return result
+
+        parts = self.pipeline.parts(total)
+        courier = self.pipeline.courier(self.link, len(parts))
+
+        def forward(part):                                             # (1) net1 forward to the cut
+            p = self.trunk(x[part])
+            x3 = self.dual(p) if self.mode.uses_dual else None
+            timed(courier.post, Message("train", {"pool2": p.data, "index": index[part]},
+                                        {"batch": total, "first": part.start == 0, "last": part.stop == total}))
+            held.append((p, x3, part))
+
+        stats = {"loss_net1": None, "loss_net2": 0.0, "correct": 0.0, "pool2_norms": 0.0, "net2_seconds": 0.0}
+        with courier:
+            forward(parts[0])
+            for following in parts[1:] + [None]:
+                if following is not None and self.pipeline.overlap:
+                    forward(following)                                 # net1 runs ahead while net2 works
+                reply = timed(courier.take)                            # (2) net2's step on the oldest part
+                p, x3, part = held.popleft()
+                if self.mode.trains_net1:                              # (3) net1's step, accumulated
+                    loss = self.mode.update(p, x3, reply.arrays, index[part], (part.stop - part.start) / total)
+                    if loss is not None:
+                        stats["loss_net1"] = (stats["loss_net1"] or 0.0) + loss
+                stats["loss_net2"] += reply.values["loss_net2"]
+                stats["correct"] += reply.values["correct"]
+                stats["net2_seconds"] += reply.values["seconds"]
+                stats["pool2_norms"] += float(_sample_norms(p.data).sum())
+                if following is not None and not self.pipeline.overlap:
+                    forward(following)
+        if self.mode.trains_net1:
+            self.mode.finish()
+            _update(self.optimizer, self.lr_schedule)
+        result = dict(loss_net1=stats["loss_net1"], loss_net2=stats["loss_net2"],
+                      train_acc=stats["correct"] / total, pool2_norm=stats["pool2_norms"] / total,
+                      residual=self.mode.residual, net2_seconds=stats["net2_seconds"])
+        # net1's own compute: the iteration less the time spent in the courier (in one process
+        # that time is net2's compute, which is why net2 reports its own seconds)
+        result["net1_seconds"] = time.perf_counter() - started - waited[0]
         if hasattr(self.mode, "beta"):
-            stats["beta"] = self.mode.beta
-        return stats
+            result["beta"] = self.mode.beta
+        return result
 
     def evaluate(self, loader):
         """Test accuracy of net2(trunk(x)) and the agreement of the dual layers:
@@ -141,7 +210,7 @@ class SplitRun:
     def save(self, prefix):
         state = {"trunk": dict(self.trunk.state_dict()), "dual": dict(self.dual.state_dict())}
         if self.optimizer is not None:
-            state["optimizer"] = self.optimizer.state_dict()
+            state.update(_optimizer_state(self.optimizer, self.lr_schedule))
         paths = [save_checkpoint(f"{prefix}_net1.npz", state)]
         paths.append(self.link.call(Message("save", values={"path": f"{prefix}_net2.npz"})).values["path"])
         return paths
@@ -151,8 +220,8 @@ class SingleRun:
     """The unsplit network trained by backprop: the baseline."""
     name = "single"
 
-    def __init__(self, model, optimizer):
-        self.model, self.optimizer = model, optimizer
+    def __init__(self, model, optimizer, lr_schedule=None):
+        self.model, self.optimizer, self.lr_schedule = model, optimizer, lr_schedule
 
     def step(self, x, y):
         labels, _ = _labels_of(y)
@@ -160,7 +229,7 @@ class SingleRun:
         loss = F.cross_entropy(logits, labels)
         self.optimizer.zero_grad()
         loss.backward()
-        self.optimizer.step()
+        _update(self.optimizer, self.lr_schedule)
         return {"loss_net2": loss.item(), "train_acc": float((logits.data.argmax(axis=1) == labels).mean())}
 
     def evaluate(self, loader):
@@ -177,5 +246,5 @@ class SingleRun:
         return {"test_acc": correct / seen, "test_loss": loss / seen}
 
     def save(self, prefix):
-        return [save_checkpoint(f"{prefix}.npz", {"model": dict(self.model.state_dict()),
-                                                  "optimizer": self.optimizer.state_dict()})]
+        return [save_checkpoint(f"{prefix}.npz", dict(_optimizer_state(self.optimizer, self.lr_schedule),
+                                                      model=dict(self.model.state_dict())))]

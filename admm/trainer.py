@@ -66,7 +66,9 @@ def train(run, loader, test_loader, iterations, eval_every, checkpoint=None, log
     while step < iterations:
         epoch += 1
         for x, y in loader:
+            before = time.perf_counter()
             stats = run.step(x, y)
+            stats["step_seconds"] = time.perf_counter() - before   # the iteration alone, no evaluation
             step += 1
             for key in ("loss_net1", "loss_net2"):
                 value = stats.get(key)

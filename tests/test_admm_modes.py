@@ -21,8 +21,8 @@ def prep():
 
 
 def split_run(config, prep, name, checkpoint=None):
-    side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
-    run = net1_side(config, name, prep["image_shape"], len(prep["train"]), InProc(side.handle))
+    side = net2_side(config, name, prep)
+    run = net1_side(config, name, prep, InProc(side.handle))
     history = train(run, prep["loader"](), prep["test_loader"], prep["iterations"], prep["eval_every"],
                     checkpoint=checkpoint)
     return run, side, history
@@ -31,7 +31,7 @@ def split_run(config, prep, name, checkpoint=None):
 def test_decoupled_equals_single_to_rounding(prep):
     config, data = prep
     run, side, history = split_run(config, data, "decoupled")
-    single = single_run(config, data["image_shape"])
+    single = single_run(config, data)
     single_history = train(single, data["loader"](), data["test_loader"], data["iterations"], data["eval_every"])
     trained = dict(run.trunk.state_dict(), **side.head.state_dict())
     for name, value in single.model.state_dict().items():
@@ -78,6 +78,7 @@ def test_multiplier_step_and_beta_schedule():
     for _ in range(5):
         betas.append(mode.beta)
         mode.update(None, minigrad.tensor(x0, requires_grad=True), {"target": z}, index)
+        mode.finish()
     assert betas == [0.5, 0.5, 5.0, 5.0, 20.0]          # ×10 every 2 iterations, capped at 20
     np.testing.assert_allclose(mode.lam[index], sum(betas) * (x0 - z), rtol=1e-5)   # λ ← λ + β(x − z)
     np.testing.assert_array_equal(mode.lam[[0, 2, 3, 5]], 0)
