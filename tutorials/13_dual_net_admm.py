@@ -123,8 +123,8 @@ assert iterations[2.0] < iterations[0.1] and iterations[2.0] < iterations[100.0]
 # into net1 as the *dual layer*.
 
 # %%
-config = configure(batch=32, iters=12 if QUICK else 40, train_limit=384 if QUICK else 1280,
-                   test_limit=64 if QUICK else 500, eval_every=6 if QUICK else 8)
+config = configure(batch=32, iters=60 if QUICK else 200, train_limit=1920 if QUICK else 6400,
+                   test_limit=500 if QUICK else 2000, eval_every=10 if QUICK else 20)
 model, cut = fresh_model(config, (1, 28, 28))
 parts = split(model, cut)
 print(parts)
@@ -219,8 +219,8 @@ print(f"net1's ADMM gradient = {beta * eta:g} × the backprop gradient, for ever
 admm_history = histories["admm"]
 assert admm_history.epochs[-1]["test_pool2_norm"] > 0.5 * admm_history.epochs[0]["test_pool2_norm"]
 assert admm_history.epochs[-1]["consensus_rel_error"] < 0.1
-if not QUICK:
-    assert admm_history.epochs[-1]["test_acc"] > report.epochs[-1]["test_acc"] + 0.2
+# in both modes (quick: 60 iterations, ~66% against chance; full: 200 iterations)
+assert admm_history.epochs[-1]["test_acc"] > report.epochs[-1]["test_acc"] + 0.2
 print(f"admm: test accuracy {admm_history.epochs[-1]['test_acc']:.3f}, consensus error "
       f"{admm_history.epochs[-1]['consensus_rel_error']:.2g}")
 
