@@ -64,7 +64,7 @@ class Net2:
         p may be one micro-batch of a mini-batch of ``batch`` samples (``admm.pipeline``):
         its loss is then weighted by its share, the gradients accumulate from the ``first``
         micro-batch on, and only the ``last`` one updates, so the update is the mini-batch's."""
-        started = time.perf_counter()
+        started = time.process_time()
         n = len(p_data)
         batch = batch or n
         p = Tensor(p_data, requires_grad=self.mode.needs_pool2_grad)
@@ -82,7 +82,8 @@ class Net2:
         if last:
             _update(self.optimizer, self.lr_schedule)
         correct = float((logits.data.argmax(axis=1) == labels).sum())
-        return reply, {"loss_net2": loss.item(), "correct": correct, "seconds": time.perf_counter() - started}
+        return reply, {"loss_net2": loss.item(), "correct": correct,
+                       "seconds": time.process_time() - started}
 
     def evaluate(self, p_data, labels):
         with no_grad():
@@ -125,18 +126,20 @@ class SplitRun:
     def step(self, x, y):
         """One iteration: (1) net1 forward to the cut, (2) net2's step, (3) net1's step;
         over M micro-batches in the order of ``self.pipeline`` (see ``admm.pipeline``)."""
-        started = time.perf_counter()
+        started = time.process_time()
         _, index = _labels_of(y)
         total = len(x)
         if self.mode.trains_net1:
             self.optimizer.zero_grad()
         held = collections.deque()
-        waited = [0.0]   # seconds spent in the courier: net2's work in one process, waiting for it over MPI
+        # CPU seconds (time.process_time: the work, whatever else runs on the machine) spent in
+        # the courier: net2's work in one process, the messages' over MPI
+        waited = [0.0]
 
         def timed(action, *args):
-            before = time.perf_counter()
+            before = time.process_time()
             result = action(*args)
-            waited[0] += time.perf_counter() - before
+            waited[0] += time.process_time() - before
             return result
 
         parts = self.pipeline.parts(total)
@@ -173,9 +176,9 @@ class SplitRun:
         result = dict(loss_net1=stats["loss_net1"], loss_net2=stats["loss_net2"],
                       train_acc=stats["correct"] / total, pool2_norm=stats["pool2_norms"] / total,
                       residual=self.mode.residual, net2_seconds=stats["net2_seconds"])
-        # net1's own compute: the iteration less the time spent in the courier (in one process
-        # that time is net2's compute, which is why net2 reports its own seconds)
-        result["net1_seconds"] = time.perf_counter() - started - waited[0]
+        # net1's own work: the iteration's CPU seconds less the courier's (in one process those
+        # are net2's, which is why net2 reports its own)
+        result["net1_seconds"] = time.process_time() - started - waited[0]
         if hasattr(self.mode, "beta"):
             result["beta"] = self.mode.beta
         return result
