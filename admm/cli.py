@@ -116,7 +116,7 @@ def _print_summary(summary, out):
     recovered = summary["recovered_fraction_of_single_lead"]
     print(f"conv3 norm ratio {summary['conv3_norm_ratio']:.3g}, consensus error {summary['consensus_rel_error']:.3g}, "
           f"recovered {'n/a' if recovered is None else f'{100 * recovered:.0f}%'} of single's lead over the control, "
-          f"{summary['seconds']:.0f} s")
+          f"{summary['seconds']:.0f} s ({summary['cpu_seconds']:.0f} s of CPU)")
     print(f"wrote {out}/summary.json, history.csv, losses.png, accuracy.png, consensus.png")
 
 

@@ -58,7 +58,7 @@ def serve_split(config, name, prep, link):
     link.serve(side.handle)
 
 
-def summarize(config, histories, transport, seconds):
+def summarize(config, histories, transport, seconds, cpu_seconds):
     final = {name: h.epochs[-1] for name, h in histories.items()}
     dual, frozen, single = final[config["mode"]], final["frozen"], final["single"]
     start = histories[config["mode"]].epochs[0]
@@ -77,6 +77,8 @@ def summarize(config, histories, transport, seconds):
         "dual_minus_single_points": 100 * (dual["test_acc"] - single["test_acc"]),
         "recovered_fraction_of_single_lead": (dual["test_acc"] - frozen["test_acc"]) / lead if lead > 0 else None,
         "mode": config["mode"], "transport": transport, "device": config["device"], "seconds": seconds,
+        # this process's CPU seconds (all its threads): what the run costs whatever else the machine runs
+        "cpu_seconds": cpu_seconds,
         "schedule": config["schedule"], "micro_batches": config["micro_batches"],
         # each half's CPU seconds per iteration over the single net's: the speedup bound of running
         # the halves at once is 1 / max(share); they may sum to over 1 (the dual layer runs twice)
@@ -102,7 +104,7 @@ def write_outputs(out, summary, histories):
 
 def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
     """Train and compare; returns the summary dict (None on MPI rank 1, which only serves)."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     prep = prepare(config)
     histories = {}
     if transport == "mpi":
@@ -125,7 +127,8 @@ def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
     single = single_run(config, prep)
     histories["single"] = train(single, prep["loader"](), prep["test_loader"], prep["iterations"],
                                 prep["eval_every"], checkpoint=os.path.join(out, "single") if out else None, log=log)
-    summary = summarize(config, histories, transport, time.perf_counter() - started)
+    summary = summarize(config, histories, transport, time.perf_counter() - started,
+                        time.process_time() - cpu_started)
     if out:
         write_outputs(out, summary, histories)
     return summary
