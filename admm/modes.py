@@ -92,7 +92,8 @@ class ADMM:
 
     beta: the penalty β of eq. (5.5). eta: the z-step's size η (only βη matters for the
     label signal). β also sets the stiffness of the pull β(x − y) between the dual layers:
-    with SGD at learning rate γ it must stay well below 2(1 + momentum)/(γ·λmax), λmax
+    with SGD at learning rate γ it must stay well below 2(1 + μ)/(γ·λmax) with momentum μ,
+    2(1 + μ)/((1 + 2μ)·γ·λmax) with Nesterov's (the demo's default), λmax
     the largest eigenvalue of the dual layer's input covariance, or the two copies drift
     apart exponentially. λmax grows with ‖pool2‖² as training goes on (docs/admm.md:
     at γ = 0.05, β = 1 diverges after 8 iterations, β = 0.1 after 20, β = 0.01 tracks).

@@ -3,13 +3,15 @@
 # MINIGRAD_CPU_THREADS=1) and of the single net on rank 0 (one thread, rank 1 idle by then),
 # for each schedule, micro-batch count and cut below; prints a table for docs/admm.md.
 #
-#   scripts/measure_admm_speed.sh [ITERATIONS]      (default 60 iterations per run)
+#   scripts/measure_admm_speed.sh [ITERATIONS [BATCH ["MODE CUT SCHEDULE M" ...]]]
+#   (default: 60 iterations per run, batch 64, the configurations listed below)
 #
 # Wall time on a shared machine depends on its load: the table prints the load average
 # before each run, and each run's CPU seconds beside its wall seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations="${1:-60}"
+batch="${2:-64}"
 out="$(mktemp -d)"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" MINIGRAD_CPU_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg
 mpiexec="$(dirname "$(command -v python)")/mpiexec"
@@ -21,18 +23,20 @@ configurations=(
   "decoupled pool1 sequential 1" "decoupled pool1 pipelined 4" "decoupled pool1 pipelined 8"
   "decoupled pool2 pipelined 4"
 )
+if [ "$#" -gt 2 ]; then configurations=("${@:3}"); fi
 for configuration in "${configurations[@]}"; do
   read -r mode cut schedule micro <<<"$configuration"
   name="$mode-$cut-$schedule-$micro"
   load="$(cut -d' ' -f1 /proc/loadavg)"
   "$mpiexec" -n 2 python -m mpi4py -m admm demo --transport mpi --quiet --mode "$mode" --at "$cut" \
-    --schedule "$schedule" --micro-batches "$micro" --iters "$iterations" --eval-every 100000 \
+    --schedule "$schedule" --micro-batches "$micro" --iters "$iterations" --batch "$batch" --eval-every 100000 \
     --test-limit 500 --out "$out/$name" >"$out/$name.log" 2>&1 || { echo "$name failed: $out/$name.log"; exit 1; }
   echo "$load" >"$out/$name.load"
 done
-python - "$out" "${configurations[@]}" <<'PY'
+python - "$out" "$batch" "${configurations[@]}" <<'PY'
 import json, sys
-out, configurations = sys.argv[1], sys.argv[2:]
+out, batch, configurations = sys.argv[1], sys.argv[2], sys.argv[3:]
+print(f"batch {batch}")
 print(f"| mode | cut | schedule | M | split s/iter | single s/iter | speedup | net1, net2 share | load |")
 print("|---|---|---|---|---|---|---|---|---|")
 for configuration in configurations:

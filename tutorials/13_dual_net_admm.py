@@ -167,6 +167,12 @@ figure.tight_layout()
 figure.savefig(OUT / "13_collapse.png", dpi=100)
 
 # %% [markdown]
+# Run long enough (the full mode's 200 iterations), eq. 10.2 then also blows up: once
+# P = 0 all that is left to match is conv3's bias, and the Euclidean loss sums each bias
+# element's error over the 7×7 positions, a curvature of 49 — at the trainer's rate 0.05
+# with Nesterov momentum 0.9 that is past the stability limit γ·c < 2(1 + μ)/(1 + 2μ)
+# (section 5), so the chase between the two biases diverges.
+#
 # The normalised loss of eq. (10.3) (our reading: ‖x − y‖² / (‖x‖² + ‖y‖²)) cannot
 # be won by shrinking alone, since the ratio stays the same — but it has no label
 # term either, and its gradient grows like 1/‖x‖ as the activations shrink: it is
@@ -236,7 +242,8 @@ print(f"admm: test accuracy {admm_history.epochs[-1]['test_acc']:.3f}, consensus
 #   each time: the lesson of section 1 (a β too large) in a new form.
 # * **β itself** is the stiffness of the pull β(x − y) that keeps net1's conv3 equal
 #   to net2's conv3′. SGD on a quadratic of curvature c is stable only while
-#   γ·c < 2(1 + momentum); the dual layer's input (pool2, non-negative) has a large
+#   γ·c < 2(1 + momentum) (with Nesterov's momentum, which the trainer uses,
+#   γ·c < 2(1 + momentum)/(1 + 2·momentum)); the dual layer's input (pool2, non-negative) has a large
 #   mean direction, so at γ = 0.05 the curvature of β = 1 is far over the limit and a
 #   rounding-level difference between the copies grows ×10 per iteration until the
 #   pull collapses pool2, exactly as in the report. The curvature also grows with
