@@ -16,6 +16,7 @@ import minigrad
 from minigrad.data import DataLoader
 from minigrad.history import History
 from admm import plots
+from admm.pipeline import Schedule
 from admm.session import net1_side, net2_side, single_run, weights_checksum, fresh_model
 from admm.trainer import budget, load_data, merged_rows, train
 from admm.transport import NET2, InProc, MPILink
@@ -27,7 +28,9 @@ EVALUATIONS = 10              # test evaluations per run besides the one at the 
 
 
 def prepare(config):
-    """Data, loaders and the iteration budget for ``config``."""
+    """Data, loaders and the iteration budget for ``config`` (its schedule checked first,
+    so that every MPI rank refuses a bad one before any work)."""
+    Schedule(config["schedule"], config["micro_batches"])
     train_set, test_set, labels = load_data(config["data"], config["train_limit"], config["test_limit"])
     device = config["device"]
 

@@ -113,6 +113,45 @@ class Net2:
         raise ValueError(f"net2: unknown message kind {message.kind!r}")
 
 
+class _Clock:
+    """CPU seconds (``time.process_time``: the work, whatever else runs on the machine) of
+    an iteration, less those spent ``around`` the courier: in one process those are net2's
+    (which is why net2 reports its own), over MPI the messages'."""
+
+    def __init__(self):
+        self.started, self.inside = time.process_time(), 0.0
+
+    def around(self, action, *args):
+        before = time.process_time()
+        try:
+            return action(*args)
+        finally:
+            self.inside += time.process_time() - before
+
+    def outside(self):
+        return time.process_time() - self.started - self.inside
+
+
+class _Tally:
+    """net1's numbers of one iteration, summed over its micro-batches."""
+
+    def __init__(self, total):
+        self.total, self.loss_net1 = total, None
+        self.loss_net2 = self.correct = self.pool2_norms = self.net2_seconds = 0.0
+
+    def add(self, values, loss_net1, p):
+        if loss_net1 is not None:   # each micro-batch's loss is already weighted by its share
+            self.loss_net1 = (self.loss_net1 or 0.0) + loss_net1
+        self.loss_net2 += values["loss_net2"]
+        self.correct += values["correct"]
+        self.net2_seconds += values["seconds"]
+        self.pool2_norms += float(_sample_norms(p).sum())
+
+    def result(self, **extra):
+        return dict(loss_net1=self.loss_net1, loss_net2=self.loss_net2, train_acc=self.correct / self.total,
+                    pool2_norm=self.pool2_norms / self.total, net2_seconds=self.net2_seconds, **extra)
+
+
 class SplitRun:
     """net1's side of a split run: trunk (input … cut), dual (net1's conv3), their
     optimizer and learning-rate schedule (None for the frozen control), the mode, the link
@@ -126,62 +165,42 @@ class SplitRun:
     def step(self, x, y):
         """One iteration: (1) net1 forward to the cut, (2) net2's step, (3) net1's step;
         over M micro-batches in the order of ``self.pipeline`` (see ``admm.pipeline``)."""
-        started = time.process_time()
+        clock = _Clock()
         _, index = _labels_of(y)
         total = len(x)
+        parts = self.pipeline.parts(total)
         if self.mode.trains_net1:
             self.optimizer.zero_grad()
-        held = collections.deque()
-        # CPU seconds (time.process_time: the work, whatever else runs on the machine) spent in
-        # the courier: net2's work in one process, the messages' over MPI
-        waited = [0.0]
-
-        def timed(action, *args):
-            before = time.process_time()
-            result = action(*args)
-            waited[0] += time.process_time() - before
-            return result
-
-        parts = self.pipeline.parts(total)
+        held, tally = collections.deque(), _Tally(total)
         courier = self.pipeline.courier(self.link, len(parts))
 
-        def forward(part):                                             # (1) net1 forward to the cut
+        def forward(part):                                  # (1) net1 forward to the cut, sent to net2
             p = self.trunk(x[part])
-            x3 = self.dual(p) if self.mode.uses_dual else None
-            timed(courier.post, Message("train", {"pool2": p.data, "index": index[part]},
-                                        {"batch": total, "first": part.start == 0, "last": part.stop == total}))
-            held.append((p, x3, part))
+            held.append((p, self.dual(p) if self.mode.uses_dual else None, part))
+            clock.around(courier.post, Message("train", {"pool2": p.data, "index": index[part]},
+                                               {"batch": total, "first": part.start == 0,
+                                                "last": part.stop == total}))
 
-        stats = {"loss_net1": None, "loss_net2": 0.0, "correct": 0.0, "pool2_norms": 0.0, "net2_seconds": 0.0}
         with courier:
             forward(parts[0])
             for following in parts[1:] + [None]:
                 if following is not None and self.pipeline.overlap:
-                    forward(following)                                 # net1 runs ahead while net2 works
-                reply = timed(courier.take)                            # (2) net2's step on the oldest part
+                    forward(following)                      # net1 runs ahead while net2 works
+                reply = clock.around(courier.take)          # (2) net2's step on the oldest part
                 p, x3, part = held.popleft()
-                if self.mode.trains_net1:                              # (3) net1's step, accumulated
+                loss = None
+                if self.mode.trains_net1:                   # (3) net1's backward, accumulated
                     loss = self.mode.update(p, x3, reply.arrays, index[part], (part.stop - part.start) / total)
-                    if loss is not None:
-                        stats["loss_net1"] = (stats["loss_net1"] or 0.0) + loss
-                stats["loss_net2"] += reply.values["loss_net2"]
-                stats["correct"] += reply.values["correct"]
-                stats["net2_seconds"] += reply.values["seconds"]
-                stats["pool2_norms"] += float(_sample_norms(p.data).sum())
+                tally.add(reply.values, loss, p.data)
                 if following is not None and not self.pipeline.overlap:
                     forward(following)
         if self.mode.trains_net1:
             self.mode.finish()
             _update(self.optimizer, self.lr_schedule)
-        result = dict(loss_net1=stats["loss_net1"], loss_net2=stats["loss_net2"],
-                      train_acc=stats["correct"] / total, pool2_norm=stats["pool2_norms"] / total,
-                      residual=self.mode.residual, net2_seconds=stats["net2_seconds"])
-        # net1's own work: the iteration's CPU seconds less the courier's (in one process those
-        # are net2's, which is why net2 reports its own)
-        result["net1_seconds"] = time.process_time() - started - waited[0]
+        stats = tally.result(residual=self.mode.residual, net1_seconds=clock.outside())
         if hasattr(self.mode, "beta"):
-            result["beta"] = self.mode.beta
-        return result
+            stats["beta"] = self.mode.beta
+        return stats
 
     def evaluate(self, loader):
         """Test accuracy of net2(trunk(x)) and the agreement of the dual layers:

@@ -106,6 +106,12 @@ def test_missing_data_folder_names_the_files_expected(tmp_path, capsys):
     assert "data_batch_1" in capsys.readouterr().err
 
 
+def test_a_pipeline_without_micro_batches_is_refused_in_one_line(tmp_path, capsys):
+    assert main(["demo", "--quick", "--arch", "mlp", "--schedule", "pipelined", "--micro-batches", "1",
+                 "--out", str(tmp_path)]) == 1
+    assert "pipelined schedule needs micro_batches >= 2" in capsys.readouterr().err
+
+
 def test_console_script_is_declared():
     scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
     assert scripts.get("minigrad-admm") == "admm.cli:main"
