@@ -5,7 +5,10 @@ losses equal the one-batch iteration's to rounding. Over two MPI ranks the pipel
 order (sends and receives on their own threads) gives bit for bit the in-process numbers."""
 import csv
 import json
+import re
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -114,7 +117,6 @@ def _rows(path):
 @pytest.mark.parametrize("mode", ["admm", "decoupled"])
 def test_pipelined_over_two_ranks_equals_in_process(tmp_path, mode):
     require_mpi()
-    import subprocess
     options = ["demo", "--arch", "mlp", "--quick", "--quiet", "--mode", mode, "--schedule", "pipelined",
                "--micro-batches", "3"]
     inproc = subprocess.run([sys.executable, "-m", "admm", *options, "--out", tmp_path / "inproc"],
@@ -127,3 +129,35 @@ def test_pipelined_over_two_ranks_equals_in_process(tmp_path, mode):
     assert mpi_summary["schedule"] == "pipelined" and mpi_summary["micro_batches"] == 3
     assert mpi_summary["dual_test_acc"] == inproc_summary["dual_test_acc"]
     assert _rows(tmp_path / "mpi" / "history.csv") == _rows(tmp_path / "inproc" / "history.csv")
+
+
+STALLED_PEER = textwrap.dedent("""
+    import time
+    from admm.pipeline import Overlapped
+    from admm.transport import MPILink, Message
+    link = MPILink(deadline=3)
+    link.handshake({"role": "test"})
+    if link.rank == 1:
+        time.sleep(60)            # stall: never answer
+    started = time.monotonic()
+    try:
+        with Overlapped(link, 2) as courier:
+            courier.post(Message("train"))
+            courier.post(Message("train"))
+            courier.take()
+    except Exception as error:
+        print(f"rank 0 caught after {time.monotonic() - started:.1f} s: {error}", flush=True)
+        link.abort(1)
+""")
+
+
+def test_the_pipelined_courier_reports_a_stalled_rank_within_the_deadline(tmp_path):
+    """The receiving thread's timeout reaches the caller as the error, not as a hang."""
+    require_mpi()
+    script = tmp_path / "peer.py"
+    script.write_text(STALLED_PEER)
+    run = launch(["-n", 2, sys.executable, "-m", "mpi4py", script], timeout=90)
+    assert run.returncode != 0
+    assert "no progress on a message header from rank 1 within 3 s" in run.stdout, run.stdout + run.stderr
+    waited = float(re.search(r"caught after ([0-9.]+) s", run.stdout).group(1))
+    assert 3 <= waited < 30, f"waited {waited} s with a 3 s deadline"
