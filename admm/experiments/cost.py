@@ -5,7 +5,8 @@ configured batch, on random data; CPU seconds of this process, ``time.process_ti
 that other programs on a shared machine do not inflate them — with one thread per rank,
 as the speed measurements run, that is the work each layer costs) and the bytes of its output; then, for every layer
 the network can be cut after, the two halves' shares of a training step's compute and
-of its accounted memory (``memory.py``), the bytes the link carries per iteration, and
+of its accounted memory (``memory.py``, as ``batch`` counts it: admm mode's halves, net1
+with its dual layer and the received target, whatever ``--mode`` says), the bytes the link carries per iteration, and
 the speedup bound of running the halves at the same time:
 
     bound = 1 / max(share₁, share₂)            (Amdahl's law for two stages)
