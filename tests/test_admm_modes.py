@@ -108,3 +108,21 @@ def test_diverging_run_stops_and_keeps_its_checkpoint(prep, tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"admm: loss_net1 became (nan|inf).*checkpoint"):
         split_run(config, small, "admm", checkpoint=str(tmp_path / "admm"))
     assert (tmp_path / "admm_net1.npz").exists() and (tmp_path / "admm_net2.npz").exists()
+
+
+def test_every_run_gets_the_warm_up_and_cosine_schedule():
+    from admm.session import sgd
+    layer = minigrad.nn.Linear(2, 2)
+    optimizer, schedule = sgd(layer.parameters(), configure(lr=0.05, warmup=0.05), 100)
+    rates = []
+    for _ in range(100):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    # from lr/10 up to lr over the first 5 iterations, then half a cosine down to 0
+    np.testing.assert_allclose(rates[:6], [0.005, 0.014, 0.023, 0.032, 0.041, 0.05], rtol=1e-12)
+    assert rates[5] == max(rates) and rates[-1] < 1e-4
+    assert optimizer.param_groups[0]["nesterov"]
+    assert sgd(layer.parameters(), configure(lr_schedule="constant", warmup=0.0), 10)[1] is None
+    with pytest.raises(ValueError, match=r"warmup is a fraction of the iterations in \[0, 1\), got 1.5"):
+        sgd(layer.parameters(), configure(warmup=1.5), 10)
