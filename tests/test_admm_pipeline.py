@@ -161,3 +161,59 @@ def test_the_pipelined_courier_reports_a_stalled_rank_within_the_deadline(tmp_pa
     assert "no progress on a message header from rank 1 within 3 s" in run.stdout, run.stdout + run.stderr
     waited = float(re.search(r"caught after ([0-9.]+) s", run.stdout).group(1))
     assert 3 <= waited < 30, f"waited {waited} s with a 3 s deadline"
+
+
+OVERLAP = textwrap.dedent("""
+    import time
+    import numpy as np
+    import minigrad
+    from minigrad import nn
+    from admm.halves import SplitRun
+    from admm.modes import Frozen
+    from admm.pipeline import Schedule
+    from admm.transport import MPILink, Message
+
+    WORK = 0.05   # seconds each half spends on one micro-batch (asleep: the machine's load does not matter)
+
+    class Asleep(nn.Module):
+        def forward(self, x):
+            time.sleep(WORK)
+            return x
+
+    def net2(message):
+        if message.kind == "train":
+            time.sleep(WORK)
+            return Message("trained", values={"loss_net2": 0.0, "correct": 0.0, "seconds": 0.0})
+        return Message("stopped")
+
+    link = MPILink(deadline=30)
+    link.handshake({"role": "test"})
+    if link.rank == 1:
+        link.serve(net2)
+    else:
+        x = minigrad.tensor(np.zeros((8, 3), np.float32))
+        y = minigrad.tensor(np.stack([np.zeros(8), np.arange(8)], axis=1).astype(np.int64))
+        seconds = {}
+        for kind in ("sequential", "pipelined"):
+            run = SplitRun(Asleep(), None, None, Frozen(), link, pipeline=Schedule(kind, 4))
+            started = time.monotonic()
+            run.step(x, y)
+            seconds[kind] = time.monotonic() - started
+        link.close()
+        print(f"sequential {seconds['sequential']:.3f} s, pipelined {seconds['pipelined']:.3f} s", flush=True)
+""")
+
+
+def test_the_pipelined_order_overlaps_the_two_ranks(tmp_path):
+    """Each half sleeps 50 ms per micro-batch, M = 4: one after the other that is 8 × 50 ms;
+    overlapped (net1 one micro-batch ahead) 5 × 50 ms. Sleeping, not computing, so the
+    machine's load does not decide the outcome."""
+    require_mpi()
+    script = tmp_path / "overlap.py"
+    script.write_text(OVERLAP)
+    run = launch(["-n", 2, sys.executable, "-m", "mpi4py", script], timeout=90)
+    found = re.search(r"sequential ([0-9.]+) s, pipelined ([0-9.]+) s", run.stdout)
+    assert found, run.stdout + run.stderr
+    sequential, pipelined = float(found.group(1)), float(found.group(2))
+    assert sequential >= 8 * 0.05
+    assert pipelined < 0.8 * sequential, (sequential, pipelined)
