@@ -27,16 +27,29 @@ def _common(parser):
                         help=f"passes over the training set (default {d['epochs']})")
     parser.add_argument("--iters", type=int, default=None, help="iterations (overrides --epochs)")
     parser.add_argument("--batch", type=int, default=None, help=f"batch size (default {d['batch']})")
-    parser.add_argument("--lr", type=float, default=d["lr"],
-                        help="SGD learning rate, both halves (default %(default)s)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help=f"SGD's peak learning rate, both halves (default {d['lr']})")
     parser.add_argument("--momentum", type=float, default=d["momentum"], help="default %(default)s")
+    parser.add_argument("--nesterov", default=d["nesterov"], action=argparse.BooleanOptionalAction,
+                        help="Nesterov momentum (default: on)")
+    parser.add_argument("--lr-schedule", default=d["lr_schedule"], choices=["cosine", "constant"],
+                        help="after the warm-up: cosine down to 0 at the last iteration, or constant "
+                             "(default %(default)s)")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help=f"linear warm-up from lr/10, as a fraction of the iterations (default {d['warmup']})")
+    parser.add_argument("--schedule", default=d["schedule"], choices=["sequential", "pipelined"],
+                        help="the order of a split iteration's micro-batches: sequential (the report's) or "
+                             "pipelined (net1 runs one micro-batch ahead of net2; see docs/admm.md)")
+    parser.add_argument("--micro-batches", type=int, default=None,
+                        help=f"micro-batches per mini-batch; each half still updates once per mini-batch "
+                             f"(default {d['micro_batches']}, 4 with --schedule pipelined)")
     parser.add_argument("--seed", type=int, default=d["seed"],
                         help="initial weights and data order (default %(default)s)")
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     parser.add_argument("--eval-every", type=int, default=None, help="iterations between test evaluations")
     parser.add_argument("--quick", action="store_true",
-                        help="a small run (512 training images, 1 epoch, batch 64) for CI")
+                        help="a small run for CI and a first look (see admm/demo.py's QUICK)")
     parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>/)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -78,10 +91,12 @@ def parser():
 
 def config_from(args):
     """The run's settings: the options given, else --quick's sizes (with --quick), else DEFAULTS."""
-    from admm.demo import QUICK
+    from admm.demo import PIPELINED_MICRO_BATCHES, QUICK
     given = {k: getattr(args, k) for k in set(DEFAULTS) & set(vars(args)) if getattr(args, k) is not None}
     if args.quick:
         given = dict({k: v for k, v in QUICK.items() if not (k == "epochs" and args.iters is not None)}, **given)
+    if given.get("schedule") == "pipelined" and "micro_batches" not in given:
+        given["micro_batches"] = PIPELINED_MICRO_BATCHES
     return configure(**given)
 
 
@@ -99,7 +114,7 @@ def _print_summary(summary, out):
     recovered = summary["recovered_fraction_of_single_lead"]
     print(f"conv3 norm ratio {summary['conv3_norm_ratio']:.3g}, consensus error {summary['consensus_rel_error']:.3g}, "
           f"recovered {'n/a' if recovered is None else f'{100 * recovered:.0f}%'} of single's lead over the control, "
-          f"{summary['seconds']:.0f} s")
+          f"{summary['seconds']:.0f} s ({summary['cpu_seconds']:.0f} s of CPU)")
     print(f"wrote {out}/summary.json, history.csv, losses.png, accuracy.png, consensus.png")
 
 

@@ -10,6 +10,9 @@ messages (``handle``), so the same object serves in-process or on its own MPI ra
 ``SplitRun`` is net1's side: the trunk, the dual layer, their optimizer; it drives
 the iteration through a transport. ``SingleRun`` is the unsplit network.
 """
+import collections
+import time
+
 import numpy as np
 
 import minigrad.functional as F
@@ -17,6 +20,7 @@ from minigrad import backend
 from minigrad.checkpoint import save_checkpoint
 from minigrad.tensor import Tensor, no_grad
 from admm.modes import Net2Step
+from admm.pipeline import Schedule
 from admm.transport import Message
 
 
@@ -25,8 +29,18 @@ def _sample_norms(a):
     return backend.xp(a).sqrt((a.reshape(len(a), -1).astype(np.float64) ** 2).sum(axis=1))
 
 
-def _mean_norm(a):
-    return float(_sample_norms(a).mean())
+def _update(optimizer, lr_schedule):
+    """The optimizer's step, then the learning-rate schedule's (one per iteration)."""
+    optimizer.step()
+    if lr_schedule is not None:
+        lr_schedule.step()
+
+
+def _optimizer_state(optimizer, lr_schedule):
+    state = {"optimizer": optimizer.state_dict()}
+    if lr_schedule is not None:
+        state["lr_schedule"] = lr_schedule.state_dict()
+    return state
 
 
 def _labels_of(y):
@@ -37,29 +51,39 @@ def _labels_of(y):
 class Net2:
     """net2's side of a split run. labels: {"train": (N_train,), "test": (N_test,)} int arrays."""
 
-    def __init__(self, head, optimizer, mode, labels, device="cpu"):
+    def __init__(self, head, optimizer, mode, labels, device="cpu", lr_schedule=None):
         self.head, self.rest = head, head[1:]
         self.optimizer, self.mode, self.labels, self.device = optimizer, mode, labels, device
+        self.lr_schedule = lr_schedule
 
     def _labels(self, which, index):
         return backend.to_device(self.labels[which][backend.to_numpy(index)], self.device)
 
-    def step(self, p_data, labels):
-        """Forward, backward and update of net2 on p against the labels (step 2)."""
+    def step(self, p_data, labels, batch=None, first=True, last=True):
+        """Forward and backward of net2 on p against the labels, then its update (step 2).
+        p may be one micro-batch of a mini-batch of ``batch`` samples (``admm.pipeline``):
+        its loss is then weighted by its share, the gradients accumulate from the ``first``
+        micro-batch on, and only the ``last`` one updates, so the update is the mini-batch's."""
+        started = time.process_time()
+        n = len(p_data)
+        batch = batch or n
         p = Tensor(p_data, requires_grad=self.mode.needs_pool2_grad)
         y = self.head[0](p)
         y.retain_grad()
         logits = self.rest(y)
-        loss = F.cross_entropy(logits, labels)
-        self.optimizer.zero_grad()
+        # Σ over the micro-batch / N: summed over the micro-batches, the mini-batch's mean loss
+        loss = F.cross_entropy(logits, labels, reduction="sum") * (1.0 / batch)
+        if first:
+            self.optimizer.zero_grad()
         loss.backward()
-        n = len(p_data)
-        # y.grad is ∂(mean loss)/∂y = ∂ℓₙ/∂yₙ / N: times N gives each sample's own gradient
-        step = Net2Step(y.data, y.grad.data * n, p.grad.data if p.grad is not None else None)
+        # y.grad is ∂(loss)/∂y = ∂ℓₙ/∂yₙ / N: times N gives each sample's own gradient
+        step = Net2Step(y.data, y.grad.data * batch, p.grad.data if p.grad is not None else None)
         reply = self.mode.reply(step)
-        self.optimizer.step()
+        if last:
+            _update(self.optimizer, self.lr_schedule)
         correct = float((logits.data.argmax(axis=1) == labels).sum())
-        return reply, {"loss_net2": loss.item(), "train_acc": correct / n}
+        return reply, {"loss_net2": loss.item(), "correct": correct,
+                       "seconds": time.process_time() - started}
 
     def evaluate(self, p_data, labels):
         with no_grad():
@@ -73,40 +97,107 @@ class Net2:
     def handle(self, message):
         """Answer one message from net1 (see ``admm.transport``)."""
         if message.kind == "train":
-            reply, values = self.step(message.arrays["pool2"], self._labels("train", message.arrays["index"]))
+            reply, values = self.step(message.arrays["pool2"], self._labels("train", message.arrays["index"]),
+                                      **message.values)
             return Message("trained", reply, values)
         if message.kind == "eval":
             y, values = self.evaluate(message.arrays["pool2"], self._labels("test", message.arrays["index"]))
             return Message("evaluated", {"conv3": y}, values)
         if message.kind == "save":
             path = message.values["path"]
-            save_checkpoint(path, {"net2": dict(self.head.state_dict()), "optimizer": self.optimizer.state_dict()})
+            save_checkpoint(path, dict(_optimizer_state(self.optimizer, self.lr_schedule),
+                                       net2=dict(self.head.state_dict())))
             return Message("saved", values={"path": path})
         if message.kind == "stop":
             return Message("stopped")
         raise ValueError(f"net2: unknown message kind {message.kind!r}")
 
 
+class _Clock:
+    """CPU seconds (``time.process_time``: the work, whatever else runs on the machine) of
+    an iteration, less those spent ``around`` the courier: in one process those are net2's
+    (which is why net2 reports its own), over MPI the messages'."""
+
+    def __init__(self):
+        self.started, self.inside = time.process_time(), 0.0
+
+    def around(self, action, *args):
+        before = time.process_time()
+        try:
+            return action(*args)
+        finally:
+            self.inside += time.process_time() - before
+
+    def outside(self):
+        return time.process_time() - self.started - self.inside
+
+
+class _Tally:
+    """net1's numbers of one iteration, summed over its micro-batches."""
+
+    def __init__(self, total):
+        self.total, self.loss_net1 = total, None
+        self.loss_net2 = self.correct = self.pool2_norms = self.net2_seconds = 0.0
+
+    def add(self, values, loss_net1, p):
+        if loss_net1 is not None:   # each micro-batch's loss is already weighted by its share
+            self.loss_net1 = (self.loss_net1 or 0.0) + loss_net1
+        self.loss_net2 += values["loss_net2"]
+        self.correct += values["correct"]
+        self.net2_seconds += values["seconds"]
+        self.pool2_norms += float(_sample_norms(p).sum())
+
+    def result(self, **extra):
+        return dict(loss_net1=self.loss_net1, loss_net2=self.loss_net2, train_acc=self.correct / self.total,
+                    pool2_norm=self.pool2_norms / self.total, net2_seconds=self.net2_seconds, **extra)
+
+
 class SplitRun:
     """net1's side of a split run: trunk (input … cut), dual (net1's conv3), their
-    optimizer (None for the frozen control), the mode, and the link to net2."""
+    optimizer and learning-rate schedule (None for the frozen control), the mode, the link
+    to net2, and the schedule of an iteration (``admm.pipeline.Schedule``)."""
 
-    def __init__(self, trunk, dual, optimizer, mode, link):
+    def __init__(self, trunk, dual, optimizer, mode, link, lr_schedule=None, pipeline=None):
         self.trunk, self.dual, self.optimizer, self.mode, self.link = trunk, dual, optimizer, mode, link
-        self.name = mode.name
+        self.lr_schedule, self.name = lr_schedule, mode.name
+        self.pipeline = pipeline or Schedule()
 
     def step(self, x, y):
+        """One iteration: (1) net1 forward to the cut, (2) net2's step, (3) net1's step;
+        over M micro-batches in the order of ``self.pipeline`` (see ``admm.pipeline``)."""
+        clock = _Clock()
         _, index = _labels_of(y)
-        p = self.trunk(x)                                          # (1) net1 forward to the cut
-        x3 = self.dual(p) if self.mode.uses_dual else None
-        reply = self.link.call(Message("train", {"pool2": p.data, "index": index}))   # (2) net2's step
-        loss_net1 = None
-        if self.mode.trains_net1:                                  # (3) net1's step
+        total = len(x)
+        parts = self.pipeline.parts(total)
+        if self.mode.trains_net1:
             self.optimizer.zero_grad()
-            loss_net1 = self.mode.update(p, x3, reply.arrays, index)
-            self.optimizer.step()
-        stats = dict(reply.values, loss_net1=loss_net1, pool2_norm=_mean_norm(p.data),
-                     residual=self.mode.residual)
+        held, tally = collections.deque(), _Tally(total)
+        courier = self.pipeline.courier(self.link, len(parts))
+
+        def forward(part):                                  # (1) net1 forward to the cut, sent to net2
+            p = self.trunk(x[part])
+            held.append((p, self.dual(p) if self.mode.uses_dual else None, part))
+            clock.around(courier.post, Message("train", {"pool2": p.data, "index": index[part]},
+                                               {"batch": total, "first": part.start == 0,
+                                                "last": part.stop == total}))
+
+        with courier:
+            forward(parts[0])
+            for following in parts[1:] + [None]:
+                if following is not None and self.pipeline.overlap:
+                    forward(following)                      # net1 runs ahead while net2 works
+                reply = clock.around(courier.take)          # (2) net2's step on the oldest part
+                p, x3, part = held.popleft()
+                loss = None
+                if self.mode.trains_net1:                   # (3) net1's backward, accumulated
+                    loss = self.mode.update(p, x3, reply.arrays, index[part], (part.stop - part.start) / total)
+                tally.add(reply.values, loss, p.data)
+                if following is not None and not self.pipeline.overlap:
+                    forward(following)
+        if self.mode.trains_net1:
+            self.mode.finish()
+            _update(self.optimizer, self.lr_schedule)
+        stats = tally.result(residual=self.mode.residual, net1_seconds=clock.outside())
         if hasattr(self.mode, "beta"):
             stats["beta"] = self.mode.beta
         return stats
@@ -141,7 +232,7 @@ class SplitRun:
     def save(self, prefix):
         state = {"trunk": dict(self.trunk.state_dict()), "dual": dict(self.dual.state_dict())}
         if self.optimizer is not None:
-            state["optimizer"] = self.optimizer.state_dict()
+            state.update(_optimizer_state(self.optimizer, self.lr_schedule))
         paths = [save_checkpoint(f"{prefix}_net1.npz", state)]
         paths.append(self.link.call(Message("save", values={"path": f"{prefix}_net2.npz"})).values["path"])
         return paths
@@ -151,8 +242,8 @@ class SingleRun:
     """The unsplit network trained by backprop: the baseline."""
     name = "single"
 
-    def __init__(self, model, optimizer):
-        self.model, self.optimizer = model, optimizer
+    def __init__(self, model, optimizer, lr_schedule=None):
+        self.model, self.optimizer, self.lr_schedule = model, optimizer, lr_schedule
 
     def step(self, x, y):
         labels, _ = _labels_of(y)
@@ -160,7 +251,7 @@ class SingleRun:
         loss = F.cross_entropy(logits, labels)
         self.optimizer.zero_grad()
         loss.backward()
-        self.optimizer.step()
+        _update(self.optimizer, self.lr_schedule)
         return {"loss_net2": loss.item(), "train_acc": float((logits.data.argmax(axis=1) == labels).mean())}
 
     def evaluate(self, loader):
@@ -177,5 +268,5 @@ class SingleRun:
         return {"test_acc": correct / seen, "test_loss": loss / seen}
 
     def save(self, prefix):
-        return [save_checkpoint(f"{prefix}.npz", {"model": dict(self.model.state_dict()),
-                                                  "optimizer": self.optimizer.state_dict()})]
+        return [save_checkpoint(f"{prefix}.npz", dict(_optimizer_state(self.optimizer, self.lr_schedule),
+                                                      model=dict(self.model.state_dict())))]

@@ -2,12 +2,18 @@
 what net1 does with it. One class per mode; each has
 
     reply(step)                   net2's side: the arrays to send to net1, from ``Net2Step``
-    update(p, x, reply, index)    net1's side: backpropagate into net1 (its optimizer steps
-                                  next); returns net1's loss, or None when it has none
+    update(p, x, reply, index, weight=1)
+                                  net1's side: backpropagate into net1, the loss scaled by
+                                  ``weight``; returns net1's (scaled) loss, or None
+    finish()                      once per mini-batch, after its last update (net1's optimizer
+                                  steps next): the residual and the multiplier step
 
 with p = pool2 (net1's output at the cut, in the graph), x = net1's conv3 (the dual
 layer applied to p, in the graph; None when ``uses_dual`` is False) and index the
-sample indices of the batch. Every iteration is the report's: (1) net1 forward, p sent;
+sample indices of the batch. A pipelined mini-batch (``admm.pipeline``) comes as M
+micro-batches, each with weight = its share of the mini-batch, so that the gradients
+summed over them are the mini-batch's; ``finish`` then closes the iteration as one.
+Every iteration is the report's: (1) net1 forward, p sent;
 (2) net2 full step on p against the labels; (3) net1 step on what net2 sent back.
 
   report     the report's algorithm exactly: net2 sends conv3′, net1 minimises the distance
@@ -34,10 +40,21 @@ class Net2Step:
         self.conv3, self.conv3_grad, self.pool2_grad = conv3, conv3_grad, pool2_grad
 
 
-def _relative(r, x):
-    """‖r‖ / ‖x‖ over the whole batch (the primal residual of ADMM, relative)."""
-    xp = backend.xp(x)
-    return float(xp.linalg.norm(r) / max(float(xp.linalg.norm(x)), 1e-30))
+class Residual:
+    """‖r‖ / ‖x‖ over a whole mini-batch (the primal residual of ADMM, relative), summed
+    over its micro-batches: ``add(r, x)`` for each, ``close()`` once → the value."""
+
+    def __init__(self):
+        self.r2 = self.x2 = 0.0
+
+    def add(self, r, x):
+        xp = backend.xp(x)
+        self.r2 += float(xp.vdot(r, r))
+        self.x2 += float(xp.vdot(x, x))
+
+    def close(self):
+        value, self.r2, self.x2 = (self.r2 / max(self.x2, 1e-60)) ** 0.5, 0.0, 0.0
+        return value
 
 
 class Report:
@@ -51,7 +68,7 @@ class Report:
             raise ValueError(f"report mode: loss must be one of {sorted(REPORT_LOSSES)} (the report's "
                              f"equation numbers), got {loss!r}")
         self.loss = loss
-        self.residual = float("nan")
+        self.residual, self._residual = float("nan"), Residual()
 
     def describe(self):
         return {"mode": self.name, "report_loss": self.loss}
@@ -59,12 +76,15 @@ class Report:
     def reply(self, step):
         return {"conv3": step.conv3}
 
-    def update(self, p, x, reply, index):
+    def update(self, p, x, reply, index, weight=1.0):
         y = reply["conv3"]
-        loss = REPORT_LOSSES[self.loss](x, type(x)._wrap(y))  # eq. (10.2) or (10.3)
+        loss = REPORT_LOSSES[self.loss](x, type(x)._wrap(y)) * weight  # eq. (10.2) or (10.3)
         loss.backward()
-        self.residual = _relative(x.data - y, x.data)
+        self._residual.add(x.data - y, x.data)
         return loss.item()
+
+    def finish(self):
+        self.residual = self._residual.close()
 
 
 class ADMM:
@@ -72,7 +92,8 @@ class ADMM:
 
     beta: the penalty β of eq. (5.5). eta: the z-step's size η (only βη matters for the
     label signal). β also sets the stiffness of the pull β(x − y) between the dual layers:
-    with SGD at learning rate γ it must stay well below 2(1 + momentum)/(γ·λmax), λmax
+    with SGD at learning rate γ it must stay well below 2(1 + μ)/(γ·λmax) with momentum μ,
+    2(1 + μ)/((1 + 2μ)·γ·λmax) with Nesterov's (the demo's default), λmax
     the largest eigenvalue of the dual layer's input covariance, or the two copies drift
     apart exponentially. λmax grows with ‖pool2‖² as training goes on (docs/admm.md:
     at γ = 0.05, β = 1 diverges after 8 iterations, β = 0.1 after 20, β = 0.01 tracks).
@@ -107,8 +128,8 @@ class ADMM:
         self.beta0, self.eta, self.multiplier = float(beta), float(eta), multiplier
         self.beta_growth, self.beta_every, self.beta_max = float(beta_growth), beta_every, float(beta_max)
         self.train_size = train_size
-        self.iteration, self.lam = 0, None
-        self.residual = float("nan")
+        self.iteration, self.lam, self._feature_step = 0, None, None
+        self.residual, self._residual = float("nan"), Residual()
 
     def describe(self):
         return {"mode": self.name, "beta": self.beta0, "eta": self.eta, "multiplier": self.multiplier,
@@ -135,20 +156,28 @@ class ADMM:
             self.lam = xp.zeros(shape, dtype=x.dtype)
         return self.lam[xp.asarray(index)] if self.multiplier == "sample" else self.lam
 
-    def update(self, p, x, reply, index):
+    def update(self, p, x, reply, index, weight=1.0):
         z = reply["target"]
         beta, lam = self.beta, self._multiplier(x, index)
-        loss = augmented_lagrangian(x, type(x)._wrap(z), lam, beta)   # the x-step of eq. (5.5)
+        loss = augmented_lagrangian(x, type(x)._wrap(z), lam, beta) * weight   # the x-step of eq. (5.5)
         loss.backward()
         r = x.data - z
-        self.residual = _relative(r, x.data)
-        # the multiplier step λ ← λ + β(x − z), with the residual before net1's update
+        self._residual.add(r, x.data)
+        # the multiplier step λ ← λ + β(x − z), with the residual before net1's update: a
+        # sample's λₙ is its own (no other micro-batch reads it), the shared one waits for finish
         if self.multiplier == "sample":
             self.lam[backend.xp(r).asarray(index)] = lam + beta * r
         elif self.multiplier == "feature":
-            self.lam += beta * r.mean(axis=0)
-        self.iteration += 1
+            part = beta * weight * r.mean(axis=0)   # weight · mean over the part = its share of the batch mean
+            self._feature_step = part if self._feature_step is None else self._feature_step + part
         return loss.item()
+
+    def finish(self):
+        if self._feature_step is not None:
+            self.lam += self._feature_step
+            self._feature_step = None
+        self.residual = self._residual.close()
+        self.iteration += 1
 
 
 class Decoupled:
@@ -163,9 +192,13 @@ class Decoupled:
     def reply(self, step):
         return {"pool2_grad": step.pool2_grad}
 
-    def update(self, p, x, reply, index):
+    def update(self, p, x, reply, index, weight=1.0):
+        # net2 already scaled ∂ℓ/∂pool2 by the micro-batch's weight (its loss was weighted)
         p.backward(type(p)._wrap(reply["pool2_grad"]))
         return None
+
+    def finish(self):
+        pass
 
 
 class Frozen:
@@ -180,8 +213,11 @@ class Frozen:
     def reply(self, step):
         return {}
 
-    def update(self, p, x, reply, index):
+    def update(self, p, x, reply, index, weight=1.0):
         return None
+
+    def finish(self):
+        pass
 
 
 MODES = {"report": Report, "admm": ADMM, "decoupled": Decoupled, "frozen": Frozen}

@@ -66,7 +66,11 @@ def train(run, loader, test_loader, iterations, eval_every, checkpoint=None, log
     while step < iterations:
         epoch += 1
         for x, y in loader:
+            before, cpu_before = time.perf_counter(), time.process_time()
             stats = run.step(x, y)
+            # the iteration alone, no evaluation: wall seconds and this process's CPU seconds
+            stats["step_seconds"] = time.perf_counter() - before
+            stats["step_cpu_seconds"] = time.process_time() - cpu_before
             step += 1
             for key in ("loss_net1", "loss_net2"):
                 value = stats.get(key)

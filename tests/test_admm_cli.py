@@ -40,8 +40,14 @@ def test_quick_demo_writes_every_file(quick_inproc):
     summary = json.loads((out / "summary.json").read_text())
     assert set(KEYS) <= set(summary)
     assert summary["mode"] == "admm" and summary["transport"] == "inproc" and summary["device"] == "cpu"
-    # the target is ≤ 60 s; measured 10–12 s on 2 idle cores, so a busy machine still passes
-    assert summary["seconds"] < 60
+    # --quick learns: the split reaches 74% here (docs/admm.md); 65% is the target
+    assert summary["dual_test_acc"] >= 0.65 and summary["single_test_acc"] >= 0.65
+    assert set(summary["seconds_per_iteration"]) == {"admm", "frozen", "single"}
+    assert summary["schedule"] == "sequential" and summary["micro_batches"] == 1
+    assert len(summary["stage_shares"]) == 2 and all(0 < share < 1.5 for share in summary["stage_shares"])
+    # the target is ≤ 40 s; it takes ~16 s of CPU (docs/admm.md). Wall time depends on what
+    # else the machine runs, so the check is on this process's CPU seconds (both its threads)
+    assert summary["cpu_seconds"] < 40
     assert "single (backprop)        test accuracy" in stdout and "control (net1 frozen)" in stdout
 
 
@@ -60,7 +66,10 @@ def test_quick_demo_over_mpi_gives_the_same_numbers(quick_inproc, tmp_path):
 
 
 def test_report_mode_collapses_and_admm_does_not():
-    config = configure(batch=32, iters=12, train_limit=384, test_limit=128, eval_every=12)
+    # plain SGD at a constant rate, as docs/admm.md measured the collapse: with the demo's
+    # Nesterov momentum and no warm-up to speak of in 12 iterations, eq. 10.2 can blow up instead
+    config = configure(batch=32, iters=12, train_limit=384, test_limit=128, eval_every=12, nesterov=False,
+                       lr_schedule="constant", warmup=0.0)
     prep = prepare(config)
     report, _ = split_history(dict(config, mode="report"), "report", prep)
     admm, _ = split_history(dict(config, mode="admm"), "admm", prep)
@@ -95,6 +104,12 @@ def test_experiments_write_json_and_plot(experiment, tmp_path, capsys):
 def test_missing_data_folder_names_the_files_expected(tmp_path, capsys):
     assert main(["demo", "--quick", "--data", f"cifar10:{tmp_path / 'nowhere'}", "--out", str(tmp_path)]) == 1
     assert "data_batch_1" in capsys.readouterr().err
+
+
+def test_a_pipeline_without_micro_batches_is_refused_in_one_line(tmp_path, capsys):
+    assert main(["demo", "--quick", "--arch", "mlp", "--schedule", "pipelined", "--micro-batches", "1",
+                 "--out", str(tmp_path)]) == 1
+    assert "pipelined schedule needs micro_batches >= 2" in capsys.readouterr().err
 
 
 def test_console_script_is_declared():

@@ -27,3 +27,14 @@ def test_linear_fit_and_the_largest_batch_under_a_cap():
     assert largest_batch(250, 1000, cap=1000 + 7 * 250) == 7
     assert largest_batch(250, 1000, cap=1000 + 7 * 250 - 1) == 6
     assert largest_batch(250, 1000, cap=500) == 0
+
+
+def test_micro_batches_shrink_what_each_half_holds():
+    from admm.experiments.batch import held_micro_batches, micro_batched
+    parts = {name: {"bytes_per_sample": 100.0, "fixed_bytes": 1000.0} for name in ("single", "net1", "net2")}
+    assert held_micro_batches("pipelined", 1) == {"single": 1, "net1": 1, "net2": 1}
+    # 1F1B: net1 runs one micro-batch ahead, so it holds two; the others one
+    assert held_micro_batches("pipelined", 4) == {"single": 1, "net1": 2, "net2": 1}
+    assert held_micro_batches("sequential", 4) == {"single": 1, "net1": 1, "net2": 1}
+    fits = micro_batched(parts, 1000 + 100 * 10, 4, held_micro_batches("pipelined", 4))
+    assert fits == {"single": 40, "net1": 20, "net2": 40}   # 10 samples' activations held at once

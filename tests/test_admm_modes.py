@@ -21,8 +21,8 @@ def prep():
 
 
 def split_run(config, prep, name, checkpoint=None):
-    side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
-    run = net1_side(config, name, prep["image_shape"], len(prep["train"]), InProc(side.handle))
+    side = net2_side(config, name, prep)
+    run = net1_side(config, name, prep, InProc(side.handle))
     history = train(run, prep["loader"](), prep["test_loader"], prep["iterations"], prep["eval_every"],
                     checkpoint=checkpoint)
     return run, side, history
@@ -31,7 +31,7 @@ def split_run(config, prep, name, checkpoint=None):
 def test_decoupled_equals_single_to_rounding(prep):
     config, data = prep
     run, side, history = split_run(config, data, "decoupled")
-    single = single_run(config, data["image_shape"])
+    single = single_run(config, data)
     single_history = train(single, data["loader"](), data["test_loader"], data["iterations"], data["eval_every"])
     trained = dict(run.trunk.state_dict(), **side.head.state_dict())
     for name, value in single.model.state_dict().items():
@@ -78,6 +78,7 @@ def test_multiplier_step_and_beta_schedule():
     for _ in range(5):
         betas.append(mode.beta)
         mode.update(None, minigrad.tensor(x0, requires_grad=True), {"target": z}, index)
+        mode.finish()
     assert betas == [0.5, 0.5, 5.0, 5.0, 20.0]          # ×10 every 2 iterations, capped at 20
     np.testing.assert_allclose(mode.lam[index], sum(betas) * (x0 - z), rtol=1e-5)   # λ ← λ + β(x − z)
     np.testing.assert_array_equal(mode.lam[[0, 2, 3, 5]], 0)
@@ -107,3 +108,21 @@ def test_diverging_run_stops_and_keeps_its_checkpoint(prep, tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"admm: loss_net1 became (nan|inf).*checkpoint"):
         split_run(config, small, "admm", checkpoint=str(tmp_path / "admm"))
     assert (tmp_path / "admm_net1.npz").exists() and (tmp_path / "admm_net2.npz").exists()
+
+
+def test_every_run_gets_the_warm_up_and_cosine_schedule():
+    from admm.session import sgd
+    layer = minigrad.nn.Linear(2, 2)
+    optimizer, schedule = sgd(layer.parameters(), configure(lr=0.05, warmup=0.05), 100)
+    rates = []
+    for _ in range(100):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    # from lr/10 up to lr over the first 5 iterations, then half a cosine down to 0
+    np.testing.assert_allclose(rates[:6], [0.005, 0.014, 0.023, 0.032, 0.041, 0.05], rtol=1e-12)
+    assert rates[5] == max(rates) and rates[-1] < 1e-4
+    assert optimizer.param_groups[0]["nesterov"]
+    assert sgd(layer.parameters(), configure(lr_schedule="constant", warmup=0.0), 10)[1] is None
+    with pytest.raises(ValueError, match=r"warmup is a fraction of the iterations in \[0, 1\), got 1.5"):
+        sgd(layer.parameters(), configure(warmup=1.5), 10)

@@ -5,6 +5,12 @@ linear in the batch; with ``--device cuda`` the largest batch is also found by r
 real steps under CuPy's memory-pool limit. The dual net fits the largest batch that
 *both* halves fit. Writes batch.json and batch.png; the JSON also gives the ratio for
 every other place the network could be cut, since it depends on where the cut falls.
+
+With ``--micro-batches M`` (M > 1) it also gives the largest batches when each half holds
+only some of the M micro-batches at a time (``admm/pipeline.py``): one in the sequential
+order, and in the pipelined 1F1B order two for net1 (it runs one micro-batch ahead) and
+one for net2. The single net is given the same chance (gradient accumulation over M
+micro-batches, one held), so the ratio compares like with like.
 """
 import numpy as np
 
@@ -54,6 +60,20 @@ def step_losses(config, image_shape, cut):
     return {"single": single, "net1": net1, "net2": net2}
 
 
+def held_micro_batches(schedule, micro_batches):
+    """{part: micro-batches whose activations a part holds at once} for M micro-batches."""
+    if micro_batches == 1:
+        return {"single": 1, "net1": 1, "net2": 1}
+    return {"single": 1, "net1": 2 if schedule == "pipelined" else 1, "net2": 1}
+
+
+def micro_batched(parts, cap, micro_batches, held):
+    """The largest batch of each part when it holds ``held[part]`` of ``micro_batches``
+    micro-batches at once (activations scale with the micro-batch, the fixed bytes do not)."""
+    return {part: largest_batch(numbers["bytes_per_sample"] * held[part] / micro_batches,
+                                numbers["fixed_bytes"], cap) for part, numbers in parts.items()}
+
+
 def account(losses, cap, batches=(4, 8)):
     """Per part: bytes per sample, fixed bytes, largest batch under ``cap``."""
     result = {}
@@ -96,6 +116,16 @@ def run(args, config, out, log=None):
             continue  # not a place the network can be cut
         by_cut[name] = {"dual_largest_batch": d, "dual_over_single": d / s if s else None}
     result["by_cut"] = by_cut
+    m = config["micro_batches"]
+    if m > 1:
+        result["micro_batches"] = m
+        for schedule in ("sequential", "pipelined"):
+            fits = micro_batched(parts, cap, m, held_micro_batches(schedule, m))
+            dual_fits = min(fits["net1"], fits["net2"])
+            result[schedule] = {"largest_batch": fits, "dual_over_single": dual_fits / max(fits["single"], 1)}
+            if log:
+                log(f"  {schedule}, {m} micro-batches: single fits {fits['single']}, dual fits {dual_fits} "
+                    f"(×{dual_fits / max(fits['single'], 1):.2f})")
     if config["device"] == "cuda":
         measured = _gpu_largest(step_losses(config, image_shape, cut), cap)
         result["gpu_largest_batch"] = measured

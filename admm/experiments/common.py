@@ -13,7 +13,7 @@ from admm.transport import InProc
 def split_history(config, name, prep, log=None):
     """Train the split run ``name`` in-process → (History, the iteration it diverged at or None).
     A divergence is a result here (eq. 10.3 blows up), so it is recorded, not raised."""
-    side = net2_side(config, name, prep["image_shape"], len(prep["train"]), prep["labels"])
+    side = net2_side(config, name, prep)
     try:
         return run_split(config, name, prep, InProc(side.handle), None, log), None
     except NonFiniteLossError as error:
