@@ -117,9 +117,13 @@ else:
 # %% [markdown]
 # The numbers are identical, not just close: both transports run the same
 # operations on the same bytes in the same order. The two ranks are not faster:
-# in this schedule net1 waits while net2 steps and the other way round. Pipelining
-# (net1 starts the next batch while net2 works on this one) would overlap them, at
-# the price of net1 using a target that is one step stale.
+# in this schedule net1 waits while net2 steps and the other way round. The pipelined
+# schedule (`--schedule pipelined --micro-batches M`, `admm/pipeline.py`) cuts the
+# mini-batch into M micro-batches so that net1 works on micro-batch i+1 while net2 works
+# on i; each half still updates once per mini-batch, so its gradients equal this
+# schedule's (nothing is stale). How much it can gain is bounded by the cut: with
+# shares s1 and s2 of a step's compute, at most 1/max(s1, s2) — `python -m admm cost`
+# prints that bound for every cut, and `docs/admm.md` what it measured.
 
 # %%
 print("all checks passed")
