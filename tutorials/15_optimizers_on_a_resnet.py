@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import matplotlib
 
@@ -44,11 +43,12 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import models, optim
 from minigrad.data import ArrayDataset, DataLoader, channel_stats, load
+from minigrad.checkpoint import write_atomically
 from minigrad.train import evaluate
+from _figures import output_dir, show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = output_dir()
 CIFAR10 = os.environ.get("MINIGRAD_CIFAR10")
 
 # %% [markdown]
@@ -306,8 +306,7 @@ axes[1].legend(fontsize=8)
 figure.suptitle(f"ResNet-{DEPTH} on {source}: {len(train)} images, {EPOCHS} epoch(s), same initial weights\n"
                 f"2-batch means, moving average of 5", fontsize=10)
 figure.tight_layout()
-figure.savefig(OUT / "15_optimizers_on_a_resnet.png", dpi=100)
-plt.close(figure)
+show(figure, "15_optimizers_on_a_resnet.png", dpi=100)
 
 record = dict(data=source, train_images=len(train), test_images=len(test), depth=DEPTH, batch=BATCH,
               epochs=EPOCHS, weights=weights, quick=QUICK, machine=f"{platform.machine()}, "
@@ -318,9 +317,7 @@ record = dict(data=source, train_images=len(train), test_images=len(test), depth
                                   final_train_loss=round(float(moving_average(r["loss"], 5)[-1]), 4),
                                   final_train_accuracy=round(float(moving_average(r["accuracy"], 5)[-1]), 4))
                        for name, r in results.items()})
-partial = OUT / "15_optimizers_on_a_resnet.json.part"
-partial.write_text(json.dumps(record, indent=1) + "\n")
-os.replace(partial, OUT / "15_optimizers_on_a_resnet.json")  # atomic: never half a file
+write_atomically(OUT / "15_optimizers_on_a_resnet.json", json.dumps(record, indent=1) + "\n")
 
 # %% [markdown]
 # What the runs show (and the checks below hold on every run): every optimizer lowers

@@ -6,10 +6,12 @@ and a notebook opened in ``tutorials/`` both find it) and calls ``show`` once pe
 figure. The files go to ``$MINIGRAD_TUTORIAL_OUT`` (default ``tutorial_output/`` in
 the working directory), which the tests point at a temporary folder.
 """
+import io
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+from minigrad.checkpoint import write_atomically
 
 
 def output_dir():
@@ -46,17 +48,11 @@ def show(figure, name=None, dpi=100, **savefig_kwargs):
         if name is None:
             raise ValueError("show(figure, name): a matplotlib figure needs a file name, e.g. '05_histograms.png'")
         path = output_dir() / name
-        # write to a temporary file in the same folder, then rename: a reader (or a
-        # test) never sees half a PNG
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
-        os.close(handle)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a figure is for reading
-        try:
-            figure.savefig(temporary, dpi=dpi, format="png", **savefig_kwargs)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        # the same atomic write as every file minigrad saves: a reader (or a test)
+        # never sees half a PNG
+        png = io.BytesIO()
+        figure.savefig(png, dpi=dpi, format="png", **savefig_kwargs)
+        write_atomically(path, png.getvalue())
         plt.close(figure)
     if in_notebook():
         from IPython.display import Image, display
