@@ -4,6 +4,7 @@
     mpiexec -n 2 python -m mpi4py -m admm demo --transport mpi
     minigrad-admm collapse | batch | lr      (the experiments; see admm/experiments/)
 """
+import argparse
 import contextlib
 import json
 import sys
