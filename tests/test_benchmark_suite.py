@@ -18,15 +18,21 @@ def _suite():
 def test_quick_run_writes_results_and_docs(tmp_path):
     suite = _suite()
     results, docs = tmp_path / "suite.json", tmp_path / "benchmarks.md"
-    docs.write_text("# Benchmarks\n\nprose kept\n\n<!-- suite:cpu -->\nold table\n<!-- /suite:cpu -->\n\nafter\n")
+    import threadpoolctl
+    architecture = next((lib.get("architecture") or "unknown" for lib in threadpoolctl.threadpool_info()
+                         if lib["user_api"] == "blas"), "none")
+    begin, end = suite.markers(1, architecture)
+    docs.write_text(f"# Benchmarks\n\nprose kept\n\n{begin}\nold table\n{end}\n\nafter\n")
     try:
         import torch
         threads = torch.get_num_threads()
     except ImportError:
         torch = None
+    saved = suite.cpu_threads.THREADS
     try:
-        suite.main(["--quick", "--results", str(results), "--docs", str(docs)])
+        suite.main(["--quick", "--threads", "1", "--results", str(results), "--docs", str(docs)])
     finally:
+        suite.cpu_threads.THREADS = saved
         if torch is not None:
             torch.set_num_threads(threads)
     report = json.loads(results.read_text())
@@ -42,6 +48,7 @@ def test_quick_run_writes_results_and_docs(tmp_path):
     assert report["load_before"] is None or len(report["load_before"]) == 3
     text = docs.read_text()
     # the marked section replaced in place, the prose around it kept
-    assert text.startswith("# Benchmarks\n\nprose kept\n") and text.endswith("<!-- /suite:cpu -->\n\nafter\n")
-    assert "old table" not in text and text.count("<!-- suite:cpu -->") == 1
+    assert text.startswith("# Benchmarks\n\nprose kept\n") and text.endswith(f"{end}\n\nafter\n")
+    assert "old table" not in text and text.count(begin) == 1
+    assert report["clock"] == "the process's CPU time" and report["machine"]["blas_architecture"] == architecture
     assert all(f"| {name} |" in text for name in names)
