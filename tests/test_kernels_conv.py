@@ -187,6 +187,13 @@ class _FakeGpuArray(np.ndarray):
     """Stands in for ``cupy.ndarray`` so the device check runs without a GPU."""
 
 
+def test_byte_swapped_floats_are_refused():
+    # float32 in big-endian order has float32's type code: the check must still refuse it
+    x = np.ones((1, 1, 3, 3), dtype=">f4")
+    with pytest.raises(TypeError, match=r"conv2d: supports float32 and float64 arrays, got \['>f4'\]"):
+        conv.forward(x, np.ones((1, 1, 2, 2), dtype=">f4"))
+
+
 def test_cpu_and_gpu_arrays_are_not_mixed(monkeypatch):
     monkeypatch.setattr(face, "cupy", types.SimpleNamespace(ndarray=_FakeGpuArray))
     with pytest.raises(TypeError, match=r"conv2d: arrays mix CPU \(NumPy\) and GPU \(CuPy\) memory"):
