@@ -14,8 +14,9 @@ both alike. Reported: medians of the rounds, the median of the per-round ratios
 minigrad / PyTorch (the headline), the step's floating-point work as PyTorch's
 ``torch.utils.flop_counter`` counts it (convolutions and matrix products, forward and
 backward), the GFLOP/s each library achieves on it, and that as a fraction of the
-machine's matrix-multiply peak, measured at the start of the same run (the faster of
-NumPy's and PyTorch's float32 ``matmul`` of two square matrices).
+machine's matrix-multiply peak, measured just before each workload (the faster of
+NumPy's and PyTorch's float32 ``matmul`` of two square matrices): on a shared machine
+the peak moves with the load, so each workload is compared with the peak of its minutes.
 
 Beside the numbers: the date, machine, versions, thread counts, OpenBLAS's kernel set
 and the environment variables that steer it, the load average before and after, and
@@ -94,7 +95,7 @@ def load_average():
     return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
-def matmul_peak(torch, size, repeats):
+def matmul_peak(torch, size, repeats, clock):
     """GFLOP/s of a float32 (size × size) @ (size × size), median of ``repeats``, for NumPy
     and (where installed) PyTorch: the machine's practical peak for dense arithmetic."""
     rng = np.random.default_rng(0)
@@ -108,9 +109,9 @@ def matmul_peak(torch, size, repeats):
         fn()
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
         out[name] = 2 * size ** 3 / statistics.median(times) / 1e9
     return out
 
@@ -167,7 +168,7 @@ def machine(torch, threads):
 
 
 def markdown(report):
-    facts, peak = report["machine"], report["matmul_peak_gflops"]
+    facts = report["machine"]
     steal = report["steal_fraction"]
     lines = [
         f"Measured {facts['date']} on {facts['cpu']} ({facts['cores']} cores); Python {facts['python']}, "
@@ -177,12 +178,12 @@ def markdown(report):
         f"timed by {report['clock']}. Load average {report['load_before']} before, "
         f"{report['load_after']} after; hypervisor steal "
         f"{'unknown' if steal is None else f'{100 * steal:.0f}%'} of CPU time during the run. "
-        f"Matrix-multiply peak (float32, {report['matmul_size']}²): "
-        + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peak.items()) + f". `{report['command']}`.",
+        f"Peak: the faster float32 {report['matmul_size']}² matrix product of NumPy and PyTorch, measured "
+        f"just before each workload. `{report['command']}`.",
         "",
-        "| workload | rounds | GFLOP/step | minigrad ms | PyTorch ms | **minigrad / PyTorch** | "
-        "minigrad GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | rounds | GFLOP/step | minigrad ms | PyTorch ms | **minigrad / PyTorch** (range) | "
+        "peak GFLOP/s | minigrad GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
         def rate(lib):
@@ -190,9 +191,10 @@ def markdown(report):
             return "-" if g is None else f"{g:.0f} ({100 * row[f'{lib}_peak_fraction']:.0f}%)"
         gflop = "-" if row.get("gflop_per_step") is None else f"{row['gflop_per_step']:.2f}"
         torch_ms = "-" if "pytorch_median_s" not in row else f"{1e3 * row['pytorch_median_s']:.1f}"
-        ratio = "-" if "ratio" not in row else f"**{row['ratio']:.2f}**"
+        ratio = "-" if "ratio" not in row else f"**{row['ratio']:.2f}** ({row['ratio_range'][0]:.2f}–{row['ratio_range'][1]:.2f})"
+        peak = max(row["matmul_peak_gflops"].values())
         lines.append(f"| {row['name']} | {row['rounds']} | {gflop} | {1e3 * row['minigrad_median_s']:.1f} | "
-                     f"{torch_ms} | {ratio} | {rate('minigrad')} | {rate('pytorch')} |")
+                     f"{torch_ms} | {ratio} | {peak:.0f} | {rate('minigrad')} | {rate('pytorch')} |")
     return "\n".join(lines)
 
 
@@ -249,11 +251,7 @@ def main(argv=None):
     report = {"quick": args.quick, "machine": machine(torch, args.threads), "load_before": load_average(),
               "clock": clock_name, "command": " ".join(["python benchmarks/suite.py"] + list(argv or sys.argv[1:]))}
     stat_before = cpu_times()
-    report["matmul_size"] = 128 if args.quick else 2048
-    report["matmul_peak_gflops"] = matmul_peak(torch, report["matmul_size"], 3 if args.quick else 7)
-    peak = max(report["matmul_peak_gflops"].values())
-    print("matmul peak: " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in report["matmul_peak_gflops"].items()),
-          flush=True)
+    report["matmul_size"] = 128 if args.quick else 1024
     rows = []
     for name, build, rounds, warmup in cases(args.quick):
         if args.only and not any(text in name for text in args.only):
@@ -261,7 +259,9 @@ def main(argv=None):
         rounds = max(1, round(rounds * args.rounds))
         pair = build(torch)
         pair.check()
-        row = {"name": name, "batch": pair.batch, "rounds": rounds, "warmup": warmup}
+        row = {"name": name, "batch": pair.batch, "rounds": rounds, "warmup": warmup,
+               "matmul_peak_gflops": matmul_peak(torch, report["matmul_size"], 3 if args.quick else 9, clock)}
+        peak = max(row["matmul_peak_gflops"].values())
         if torch is not None:
             row["gflop_per_step"] = step_flops(torch, pair) / 1e9
         times, ratios = measure(pair, rounds, warmup, clock)
@@ -275,7 +275,7 @@ def main(argv=None):
             row["ratio"] = statistics.median(ratios)
             row["ratio_range"] = [min(ratios), max(ratios)]
         rows.append(row)
-        print(f"{name:18s} minigrad {1e3 * row['minigrad_median_s']:8.1f} ms"
+        print(f"{name:18s} peak {peak:4.0f} GFLOP/s  minigrad {1e3 * row['minigrad_median_s']:8.1f} ms"
               + (f"  pytorch {1e3 * row['pytorch_median_s']:8.1f} ms  ratio {row['ratio']:.2f}" if ratios else ""),
               flush=True)
     stat_after = cpu_times()
