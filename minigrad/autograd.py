@@ -7,6 +7,9 @@
    time we reach it (every op that used it has sent its share), so we can pass
    it through its node's VJPs to its parents. A tensor used twice (fan-out)
    receives two shares, and they are added: the multivariable chain rule.
+3. Unless ``retain_graph=True``, free each node's VJPs once used (their closures hold
+   the intermediate arrays), so a second backward through the graph raises, as in
+   PyTorch, instead of reading values that may have changed.
 """
 from minigrad import backend
 from minigrad.tensor import Tensor, set_grad_enabled
@@ -27,7 +30,7 @@ def toposort(outputs):
         seen.add(id(t))
         stack.append((t, True))
         if t.node is not None:
-            stack.extend((p, False) for p in t.node.parents if p.requires_grad and id(p) not in seen)
+            stack.extend((p, False) for p in t.node.inputs() if p.requires_grad and id(p) not in seen)
     return order
 
 
@@ -36,7 +39,7 @@ def _check_grad(g, t, what):
         raise RuntimeError(f"{what}: gradient of shape {g.shape} for a tensor of shape {t.shape}")
 
 
-def backprop(outputs, grad_outputs, create_graph, keep):
+def backprop(outputs, grad_outputs, create_graph, retain_graph, keep):
     """Run the chain rule from ``outputs`` (seeded with ``grad_outputs``) and return
     {id(tensor): (tensor, gradient)} for the tensors for which ``keep(tensor)`` is true."""
     grads = {}
@@ -59,19 +62,22 @@ def backprop(outputs, grad_outputs, create_graph, keep):
                 raise RuntimeError(f"{node.op}: this op's backward is computed by a kernel and is "
                                    f"first-order only; create_graph=True (grad of grad) cannot pass "
                                    f"through it")
-            for parent, vjp in zip(node.parents, node.vjps):
+            node.check_saved()
+            for parent, vjp in zip(node.inputs(), node.vjps):
                 if not parent.requires_grad:
                     continue
                 gp = vjp(g, t)
                 _check_grad(gp, parent, f"VJP of {node.op}")
                 grads[id(parent)] = grads[id(parent)] + gp if id(parent) in grads else gp
+            if not retain_graph:
+                node.vjps = None
     return kept
 
 
 def _seed(out, grad, what):
     """The starting gradient dL/d(out): 1 for a scalar output, else it must be given."""
     if grad is None:
-        if out.size != 1:
+        if out.numel() != 1:
             raise RuntimeError(f"{what}: the output has shape {out.shape}; a gradient can only be "
                                f"created implicitly for a single-element output — pass grad=")
         return Tensor._wrap(backend.xp(out.data).ones_like(out.data))
@@ -80,14 +86,17 @@ def _seed(out, grad, what):
     return grad
 
 
-def backward(out, grad=None, create_graph=False):
+def backward(out, grad=None, retain_graph=None, create_graph=False):
     """Accumulate d(out)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
-    (and into tensors marked with ``retain_grad()``), as ``Tensor.backward`` does in PyTorch."""
+    (and into tensors marked with ``retain_grad()``), as ``Tensor.backward`` does in PyTorch.
+    ``retain_graph`` defaults to ``create_graph``, as in PyTorch."""
     if not out.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no graph "
                            "(was it made under no_grad(), or from tensors without requires_grad=True?)")
     seed = _seed(out, grad, "backward")
-    grads = backprop([out], [seed], create_graph, keep=lambda t: t.node is None or t._retain_grad)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grads = backprop([out], [seed], create_graph, retain_graph,
+                     keep=lambda t: t.node is None or t._retain_grad)
     for t, g in grads.values():
         if not create_graph:
             # a fresh, writable array: VJPs may hand the same (or a read-only broadcast)
@@ -96,7 +105,7 @@ def backward(out, grad=None, create_graph=False):
         t.grad = g if t.grad is None else t.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a list
     (``.grad`` is left untouched), like ``torch.autograd.grad``. With
     ``create_graph=True`` the results carry a graph: differentiate them again for
@@ -110,7 +119,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
             raise RuntimeError("grad: an output does not require grad (no graph leads to it)")
     seeds = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     wanted = {id(t) for t in inputs}
-    grads = backprop(outputs, seeds, create_graph, keep=lambda t: id(t) in wanted)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grads = backprop(outputs, seeds, create_graph, retain_graph, keep=lambda t: id(t) in wanted)
     found = []
     for i, t in enumerate(inputs):
         g = grads.get(id(t), (t, None))[1]

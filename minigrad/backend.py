@@ -25,6 +25,33 @@ def cuda_available():
     return _has_gpu
 
 
+class device(str):
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda:0")``.
+    A ``str`` subclass equal to its type, so ``x.device == "cpu"`` holds and a device can
+    go wherever a device name is accepted; ``.type`` and ``.index`` as in PyTorch.
+    minigrad drives one GPU, so the only CUDA index is 0."""
+
+    def __new__(cls, type, index=None):
+        if isinstance(type, device) and index is None:
+            return type
+        kind, colon, number = str(type).partition(":")
+        if kind not in DEVICES:
+            raise RuntimeError(f"device: expected one of {', '.join(DEVICES)} at the start of the device "
+                               f"string, got {type!r}")
+        if colon:
+            if not number.isdigit():
+                raise RuntimeError(f"device: invalid device string {type!r}")
+            index = int(number)
+        if index is not None and (kind == "cpu" or index != 0):
+            raise RuntimeError(f"device: {type!r} with index {index}: minigrad uses the CPU and one GPU, cuda:0")
+        made = super().__new__(cls, kind)
+        made.type, made.index = kind, index
+        return made
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
 def is_cupy(array):
     return cupy is not None and isinstance(array, cupy.ndarray)
 
@@ -34,24 +61,29 @@ def xp(array):
     return cupy if is_cupy(array) else np
 
 
+_CPU, _CUDA = device("cpu"), device("cuda")
+
+
 def device_of(array):
-    return "cuda" if is_cupy(array) else "cpu"
+    return _CUDA if is_cupy(array) else _CPU
 
 
-def check_device(device):
-    if device not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
-    if device == "cuda" and not _has_gpu:
+def check_device(name):
+    """``name`` (a string or a ``device``) as a ``device``, after checking it can be used."""
+    try:
+        name = device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {name!r}: expected one of {DEVICES}") from error
+    if name == "cuda" and not _has_gpu:
         reason = "CuPy is not installed (pip install 'minigrad[gpu]')" if cupy is None \
             else "CuPy found no GPU"
         raise RuntimeError(f"device 'cuda' is not available: {reason}")
-    return device
+    return name
 
 
-def to_device(array, device):
-    """Copy ``array`` to ``device`` ("cpu" or "cuda"); no copy if it is already there."""
-    check_device(device)
-    if device == "cuda":
+def to_device(array, name):
+    """Copy ``array`` to device ``name`` ("cpu" or "cuda"); no copy if it is already there."""
+    if check_device(name) == "cuda":
         return cupy.asarray(array)
     return cupy.asnumpy(array) if is_cupy(array) else np.asarray(array)
 

@@ -98,16 +98,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="auto", max_eleme
         x = xs[i]
         g = np.zeros(x.shape) if g is None else backend.to_numpy(g.data)
         array_module = backend.xp(x.data)
-        if mode == "elementwise" or (mode == "auto" and x.size <= max_elementwise):
-            numeric = np.zeros(x.size)
-            for flat in range(x.size):
+        if mode == "elementwise" or (mode == "auto" and x.numel() <= max_elementwise):
+            numeric = np.zeros(x.numel())
+            for flat in range(x.numel()):
                 step = array_module.zeros(x.shape)
                 step.reshape(-1)[flat] = eps
                 numeric[flat] = numeric_along(x, step)
             # report the worst element: the one furthest outside its tolerance
             excess = np.abs(g.reshape(-1) - numeric) - (atol + rtol * np.abs(numeric))
-            worst = int(np.argmax(excess)) if x.size else 0
-            if x.size and excess[worst] > 0:
+            worst = int(np.argmax(excess)) if x.numel() else 0
+            if x.numel() and excess[worst] > 0:
                 where = f"element {tuple(int(k) for k in np.unravel_index(worst, x.shape))} of shape {x.shape}"
                 _report(i, where, g.reshape(-1)[worst], numeric[worst], atol, rtol)
         else:

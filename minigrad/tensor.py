@@ -5,16 +5,21 @@ runs on tensors that require gradients, its output gets a ``Node``: the op's nam
 its input tensors (``parents``) and one vector-Jacobian product (VJP) per input.
 There is no global tape: the graph is the web of nodes hanging off the output,
 and ``backward()`` (in ``autograd.py``) walks it from the output down.
+
+In-place ops (``x += 1``, ``add_``, ``x[mask] = 0``) are guarded as in PyTorch: every
+tensor carries a version counter (shared with its views) that each in-place op bumps;
+a node remembers the versions of the tensors its VJPs will read, and ``backward``
+refuses to use one that has changed since (see ``Node.check_saved``).
 """
+import builtins
+import collections
 import contextlib
 import threading
 
 import numpy as np
 
-from minigrad import backend
-
-float32 = np.float32
-float64 = np.float64
+from minigrad import backend, dtypes
+from minigrad.dtypes import float32, float64
 
 _grad_mode = threading.local()
 
@@ -42,6 +47,19 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
+class Version:
+    """A tensor's version counter, shared with its views (PyTorch's VariableVersion):
+    every in-place op on any of them bumps it, and remembers its own name for errors."""
+    __slots__ = ("value", "last_op")
+
+    def __init__(self):
+        self.value, self.last_op = 0, None
+
+    def bump(self, op):
+        self.value += 1
+        self.last_op = op
+
+
 class Node:
     """How a tensor was made: ``op`` applied to ``parents``.
 
@@ -50,30 +68,61 @@ class Node:
     VJPs are written with Tensor ops, so with ``create_graph=True`` they record a
     graph of their own and can be differentiated again. A ``first_order`` node (a
     kernel-backed op) computes its VJPs on raw arrays and refuses that request.
-    """
-    __slots__ = ("op", "parents", "vjps", "first_order")
 
-    def __init__(self, op, parents, vjps, first_order=False):
+    ``versions`` are the parents' versions when the op ran (which state of a tensor
+    changed in place since is the input, see ``inputs``); ``saved`` lists
+    (counter, version, description) for every tensor the VJPs will read.
+    ``backward`` frees the VJPs (``vjps = None``) unless asked to retain the graph.
+    """
+    __slots__ = ("op", "parents", "versions", "vjps", "saved", "first_order")
+
+    def __init__(self, op, parents, vjps, first_order=False, saved=()):
         self.op = op
         self.parents = parents
+        self.versions = tuple(p._version_counter.value for p in parents)
         self.vjps = vjps
+        self.saved = saved
         self.first_order = first_order
+
+    def inputs(self):
+        """The parents as they were when the op ran: a tensor since changed in place
+        under autograd is represented by the snapshot taken at that change."""
+        return [p._at_version(v) for p, v in zip(self.parents, self.versions)]
+
+    def check_saved(self):
+        """Raise if the graph was freed, or a tensor the VJPs read was changed in place."""
+        if self.vjps is None:
+            raise RuntimeError(f"{self.op}: trying to backward through the graph a second time (its "
+                               f"intermediate values were freed by the first backward); pass "
+                               f"retain_graph=True to the first backward() to keep them")
+        for counter, version, what in self.saved:
+            if counter.value != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: {what} of {self.op} was modified in place by {counter.last_op} "
+                    f"(version {version} → {counter.value}); compute it out of place (x = x + 1, not "
+                    f"x += 1), or change it only after backward()")
 
     def __repr__(self):
         return f"Node({self.op})"
 
 
 def _as_array(data, dtype, device):
-    """Turn user data into an array. Python numbers and lists become float32
-    (PyTorch's default); an array keeps its dtype; dtype= overrides both."""
+    """Turn user data into an array with PyTorch's dtypes: Python ints (and lists of
+    them) become int64, bools bool, floats float32; an array keeps its dtype;
+    dtype= overrides all of these."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
         data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
         data = np.asarray(data)
-        if dtype is None and data.dtype.kind in "fiu":
-            dtype = float32
+        if dtype is None:
+            kind = data.dtype.kind
+            if kind not in "biuf":
+                raise TypeError(f"tensor: cannot make a tensor from data of NumPy dtype {data.dtype} "
+                                f"(expected numbers, bools, or nested lists of them)")
+            dtype = {"b": dtypes.bool, "i": dtypes.int64, "u": dtypes.int64, "f": dtypes.get_default_dtype()}[kind]
     if dtype is not None:
         data = data.astype(dtype, copy=False)
     if device is not None:
@@ -81,11 +130,17 @@ def _as_array(data, dtype, device):
     return data
 
 
+MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
+MaxMin.__doc__ = "What max(dim)/min(dim) return, as torch.return_types.max: values and their indices."
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
     Attributes: ``data`` (numpy or cupy array), ``grad`` (a Tensor or None),
     ``requires_grad``, ``node`` (the Node that made it; None for a leaf).
+    Most methods are the functions of ``minigrad/ops`` (``x.sum(1)`` is
+    ``minigrad.sum(x, 1)``); they are attached at the bottom of this file.
     """
     # Make `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's own loop.
     __array_ufunc__ = None
@@ -95,32 +150,52 @@ class Tensor:
         self.grad = None
         self.node = None
         self._retain_grad = False
+        self._version_counter = Version()
+        self._is_view = False
+        self._previous = ()
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, data):
+    def _wrap(cls, data, version_counter=None):
         """A Tensor around an array that is already right (no checks, no copy)."""
         t = cls.__new__(cls)
         t.data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
+        t._version_counter = Version() if version_counter is None else version_counter
+        t._is_view, t._previous = version_counter is not None, ()
         return t
 
     # ---- facts about the data -------------------------------------------------
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
     device = property(lambda self: backend.device_of(self.data))
     is_leaf = property(lambda self: self.node is None)
+    is_cuda = property(lambda self: backend.is_cupy(self.data))
+    _version = property(lambda self: self._version_counter.value)
+
+    def size(self, dim=None):
+        """The shape (``size()``) or the length of one dimension (``size(dim)``), as torch."""
+        if dim is None:
+            return self.shape
+        return self.shape[ops.base.normalize_dim(dim, self.ndim, "size")]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return self.data.size
 
     def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
     def __repr__(self):
         body = np.array2string(backend.to_numpy(self.data), separator=", ", precision=4,
                                threshold=20, edgeitems=2, prefix="tensor(")
-        extras = [] if self.dtype == float32 else [f"dtype={self.dtype}"]
+        extras = [] if self.dtype in (float32, dtypes.int64, dtypes.bool) else [f"dtype={self.dtype}"]
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self.node is not None:
@@ -131,40 +206,53 @@ class Tensor:
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
-    def __bool__(self):
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.item())
-
     # ---- leaving the graph ------------------------------------------------------
     def item(self):
         """The single value of a one-element tensor as a Python number."""
-        if self.size != 1:
-            raise ValueError(f"item(): tensor has {self.size} elements, expected 1")
+        if self.data.size != 1:
+            raise RuntimeError(f"item(): a Tensor with {self.data.size} elements cannot be converted "
+                               f"to a Python number (shape {self.shape})")
         return self.data.reshape(()).item()
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous")
+        return builtins.bool(self.item())
+
+    def __float__(self):
+        return builtins.float(self.item())
+
+    def __int__(self):
+        return builtins.int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index "
+                            f"(got dtype {self.dtype}, shape {self.shape})")
+        return builtins.int(self.item())
 
     def numpy(self):
         """The data as a NumPy array (shared with the tensor on the CPU; copied from a GPU)."""
         return backend.to_numpy(self.data)
 
     def tolist(self):
-        return self.numpy().tolist()
+        return backend.to_numpy(self.data).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        array = self.numpy()
+        array = backend.to_numpy(self.data)
         return array if dtype is None else array.astype(dtype)
 
     def detach(self):
-        """The same data, cut from the graph (no node, no grad)."""
-        return Tensor._wrap(self.data)
+        """The same data (and version counter, as torch), cut from the graph."""
+        return Tensor._wrap(self.data, self._version_counter)
 
     def requires_grad_(self, flag=True):
         if flag and self.dtype.kind != "f":
-            raise TypeError(f"requires_grad: only floating-point tensors can have gradients, "
-                            f"got dtype {self.dtype}")
+            raise RuntimeError(f"requires_grad_: only floating point tensors can require gradients, "
+                               f"got dtype {self.dtype}")
         if not flag and self.node is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach()")
-        self.requires_grad = bool(flag)
+        self.requires_grad = builtins.bool(flag)
         return self
 
     def retain_grad(self):
@@ -173,19 +261,38 @@ class Tensor:
         return self
 
     # ---- autodiff ----------------------------------------------------------------
-    def backward(self, grad=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; see ``minigrad.autograd``."""
         from minigrad import autograd
-        autograd.backward(self, grad, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def _at_version(self, version):
+        """This tensor as it was at ``version``: itself, or the snapshot an in-place op
+        under autograd kept of an earlier state (``ops.inplace``)."""
+        for last_version, snapshot in self._previous:
+            if version <= last_version:
+                return snapshot
+        return self
 
     # ---- moving and casting (differentiable) ------------------------------------------
-    def to(self, device=None, dtype=None):
+    def to(self, *args, device=None, dtype=None):
+        """``to(device)``, ``to(dtype)``, ``to(other_tensor)`` or both by keyword, as torch."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
         out = self
         if dtype is not None and np.dtype(dtype) != self.dtype:
             out = ops.astype(out, dtype)
-        if device is not None and device != self.device:
-            out = ops.to_device(out, device)
+        if device is not None and backend.device(device) != self.device:
+            out = ops.to_device(out, backend.device(device))
         return out
+
+    def type(self, dtype):
+        return self.to(dtype=dtype)
 
     def cpu(self):
         return self.to("cpu")
@@ -198,6 +305,24 @@ class Tensor:
 
     def double(self):
         return self.to(dtype=float64)
+
+    def half(self):
+        return self.to(dtype=dtypes.float16)
+
+    def long(self):
+        return self.to(dtype=dtypes.int64)
+
+    def int(self):
+        return self.to(dtype=dtypes.int32)
+
+    def bool(self):
+        return self.to(dtype=dtypes.bool)
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
+
+    def contiguous(self):
+        return self
 
     # ---- operators: each one is an op in minigrad/ops -----------------------------------
     def __add__(self, other): return ops.add(self, other)
@@ -213,61 +338,103 @@ class Tensor:
     def __matmul__(self, other): return ops.matmul(self, other)
     def __rmatmul__(self, other): return ops.matmul(other, self)
     def __neg__(self): return ops.neg(self)
+    def __abs__(self): return ops.abs(self)
     def __getitem__(self, index): return ops.getitem(self, index)
-    def __lt__(self, other): return ops.compare("lt", self, other)
-    def __le__(self, other): return ops.compare("le", self, other)
-    def __gt__(self, other): return ops.compare("gt", self, other)
-    def __ge__(self, other): return ops.compare("ge", self, other)
-    def __eq__(self, other): return ops.compare("eq", self, other)
-    def __ne__(self, other): return ops.compare("ne", self, other)
+    def __lt__(self, other): return ops.lt(self, other)
+    def __le__(self, other): return ops.le(self, other)
+    def __gt__(self, other): return ops.gt(self, other)
+    def __ge__(self, other): return ops.ge(self, other)
+    def __eq__(self, other): return ops.eq(self, other)
+    def __ne__(self, other): return ops.ne(self, other)
+    def __and__(self, other): return ops.logical("and", self, other)
+    def __or__(self, other): return ops.logical("or", self, other)
+    def __xor__(self, other): return ops.logical("xor", self, other)
+    def __invert__(self): return ops.logical_not(self)
 
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def sqrt(self): return ops.sqrt(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def abs(self): return ops.abs(self)
-    def clip(self, min=None, max=None): return ops.clip(self, min, max)
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
-    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return ops.softmax(self, axis)
-    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
+    # In-place: `x += y` changes x itself (and every view of it), as in PyTorch, so
+    # `with no_grad(): p -= lr * p.grad` updates the parameter a module holds.
+    def __iadd__(self, other): return ops.inplace.update(self, "add_", ops.add, other)
+    def __isub__(self, other): return ops.inplace.update(self, "sub_", ops.sub, other)
+    def __imul__(self, other): return ops.inplace.update(self, "mul_", ops.mul, other)
+    def __itruediv__(self, other): return ops.inplace.update(self, "div_", ops.div, other)
+    def __setitem__(self, index, value):
+        ops.inplace.update(self, "setitem", ops.index_put, index, value, check_cast=False)
 
-    def reshape(self, *shape):
-        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    def add_(self, other, alpha=1): return ops.inplace.update(self, "add_", ops.add, other, alpha)
+    def sub_(self, other, alpha=1): return ops.inplace.update(self, "sub_", ops.sub, other, alpha)
+    def mul_(self, other): return ops.inplace.update(self, "mul_", ops.mul, other)
+    def div_(self, other): return ops.inplace.update(self, "div_", ops.div, other)
+    def pow_(self, other): return ops.inplace.update(self, "pow_", ops.pow, other)
+    def clamp_(self, min=None, max=None): return ops.inplace.update(self, "clamp_", ops.clamp, min, max)
 
-    def transpose(self, *axes):
-        return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
+    def fill_(self, value):
+        return ops.inplace.update(self, "fill_", ops.index_put, Ellipsis, value, check_cast=False)
 
-    def permute(self, *axes):
-        return self.transpose(*axes)
+    def zero_(self):
+        return self.fill_(0)
 
-    @property
-    def T(self):
-        return ops.transpose(self, None)
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        return ops.inplace.update(self, "copy_", ops.index_put, Ellipsis, src, check_cast=False)
 
-    def flatten(self, start_dim=0):
-        return ops.reshape(self, self.shape[:start_dim] + (-1,))
+    def add(self, other, alpha=1): return ops.add(self, other, alpha)
+    def sub(self, other, alpha=1): return ops.sub(self, other, alpha)
+
+    # ---- shapes, the PyTorch way ----------------------------------------------------------
+    def reshape(self, *shape): return ops.reshape(self, _shape_args(shape))
+    def view(self, *shape): return ops.reshape(self, _shape_args(shape))
+    def view_as(self, other): return ops.reshape(self, other.shape)
+    def reshape_as(self, other): return ops.reshape(self, other.shape)
+    def expand_as(self, other): return ops.expand(self, other.shape)
+    def expand(self, *sizes): return ops.expand(self, _shape_args(sizes))
+    def permute(self, *dims): return ops.permute(self, _shape_args(dims))
+    def t(self): return ops.t(self)
+
+    T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))))
+    mT = property(lambda self: ops.transpose(self, -2, -1))
 
 
-def result(data, op, parents, vjps, first_order=False):
+def _shape_args(args):
+    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape (2, 3), as in PyTorch."""
+    return tuple(args[0]) if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer)) else args
+
+
+def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=False, view_of=None):
     """The output tensor of an op. Records a Node only when gradients are on and
-    some input needs one, so inference under ``no_grad()`` builds no graph."""
-    out = Tensor._wrap(data)
+    some input needs one, so inference under ``no_grad()`` builds no graph.
+
+    saved: the input tensors the VJPs will read (their versions are checked at
+    backward); saves_output: the VJPs read the output y. view_of: an input whose
+    array the output may share, so the two share a version counter (as torch's views)."""
+    shares = view_of is not None and backend.xp(data).may_share_memory(data, view_of.data)
+    out = Tensor._wrap(data, view_of._version_counter if shares else None)
     if is_grad_enabled() and any(p.requires_grad for p in parents):
         out.requires_grad = True
-        out.node = Node(op, parents, vjps, first_order)
+        positions = {id(p): i for i, p in enumerate(parents)}
+        checks = [(t._version_counter, t._version_counter.value,
+                   f"the input {positions[id(t)]} (shape {t.shape})" if id(t) in positions
+                   else f"a tensor of shape {t.shape}") for t in saved]
+        if saves_output:
+            checks.append((out._version_counter, 0, f"the output (shape {out.shape})"))
+        out.node = Node(op, parents, vjps, first_order, tuple(checks))
     return out
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
-    """Make a leaf tensor. Python numbers and lists become float32; a NumPy/CuPy
-    array keeps its dtype (so float64 stays float64, int labels stay int)."""
+    """Make a leaf tensor (a copy of ``data``), with PyTorch's dtypes: int lists become
+    int64, bool lists bool, float lists float32; a NumPy/CuPy array keeps its dtype."""
+    if isinstance(data, Tensor) or isinstance(data, np.ndarray) or backend.is_cupy(data):
+        data = (data.data if isinstance(data, Tensor) else data).copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
+
+# The methods that are the functions of minigrad/ops themselves (x.sum(1) is ops.sum(x, 1)),
+# so a function and its method can never drift apart.
+for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "maximum", "minimum",
+              "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
+              "log_softmax", "var", "std", "flatten", "unsqueeze", "squeeze", "transpose", "swapaxes", "matmul",
+              "mul", "div", "pow", "neg", "eq", "ne", "lt", "le", "gt", "ge", "clone", "gather",
+              "square", "all", "any", "masked_fill"):
+    setattr(Tensor, _name, getattr(ops, _name))

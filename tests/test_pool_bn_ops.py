@@ -155,7 +155,7 @@ def test_layers_follow_torch_in_a_sequential():
     (yt ** 2).sum().backward()
     np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(ours[0].weight.grad.numpy(), theirs[0].weight.grad.numpy(), rtol=1e-3, atol=1e-4)
-    assert repr(ours[2]) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(ours[2]) == repr(theirs[2]) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
 
 
 def test_bad_construction_and_input_are_refused():

@@ -102,10 +102,10 @@ def jacobian_by_rows(fn, x):
     xt = t64(x, requires_grad=True)
     y = fn(xt)
     rows = []
-    for i in range(y.size):
+    for i in range(y.numel()):
         onehot = np.zeros(y.shape)
         onehot.flat[i] = 1.0
-        (row,) = minigrad.grad(y, xt, grad_outputs=t64(onehot))
+        (row,) = minigrad.grad(y, xt, grad_outputs=t64(onehot), retain_graph=True)  # one graph, many VJPs
         rows.append(row.numpy().ravel())
     return np.stack(rows)
 
@@ -248,14 +248,14 @@ f = (t64(A) @ xt).logsumexp()
 (grad_f,) = minigrad.grad(f, xt, create_graph=True)
 assert grad_f.requires_grad, "with create_graph=True the gradient carries a graph"
 np.testing.assert_allclose(grad_f.numpy(), A.T @ prob, rtol=1e-10)
-(hv,) = minigrad.grad((grad_f * t64(v)).sum(), xt)
+(hv,) = minigrad.grad((grad_f * t64(v)).sum(), xt, retain_graph=True)  # grad_f's graph is used again below
 np.testing.assert_allclose(hv.numpy(), H @ v, rtol=1e-9, atol=1e-12)
 print(f"H v from two backward passes matches Aᵀ(diag(p) − ppᵀ)A v (n = {n_in})")
 
 # The full Hessian, one column per HVP with v = eⱼ: n passes for n² numbers.
 columns = []
 for j in range(n_in):
-    (column,) = minigrad.grad(grad_f, xt, grad_outputs=t64(np.eye(n_in)[j]))
+    (column,) = minigrad.grad(grad_f, xt, grad_outputs=t64(np.eye(n_in)[j]), retain_graph=True)
     columns.append(column.numpy())
 np.testing.assert_allclose(np.stack(columns, axis=1), H, rtol=1e-9, atol=1e-12)
 print("explicit Hessian from n Hessian-vector products matches the formula")

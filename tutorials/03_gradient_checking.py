@@ -187,11 +187,11 @@ def parameters(n_in, n_hidden, n_classes, batch):
 
 small = parameters(n_in=3, n_hidden=5, n_classes=4, batch=6)
 assert minigrad.gradcheck(network_loss, small, mode="elementwise")
-print("element-wise gradcheck passed:", sum(t.size for t in small), "elements, each perturbed ±ε")
+print("element-wise gradcheck passed:", sum(t.numel() for t in small), "elements, each perturbed ±ε")
 
 large = parameters(n_in=64 if QUICK else 256, n_hidden=128 if QUICK else 512, n_classes=10, batch=32)
 assert minigrad.gradcheck(network_loss, large, mode="directional", directions=3)
-print(f"directional gradcheck passed: {sum(t.size for t in large)} elements, 3 random directions per input")
+print(f"directional gradcheck passed: {sum(t.numel() for t in large)} elements, 3 random directions per input")
 
 # %% [markdown]
 # ## 3. What a bug looks like

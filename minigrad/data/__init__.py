@@ -8,12 +8,14 @@ inside the package (subsets of MNIST and Fashion-MNIST; see PROVENANCE.md).
 """
 from minigrad.data import transforms
 from minigrad.data.cifar import UnsafePickleError, read_cifar10
-from minigrad.data.datasets import DATASETS, ArrayDataset, load, stratified_indices
+from minigrad.data.collate import default_collate
+from minigrad.data.datasets import DATASETS, ArrayDataset, Dataset, TensorDataset, load, stratified_indices
 from minigrad.data.idx import read_idx, read_mnist_folder
 from minigrad.data.loader import DataLoader
-from minigrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip,
+from minigrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor,
                                       channel_stats)
 
-__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Normalize", "RandomCrop",
-           "RandomHorizontalFlip", "UnsafePickleError", "channel_stats", "load", "read_cifar10",
-           "read_idx", "read_mnist_folder", "stratified_indices", "transforms"]
+__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Dataset", "Normalize", "RandomCrop",
+           "RandomHorizontalFlip", "TensorDataset", "ToTensor", "UnsafePickleError", "channel_stats",
+           "default_collate", "load", "read_cifar10", "read_idx", "read_mnist_folder", "stratified_indices",
+           "transforms"]

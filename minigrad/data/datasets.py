@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad import random
+from minigrad import backend, random
 from minigrad.data.cifar import CLASSES as CIFAR10_CLASSES
 from minigrad.data.cifar import read_cifar10
 from minigrad.data.idx import read_mnist_folder
 from minigrad.data.transforms import channel_stats
+from minigrad.tensor import Tensor
 
 _HERE = Path(__file__).resolve().parent
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -35,12 +36,25 @@ DATASETS = {
 }
 
 
-class ArrayDataset:
+class Dataset:
+    """PyTorch's map-style dataset (``torch.utils.data.Dataset``): subclass it and define
+    ``__len__`` and ``__getitem__(i)``, which returns example ``i`` (an int from 0 to
+    len − 1), e.g. an ``(image, label)`` pair. The DataLoader asks for the examples of
+    a batch one by one and stacks them (``collate``)."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index)")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__()")
+
+
+class ArrayDataset(Dataset):
     """Inputs ``x`` and targets ``y`` held as two arrays with the same first axis.
 
     ``dataset[i]`` gives ``(x[i], y[i])`` for an int, a slice or an index array, so a
-    loader takes a whole batch with one fancy-indexing step. ``classes`` optionally
-    names the labels (``classes[y[i]]``).
+    loader takes a whole batch with one fancy-indexing step (``get_batch``). ``classes``
+    optionally names the labels (``classes[y[i]]``).
     """
 
     def __init__(self, x, y, classes=None):
@@ -57,9 +71,42 @@ class ArrayDataset:
     def __getitem__(self, index):
         return self.x[index], self.y[index]
 
+    def get_batch(self, indices):
+        """The batch ``(x[indices], y[indices])`` in one step; integer labels as int64."""
+        y = self.y[indices]
+        return self.x[indices], (y.astype(np.int64, copy=False) if y.dtype.kind in "iu" else y)
+
     def __repr__(self):
         return (f"ArrayDataset(x: {self.x.dtype} {self.x.shape}, "
                 f"y: {self.y.dtype} {self.y.shape})")
+
+
+class TensorDataset(Dataset):
+    """PyTorch's ``TensorDataset(*tensors)``: example i is ``(t[i] for t in tensors)``.
+    Tensors (or arrays) with the same first dimension; their dtypes are kept."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: needs at least one tensor")
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(np.asarray(t), dtype=np.asarray(t).dtype)
+                             for t in tensors)
+        lengths = [t.shape[0] if t.ndim else None for t in self.tensors]
+        if None in lengths or len(set(lengths)) > 1:
+            raise ValueError(f"TensorDataset: size mismatch between tensors: shapes "
+                             f"{[t.shape for t in self.tensors]} need the same first dimension")
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(Tensor._wrap(backend.xp(t.data).asarray(t.data[index])) for t in self.tensors)
+
+    def get_batch(self, indices):
+        """The batch of every tensor at ``indices`` in one step (as arrays)."""
+        return tuple(t.data[backend.xp(t.data).asarray(indices)] for t in self.tensors)
+
+    def __repr__(self):
+        return "TensorDataset(" + ", ".join(f"{t.dtype} {t.shape}" for t in self.tensors) + ")"
 
 
 def stratified_indices(labels, per_class, generator=None):

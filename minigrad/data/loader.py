@@ -9,34 +9,57 @@ run would have drawn, without replaying the ones before.
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
 from minigrad import backend, random
-from minigrad.tensor import tensor
+from minigrad.data.collate import default_collate
+from minigrad.tensor import Tensor, tensor
+
+
+def _to_tensors(batch, device):
+    """Every array or Tensor in the (nested) batch as a Tensor on ``device``."""
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_to_tensors(field, device) for field in batch)
+    if isinstance(batch, dict):
+        return {key: _to_tensors(field, device) for key, field in batch.items()}
+    if isinstance(batch, Tensor):
+        return batch if batch.device == device else batch.to(device)
+    if isinstance(batch, np.ndarray) or backend.is_cupy(batch):
+        return tensor(batch, device=device)
+    return batch
 
 
 class DataLoader:
-    """Iterate over ``dataset`` in batches of ``(x, y)`` Tensors.
+    """Iterate over ``dataset`` in batches of Tensors.
 
-    dataset: anything with ``len()`` whose ``dataset[index_array]`` returns the batch
-        ``(x, y)`` as arrays, e.g. ``ArrayDataset`` (one fancy-indexing step a batch).
+    dataset: a ``Dataset`` — anything with ``len()`` and ``dataset[i]`` → example i, whose
+        examples are stacked by ``collate_fn`` (``default_collate``: PyTorch's). A dataset
+        with ``get_batch(indices)`` (``ArrayDataset``, ``TensorDataset``) serves a whole
+        batch of arrays in one fancy-indexing step instead, yielded as a tuple.
     batch_size: examples per batch; the last batch is smaller unless ``drop_last``.
     shuffle: a fresh random order every epoch (every ``iter(loader)``).
     seed / generator: where the randomness comes from — an int seed, or a NumPy
         Generator to draw the seed from; with neither, the seed is drawn from minigrad's
         default generator (so ``minigrad.manual_seed`` fixes it). Not both.
-    transform: ``transform(x, generator) -> x`` on the NumPy batch before it becomes a
-        Tensor (see ``transforms``); it gets a generator private to this batch.
+    transform: ``transform(x, generator) -> x`` on the NumPy array of the batch's first
+        field (the inputs) before it becomes a Tensor (see ``transforms``); it gets a
+        generator private to this batch.
     device: "cpu" or "cuda".
+    num_workers, pin_memory: PyTorch's arguments, accepted so its scripts run. There are
+        no worker processes: batches are made in this process (num_workers > 0 says so
+        once, with a warning), and the batches are the same either way.
+    collate_fn: ``collate_fn(list of examples) -> batch``, yielded as it returns it.
 
-    Yields ``x`` as a Tensor of the dataset's dtype (float32 from ``load``) and ``y`` as
-    an int64 Tensor when the labels are integers (they keep their dtype otherwise).
+    From ``get_batch`` datasets: ``x`` as a Tensor of the dataset's dtype (float32 from
+    ``load``) and ``y`` as int64 when the labels are integers (``ArrayDataset``).
     ``len(loader)`` is the number of batches in one epoch.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 generator=None, transform=None, device="cpu"):
+                 generator=None, transform=None, device="cpu", *, num_workers=0, collate_fn=None,
+                 pin_memory=False):
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if seed is not None and generator is not None:
@@ -45,6 +68,18 @@ class DataLoader:
             raise ValueError(f"DataLoader: seed must be a non-negative int, got {seed!r}")
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform {transform!r} is not callable")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn {collate_fn!r} is not callable")
+        if collate_fn is not None and transform is not None:
+            raise ValueError("DataLoader: give transform or collate_fn, not both (apply the transform "
+                             "inside your collate_fn)")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
+        if num_workers > 0:
+            warnings.warn(f"DataLoader: num_workers={num_workers}: minigrad has no worker processes; "
+                          f"batches are loaded in this process (the same batches, not overlapped "
+                          f"with training)", UserWarning, stacklevel=2)
+        self.num_workers, self.pin_memory, self.collate_fn = int(num_workers), bool(pin_memory), collate_fn
         backend.check_device(device)
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
@@ -80,14 +115,22 @@ class DataLoader:
         order, batches = self.order(epoch), len(self)
         for b in range(start, batches):
             self._position = (epoch, b + 1)
-            x, y = self.dataset[order[b * self.batch_size:(b + 1) * self.batch_size]]
-            if self.transform is not None:
-                x = self.transform(x, self._generator(epoch, 1 + b))
-            y = np.asarray(y)
-            if y.dtype.kind in "iu":
-                y = y.astype(np.int64, copy=False)
-            yield tensor(x, device=self.device), tensor(y, device=self.device)
+            yield self._batch(order[b * self.batch_size:(b + 1) * self.batch_size], epoch, b)
         self._position = None
+
+    def _batch(self, indices, epoch, b):
+        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+            batch = tuple(self.dataset.get_batch(indices))
+        else:
+            examples = [self.dataset[int(i)] for i in indices]
+            if self.collate_fn is not None:
+                return self.collate_fn(examples)
+            batch = default_collate(examples)
+        if self.transform is not None:
+            inputs = batch[0] if isinstance(batch, (tuple, list)) else batch
+            inputs = self.transform(np.asarray(inputs), self._generator(epoch, 1 + b))
+            batch = type(batch)([inputs, *batch[1:]]) if isinstance(batch, (tuple, list)) else inputs
+        return _to_tensors(batch, self.device)
 
     def state_dict(self):
         """Where the loader stands: ``{"seed", "epoch", "batch"}`` (plain ints), meaning

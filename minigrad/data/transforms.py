@@ -7,11 +7,13 @@ the same crops and flips. Called alone with no generator, they draw from minigra
 default generator (``minigrad.random``, reset by ``manual_seed``). Inputs are never
 modified in place.
 """
+import inspect
 import numbers
 
 import numpy as np
 
-from minigrad import random
+from minigrad import backend, random
+from minigrad.tensor import Tensor
 
 
 def channel_stats(x):
@@ -39,13 +41,16 @@ def _pair(name, value, minimum):
 
 
 class Normalize:
-    """``(x − mean[c]) / std[c]`` for every channel c (channels on axis 1).
+    """``(x − mean[c]) / std[c]`` for every channel c.
 
-    mean, std: numbers (all channels) or sequences of length C. Works on
-    ``(N, C, H, W)`` and on any ``(N, C, …)``; the result is float32 unless x is float64.
+    mean, std: numbers (all channels) or sequences of length C. On a NumPy batch
+    ``(N, C, …)`` (the DataLoader's ``transform``) the channels are axis 1 and the
+    result is float32 unless x is float64. On a Tensor — an image ``(C, H, W)`` from
+    ``ToTensor``, or ``(…, C, H, W)`` — the channels are dim −3, as in torchvision, and
+    the result is a Tensor of x's dtype.
     """
 
-    def __init__(self, mean, std):
+    def __init__(self, mean, std, inplace=False):  # inplace: torchvision's argument; a new array or Tensor is returned
         self.mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
         self.std = np.atleast_1d(np.asarray(std, dtype=np.float64))
         if self.mean.ndim != 1 or self.std.ndim != 1 or len(self.mean) != len(self.std):
@@ -57,6 +62,8 @@ class Normalize:
                              f"got mean {mean!r}, std {std!r}")
 
     def __call__(self, x, generator=None):
+        if isinstance(x, Tensor):
+            return self._tensor_image(x)
         x = np.asarray(x)
         channels = len(self.mean)
         if x.ndim < 2 or channels not in (1, x.shape[1]):
@@ -68,8 +75,42 @@ class Normalize:
         std = self.std.astype(dtype).reshape(shape)
         return (x.astype(dtype, copy=False) - mean) / std
 
+    def _tensor_image(self, x):
+        channels = len(self.mean)
+        if x.dtype.kind != "f":
+            raise TypeError(f"Normalize: expects a floating-point image Tensor, got dtype {x.dtype} "
+                            f"(use ToTensor first)")
+        if x.ndim < 3 or channels not in (1, x.shape[-3]):
+            raise ValueError(f"Normalize: {channels} channel statistics do not fit a Tensor image of "
+                             f"shape {x.shape} (channels at dim -3: (..., C, H, W))")
+        array_module = backend.xp(x.data)
+        mean = Tensor._wrap(array_module.asarray(self.mean.reshape(-1, 1, 1), dtype=x.dtype))
+        std = Tensor._wrap(array_module.asarray(self.std.reshape(-1, 1, 1), dtype=x.dtype))
+        return (x - mean) / std
+
     def __repr__(self):
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+class ToTensor:
+    """torchvision's ``ToTensor``: an image ``(H, W, C)`` or ``(H, W)`` (a NumPy array,
+    or anything ``np.asarray`` turns into one, such as a PIL image) → a Tensor ``(C, H, W)``.
+    uint8 values in [0, 255] become float32 in [0, 1]; any other dtype is only
+    transposed, keeping its values and dtype (as torchvision does)."""
+
+    def __call__(self, picture, generator=None):
+        array = np.asarray(picture)
+        if array.ndim == 2:
+            array = array[:, :, None]
+        if array.ndim != 3:
+            raise ValueError(f"ToTensor: expects an image (H, W, C) or (H, W), got shape {array.shape}")
+        array = np.ascontiguousarray(array.transpose(2, 0, 1))
+        if array.dtype == np.uint8:
+            array = array.astype(np.float32) / np.float32(255)
+        return Tensor(array)
+
+    def __repr__(self):
+        return "ToTensor()"
 
 
 class RandomCrop:
@@ -128,19 +169,29 @@ class RandomHorizontalFlip:
 
 
 class Compose:
-    """Apply transforms in order, all drawing from the same generator."""
+    """Apply transforms in order. Those that take a ``generator`` (this module's random
+    ones) all draw from the same one; the others (e.g. a ``lambda x: …``, or a
+    torchvision-style transform) are called with the image alone."""
 
     def __init__(self, transforms):
         self.transforms = list(transforms)
         for t in self.transforms:
             if not callable(t):
                 raise TypeError(f"Compose: {t!r} is not callable")
+        self._takes_generator = [_takes_generator(t) for t in self.transforms]
 
     def __call__(self, x, generator=None):
-        rng = random.get(generator)
-        for t in self.transforms:
-            x = t(x, rng)
+        rng = random.get(generator) if any(self._takes_generator) else None
+        for t, takes in zip(self.transforms, self._takes_generator):
+            x = t(x, rng) if takes else t(x)
         return x
 
     def __repr__(self):
         return "Compose([" + ", ".join(map(repr, self.transforms)) + "])"
+
+
+def _takes_generator(transform):
+    try:
+        return "generator" in inspect.signature(transform).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: call it with the image alone
+        return False

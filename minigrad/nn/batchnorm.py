@@ -47,6 +47,13 @@ class _BatchNorm(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
+    def reset_parameters(self):
+        """Back to the state at construction: running statistics reset, γ = 1, β = 0."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
     def forward(self, x):
         if x.ndim not in self.ranks:
             raise ValueError(f"{type(self).__name__}: expects input with {' or '.join(map(str, self.ranks))} "

@@ -13,31 +13,58 @@ class Conv2d(Module):
 
     x: (N, in_channels, H, W) → y: (N, out_channels, OH, OW).
     W: (out_channels, in_channels, kh, kw), b: (out_channels,).
-    kernel_size, stride, padding: an int or a pair (height, width).
+    kernel_size, stride, padding: an int or a pair (height, width); padding may also be
+    "same" or "valid", and padding_mode "reflect", "replicate" or "circular" (as PyTorch).
+    dilation and groups other than 1 are refused.
     Initialised as PyTorch does: U(−1/√fan_in, 1/√fan_in) for W and b,
     fan_in = in_channels·kh·kw (``init.default_init_``).
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 dtype=np.float32, generator=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", dtype=np.float32, generator=None):
         super().__init__()
         op = "Conv2d"
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+        F._refuse(op, "dilation", pair(dilation, "dilation", op), (1, 1))
+        F._refuse(op, "groups", groups, 1)
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{op}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"got {padding_mode!r}")
         self.kernel_size = pair(kernel_size, "kernel_size", op)
         if min(self.kernel_size) <= 0:
             raise ValueError(f"{op}: kernel_size must be positive, got {self.kernel_size}")
-        self.stride, self.padding = stride_and_padding(op, stride, padding)
+        if padding in ("same", "valid"):
+            self.stride = stride_and_padding(op, stride, 0)[0]
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+            if padding == "same" and padding_mode != "zeros":
+                raise NotImplementedError(f"{op}: padding='same' with padding_mode={padding_mode!r}")
+            self.padding = padding
+        else:
+            self.stride, self.padding = stride_and_padding(op, stride, padding)
+        self.padding_mode = padding_mode
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
-        init.default_init_(self.weight, self.bias, generator)
+        self.generator = generator
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the weights afresh, as at construction (PyTorch's default init)."""
+        init.default_init_(self.weight, self.bias, self.generator)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        # PyTorch's other padding modes pad the input first, then convolve with no padding
+        (ph, pw) = self.padding
+        return F.conv2d(F.pad(x, (pw, pw, ph, ph), mode=self.padding_mode), self.weight, self.bias, self.stride, 0)
 
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text if self.bias is not None else text + ", bias=False"

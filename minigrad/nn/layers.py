@@ -20,7 +20,12 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
-        init.default_init_(self.weight, self.bias, generator)
+        self.generator = generator
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the weights afresh, as at construction (PyTorch's default init)."""
+        init.default_init_(self.weight, self.bias, self.generator)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -29,9 +34,35 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class ReLU(Module):
+class _Activation(Module):
+    """An elementwise activation. ``inplace=True`` is accepted, as in PyTorch's layers;
+    the result is computed out of place and returned, which is what the next layer uses."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Activation):
     def forward(self, x):
         return F.relu(x)
+
+
+class LeakyReLU(_Activation):
+    """x for x > 0, negative_slope·x otherwise."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace)
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Tanh(Module):
@@ -44,7 +75,47 @@ class Sigmoid(Module):
         return F.sigmoid(x)
 
 
+class Softplus(Module):
+    """(1/β) log(1 + exp(βx)), a smooth ReLU."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """softmax along ``dim`` (None: PyTorch's deprecated implicit choice, with a warning)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log softmax along ``dim``."""
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+
 class Identity(Module):
+    """Returns its input; takes (and ignores) any arguments, as PyTorch's does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 
@@ -52,14 +123,14 @@ class Identity(Module):
 class Dropout(Module):
     """Drops with probability p in training mode; the identity in eval mode."""
 
-    def __init__(self, p=0.5, generator=None):
+    def __init__(self, p=0.5, inplace=False, generator=None):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p, self.generator = p, generator
+        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, self.generator)
+        return F.dropout(x, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}"

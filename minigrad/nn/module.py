@@ -96,6 +96,15 @@ class Module:
     def modules(self):
         return (m for _, m in self.named_modules())
 
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, children before parents (as PyTorch),
+        e.g. ``model.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)``."""
+        for child in self.children():
+            if child is not None:
+                child.apply(fn)
+        fn(self)
+        return self
+
     def _named(self, registry, recurse=True):
         seen = set()
         for module_name, module in (self.named_modules() if recurse else [("", self)]):

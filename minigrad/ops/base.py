@@ -1,19 +1,31 @@
-"""What every op does before it computes: turn numbers into tensors, and refuse
-inputs that live on different devices or whose shapes cannot broadcast."""
+"""What every op does before it computes: turn numbers into tensors of the result
+dtype (PyTorch's promotion rules, ``minigrad.dtypes``), refuse inputs that live on
+different devices or whose shapes cannot broadcast, and read dims as PyTorch does."""
+import functools
+
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, dtypes
 from minigrad.tensor import Tensor
 
 
-def lift(x, like):
-    """``x`` as a Tensor. A Python number takes ``like``'s dtype and device, as in
-    PyTorch (``float32_tensor * 2.0`` stays float32); an array keeps its own dtype."""
+def lift(x, like, dtype=None):
+    """``x`` as a Tensor on ``like``'s device. A Python number becomes a 0-d tensor of
+    ``dtype`` (default: the dtype PyTorch gives it next to ``like``, so
+    ``float32_tensor * 2.0`` stays float32 and ``int_tensor * 2.5`` is float32)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (int, float, bool, np.number)) and like.dtype.kind == "f":
-        return Tensor._wrap(backend.xp(like.data).asarray(x, dtype=like.dtype))
-    return Tensor(x, device=like.device)
+    if dtype is None:
+        dtype = dtypes.result_type(like, x) if isinstance(x, (int, float, bool, np.number, np.bool_)) else None
+    if isinstance(x, (int, float, bool, np.number, np.bool_)):
+        return Tensor._wrap(backend.xp(like.data).asarray(x, dtype=dtype))
+    return Tensor(x, dtype=dtype, device=like.device)
+
+
+def cast(x, dtype):
+    """``x`` in ``dtype`` (differentiable; no op when it already is)."""
+    from minigrad.ops.shape import astype
+    return x if x.dtype == dtype else astype(x, dtype)
 
 
 def check_devices(op, *tensors):
@@ -24,27 +36,62 @@ def check_devices(op, *tensors):
                            f"move them with .to('cpu') or .to('cuda')")
 
 
-def binary(op, a, b):
-    """Lift a pair of operands and check they can meet: same device, broadcastable."""
-    if not isinstance(a, Tensor):
-        a = lift(a, b)
-    b = lift(b, a)
-    check_devices(op, a, b)
+def broadcast_shapes(op, *shapes):
+    """The broadcast shape, or PyTorch's RuntimeError naming the op and the shapes."""
     try:
-        np.broadcast_shapes(a.shape, b.shape)
+        return np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        shown = " and ".join(str(tuple(s)) for s in shapes)
+        raise RuntimeError(f"{op}: shapes {shown} cannot be broadcast together") from None
+
+
+def binary(op, a, b, dtype=None):
+    """Lift a pair of operands to tensors of one dtype (PyTorch's result type, or
+    ``dtype``) and check they can meet: same device, broadcastable shapes."""
+    like = a if isinstance(a, Tensor) else b
+    if not isinstance(like, Tensor):
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    a, b = lift(a, like), lift(b, like)
+    dtype = dtypes.result_type(a, b) if dtype is None else dtype
+    a, b = cast(a, dtype), cast(b, dtype)
+    check_devices(op, a, b)
+    broadcast_shapes(op, a.shape, b.shape)
     return a, b
 
 
-def normalize_axis(axis, ndim, op):
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
+def normalize_dim(dim, ndim, op):
+    """One dim as a non-negative int; out of range is PyTorch's IndexError. A 0-d
+    tensor accepts 0 and -1, as in PyTorch."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-size}, {size - 1}], but got {dim})")
+    return int(dim) % size
+
+
+def normalize_axis(dim, ndim, op):
+    """``dim`` (None for all, an int, or a tuple of ints) as a sorted tuple of
+    non-negative dims. On a 0-d tensor dim 0 or -1 is the empty tuple: nothing to reduce."""
+    if dim is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = [normalize_dim(d, ndim, op) for d in dims]
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {dim} names a dimension more than once")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def numpy_aliases(fn):
+    """Accept NumPy's ``axis=``/``keepdims=`` as aliases of ``dim=``/``keepdim=``, as
+    PyTorch does; the meaning is always PyTorch's."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}: got both {name}= and its alias {alias}=")
+                kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+    return wrapper

@@ -36,7 +36,7 @@ def _check(x, running_mean, running_var, weight, bias, training, momentum, eps):
         raise ValueError(f"{OP}: evaluation mode (training=False) needs running_mean and running_var")
     if training and not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
         raise ValueError(f"{OP}: momentum must be in [0, 1], got {momentum}")
-    m = x.size // x.shape[1]
+    m = x.numel() // x.shape[1]
     if training and m < 2:
         raise ValueError(f"{OP}: training needs more than 1 value per channel to estimate a variance, "
                          f"got input of shape {x.shape}")
@@ -55,7 +55,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         return _evaluate(x, running_mean, running_var, weight, bias, eps)
     mean, var = kernels.batchnorm.statistics(x.data)
     if running_mean is not None:
-        _update_running(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
+        _update_running(running_mean, running_var, mean, var, x.numel() // x.shape[1], momentum)
     w = None if weight is None else weight.data
     y = kernels.batchnorm.normalize(x.data, mean, var, w, None if bias is None else bias.data, eps)
 
@@ -75,7 +75,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if bias is not None:
         parents.append(bias)
         vjps.append(lambda g, out: Tensor._wrap(gradients(g)[2]))
-    return result(y, OP, tuple(parents), tuple(vjps), first_order=True)
+    return result(y, OP, tuple(parents), tuple(vjps), first_order=True,
+                  saved=tuple(t for t in (x, weight) if t is not None))
 
 
 def _update_running(running_mean, running_var, mean, var, m, momentum):

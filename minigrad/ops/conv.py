@@ -28,4 +28,5 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.data, w.data, x.shape, stride, padding)),
             lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.data, x.data, w.shape, stride, padding)),
             lambda g, y: Tensor._wrap(g.data.sum(axis=(0, 2, 3))))
-    return result(y, "conv2d", tensors, vjps[:len(tensors)], first_order=True)
+    return result(y, "conv2d", tensors, vjps[:len(tensors)], first_order=True,
+                  saved=(w,) * x.requires_grad + (x,) * w.requires_grad)

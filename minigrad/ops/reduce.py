@@ -1,16 +1,20 @@
-"""Reductions: sum, mean, max, min, and the softmax family built on logsumexp.
+"""Reductions: sum, mean, max, min, argmax, var, and the softmax family built on
+logsumexp. Every one takes PyTorch's ``dim=``/``keepdim=`` (NumPy's ``axis=``/
+``keepdims=`` as aliases); ``dim`` may be None (all dims), an int or a tuple.
 
 A reduction's VJP sends the gradient of each output back to every input element
 it summarised: ``expand`` puts back the reduced axes (as size 1) and broadcasting
 does the rest.
 """
+import builtins
+
 import numpy as np
 
-from minigrad import backend
-from minigrad.ops.base import normalize_axis
-from minigrad.ops.elementwise import exp
-from minigrad.ops.shape import broadcast_to, reshape
-from minigrad.tensor import Tensor, result
+from minigrad import backend, dtypes
+from minigrad.ops.base import normalize_axis, normalize_dim, numpy_aliases
+from minigrad.ops.elementwise import exp, maximum, minimum
+from minigrad.ops.shape import astype, broadcast_to, gather, reshape, squeeze
+from minigrad.tensor import MaxMin, Tensor, result
 
 
 def _kept_shape(shape, axes):
@@ -22,65 +26,192 @@ def expand(g, shape, axes):
     return reshape(g, _kept_shape(shape, axes))
 
 
-def sum(x, axis=None, keepdims=False):
-    axes = normalize_axis(axis, x.ndim, "sum")
-    data = x.data.sum(axis=axes, keepdims=keepdims)
-    return result(data, "sum", (x,), (lambda g, y: broadcast_to(expand(g, x.shape, axes), x.shape),))
+def _dropped(kept, shape, axes, keepdim):
+    return kept if keepdim else kept.reshape([n for i, n in enumerate(shape) if i not in axes])
 
 
-def mean(x, axis=None, keepdims=False):
-    axes = normalize_axis(axis, x.ndim, "mean")
+@numpy_aliases
+def sum(x, dim=None, keepdim=False, dtype=None):
+    """Σ over ``dim``. Integer and bool tensors sum to int64, as in PyTorch."""
+    if dtype is not None:
+        x = astype(x, dtype)
+    elif x.dtype.kind in "biu":
+        x = astype(x, dtypes.int64)
+    axes = normalize_axis(dim, x.ndim, "sum")
+    data = x.data.sum(axis=axes, keepdims=keepdim)
+    shape = x.shape
+    return result(data, "sum", (x,), (lambda g, y: broadcast_to(expand(g, shape, axes), shape),))
+
+
+@numpy_aliases
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = astype(x, dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"mean: could not infer the output dtype: the input must be a floating point "
+                           f"tensor, got {x.dtype} (use x.float().mean() or mean(dtype=...))")
+    axes = normalize_axis(dim, x.ndim, "mean")
     count = int(np.prod([x.shape[a] for a in axes]))
-    return sum(x, axes, keepdims) / count
+    return sum(x, axes, keepdim) / count
 
 
-def _extreme(x, axis, keepdims, name, pick):
-    """max/min: the gradient goes to the element(s) that were picked; ties share it
-    equally (the average of the subgradients, as NumPy-based autograd does)."""
-    axes = normalize_axis(axis, x.ndim, name)
-    if x.size == 0:
-        raise ValueError(f"{name}: reduction of an empty tensor of shape {x.shape}")
+@numpy_aliases
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Σ(x − mean)² / (N − correction); correction 1 (Bessel's, the default as in
+    PyTorch) unless ``unbiased=False`` or ``correction=`` says otherwise."""
+    if unbiased is not None and correction is not None:
+        raise RuntimeError("var: give unbiased= or correction=, not both")
+    correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+    axes = normalize_axis(dim, x.ndim, "var")
+    count = int(np.prod([x.shape[a] for a in axes]))
+    centred = x - mean(x, axes, keepdim=True)
+    return sum(centred * centred, axes, keepdim) / builtins.max(count - correction, 0)
+
+
+@numpy_aliases
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """√var, with var's arguments."""
+    from minigrad.ops.elementwise import sqrt
+    return sqrt(var(x, dim, unbiased, keepdim, correction))
+
+
+def _extreme(x, dim, keepdim, name, pick):
+    """amax/amin: the gradient goes to the element(s) that were picked; ties share it
+    equally (PyTorch's amax/amin and full max()/min() do the same)."""
+    axes = normalize_axis(dim, x.ndim, name)
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}: reduction of an empty tensor of shape {x.shape}")
     kept = pick(x.data, axis=axes, keepdims=True)
-    chosen = (x.data == kept).astype(x.dtype)
+    chosen = x.data == kept
+    if x.dtype.kind == "f":  # a nan is the extreme, as in PyTorch, and takes the gradient
+        xp = backend.xp(x.data)
+        chosen = (chosen | (xp.isnan(x.data) & xp.isnan(kept))).astype(x.dtype)
     share = Tensor._wrap(chosen / chosen.sum(axis=axes, keepdims=True))
-    data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
-    return result(data, name, (x,), (lambda g, y: broadcast_to(expand(g, x.shape, axes), x.shape) * share,))
+    shape = x.shape
+    return result(_dropped(kept, shape, axes, keepdim), name, (x,),
+                  (lambda g, y: broadcast_to(expand(g, shape, axes), shape) * share,))
 
 
-def max(x, axis=None, keepdims=False):
-    return _extreme(x, axis, keepdims, "max", backend.xp(x.data).max)
+@numpy_aliases
+def amax(x, dim=None, keepdim=False):
+    """The largest values over ``dim`` (None: all), values only."""
+    return _extreme(x, dim, keepdim, "amax", backend.xp(x.data).max)
 
 
-def min(x, axis=None, keepdims=False):
-    return _extreme(x, axis, keepdims, "min", backend.xp(x.data).min)
+@numpy_aliases
+def amin(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, "amin", backend.xp(x.data).min)
 
 
-def logsumexp(x, axis=None, keepdims=False):
+def _arg(x, dim, keepdim, name, pick):
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}: reduction of an empty tensor of shape {x.shape}")
+    if dim is None:
+        index = pick(x.data.reshape(-1), axis=0)
+        return Tensor._wrap(index.reshape((1,) * x.ndim if keepdim else ()).astype(np.int64))
+    d = normalize_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return Tensor._wrap(backend.xp(x.data).zeros((), dtype=np.int64))
+    index = pick(x.data, axis=d, keepdims=True).astype(np.int64)
+    return Tensor._wrap(index if keepdim else index.squeeze(d))
+
+
+@numpy_aliases
+def argmax(x, dim=None, keepdim=False):
+    """The index of the largest value along ``dim`` (None: of the flattened tensor);
+    the first one on ties, as in PyTorch. int64, no gradient."""
+    return _arg(x, dim, keepdim, "argmax", backend.xp(x.data).argmax)
+
+
+@numpy_aliases
+def argmin(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, "argmin", backend.xp(x.data).argmin)
+
+
+def _max_or_min(x, dim, keepdim, name, amax_or_amin, elementwise, arg):
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return elementwise(x, dim)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{name}: keepdim needs dim (max(dim, keepdim=True))")
+        return amax_or_amin(x)
+    if x.ndim == 0:
+        normalize_dim(dim, 0, name)
+        return MaxMin(reshape(x, ()), arg(x, dim))
+    index = arg(x, dim, keepdim=True)
+    values = gather(x, dim, index)  # the gradient goes to the one index returned, as torch's
+    if not keepdim:
+        values, index = squeeze(values, dim), squeeze(index, dim)
+    return MaxMin(values, index)
+
+
+@numpy_aliases
+def max(x, dim=None, keepdim=False):
+    """As ``torch.max``: without ``dim`` the largest value (0-d); with ``dim`` a pair
+    ``(values, indices)`` (``.values``/``.indices`` by name); with a tensor, ``maximum``."""
+    return _max_or_min(x, dim, keepdim, "max", amax, maximum, argmax)
+
+
+@numpy_aliases
+def min(x, dim=None, keepdim=False):
+    """As ``torch.min``: the smallest value, or ``(values, indices)`` along ``dim``."""
+    return _max_or_min(x, dim, keepdim, "min", amin, minimum, argmin)
+
+
+@numpy_aliases
+def all(x, dim=None, keepdim=False):
+    axes = normalize_axis(dim, x.ndim, "all")
+    return Tensor._wrap(backend.xp(x.data).asarray(x.data.astype(bool).all(axis=axes, keepdims=keepdim)))
+
+
+@numpy_aliases
+def any(x, dim=None, keepdim=False):
+    axes = normalize_axis(dim, x.ndim, "any")
+    return Tensor._wrap(backend.xp(x.data).asarray(x.data.astype(bool).any(axis=axes, keepdims=keepdim)))
+
+
+@numpy_aliases
+def logsumexp(x, dim=None, keepdim=False):
     """log Σ exp(x), computed as m + log Σ exp(x − m) with m = max(x), so large
     inputs never overflow. ∂/∂x = exp(x − y) = softmax(x)."""
-    axes = normalize_axis(axis, x.ndim, "logsumexp")
+    axes = normalize_axis(dim, x.ndim, "logsumexp")
     array_module = backend.xp(x.data)
     m = x.data.max(axis=axes, keepdims=True)
     m = array_module.where(array_module.isfinite(m), m, 0)  # all −inf rows stay −inf, not NaN
-    kept = m + array_module.log(array_module.exp(x.data - m).sum(axis=axes, keepdims=True))
-    data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    with np.errstate(divide="ignore"):
+        kept = m + array_module.log(array_module.exp(x.data - m).sum(axis=axes, keepdims=True))
+    shape = x.shape
 
     def vjp(g, y):
-        y_kept = expand(y, x.shape, axes)
-        return broadcast_to(expand(g, x.shape, axes), x.shape) * exp(x - y_kept)
-    return result(data, "logsumexp", (x,), (vjp,))
+        y_kept = expand(y, shape, axes)
+        return broadcast_to(expand(g, shape, axes), shape) * exp(x - y_kept)
+    return result(_dropped(kept, shape, axes, keepdim), "logsumexp", (x,), (vjp,),
+                  saved=(x,), saves_output=True)
 
 
-def log_softmax(x, axis=-1):
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        raise TypeError(f"{op}: give dim= (the dim the probabilities sum to 1 over)")
+    return normalize_axis(dim, x.ndim, op)
+
+
+@numpy_aliases
+def log_softmax(x, dim=-1, dtype=None):
     """log softmax(x) = x − logsumexp(x): stable for any input size."""
-    return x - logsumexp(x, axis, keepdims=True)
+    if dtype is not None:
+        x = astype(x, dtype)
+    return x - logsumexp(x, _softmax_dim(x, dim, "log_softmax"), keepdim=True)
 
 
-def softmax(x, axis=-1):
+@numpy_aliases
+def softmax(x, dim=-1, dtype=None):
     """softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x).
     VJP: y ⊙ (g − Σ g⊙y), the Jacobian diag(y) − y yᵀ applied to g without forming it."""
-    axes = normalize_axis(axis, x.ndim, "softmax")
+    if dtype is not None:
+        x = astype(x, dtype)
+    axes = _softmax_dim(x, dim, "softmax")
     array_module = backend.xp(x.data)
     e = array_module.exp(x.data - x.data.max(axis=axes, keepdims=True))
     data = e / e.sum(axis=axes, keepdims=True)
-    return result(data, "softmax", (x,), (lambda g, y: y * (g - sum(g * y, axes, keepdims=True)),))
+    return result(data, "softmax", (x,), (lambda g, y: y * (g - sum(g * y, axes, keepdim=True)),),
+                  saves_output=True)
