@@ -9,8 +9,8 @@ side is only built when torch is importable.
 
     caffenet   admm's network (``admm.models.caffenet``) on 3×32×32 images, optionally with a
                BatchNorm2d after every convolution; SGD lr 0.01
-    resnet18   torchvision's ResNet-18 (its state_dict names), 10 classes, 3×32×32; SGD
-               lr 0.01, momentum 0.9
+    resnet18   ``minigrad.models.resnet18`` (torchvision's ResNet-18 and state_dict names), 10
+               classes, 3×32×32; SGD lr 0.01, momentum 0.9
     mlp        ``python -m minigrad``'s network (784-256-256-10, ReLU, dropout 0.2), Adam
                lr 2e-3, on 1×28×28 images
     dualnet    one iteration of ``admm demo``'s split run (admm mode, caffenet 1×28×28, SGD
@@ -24,7 +24,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad import nn, optim
+from minigrad import models, nn, optim
 
 
 def caffenet_layers(lib, in_channels=3, image_size=32, bn=False, classes=10):
@@ -46,10 +46,11 @@ def caffenet_layers(lib, in_channels=3, image_size=32, bn=False, classes=10):
     return out
 
 
-def resnet18(lib, classes=10):
-    """torchvision's ``resnet18`` (BasicBlock ×[2, 2, 2, 2], a 7×7 stride-2 stem and a 3×3
-    max-pool) with its state_dict names, built from ``lib``'s layers. The global average
-    pool is a mean over (H, W), which is what AdaptiveAvgPool2d(1) computes."""
+def torch_resnet18(lib, classes=10):
+    """``minigrad.models.resnet18`` in ``torch.nn`` (torchvision is no dependency of ours):
+    BasicBlock ×[2, 2, 2, 2], a 7×7 stride-2 stem and a 3×3 max-pool, torchvision's
+    state_dict names. The global average pool is a mean over (H, W), which is what
+    AdaptiveAvgPool2d(1) computes."""
 
     class BasicBlock(lib.Module):
         def __init__(self, cin, cout, stride):
@@ -180,8 +181,8 @@ def caffenet(batch, bn, torch):
 
 def resnet(batch, torch, size=32):
     mg.manual_seed(0)
-    ours = resnet18(nn)
-    theirs = resnet18(torch.nn) if torch else None
+    ours = models.resnet18(num_classes=10)
+    theirs = torch_resnet18(torch.nn) if torch else None
     sgd = ((lambda p: optim.SGD(p, lr=0.01, momentum=0.9)),
            (lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)))
     return _supervised(f"resnet18 N={batch}", batch, (3, size, size), ours, theirs, *sgd, torch)
