@@ -11,6 +11,8 @@ import importlib
 import os
 import tempfile
 
+import numpy
+
 try:  # CuPy is optional (the `gpu` extra); kernels never need it on the CPU
     import cupy
 except ImportError:  # pragma: no cover - depends on the machine
@@ -18,6 +20,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 FACES = ("reference", "cpu", "cuda")
 DTYPES = ("float32", "float64")
+_FLOAT32, _FLOAT64 = numpy.dtype(numpy.float32), numpy.dtype(numpy.float64)
 
 
 def _settle_numba_cache():
@@ -59,7 +62,6 @@ def is_cupy(array):
 
 def xp(array):
     """The array module (numpy or cupy) that owns ``array``."""
-    import numpy
     return cupy if is_cupy(array) else numpy
 
 
@@ -85,7 +87,13 @@ def module(family, op, *arrays):
 
 
 def check_float(op, *arrays):
-    """All arrays float32, or all float64: the dtypes every face is written for."""
+    """All arrays float32, or all float64 (native byte order): the dtypes every face is
+    written for."""
+    # the usual case first, by dtype equality (0.2 µs) rather than dtype names (9 µs a
+    # call, which ResNet-18's ~400 kernel calls a step paid every step)
+    first = arrays[0].dtype
+    if (first == _FLOAT32 or first == _FLOAT64) and all(a.dtype == first for a in arrays[1:]):
+        return
     dtypes = {str(a.dtype) for a in arrays}
     if not dtypes <= set(DTYPES):
         raise TypeError(f"{op}: supports float32 and float64 arrays, got {sorted(dtypes)}")

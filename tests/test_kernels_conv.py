@@ -104,6 +104,11 @@ EDGES = {
     "stride > kernel": Case(2, 1, 2, 9, 7, (2, 2), (4, 3), (0, 1)),
     "batch of 1": Case(1, 3, 4, 6, 6, (3, 3), (2, 2), (1, 1)),
     "empty batch": Case(0, 2, 3, 5, 5, (3, 3), (1, 1), (1, 1)),
+    # the cpu face trims taps that meet only padding (kernels/conv/cpu.py, item 6)
+    "3x3 on 1x1 (one live tap)": Case(3, 4, 2, 1, 1, (3, 3), (1, 1), (1, 1)),
+    "stride 2 on 2x2 (four live taps)": Case(2, 3, 5, 2, 2, (3, 3), (2, 2), (1, 1)),
+    "last input rows unread": Case(2, 2, 3, 7, 6, (2, 2), (3, 4), (0, 0)),
+    "every tap on padding": Case(2, 2, 3, 1, 1, (1, 1), (3, 3), (2, 2)),
 }
 
 
@@ -117,6 +122,13 @@ def test_edge_cases_through_the_dispatcher(name, dtype):
            conv.backward_weight(gy, x, case.w_shape, case.stride, case.padding))
     assert got[0].shape == case.y_shape
     assert_same(got, direct(case, *(a.astype(np.float64) for a in (x, w, b, gy))), dtype)
+
+
+def test_live_taps_trim_only_padding():
+    assert cpu.live_taps(32, 5, 1, 2, 32) == (0, 5)     # a 32×32 image: every tap reads pixels
+    assert cpu.live_taps(1, 3, 1, 1, 1) == (1, 2)       # 3×3 on 1×1: only the centre
+    assert cpu.live_taps(2, 3, 2, 1, 1) == (1, 3)       # stride 2 on 2×2, one output
+    assert cpu.live_taps(1, 1, 3, 2, 2) == (0, 0)       # every tap on padding
 
 
 def test_output_size_and_pair():
@@ -173,6 +185,13 @@ def test_bad_gradients_are_refused_clearly():
 
 class _FakeGpuArray(np.ndarray):
     """Stands in for ``cupy.ndarray`` so the device check runs without a GPU."""
+
+
+def test_byte_swapped_floats_are_refused():
+    # float32 in big-endian order has float32's type code: the check must still refuse it
+    x = np.ones((1, 1, 3, 3), dtype=">f4")
+    with pytest.raises(TypeError, match=r"conv2d: supports float32 and float64 arrays, got \['>f4'\]"):
+        conv.forward(x, np.ones((1, 1, 2, 2), dtype=">f4"))
 
 
 def test_cpu_and_gpu_arrays_are_not_mixed(monkeypatch):
