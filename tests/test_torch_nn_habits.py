@@ -891,3 +891,27 @@ class _ExampleByExample:
 
     def __getitem__(self, i):
         return self.dataset[i]
+
+
+def test_a_submodule_assigned_over_a_plain_attribute_is_the_one_read_back():
+    # ``self.head = None`` then ``self.head = nn.Linear(...)`` used to leave ``head``
+    # reading None (the plain attribute shadowed the registered module): silently wrong
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = None
+            self.head = nn.Linear(2, 3)
+            self.scale = None
+            self.scale = nn.Parameter(mg.ones(3))
+
+    net = Net()
+    assert isinstance(net.head, nn.Linear) and isinstance(net.scale, nn.Parameter)
+    assert [name for name, _ in net.named_parameters()] == ["scale", "head.weight", "head.bias"]
+
+
+def test_state_dict_order_is_torchs_module_by_module():
+    torch = _torch()
+    ours = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Linear(2, 2), nn.BatchNorm1d(2))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.Linear(2, 2),
+                                 torch.nn.BatchNorm1d(2))
+    assert list(ours.state_dict()) == list(theirs.state_dict())

@@ -72,6 +72,10 @@ class Module:
             return
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
+        if isinstance(value, (Parameter, Module)):
+            # a plain attribute of that name (``self.head = None`` first) would shadow the
+            # registry, since __getattr__ is only asked when normal lookup fails
+            self.__dict__.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -156,23 +160,26 @@ class Module:
         fn(self)
         return self
 
-    def _named(self, registry, recurse=True):
+    def _named(self, registries, recurse=True):
+        """(dotted name, tensor) module by module, each module's ``registries`` in turn
+        (PyTorch's order: a module's parameters, then its buffers, then its children's)."""
         seen = set()
         for module_name, module in (self.named_modules() if recurse else [("", self)]):
-            for name, t in getattr(module, registry).items():
-                if t is None or id(t) in seen:
-                    continue
-                seen.add(id(t))
-                yield (f"{module_name}.{name}" if module_name else name), t
+            for registry in registries:
+                for name, t in getattr(module, registry).items():
+                    if t is None or id(t) in seen:
+                        continue
+                    seen.add(id(t))
+                    yield (f"{module_name}.{name}" if module_name else name), t
 
     def named_parameters(self, recurse=True):
-        return self._named("_parameters", recurse)
+        return self._named(("_parameters",), recurse)
 
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse))
 
     def named_buffers(self, recurse=True):
-        return self._named("_buffers", recurse)
+        return self._named(("_buffers",), recurse)
 
     def buffers(self, recurse=True):
         return (b for _, b in self.named_buffers(recurse))
@@ -247,7 +254,7 @@ class Module:
         """{dotted name: NumPy array} for every parameter and buffer (host copies).
         The names are PyTorch's, so ``torch_model.load_state_dict({k: torch.from_numpy(v) ...})``
         works for the same architecture, and the other way round."""
-        entries = list(self.named_parameters()) + list(self.named_buffers())
+        entries = self._named(("_parameters", "_buffers"))
         return OrderedDict((name, backend.to_numpy(t.data).copy()) for name, t in entries)
 
     def load_state_dict(self, state_dict, strict=True):
