@@ -5,22 +5,23 @@
 while importing, was stopped, or was started without MPI, e.g. an MPMD line whose second
 program runs the in-process transport — leaves the others spinning in ``MPI_Init`` for
 ever, where no Python code runs and no exception can be raised. So we initialise MPI
-ourselves: ``mpi4py.rc.initialize = False`` keeps ``import mpi4py.MPI`` from doing it,
-and ``MPI.Init_thread`` runs while a watchdog thread waits; if the deadline passes first,
-the watchdog prints one line and ends the process with ``os._exit`` (the only way out of
-a C call that does not return).
+ourselves (``mpi4py.rc.initialize = False`` keeps ``import mpi4py.MPI`` from doing it)
+under a watchdog. The watchdog is a forked process, not a thread: mpi4py's
+``Init_thread`` holds the GIL, so a watchdog thread would not run until MPI_Init returned.
+If the deadline passes first, the watchdog prints one line and kills this process with
+SIGKILL: MPICH's ``mpiexec`` waits for ranks that exit with a status, but ends the whole
+job when one is killed by a signal, and SIGKILL needs no handler in the stuck process.
 """
 import atexit
 import os
+import select
+import signal
 import sys
-import threading
 
 # The variables the common process managers set in every rank they start: MPICH's
 # Hydra (PMI), Open MPI, and PMIx-based launchers (srun, prterun).
 _RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
-
-STARTUP_EXIT_CODE = 124  # timeout(1)'s status: the job ran out of time
 
 
 def launched_rank_and_size():
@@ -46,29 +47,40 @@ def import_mpi():
     return MPI
 
 
+def _watch(parent, ready, timeout, message):
+    """The watchdog process: wait for a byte (or end of file, if the parent died) on
+    ``ready``; at the deadline print ``message`` and kill the parent. Only os-level calls,
+    since a fork of a threaded process must not touch locks another thread may hold."""
+    readable, _, _ = select.select([ready], [], [], timeout)
+    if not readable:
+        os.write(2, message.encode())
+        os.kill(parent, signal.SIGKILL)
+    os._exit(0)
+
+
 def initialize(timeout, on_exit):
     """Initialise MPI (if it is not yet) within ``timeout`` seconds, else print why and
-    exit with status 124. ``on_exit()`` runs at interpreter exit, before ``MPI_Finalize``
-    (the process group uses it to abort instead when a wait failed). Returns ``mpi4py.MPI``."""
+    kill this process (so that ``mpiexec`` ends the job). ``on_exit()`` runs at interpreter
+    exit, before ``MPI_Finalize`` (the process group aborts there when a wait failed).
+    Returns ``mpi4py.MPI``."""
     MPI = import_mpi()
     if MPI.Is_initialized():
         return MPI
-    rank, size = launched_rank_and_size()
-    started = threading.Event()
-
-    def watchdog():
-        if not started.wait(timeout):
-            sys.stderr.write(f"minigrad.distributed: rank {rank} of {size}: MPI start-up did not finish within "
-                             f"{timeout:g} s: another rank never joined (it died or stalled before MPI_Init, "
-                             f"or was started without MPI, e.g. with another transport); start every rank "
-                             f"with the same command under mpiexec\n")
-            sys.stderr.flush()
-            os._exit(STARTUP_EXIT_CODE)
-
-    threading.Thread(target=watchdog, name="mpi-startup-watchdog", daemon=True).start()
     import mpi4py
+    rank, size = launched_rank_and_size()
+    message = (f"minigrad.distributed: rank {rank} of {size}: MPI start-up did not finish within {timeout:g} s: "
+               f"another rank never joined (it died or stalled before MPI_Init, or was started without MPI, "
+               f"e.g. with another transport); start every rank with the same command under mpiexec\n")
+    ready, done = os.pipe()
+    watchdog = os.fork()
+    if watchdog == 0:
+        os.close(done)
+        _watch(os.getppid(), ready, timeout, message)
+    os.close(ready)
     MPI.Init_thread(getattr(MPI, "THREAD_" + mpi4py.rc.thread_level.upper()))  # what mpi4py would ask for
-    started.set()
+    os.write(done, b"1")
+    os.close(done)
+    os.waitpid(watchdog, 0)
 
     def finalize():
         on_exit()
@@ -77,4 +89,3 @@ def initialize(timeout, on_exit):
 
     atexit.register(finalize)
     return MPI
-
