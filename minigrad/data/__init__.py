@@ -11,9 +11,10 @@ from minigrad.data.cifar import UnsafePickleError, read_cifar10
 from minigrad.data.datasets import DATASETS, ArrayDataset, load, stratified_indices
 from minigrad.data.idx import read_idx, read_mnist_folder
 from minigrad.data.loader import DataLoader
+from minigrad.data.sampler import DistributedSampler
 from minigrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip,
                                       channel_stats)
 
-__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Normalize", "RandomCrop",
+__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "DistributedSampler", "Normalize", "RandomCrop",
            "RandomHorizontalFlip", "UnsafePickleError", "channel_stats", "load", "read_cifar10",
            "read_idx", "read_mnist_folder", "stratified_indices", "transforms"]

@@ -29,6 +29,9 @@ class DataLoader:
     transform: ``transform(x, generator) -> x`` on the NumPy batch before it becomes a
         Tensor (see ``transforms``); it gets a generator private to this batch.
     device: "cpu" or "cuda".
+    sampler: where the example indices come from instead, e.g. a ``DistributedSampler``
+        (not with ``shuffle``, as in torch); the loader calls its ``set_epoch(epoch)``
+        before each epoch, so a resumed run gets the same order.
 
     Yields ``x`` as a Tensor of the dataset's dtype (float32 from ``load``) and ``y`` as
     an int64 Tensor when the labels are integers (they keep their dtype otherwise).
@@ -36,7 +39,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 generator=None, transform=None, device="cpu"):
+                 generator=None, transform=None, device="cpu", sampler=None):
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if seed is not None and generator is not None:
@@ -46,6 +49,9 @@ class DataLoader:
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform {transform!r} is not callable")
         backend.check_device(device)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.sampler = sampler
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.transform, self.device = transform, device
@@ -57,7 +63,7 @@ class DataLoader:
         self._resume = None      # (epoch, next batch) restored by load_state_dict
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _generator(self, *key):
@@ -65,6 +71,10 @@ class DataLoader:
 
     def order(self, epoch):
         """The example indices of ``epoch`` in the order they are served, int64 ``(N,)``."""
+        if self.sampler is not None:
+            if hasattr(self.sampler, "set_epoch"):
+                self.sampler.set_epoch(epoch)
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if self.shuffle:
             return self._generator(epoch, 0).permutation(n)
