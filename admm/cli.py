@@ -14,6 +14,7 @@ from minigrad.train import NonFiniteLossError
 from admm.session import DEFAULTS, configure
 from admm.trainer import printer
 from admm.transport import ConfigurationError, TransportError
+from minigrad.distributed import launched_rank_and_size
 
 
 def _common(parser):
@@ -111,6 +112,11 @@ def _demo(args, config):
     log = printer(not args.quiet)
     if args.transport == "mpi":
         return _demo_mpi(args, config, out, log)
+    rank, size = launched_rank_and_size()
+    if size > 1:  # e.g. an MPMD line that gave this rank another transport: refuse, never train alone
+        print(f"minigrad-admm: this process is rank {rank} of {size} started by mpiexec, but --transport "
+              f"inproc trains alone; give every rank --transport mpi", file=sys.stderr)
+        return 2
     summary = run_demo(config, "inproc", out, log=log)
     _print_summary(summary, out)
     return 0
@@ -119,12 +125,13 @@ def _demo(args, config):
 def _demo_mpi(args, config, out, log):
     """On any error, one rank prints it and aborts both, so neither waits for ever."""
     from admm.demo import run_demo
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        print("minigrad-admm: --transport mpi needs mpi4py (pip install 'minigrad[mpi]')", file=sys.stderr)
+    from minigrad import distributed as dist
+    try:  # MPI start-up bounded too: a rank that never joins ends the job with a message
+        dist.init_process_group("mpi", timeout=args.deadline, startup_timeout=max(args.deadline, 60.0))
+    except ImportError as error:
+        print(f"minigrad-admm: --transport mpi: {error}", file=sys.stderr)
         return 2
-    rank = MPI.COMM_WORLD.Get_rank()
+    rank = dist.get_rank()
     try:
         summary = run_demo(config, "mpi", out, deadline=args.deadline, log=log if rank == 0 else None)
     except ConfigurationError as error:  # every rank saw it: stop cleanly, so no output is lost
@@ -132,11 +139,11 @@ def _demo_mpi(args, config, out, log):
             print(f"minigrad-admm: {error}", file=sys.stderr, flush=True)
         # `python -m mpi4py` turns a non-zero exit into MPI_Abort, which could kill rank 0
         # before its message is out: every rank waits here until rank 0 has printed
-        MPI.COMM_WORLD.Barrier()
+        dist.barrier()
         return 2
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
         print(f"minigrad-admm [rank {rank}]: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-        MPI.COMM_WORLD.Abort(1)
+        dist.abort(1)
     if summary is not None:
         _print_summary(summary, out)
     return 0

@@ -1,7 +1,8 @@
 """Point-to-point messages with torch.distributed's names: ``send``/``recv`` (and the
 non-blocking ``isend``/``irecv``) move one tensor into a same-shaped one on another rank;
 ``send_object_list``/``recv_object_list`` move picklable Python objects. Every wait is
-bounded by the group's deadline; ``admm``'s MPI transport is built on these.
+bounded by the group's deadline (or the ``timeout`` given, in seconds: minigrad's own
+argument); ``admm``'s MPI transport is built on these.
 """
 from minigrad.distributed.collectives import as_array, run, staged
 from minigrad.distributed.group import group, poll, wait
@@ -31,8 +32,8 @@ def irecv(tensor, src, tag=0):
     return run(request, f"{buffer.size} values from rank {src}", write_back, async_op=True)
 
 
-def send(tensor, dst, tag=0):
-    isend(tensor, dst, tag).wait()
+def send(tensor, dst, tag=0, timeout=None):
+    isend(tensor, dst, tag).wait(timeout)
 
 
 def recv(tensor, src, tag=0, timeout=None):
@@ -41,11 +42,11 @@ def recv(tensor, src, tag=0, timeout=None):
     return src
 
 
-def send_object_list(object_list, dst, tag=0):
+def send_object_list(object_list, dst, tag=0, timeout=None):
     """Send a list of picklable objects to rank ``dst`` (pickled as one message)."""
     g = group()
     wait(g.comm.isend(list(object_list), dest=_peer(g, dst, "send_object_list", "dst"), tag=tag),
-         f"sending objects to rank {dst}")
+         f"sending objects to rank {dst}", timeout)
 
 
 def recv_object_list(object_list, src, tag=0, timeout=None, what=None):
