@@ -33,6 +33,7 @@ import minigrad.functional as F
 from minigrad import nn, optim
 from minigrad.data import (ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, channel_stats,
                            load, stratified_indices)
+from minigrad.distributed.launch import Job
 from minigrad.train import evaluate, fit
 
 # The full run and the --quick one (sizes a test can afford); each command-line option
@@ -124,40 +125,42 @@ def settings_of(parser, args):
 
 def main(argv=None):
     parser, args = parse(argv)
-    out, settings = settings_of(parser, args)
+    job = Job()  # one process, or data-parallel under mpiexec (see minigrad/distributed/launch.py)
+    out, settings = job.from_main(lambda: settings_of(parser, args))
     started = time.perf_counter()
     minigrad.manual_seed(settings["seed"])
     train, validation, test = split(settings)
     # statistics of the training images only: nothing about the test set leaks into training
     normalize = Normalize(*channel_stats(train.x))
     augment = Compose([RandomCrop(train.x.shape[2:], padding=2), normalize])
-    train_loader = DataLoader(train, settings["batch_size"], shuffle=True, seed=settings["seed"],
+    train_loader = DataLoader(train, **job.loader_options(train, settings["batch_size"], settings["seed"]),
                               transform=augment)
     validation_loader = DataLoader(validation, 1000, transform=normalize)
     test_loader = DataLoader(test, 1000, transform=normalize)
 
     classes = int(train.y.max()) + 1
-    model = mlp(int(np.prod(train.x.shape[1:])), settings["hidden"], classes, settings["dropout"])
+    model = job.wrap(mlp(int(np.prod(train.x.shape[1:])), settings["hidden"], classes, settings["dropout"]))
     optimizer = optim.Adam(model.parameters(), lr=settings["lr"])
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
-    print(f"training a {model[1].in_features}-{settings['hidden']}-{settings['hidden']}-{classes} MLP "
-          f"on {settings['data']}: {len(train)} training, {len(validation)} validation, "
-          f"{len(test)} test images; {settings['epochs']} epochs -> {out}/", flush=True)
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "settings.json").write_text(json.dumps(settings, indent=1))
+    if job.is_main:
+        print(f"training a {model[1].in_features}-{settings['hidden']}-{settings['hidden']}-{classes} MLP "
+              f"on {settings['data']}: {len(train)} training, {len(validation)} validation, "
+              f"{len(test)} test images; {settings['epochs']} epochs -> {out}/", flush=True)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "settings.json").write_text(json.dumps(settings, indent=1))
     try:
         history = fit(model, optimizer, F.cross_entropy, train_loader, settings["epochs"],
                       val_loader=validation_loader, scheduler=scheduler,
-                      checkpoint=str(out / "checkpoint.npz"), resume=bool(args.resume),
-                      progress=not args.no_progress)
+                      checkpoint=job.checkpoint(str(out / "checkpoint.npz"), bool(args.resume)),
+                      resume=bool(args.resume), progress=not args.no_progress and job.is_main)
     except KeyboardInterrupt:
         print(f"\ninterrupted; the checkpoint of the last finished epoch is in {out}{os.sep}: "
               f"continue with  python -m minigrad --resume {out}", file=sys.stderr)
         raise SystemExit(130) from None
     test_loss, test_accuracy = evaluate(model, test_loader, F.cross_entropy)
     seconds = time.perf_counter() - started
-
+    if not job.is_main:
+        return None
     history.to_json(out / "history.json")
     history.to_csv(out / "history.csv")
     history.plot(out / "history.png")

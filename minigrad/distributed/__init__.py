@@ -12,7 +12,8 @@ of hanging. ``nn.parallel.DistributedDataParallel`` and ``data.DistributedSample
 data-parallel training on it; docs/distributed.md has the whole story.
 """
 from minigrad.distributed.checksum import checksum
-from minigrad.distributed.collectives import ReduceOp, Work, all_gather, all_reduce, barrier, broadcast
+from minigrad.distributed.collectives import (ReduceOp, Work, all_gather, all_reduce, barrier, broadcast,
+                                              broadcast_object_list)
 from minigrad.distributed.group import (DistributedError, DistTimeoutError, abort, destroy_process_group,
                                         get_backend, get_rank, get_world_size, init_process_group,
                                         is_available, is_initialized)
@@ -20,6 +21,6 @@ from minigrad.distributed.p2p import irecv, isend, recv, recv_object_list, send,
 from minigrad.distributed.startup import launched_rank_and_size
 
 __all__ = ["DistTimeoutError", "DistributedError", "ReduceOp", "Work", "abort", "all_gather", "all_reduce",
-           "barrier", "broadcast", "checksum", "destroy_process_group", "get_backend", "get_rank",
+           "barrier", "broadcast", "broadcast_object_list", "checksum", "destroy_process_group", "get_backend", "get_rank",
            "get_world_size", "init_process_group", "irecv", "is_available", "is_initialized", "isend",
            "launched_rank_and_size", "recv", "recv_object_list", "send", "send_object_list"]

@@ -7,6 +7,7 @@ itself. Either way the wait is bounded by the group's deadline. CuPy arrays are 
 host memory first and back after the wait (the MPICH wheel is not CUDA-aware).
 """
 import enum
+import pickle
 
 import numpy as np
 
@@ -141,6 +142,23 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
             out[...] = backend.xp(out).asarray(gathered[r])
     request = g.comm.Iallgather(send, gathered)
     return run(request, f"all_gather of {send.size} values", scatter_back, async_op)
+
+
+def broadcast_object_list(object_list, src=0, group=None):
+    """Replace ``object_list``'s entries on every rank with rank ``src``'s (picklable
+    objects; the lists must have the same length on every rank)."""
+    g = _resolve(group)
+    payload = pickle.dumps(list(object_list)) if g.rank == src else b""
+    size = np.array([len(payload)], dtype=np.int64)
+    broadcast(size, src)  # first the length, so every rank can make room for the bytes
+    buffer = np.frombuffer(payload, np.uint8).copy() if g.rank == src else np.empty(int(size[0]), np.uint8)
+    broadcast(buffer, src)
+    if g.rank != src:
+        received = pickle.loads(buffer.tobytes())  # from a rank of this very job
+        if len(received) != len(object_list):
+            raise ValueError(f"broadcast_object_list: rank {src} sent {len(received)} objects into a list of "
+                             f"{len(object_list)}")
+        object_list[:] = received
 
 
 def barrier(group=None, async_op=False):
