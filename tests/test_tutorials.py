@@ -30,6 +30,7 @@ LESSONS = {
     "11_regularization.py": ["11_augmentation.png", "11_early_stopping.png"],
     "13_dual_net_admm.py": ["13_collapse.png"],
     "14_model_parallel_with_mpi.py": [],
+    "16_data_parallelism.py": ["16_data_parallel_speedup.png"],
 }
 
 
