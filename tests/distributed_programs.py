@@ -151,3 +151,65 @@ MISSING_RANK = textwrap.dedent("""
     dist.init_process_group("mpi", timeout=3, startup_timeout=3)
     print("joined", flush=True)
 """)
+
+# What DistributedDataParallel does besides averaging: buckets start during backward,
+# buffers come from rank 0, an unused parameter and a different model are named.
+DDP_DETAILS = textwrap.dedent("""
+    import numpy as np
+    import minigrad as mg
+    import minigrad.distributed as dist
+    import minigrad.functional as F
+    from minigrad import nn
+    from minigrad.nn import parallel
+    dist.init_process_group("mpi", timeout=30)
+    r = dist.get_rank()
+    mg.manual_seed(r)
+    x = mg.tensor(np.random.default_rng(r).standard_normal((4, 3)))
+    y = np.array([0, 1, 0, 1])
+
+    # 1. the first bucket (the last layer) starts while earlier gradients are still missing
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+    ddp = parallel.DistributedDataParallel(model, bucket_cap_mb=0.0003)
+    missing_at_start = []
+    real_start = parallel._Bucket.start
+    def start(bucket):
+        missing_at_start.append(sum(p.grad is None for p in model.parameters()))
+        real_start(bucket)
+    parallel._Bucket.start = start
+    F.cross_entropy(ddp(x), y).backward()
+    parallel._Bucket.start = real_start
+    assert len(missing_at_start) == len(ddp._buckets) >= 3 and missing_at_start[0] >= 2, missing_at_start
+    assert missing_at_start[-1] == 0 and ddp.reduced_bytes == 8 * sum(p.size for p in model.parameters())
+
+    # 2. buffers: BatchNorm's running statistics are rank 0's after every training forward
+    bn = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
+    ddp = parallel.DistributedDataParallel(bn)
+    ddp(x)                      # each rank updates its running mean with its own batch
+    ddp(x)                      # ... after first taking rank 0's
+    every = [np.empty(4) for _ in range(2)]
+    dist.all_gather(every, bn[1].running_mean.numpy().copy())
+    assert not np.array_equal(every[0], every[1])      # rank 1 moved its copy with its own batch
+    ddp.eval(); ddp(x); ddp.train()                    # no broadcast in eval mode
+    ddp(x)
+    # after the broadcast in this forward every rank started from rank 0's statistics
+    expected = 0.9 * every[0] + 0.1 * (bn[0](x).numpy().mean(axis=0))
+    assert np.allclose(bn[1].running_mean.numpy(), expected), (r, bn[1].running_mean, expected)
+
+    # 3. a parameter that takes no part in the loss is named at the next forward
+    unused = nn.Sequential(nn.Linear(3, 2), nn.Linear(3, 2)).double()
+    ddp = parallel.DistributedDataParallel(unused)
+    F.cross_entropy(ddp.module[0](x), y).backward()
+    try:
+        ddp(x)
+        raise SystemExit("no error for an unused parameter")
+    except RuntimeError as error:
+        assert "'1.weight', '1.bias'" in str(error) and "take part in the loss" in str(error), error
+
+    # 4. ranks that wrap different models are told so
+    try:
+        parallel.DistributedDataParallel(nn.Linear(3, 2 + r).double())
+        raise SystemExit("no error for different models")
+    except ValueError as error:
+        assert "ranks [1] wrap a model whose parameter names, shapes or dtypes differ" in str(error), error
+    print(f"rank {r}: ddp details ok", flush=True)
+""")

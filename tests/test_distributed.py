@@ -58,3 +58,10 @@ def test_a_rank_that_never_starts_mpi_ends_the_job_at_the_startup_deadline(tmp_p
         run.stdout + run.stderr
     assert "joined" not in run.stdout and run.returncode != 0
     assert elapsed < 80  # not the 120 s the missing rank sleeps: the job was ended
+
+
+def test_ddp_overlaps_backward_syncs_buffers_and_names_its_misuses(tmp_path):
+    require_mpi()
+    run, _ = _run(tmp_path, programs.DDP_DETAILS, 2)
+    for r in range(2):
+        assert f"rank {r}: ddp details ok" in run.stdout, run.stdout + run.stderr
