@@ -99,8 +99,7 @@ class DistributedDataParallel(Module):
         collectives below mismatch (an MPI error at best, a wrong answer at worst)."""
         layout = [(n, tuple(t.shape), str(t.dtype)) for n, t in
                   list(module.named_parameters()) + [(n, b) for n, b in module.named_buffers() if b is not None]]
-        mine = np.frombuffer(bytes.fromhex(dist.checksum(np.frombuffer(repr(layout).encode(), np.uint8))),
-                             dtype=np.int64).copy()
+        mine = np.frombuffer(dist.checksum(np.frombuffer(repr(layout).encode(), np.uint8)).encode(), np.uint8)
         every = [np.empty_like(mine) for _ in range(dist.get_world_size())]
         dist.all_gather(every, mine)
         differ = [r for r, other in enumerate(every) if not np.array_equal(other, every[0])]
