@@ -59,12 +59,17 @@ class Work:
             self.finish()
 
 
-def staged(array):
+def staged(array, op, writes=True):
     """A buffer MPI can use for ``array`` and a function that writes it back into
     ``array`` (None when the buffer is ``array`` itself): a contiguous host copy for a
-    strided or read-only array, and for a CuPy array unless MPI is CUDA-aware."""
+    strided array, and for a CuPy array unless MPI is CUDA-aware. ``writes``: whether the
+    operation changes ``array`` (then it must be writable)."""
+    if writes and not array.flags.writeable:
+        raise ValueError(f"{op}: the array is read-only, and {op} writes its result into it; pass a writable copy")
     on_gpu = backend.is_cupy(array)
-    if (not on_gpu or default_group().cuda_aware) and array.flags.c_contiguous and array.flags.writeable:
+    if (not on_gpu or default_group().cuda_aware) and array.flags.c_contiguous:
+        if on_gpu:  # MPI reads device memory directly: the kernels that write it must be done
+            backend.cupy.cuda.get_current_stream().synchronize()
         return array, None
     host = np.ascontiguousarray(backend.to_numpy(array))
 
@@ -99,7 +104,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         raise ValueError(f"all_reduce: op must be a ReduceOp (SUM, AVG, MAX, MIN), got {op!r}")
     if op is ReduceOp.AVG and array.dtype.kind not in "fc":
         raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got dtype {array.dtype}")
-    buffer, write_back = staged(array)
+    buffer, write_back = staged(array, "all_reduce")
     mpi_op = {ReduceOp.SUM: g.MPI.SUM, ReduceOp.AVG: g.MPI.SUM, ReduceOp.MAX: g.MPI.MAX,
               ReduceOp.MIN: g.MPI.MIN}[op]
     request = g.comm.Iallreduce(g.MPI.IN_PLACE, buffer, op=mpi_op)
@@ -116,7 +121,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     g = _resolve(group)
     if not (isinstance(src, int) and 0 <= src < g.size):
         raise ValueError(f"broadcast: src must be a rank in [0, {g.size}), got {src!r}")
-    buffer, write_back = staged(as_array(tensor, "broadcast"))
+    buffer, write_back = staged(as_array(tensor, "broadcast"), "broadcast", writes=g.rank != src)
     request = g.comm.Ibcast(buffer, root=src)
     return run(request, f"broadcast of {buffer.size} values from rank {src}",
                 None if g.rank == src else write_back, async_op)

@@ -18,7 +18,7 @@ def isend(tensor, dst, tag=0):
     """Start sending ``tensor`` to rank ``dst``; returns a ``Work`` (keep the tensor
     unchanged until its ``wait()``)."""
     g = group()
-    buffer, _ = staged(as_array(tensor, "isend"))
+    buffer, _ = staged(as_array(tensor, "isend"), "isend", writes=False)
     request = g.comm.Isend(buffer, dest=_peer(g, dst, "isend", "dst"), tag=tag)
     return run(request, f"sending {buffer.size} values to rank {dst}", None, async_op=True)
 
@@ -27,9 +27,9 @@ def irecv(tensor, src, tag=0):
     """Start receiving into ``tensor`` (its shape and dtype must match what rank ``src``
     sends); returns a ``Work``: the values are there after its ``wait()``."""
     g = group()
-    buffer, write_back = staged(as_array(tensor, "irecv"))
+    buffer, write_back = staged(as_array(tensor, "irecv"), "irecv")
     request = g.comm.Irecv(buffer, source=_peer(g, src, "irecv", "src"), tag=tag)
-    return run(request, f"{buffer.size} values from rank {src}", write_back, async_op=True)
+    return run(request, f"receiving {buffer.size} values from rank {src}", write_back, async_op=True)
 
 
 def send(tensor, dst, tag=0, timeout=None):
