@@ -23,6 +23,12 @@ COLLECTIVES = textwrap.dedent("""
         dist.all_reduce(np.array([1, 2]), op=dist.ReduceOp.AVG); raise SystemExit("AVG on ints accepted")
     except TypeError as error:
         assert "floating-point" in str(error)
+    frozen = np.ones(2); frozen.setflags(write=False)
+    try:
+        dist.all_reduce(frozen); raise SystemExit("a read-only array accepted")
+    except ValueError as error:
+        assert "all_reduce: the array is read-only" in str(error)
+    assert dist.is_available() and dist.is_initialized() and dist.get_backend() == "mpi"
     work = dist.all_reduce(a, async_op=True); assert work.wait() is True and work.is_completed()
     b = mg.tensor(np.full((2, 3), float(r))); dist.broadcast(b, src=n - 1); assert (b.numpy() == n - 1).all()
     out = [mg.tensor(np.zeros(2)) for _ in range(n)]; dist.all_gather(out, mg.tensor(np.array([r, 10.0 * r])))
