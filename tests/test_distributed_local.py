@@ -2,6 +2,8 @@
 shards (against torch's where installed), DataLoader(sampler=...), the
 post-accumulate-grad hook DistributedDataParallel starts its all-reduces from, and the
 clear errors of minigrad.distributed before init_process_group."""
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -120,3 +122,11 @@ def test_checksum_tells_different_data_apart():
     b = a.copy()
     b[3] += 1e-6
     assert dist.checksum(a) != dist.checksum(b)
+
+
+def test_without_mpi4py_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py now fails, as when not installed
+    assert not dist.is_available()
+    with pytest.raises(ImportError, match=r"needs mpi4py and an MPI library: pip install 'minigrad\[mpi\]'"):
+        dist.init_process_group("mpi")
+    assert not dist.is_initialized()
