@@ -9,8 +9,10 @@ for, and at exit it aborts the job (``MPI_Abort``) instead of finalising, since
 ``MPI_Finalize`` could wait on the dead rank too.
 """
 import datetime
+import importlib.util
 import math
 import numbers
+import sys
 import time
 
 from minigrad.distributed import startup
@@ -93,12 +95,12 @@ def is_initialized():
 
 
 def is_available():
-    """True when mpi4py can be imported (torch.distributed.is_available's meaning)."""
+    """True when mpi4py is installed (torch.distributed.is_available's meaning); it is
+    not imported here, since importing it can start MPI."""
     try:
-        startup.import_mpi()
-    except ImportError:
-        return False
-    return True
+        return importlib.util.find_spec("mpi4py") is not None
+    except ValueError:  # mpi4py in sys.modules without a spec (a stand-in)
+        return sys.modules.get("mpi4py") is not None
 
 
 def group():

@@ -71,11 +71,12 @@ def initialize(timeout, on_exit):
     message = (f"minigrad.distributed: rank {rank} of {size}: MPI start-up did not finish within {timeout:g} s: "
                f"another rank never joined (it died or stalled before MPI_Init, or was started without MPI, "
                f"e.g. with another transport); start every rank with the same command under mpiexec\n")
+    parent = os.getpid()  # taken before the fork: after it, getppid() of an orphan is init's
     ready, done = os.pipe()
     watchdog = os.fork()
     if watchdog == 0:
         os.close(done)
-        _watch(os.getppid(), ready, timeout, message)
+        _watch(parent, ready, timeout, message)
     os.close(ready)
     MPI.Init_thread(getattr(MPI, "THREAD_" + mpi4py.rc.thread_level.upper()))  # what mpi4py would ask for
     os.write(done, b"1")
