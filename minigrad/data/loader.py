@@ -39,7 +39,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 generator=None, transform=None, device="cpu", sampler=None):
+                 generator=None, transform=None, device="cpu", *, sampler=None):
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if seed is not None and generator is not None:
