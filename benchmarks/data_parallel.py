@@ -1,10 +1,11 @@
 """Data parallelism on CPU cores: two MPI ranks against one process, the report's CNN.
 
-    python benchmarks/data_parallel.py                 # 3 rounds of 12 timed steps each
+    python benchmarks/data_parallel.py                 # 3 rounds of 12 timed steps, the CNN and the MLP
     python benchmarks/data_parallel.py --rounds 5 --steps 20 --no-write
 
 The network is the report's CaffeNet-style CNN that admm splits (``admm.models.caffenet``,
-28×28 greyscale), at a global batch of 128, SGD lr 0.01; a step is forward, loss,
+28×28 greyscale), and the main job's MLP (``python -m minigrad``'s, to see whether it is
+big enough to gain), at a global batch of 128, SGD lr 0.01; a step is forward, loss,
 backward (with DistributedDataParallel's all-reduces) and update. Three set-ups, each
 with every thread pool of every process held to the threads named
 (``MINIGRAD_CPU_THREADS``, ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``):
@@ -38,11 +39,20 @@ GLOBAL_BATCH = 128
 SETUPS = [("1 process, 1 thread", 1, 1), ("1 process, 2 threads", 1, 2), ("2 ranks, 1 thread each", 2, 1)]
 
 
-def worker(steps, warmup):
+def build(name):
+    """``cnn``: the report's CNN (admm's network); ``mlp``: the main job's
+    784-256-256-10 MLP (``python -m minigrad``), to see whether it is big enough to gain."""
+    if name == "cnn":
+        from admm.models import caffenet
+        return caffenet(1, 28, 10)
+    from minigrad.__main__ import mlp
+    return mlp(784, 256, 10, 0.0)
+
+
+def worker(model_name, steps, warmup):
     """One set-up's timed steps (run in the child processes); rank 0 prints a JSON line."""
     import minigrad as mg
     import minigrad.functional as F
-    from admm.models import caffenet
     from minigrad import distributed as dist
     from minigrad import optim
     from minigrad.nn.parallel import DistributedDataParallel
@@ -50,7 +60,7 @@ def worker(steps, warmup):
     ranks = dist.launched_rank_and_size()[1]
     rank = 0
     mg.manual_seed(0)
-    model = caffenet(1, 28, 10)
+    model = build(model_name)
     ddp = None
     if ranks > 1:
         dist.init_process_group("mpi", timeout=120, startup_timeout=120)
@@ -82,11 +92,11 @@ def worker(steps, warmup):
         print(json.dumps(report), flush=True)
 
 
-def run_setup(ranks, threads, steps, warmup):
+def run_setup(model, ranks, threads, steps, warmup):
     env = dict(os.environ, MINIGRAD_CPU_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), MPIEXEC_TIMEOUT="600",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    command = [sys.executable, __file__, "--worker", "--steps", str(steps), "--warmup", str(warmup)]
+    command = [sys.executable, __file__, "--worker", model, "--steps", str(steps), "--warmup", str(warmup)]
     if ranks > 1:
         mpiexec = Path(sys.executable).parent / "mpiexec"
         command = [str(mpiexec), "-n", str(ranks), sys.executable, "-m", "mpi4py"] + command[1:]
@@ -100,22 +110,26 @@ def load_average():
     return os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
 
 
+TITLES = {"cnn": "the report's CNN (admm's, 87,658 parameters)",
+          "mlp": "the main job's 784-256-256-10 MLP (269,322 parameters)"}
+
+
 def section(result):
-    rows = result["setups"]
-    base = rows["1 process, 1 thread"]["step_seconds"]
     lines = [f"Measured {result['date']} on {result['machine']}; load average "
              f"{result['load_before'][0]:.2f} before and {result['load_after'][0]:.2f} after (1 min); "
-             f"{result['rounds']} rounds × {result['steps']} steps, medians of the round medians.",
-             "",
-             "| set-up | step (ms) | speed-up over 1 process, 1 thread |",
-             "|---|---:|---:|"]
-    for name, row in rows.items():
-        lines.append(f"| {name} | {1000 * row['step_seconds']:.1f} | {base / row['step_seconds']:.2f}× |")
-    ranks = rows["2 ranks, 1 thread each"]
-    lines += ["", f"Two ranks all-reduce {ranks['reduced_bytes_per_step'] / 1e6:.3f} MB of gradients per step "
-              f"in {ranks['buckets']} bucket(s); rank 0 waits for them {100 * ranks['communication_share']:.1f}% "
-              f"of the step. Two ranks against one process with two threads: "
-              f"{rows['1 process, 2 threads']['step_seconds'] / ranks['step_seconds']:.2f}×."]
+             f"{result['rounds']} rounds × {result['steps']} steps, medians of the round medians; "
+             f"global batch {result['global_batch']}."]
+    for model, rows in result["setups"].items():
+        base = rows["1 process, 1 thread"]["step_seconds"]
+        lines += ["", f"**{TITLES[model]}**", "",
+                  "| set-up | step (ms) | speed-up over 1 process, 1 thread |", "|---|---:|---:|"]
+        for name, row in rows.items():
+            lines.append(f"| {name} | {1000 * row['step_seconds']:.1f} | {base / row['step_seconds']:.2f}× |")
+        ranks = rows["2 ranks, 1 thread each"]
+        lines += ["", f"Two ranks all-reduce {ranks['reduced_bytes_per_step'] / 1e6:.3f} MB of gradients per "
+                  f"step in {ranks['buckets']} bucket(s); rank 0 waits for them "
+                  f"{100 * ranks['communication_share']:.1f}% of the step. Two ranks against one process with "
+                  f"two threads: {rows['1 process, 2 threads']['step_seconds'] / ranks['step_seconds']:.2f}×."]
     return "\n".join(lines)
 
 
@@ -139,20 +153,24 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--models", default="cnn,mlp", help="cnn (the report's CNN), mlp (the main job's); "
+                                                             "default %(default)s")
+    parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.steps, args.warmup)
+        return worker(args.worker, args.steps, args.warmup)
     load_before = load_average()
-    per_round = {name: [] for name, _, _ in SETUPS}
+    models = args.models.split(",")
+    per_round = {(m, name): [] for m in models for name, _, _ in SETUPS}
     for r in range(args.rounds):
-        for name, ranks, threads in SETUPS:
-            report = run_setup(ranks, threads, args.steps, args.warmup)
-            per_round[name].append(report)
-            print(f"round {r + 1}: {name}: {1000 * report['step_seconds']:.1f} ms/step", flush=True)
-    setups = {}
-    for name, reports in per_round.items():
-        setups[name] = {key: statistics.median(rep[key] for rep in reports) for key in reports[0]}
+        for m in models:
+            for name, ranks, threads in SETUPS:
+                report = run_setup(m, ranks, threads, args.steps, args.warmup)
+                per_round[m, name].append(report)
+                print(f"round {r + 1}: {m}, {name}: {1000 * report['step_seconds']:.1f} ms/step", flush=True)
+    setups = {m: {} for m in models}
+    for (m, name), reports in per_round.items():
+        setups[m][name] = {key: statistics.median(rep[key] for rep in reports) for key in reports[0]}
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores ({platform.processor() or 'cpu'})",
               "load_before": load_before, "load_after": load_average(), "rounds": args.rounds,
