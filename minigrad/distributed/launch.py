@@ -33,17 +33,23 @@ class Job:
 
     def from_main(self, decide):
         """``decide()`` run on rank 0 only (it may claim a folder, read files or exit with
-        a usage error), its result given to every rank. A ``SystemExit`` on rank 0 ends
-        every rank with the same status, the message printed once."""
+        a usage error), its result given to every rank. If it fails, every rank stops: a
+        ``SystemExit`` with the same status (the message printed once, by rank 0), any
+        other error raised on rank 0 and an exit with status 1 elsewhere."""
         if not self.parallel:
             return decide()
         outcome = [None]
+        failure = None
         if self.is_main:
             try:
                 outcome = [("value", decide())]
             except SystemExit as error:
                 outcome = [("exit", error.code)]
+            except BaseException as error:  # noqa: BLE001 - the others must not wait for a result
+                outcome, failure = [("exit", 1)], error
         dist.broadcast_object_list(outcome, src=0)
+        if failure is not None:
+            raise failure
         kind, value = outcome[0]
         if kind == "exit":
             raise SystemExit(value)
