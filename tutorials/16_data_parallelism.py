@@ -269,10 +269,11 @@ fig.savefig(OUT / "16_data_parallel_speedup.png", dpi=120)
 assert (compute / slow)[15] < speedup[15]
 
 # %% [markdown]
-# Two things spoil the ideal line. The all-reduce does not shrink with W (each rank
-# still moves ≈ 2n bytes), while each rank's computation does; and the per-rank batch
-# shrinks (128/16 = 8 images), where a core works less efficiently. On a slow network
-# the communication dominates early.
+# In the model, one thing bends the line away from the ideal: the all-reduce does not
+# shrink with W (each rank still moves ≈ 2n bytes) while each rank's computation does.
+# On a slow network it dominates early. Reality adds a second: the per-rank batch
+# shrinks too (128/16 = 8 images), and a core works less efficiently on small batches,
+# so the measured speed-ups fall below the model's (docs/benchmarks.md has ours).
 #
 # ## 5. When model parallelism wins instead
 #
