@@ -12,12 +12,14 @@ import datetime
 import importlib.util
 import math
 import numbers
+import os
 import sys
 import time
 
 from minigrad.distributed import startup
 
 DEFAULT_TIMEOUT = 300.0  # seconds; torch's 30 minutes is long for a job on a laptop
+SPIN_SECONDS = 0.05      # how long a wait tests without sleeping (see poll)
 
 
 class DistributedError(RuntimeError):
@@ -142,21 +144,28 @@ def abort(code=1):
 
 def poll(attempt, what, timeout=None):
     """Call ``attempt()`` until it returns something other than None and return that, or
-    raise ``DistTimeoutError`` after ``timeout`` seconds (the group's, by default)."""
+    raise ``DistTimeoutError`` after ``timeout`` seconds (the group's, by default).
+
+    MPICH moves a non-blocking operation along only inside MPI calls (here, each test),
+    and a large all-reduce takes many steps: so for the first ``SPIN_SECONDS`` we test
+    again at once, only yielding the core to any other runnable process; after that,
+    a wait is long anyway and we test every millisecond."""
     g = group()
     limit = g.timeout if timeout is None else timeout
     started = time.monotonic()
-    pause = 0.0
     while True:
         done = attempt()
         if done is not None:
             return done
-        if time.monotonic() - started > limit:
+        waited = time.monotonic() - started
+        if waited > limit:
             g.broken = True
             raise DistTimeoutError(f"rank {g.rank}: no progress on {what} within {limit:g} s; "
                                    f"another rank died or stalled")
-        time.sleep(pause)
-        pause = min(0.002, pause + 0.0001)  # spin at first (most waits are short), then back off
+        if waited < SPIN_SECONDS:
+            os.sched_yield()
+        else:
+            time.sleep(0.001)
 
 
 def wait(request, what, timeout=None):
