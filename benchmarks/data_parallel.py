@@ -17,7 +17,8 @@ with every thread pool of every process held to the threads named
 Each set-up runs in fresh processes; the rounds take turns (A, B, C, A, B, C, ...) so a
 drift in the shared machine's load hits all alike, and we report medians of the
 per-round medians. For the ranks we also report the bytes all-reduced per step and the
-share of the step rank 0 spent waiting for the all-reduces at the end of backward.
+share of the step rank 0 spent waiting for the all-reduces at the end of backward (which
+includes waiting for the other rank to get there: on a loaded machine, mostly that).
 Results go to ``benchmarks/results/data_parallel-cpu.json`` and the marked section of
 ``docs/benchmarks.md`` (``--no-write`` to only print).
 """
@@ -128,7 +129,8 @@ def section(result):
         ranks = rows["2 ranks, 1 thread each"]
         lines += ["", f"Two ranks all-reduce {ranks['reduced_bytes_per_step'] / 1e6:.3f} MB of gradients per "
                   f"step in {ranks['buckets']} bucket(s); rank 0 waits for them "
-                  f"{100 * ranks['communication_share']:.1f}% of the step. Two ranks against one process with "
+                  f"{100 * ranks['communication_share']:.1f}% of the step (the transfer, and any lateness of "
+                  f"the other rank, e.g. when the machine's load deschedules it). Two ranks against one process with "
                   f"two threads: {rows['1 process, 2 threads']['step_seconds'] / ranks['step_seconds']:.2f}×."]
     return "\n".join(lines)
 
