@@ -176,7 +176,8 @@ def main(argv=None):
                 print(f"round {r + 1}: {m}, {name}: {1000 * report['step_seconds']:.1f} ms/step", flush=True)
     setups = {m: {} for m in models}
     for (m, name), reports in per_round.items():
-        setups[m][name] = {key: statistics.median(rep[key] for rep in reports) for key in reports[0]}
+        setups[m][name] = {key: (min if key.startswith("best") else statistics.median)(rep[key] for rep in reports)
+                           for key in reports[0]}
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores ({platform.processor() or 'cpu'})",
               "load_before": load_before, "load_after": load_average(), "rounds": args.rounds,
