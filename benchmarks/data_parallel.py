@@ -6,13 +6,15 @@
 The network is the report's CaffeNet-style CNN that admm splits (``admm.models.caffenet``,
 28×28 greyscale), and the main job's MLP (``python -m minigrad``'s, to see whether it is
 big enough to gain), at a global batch of 128, SGD lr 0.01; a step is forward, loss,
-backward (with DistributedDataParallel's all-reduces) and update. Three set-ups, each
+backward (with DistributedDataParallel's all-reduces) and update. Four set-ups, each
 with every thread pool of every process held to the threads named
 (``MINIGRAD_CPU_THREADS``, ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``):
 
 * ``1 process, 1 thread``   batch 128 on one core
 * ``1 process, 2 threads``  batch 128, minigrad's kernels split over two cores
 * ``2 ranks, 1 thread each`` batch 64 per rank under ``mpiexec -n 2`` + DDP
+* ``2 ranks, no all-reduce`` the same without DDP: two processes that never exchange a
+  byte, the bound on what data parallelism can gain on this machine
 
 Each set-up runs in fresh processes; the rounds take turns (A, B, C, A, B, C, ...) so a
 drift in the shared machine's load hits all alike, and we report medians of the
@@ -39,7 +41,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 GLOBAL_BATCH = 128
-SETUPS = [("1 process, 1 thread", 1, 1), ("1 process, 2 threads", 1, 2), ("2 ranks, 1 thread each", 2, 1)]
+# (name, processes, threads each, gradients averaged); the last is data parallelism without
+# its communication: the most two processes can gain on this machine
+SETUPS = [("1 process, 1 thread", 1, 1, True), ("1 process, 2 threads", 1, 2, True),
+          ("2 ranks, 1 thread each", 2, 1, True), ("2 ranks, no all-reduce (bound)", 2, 1, False)]
 
 
 def build(name):
@@ -52,7 +57,7 @@ def build(name):
     return mlp(784, 256, 10, 0.0)
 
 
-def worker(model_name, steps, warmup):
+def worker(model_name, steps, warmup, sync=True):
     """One set-up's timed steps (run in the child processes); rank 0 prints a JSON line."""
     import minigrad as mg
     import minigrad.functional as F
@@ -68,7 +73,7 @@ def worker(model_name, steps, warmup):
     if ranks > 1:
         dist.init_process_group("mpi", timeout=120, startup_timeout=120)
         rank = dist.get_rank()
-        ddp = DistributedDataParallel(model)
+        ddp = DistributedDataParallel(model) if sync else None
     data = np.random.default_rng(rank)
     batch = GLOBAL_BATCH // ranks
     x = mg.tensor(data.random((batch, 1, 28, 28), dtype=np.float32))
@@ -77,9 +82,10 @@ def worker(model_name, steps, warmup):
     forward = ddp if ddp is not None else model
     times = []
     for step in range(warmup + steps):
-        if step == warmup and ddp is not None:
+        if step == warmup and ranks > 1:
             dist.barrier()  # start the timed steps together
-            ddp.communication_seconds, ddp.reduced_bytes = 0.0, 0
+            if ddp is not None:
+                ddp.communication_seconds, ddp.reduced_bytes = 0.0, 0
         started = time.perf_counter()
         optimizer.zero_grad()
         F.cross_entropy(forward(x), y).backward()
@@ -95,11 +101,12 @@ def worker(model_name, steps, warmup):
         print(json.dumps(report), flush=True)
 
 
-def run_setup(model, ranks, threads, steps, warmup):
+def run_setup(model, ranks, threads, sync, steps, warmup):
     env = dict(os.environ, MINIGRAD_CPU_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), MPIEXEC_TIMEOUT="600",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, __file__, "--worker", model, "--steps", str(steps), "--warmup", str(warmup)]
+    command += [] if sync else ["--no-sync"]
     if ranks > 1:
         mpiexec = Path(sys.executable).parent / "mpiexec"
         command = [str(mpiexec), "-n", str(ranks), sys.executable, "-m", "mpi4py"] + command[1:]
@@ -162,16 +169,17 @@ def main(argv=None):
     parser.add_argument("--models", default="cnn,mlp", help="cnn (the report's CNN), mlp (the main job's); "
                                                              "default %(default)s")
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
+    parser.add_argument("--no-sync", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.steps, args.warmup)
+        return worker(args.worker, args.steps, args.warmup, sync=not args.no_sync)
     load_before = load_average()
     models = args.models.split(",")
-    per_round = {(m, name): [] for m in models for name, _, _ in SETUPS}
+    per_round = {(m, name): [] for m in models for name, _, _, _ in SETUPS}
     for r in range(args.rounds):
         for m in models:
-            for name, ranks, threads in SETUPS:
-                report = run_setup(m, ranks, threads, args.steps, args.warmup)
+            for name, ranks, threads, sync in SETUPS:
+                report = run_setup(m, ranks, threads, sync, args.steps, args.warmup)
                 per_round[m, name].append(report)
                 print(f"round {r + 1}: {m}, {name}: {1000 * report['step_seconds']:.1f} ms/step", flush=True)
     setups = {m: {} for m in models}
