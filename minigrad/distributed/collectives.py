@@ -108,11 +108,11 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     mpi_op = {ReduceOp.SUM: g.MPI.SUM, ReduceOp.AVG: g.MPI.SUM, ReduceOp.MAX: g.MPI.MAX,
               ReduceOp.MIN: g.MPI.MIN}[op]
     request = g.comm.Iallreduce(g.MPI.IN_PLACE, buffer, op=mpi_op)
-    average = None
-    if op is ReduceOp.AVG:
-        def average():
-            buffer[...] /= g.size
-    return run(request, f"all_reduce of {buffer.size} values", _chain(average, write_back), async_op)
+
+    def average():
+        buffer[...] /= g.size
+    finish = _chain(average if op is ReduceOp.AVG else None, write_back)
+    return run(request, f"all_reduce of {buffer.size} values", finish, async_op)
 
 
 def broadcast(tensor, src, group=None, async_op=False):
