@@ -9,6 +9,7 @@ import contextlib
 import json
 import sys
 
+from minigrad.distributed import launched_rank_and_size
 from minigrad.runs import EXPECTED, OneLineParser, RunFolderError, describe, new_run_folder
 from admm.session import DEFAULTS, configure
 from admm.trainer import printer
@@ -124,6 +125,11 @@ def _demo(args, config):
     log = printer(not args.quiet)
     if args.transport == "mpi":
         return _demo_mpi(args, config, log)
+    rank, size = launched_rank_and_size()
+    if size > 1:  # e.g. an MPMD line that gave this rank another transport: refuse, never train alone
+        print(f"minigrad-admm: this process is rank {rank} of {size} started by mpiexec, but --transport "
+              f"inproc trains alone; give every rank --transport mpi", file=sys.stderr)
+        return 2
     with _claim(args) as run:
         summary = run_demo(config, "inproc", str(run.path), log=log)
     _print_summary(summary, run.path)
@@ -133,12 +139,13 @@ def _demo(args, config):
 def _demo_mpi(args, config, log):
     """On any error, one rank prints it and aborts both, so neither waits for ever."""
     from admm.demo import run_demo
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        print("minigrad-admm: --transport mpi needs mpi4py (pip install 'minigrad[mpi]')", file=sys.stderr)
+    from minigrad import distributed as dist
+    try:  # MPI start-up bounded too: a rank that never joins ends the job with a message
+        dist.init_process_group("mpi", timeout=args.deadline, startup_timeout=max(args.deadline, 60.0))
+    except ImportError as error:
+        print(f"minigrad-admm: --transport mpi: {error}", file=sys.stderr)
         return 2
-    rank = MPI.COMM_WORLD.Get_rank()
+    rank = dist.get_rank()
     out = None  # rank 0 claims the folder; rank 1 writes only where rank 0's messages say
     try:
         with _claim(args) if rank == 0 else contextlib.nullcontext() as run:
@@ -150,14 +157,14 @@ def _demo_mpi(args, config, log):
             print(f"minigrad-admm: {error}", file=sys.stderr, flush=True)
         # `python -m mpi4py` turns a non-zero exit into MPI_Abort, which could kill rank 0
         # before its message is out: every rank waits here until rank 0 has printed
-        MPI.COMM_WORLD.Barrier()
+        dist.barrier()
         return 2
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
         interrupted = isinstance(error, KeyboardInterrupt)
         told = ("interrupted" if interrupted else describe(error) if isinstance(error, (*EXPECTED, RunFolderError))
                 else f"{type(error).__name__}: {error}")
         print(f"minigrad-admm [rank {rank}]: {told}", file=sys.stderr, flush=True)
-        MPI.COMM_WORLD.Abort(130 if interrupted else 1)
+        dist.abort(130 if interrupted else 1)
         # seen with Ctrl-C to mpiexec: both ranks abort at once and one MPI_Abort returns
         return 130 if interrupted else 1
     if summary is not None:

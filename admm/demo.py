@@ -15,6 +15,7 @@ import time
 import minigrad
 from minigrad.checkpoint import write_atomically
 from minigrad.data import DataLoader
+from minigrad.distributed import checksum
 from minigrad.history import History
 from admm import plots
 from admm.pipeline import Schedule
@@ -112,7 +113,10 @@ def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
     if transport == "mpi":
         link = MPILink(deadline=deadline, device=config["device"])
         model, _ = fresh_model(config, prep["image_shape"])
-        link.handshake(dict(config, weights_checksum=weights_checksum(model), minigrad=minigrad.__version__))
+        test = prep["test_loader"].dataset  # the same --data string can name different files on each rank
+        data = checksum(prep["train"].x, prep["train"].y, test.x, test.y, *prep["labels"].values())
+        link.handshake(dict(config, weights_checksum=weights_checksum(model), data_checksum=data,
+                            minigrad=minigrad.__version__))
         if link.rank == NET2:
             for name in split_runs(config):
                 serve_split(config, name, prep, link)

@@ -7,21 +7,23 @@ reply, and net2's side answers every message it gets (``serve``).
 
 * ``InProc``: both halves in this process; a "send" is a function call and the arrays
   are passed by reference. The default, and the reference for the numbers.
-* ``MPILink``: one MPI rank per half (rank 0 = net1, rank 1 = net2), via mpi4py. The
-  header (kind, values, array shapes and dtypes) is pickled; each array then goes as one
-  raw buffer. CuPy arrays go directly when the MPI library is CUDA-aware and are staged
-  through host memory otherwise. Every wait polls a non-blocking request against a
-  deadline, so a rank that died or stalled makes the other fail with a clear error
+* ``MPILink``: one MPI rank per half (rank 0 = net1, rank 1 = net2), over
+  ``minigrad.distributed`` (the project's one MPI layer). The header (kind, values, array
+  shapes and dtypes) is pickled; each array then goes as one raw buffer. CuPy arrays go
+  directly when the MPI library is CUDA-aware and are staged through host memory
+  otherwise. Every wait, MPI start-up included, is bounded by a deadline, so a rank that
+  died, stalled or never started makes the other fail with a clear error
   (``TransportError``) instead of hanging for ever.
 
 Launch the MPI version as ``mpiexec -n 2 python -m mpi4py -m admm demo --transport mpi``:
 with ``-m mpi4py`` an uncaught exception on one rank aborts all of them.
 """
-import time
+import contextlib
 
 import numpy as np
 
 from minigrad import backend
+from minigrad import distributed as dist
 
 NET1, NET2 = 0, 1            # the rank that holds each half
 _HEADER, _ARRAY = 11, 12     # MPI tags: a pickled header, then the raw array buffers
@@ -78,67 +80,48 @@ class MPILink:
 
     deadline: seconds any single wait may take before ``TransportError``.
     device: where received arrays are placed ("cpu" or "cuda").
+    startup: seconds MPI start-up and the handshake may take, if longer than the deadline
+        (the ranks finish importing and loading data at different moments).
     """
     name = "mpi"
 
-    def __init__(self, deadline=120.0, device="cpu", comm=None):
-        from mpi4py import MPI
-        self.MPI = MPI
-        self.comm = MPI.COMM_WORLD if comm is None else comm
-        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+    def __init__(self, deadline=120.0, device="cpu", startup=60.0):
+        self.deadline, self.device, self.startup = float(deadline), device, float(startup)
+        if not dist.is_initialized():
+            dist.init_process_group("mpi", timeout=self.deadline, startup_timeout=max(self.deadline, self.startup))
+        self.rank, self.size = dist.get_rank(), dist.get_world_size()
         self.peer = 1 - self.rank
-        self.deadline, self.device = float(deadline), device
         if self.size != 2:
             raise ConfigurationError(f"the mpi transport needs exactly 2 ranks (one per half), got {self.size}; "
-                                 f"launch with mpiexec -n 2")
-        query = getattr(MPI, "Query_cuda_support", None)
-        self.cuda_aware = bool(query and query())
+                                     f"launch with mpiexec -n 2")
 
-    # ---- waiting with a deadline ---------------------------------------------------------------
-    def _wait(self, poll, what):
-        """Call ``poll()`` until it returns something other than None, or fail at the deadline."""
-        started = time.monotonic()
-        pause = 0.0
-        while True:
-            done = poll()
-            if done is not None:
-                return done
-            waited = time.monotonic() - started
-            if waited > self.deadline:
-                raise TransportError(f"rank {self.rank}: no progress on {what} from rank {self.peer} within "
-                                     f"{self.deadline:g} s; the other rank died or stalled")
-            time.sleep(pause)
-            pause = min(0.002, pause + 0.0001)  # spin at first (replies are quick), then back off
-
-    def _complete(self, request, what):
-        self._wait(lambda: True if request.Test() else None, what)
-
-    # ---- arrays and headers ------------------------------------------------------------------------
-    def _send_buffer(self, array):
-        if backend.is_cupy(array) and not self.cuda_aware:
-            return np.ascontiguousarray(backend.to_numpy(array))  # staged through host memory
-        return backend.xp(array).ascontiguousarray(array)
+    @contextlib.contextmanager
+    def _bounded(self):
+        """minigrad.distributed's deadline error, as this transport's ``TransportError``."""
+        try:
+            yield
+        except dist.DistTimeoutError as error:
+            raise TransportError(str(error)) from error
 
     def send(self, message):
         header = {"kind": message.kind, "values": message.values,
                   "arrays": [(k, tuple(a.shape), str(a.dtype)) for k, a in message.arrays.items()]}
-        buffers = [self._send_buffer(a) for a in message.arrays.values()]
-        requests = [self.comm.isend(header, dest=self.peer, tag=_HEADER)]
-        requests += [self.comm.Isend(b, dest=self.peer, tag=_ARRAY) for b in buffers]
-        for request in requests:
-            self._complete(request, f"sending {message.kind!r}")
+        with self._bounded():
+            dist.send_object_list([header], dst=self.peer, tag=_HEADER, timeout=self.deadline)
+            works = [dist.isend(a, dst=self.peer, tag=_ARRAY) for a in message.arrays.values()]
+            for work in works:
+                work.wait(self.deadline)
 
     def receive(self):
-        # A matched probe first, so a pickled header of any size is received whole.
-        probe = self._wait(lambda: self.comm.improbe(source=self.peer, tag=_HEADER), "a message header")
-        header = probe.recv()
-        arrays = {}
-        for name, shape, dtype in header["arrays"]:
-            on_gpu = self.device == "cuda" and self.cuda_aware
-            buffer = (backend.cupy if on_gpu else np).empty(shape, dtype=dtype)
-            self._complete(self.comm.Irecv(buffer, source=self.peer, tag=_ARRAY),
-                           f"array {name!r} of {header['kind']!r}")
-            arrays[name] = backend.to_device(buffer, self.device)
+        received = [None]
+        with self._bounded():
+            dist.recv_object_list(received, src=self.peer, tag=_HEADER, timeout=self.deadline,
+                                  what=f"a message header from rank {self.peer}")
+            header, arrays = received[0], {}
+            xp = backend.cupy if self.device == "cuda" else np
+            for name, shape, dtype in header["arrays"]:
+                arrays[name] = xp.empty(shape, dtype=dtype)
+                dist.recv(arrays[name], src=self.peer, tag=_ARRAY, timeout=self.deadline)
         return Message(header["kind"], arrays, header["values"])
 
     # ---- the two roles ---------------------------------------------------------------------------------
@@ -160,11 +143,12 @@ class MPILink:
         if self.rank == NET1:
             self.send(Message("stop"))
 
-    def handshake(self, config, startup=60.0):
-        """Exchange ``config`` (a dict of plain values) and check that both ranks agree.
-        The ranks reach this point at different moments (imports, loading data), so this
-        one exchange may wait ``startup`` seconds if that is longer than the deadline."""
-        deadline, self.deadline = self.deadline, max(self.deadline, startup)
+    def handshake(self, config, startup=None):
+        """Exchange ``config`` (a dict of plain values: settings, and checksums of the data
+        and weights) and check that both ranks agree. The ranks reach this point at
+        different moments (imports, loading data), so this one exchange may wait
+        ``startup`` seconds (default: the link's) if that is longer than the deadline."""
+        deadline, self.deadline = self.deadline, max(self.deadline, self.startup if startup is None else startup)
         try:
             self.send(Message("config", values=config))
             other = self.receive()
@@ -177,4 +161,4 @@ class MPILink:
         check_configs(configs)
 
     def abort(self, code=1):
-        self.comm.Abort(code)
+        dist.abort(code)

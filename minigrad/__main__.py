@@ -21,6 +21,7 @@ claimed by this run alone: ``minigrad.runs``) gets
     summary.json    test loss and accuracy, image counts, timings
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from minigrad import nn, optim, runs
 from minigrad.checkpoint import write_atomically
 from minigrad.data import (ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, channel_stats,
                            load, stratified_indices)
+from minigrad.distributed.launch import Job
 from minigrad.train import evaluate, fit
 
 # The full run and the --quick one (sizes a test can afford); each command-line option
@@ -161,62 +163,73 @@ def settings_of(parser, args):
 
 def main(argv=None):
     parser, args = parse(argv)
-    out, settings = settings_of(parser, args)
+    job = Job()  # one process, or data-parallel under mpiexec (see minigrad/distributed/launch.py)
+    out, settings = job.from_main(lambda: settings_of(parser, args))
     started = time.perf_counter()
     try:  # before the folder is claimed, so that a wrong --data leaves no run behind
         datasets = split(settings)
     except KeyboardInterrupt:
         print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
         raise SystemExit(130) from None
-    try:
-        run = runs.reopen_run_folder(out) if args.resume else runs.new_run_folder(out, prefix="mlp")
-    except runs.RunFolderError as error:
-        parser.error(str(error))
-    with run:
-        if not args.resume:  # a resumed run keeps the settings.json it was started with
-            write_atomically(run.path / "settings.json", json.dumps(settings, indent=1))
+    claimed = []  # rank 0 alone claims (and later writes) the folder; every rank learns its path
+
+    def claim():
         try:
-            return train_and_test(run.path, settings, datasets, started, resume=bool(args.resume),
-                                  progress=not args.no_progress)
+            claimed.append(runs.reopen_run_folder(out) if args.resume else runs.new_run_folder(out, prefix="mlp"))
+        except runs.RunFolderError as error:
+            parser.error(str(error))
+        return claimed[0].path
+
+    path = job.from_main(claim)
+    with claimed[0] if claimed else contextlib.nullcontext():
+        if job.is_main and not args.resume:  # a resumed run keeps the settings.json it was started with
+            write_atomically(path / "settings.json", json.dumps(settings, indent=1))
+        try:
+            return train_and_test(job, path, settings, datasets, started, resume=bool(args.resume),
+                                  progress=not args.no_progress and job.is_main)
         except KeyboardInterrupt:
             # say only what is true: a checkpoint exists only after the first epoch
-            if (run.path / "checkpoint.npz").exists():
+            if (path / "checkpoint.npz").exists():
                 told = "the checkpoint of the last finished epoch is in"
             else:
                 told = "no epoch had finished, so there is no checkpoint yet (the settings are) in"
-            print(f"\ninterrupted; {told} {run.path}{os.sep}: continue with  "
-                  f"python -m minigrad --resume {run.path}", file=sys.stderr)
+            print(f"\ninterrupted; {told} {path}{os.sep}: continue with  "
+                  f"python -m minigrad --resume {path}", file=sys.stderr)
             raise SystemExit(130) from None
 
 
-def train_and_test(out, settings, datasets, started, resume, progress):
+def train_and_test(job, out, settings, datasets, started, resume, progress):
     """Train on ``datasets`` (``split``'s three) in the claimed folder ``out`` (resuming
     from its checkpoint if ``resume``), test, and write the history, plot and summary
-    there; returns the summary (``seconds`` counted from ``started``)."""
+    there; returns the summary (``seconds`` counted from ``started``). Under MPI every
+    rank trains its share of each batch (``job``) and only rank 0 writes; the others
+    return None."""
     minigrad.manual_seed(settings["seed"])
     train, validation, test = datasets
     # statistics of the training images only: nothing about the test set leaks into training
     normalize = Normalize(*channel_stats(train.x))
     augment = Compose([RandomCrop(train.x.shape[2:], padding=2), normalize])
-    train_loader = DataLoader(train, settings["batch_size"], shuffle=True, seed=settings["seed"],
+    train_loader = DataLoader(train, **job.loader_options(train, settings["batch_size"], settings["seed"]),
                               transform=augment)
     validation_loader = DataLoader(validation, 1000, transform=normalize)
     test_loader = DataLoader(test, 1000, transform=normalize)
 
     classes = int(train.y.max()) + 1
-    model = mlp(int(np.prod(train.x.shape[1:])), settings["hidden"], classes, settings["dropout"])
+    model = job.wrap(mlp(int(np.prod(train.x.shape[1:])), settings["hidden"], classes, settings["dropout"]))
     optimizer = optim.Adam(model.parameters(), lr=settings["lr"])
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
-    print(f"training a {model[1].in_features}-{settings['hidden']}-{settings['hidden']}-{classes} MLP "
-          f"on {settings['data']}: {len(train)} training, {len(validation)} validation, "
-          f"{len(test)} test images; {settings['epochs']} epochs -> {out}/", flush=True)
-
+    if job.is_main:
+        print(f"training a {model[1].in_features}-{settings['hidden']}-{settings['hidden']}-{classes} MLP "
+              f"on {settings['data']}: {len(train)} training, {len(validation)} validation, "
+              f"{len(test)} test images; {settings['epochs']} epochs -> {out}/", flush=True)
     history = fit(model, optimizer, F.cross_entropy, train_loader, settings["epochs"],
                   val_loader=validation_loader, scheduler=scheduler,
-                  checkpoint=str(out / "checkpoint.npz"), resume=resume, progress=progress)
+                  checkpoint=job.checkpoint(str(out / "checkpoint.npz"), resume), resume=resume,
+                  progress=progress)
     test_loss, test_accuracy = evaluate(model, test_loader, F.cross_entropy)
     seconds = time.perf_counter() - started
-
+    if not job.is_main:
+        return None
     history.to_json(out / "history.json")
     history.to_csv(out / "history.csv")
     history.plot(out / "history.png")

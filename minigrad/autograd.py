@@ -30,7 +30,11 @@ def toposort(outputs):
         seen.add(id(t))
         stack.append((t, True))
         if t.node is not None:
-            stack.extend((p, False) for p in t.node.inputs() if p.requires_grad and id(p) not in seen)
+            # reversed, so the first parent (the layer's input, by the ops' convention) is
+            # explored first and a layer's weights land just before its output in the order:
+            # backward then completes each weight's gradient as soon as its layer is done
+            # (what lets DistributedDataParallel start all-reduces early)
+            stack.extend((p, False) for p in reversed(t.node.inputs()) if p.requires_grad and id(p) not in seen)
     return order
 
 
@@ -46,9 +50,10 @@ def _check_grad(g, t, what):
         raise RuntimeError(f"{what}: gradient of shape {g.shape} for a tensor of shape {t.shape}")
 
 
-def backprop(outputs, grad_outputs, create_graph, retain_graph, keep):
+def backprop(outputs, grad_outputs, create_graph, retain_graph, keep, on_kept=None):
     """Run the chain rule from ``outputs`` (seeded with ``grad_outputs``) and return
-    {id(tensor): (tensor, gradient)} for the tensors for which ``keep(tensor)`` is true."""
+    {id(tensor): (tensor, gradient)} for the tensors for which ``keep(tensor)`` is true;
+    ``on_kept(tensor, gradient)`` is called for each as soon as its gradient is complete."""
     grads = {}
     for out, g in zip(outputs, grad_outputs):
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
@@ -62,6 +67,8 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep):
                 continue
             if keep(t):
                 kept[id(t)] = (t, g)
+                if on_kept is not None:
+                    on_kept(t, g)
             node = t.node
             if node is None:
                 continue
@@ -103,14 +110,19 @@ def backward(out, grad=None, retain_graph=None, create_graph=False):
     out._check_view("backward")
     seed = _seed(out, grad, "backward")
     retain_graph = create_graph if retain_graph is None else retain_graph
-    grads = backprop([out], [seed], create_graph, retain_graph,
-                     keep=lambda t: t.node is None or t._retain_grad)
-    for t, g in grads.values():
+
+    def accumulate(t, g):
         if not create_graph:
             # a fresh, writable array: VJPs may hand the same (or a read-only broadcast)
             # array to several tensors, and optimizers or clipping may edit .grad in place
             g = Tensor._wrap(g.data.copy())
         t.grad = g if t.grad is None else t.grad + g
+        # during the walk, not after it, so DistributedDataParallel can start a bucket's
+        # all-reduce while the rest of backward runs (torch's post-accumulate-grad hooks)
+        for hook in getattr(t, "_post_accumulate_grad_hooks", ()) if t.node is None else ():
+            hook(t)
+    backprop([out], [seed], create_graph, retain_graph, keep=lambda t: t.node is None or t._retain_grad,
+             on_kept=accumulate)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

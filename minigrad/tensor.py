@@ -303,6 +303,13 @@ class Tensor:
         return self
 
     # ---- autodiff ----------------------------------------------------------------
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` during ``backward()`` each time this leaf's ``.grad`` has just
+        been accumulated (torch's name; DistributedDataParallel starts all-reduces from it)."""
+        if self.node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors accumulate .grad")
+        self.__dict__.setdefault("_post_accumulate_grad_hooks", []).append(hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; see ``minigrad.autograd``."""
         from minigrad import autograd

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from admm.transport import TransportError, check_configs
@@ -98,3 +99,30 @@ def test_the_mpi_transport_needs_two_ranks(tmp_path):
     run = launch(["-n", 3, sys.executable, "-m", "mpi4py", "-m", "admm", "demo", *QUICK_MLP, "--transport", "mpi",
                   "--out", tmp_path], timeout=40)
     assert "needs exactly 2 ranks" in run.stderr and run.returncode != 0, run.stderr
+
+
+def test_ranks_that_loaded_different_data_refuse_to_train(tmp_path):
+    """The same --data string, run from two folders (-wdir) that hold different files."""
+    require_mpi()
+    from test_data_readers import write_idx
+    for folder, shift in (("a", 0), ("b", 1)):
+        images = (np.arange(8 * 28 * 28) % 251).astype(np.uint8).reshape(8, 28, 28)
+        for name, array in (("train-images-idx3-ubyte", images), ("t10k-images-idx3-ubyte", images),
+                            ("train-labels-idx1-ubyte", (np.arange(8) + shift) % 10),
+                            ("t10k-labels-idx1-ubyte", np.arange(8) % 10)):
+            (tmp_path / folder / "data").mkdir(parents=True, exist_ok=True)
+            write_idx(tmp_path / folder / "data" / name, array.astype(np.uint8))
+    command = [sys.executable, "-m", "mpi4py", "-m", "admm", "demo", *QUICK_MLP, "--transport", "mpi",
+               "--data", "mnist:data", "--out", tmp_path / "out"]
+    run = launch(["-n", 1, "-wdir", tmp_path / "a", *command, ":", "-n", 1, "-wdir", tmp_path / "b", *command],
+                 timeout=40)
+    assert "different settings" in run.stderr and "data_checksum: rank 0 has" in run.stderr, run.stderr
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_rank_started_with_the_inproc_transport_under_mpiexec_refuses(tmp_path):
+    require_mpi()
+    command = [sys.executable, "-m", "admm", "demo", *QUICK_MLP, "--out", tmp_path]
+    run = launch(["-n", 2, *command], timeout=40)
+    assert "started by mpiexec, but --transport inproc trains alone; give every rank --transport mpi" in run.stderr
+    assert run.returncode != 0 and not (tmp_path / "summary.json").exists()

@@ -32,6 +32,7 @@ LESSONS = {
     "13_dual_net_admm.py": ["13_collapse.png"],
     "14_model_parallel_with_mpi.py": [],
     "15_optimizers_on_a_resnet.py": ["15_optimizers_on_a_resnet.png"],
+    "16_data_parallelism.py": ["16_data_parallel_speedup.png"],
     "17_the_gpu.py": ["17_coalescing.png"],
     "18_drawing_the_graph.py": ["18_expression_graph.png", "18_mlp_graph.png", "18_expression_matplotlib.png"],
 }

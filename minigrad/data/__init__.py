@@ -13,10 +13,11 @@ from minigrad.data.datasets import (DATASETS, ArrayDataset, Dataset, Subset, Ten
                                     stratified_indices)
 from minigrad.data.idx import read_idx, read_mnist_folder
 from minigrad.data.loader import DataLoader
+from minigrad.data.sampler import DistributedSampler
 from minigrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor,
                                       channel_stats)
 
-__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Dataset", "Normalize", "RandomCrop",
-           "RandomHorizontalFlip", "Subset", "TensorDataset", "ToTensor", "UnsafePickleError", "channel_stats",
-           "default_collate", "load", "random_split", "read_cifar10", "read_idx", "read_mnist_folder",
-           "stratified_indices", "transforms"]
+__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Dataset", "DistributedSampler", "Normalize",
+           "RandomCrop", "RandomHorizontalFlip", "Subset", "TensorDataset", "ToTensor", "UnsafePickleError",
+           "channel_stats", "default_collate", "load", "random_split", "read_cifar10", "read_idx",
+           "read_mnist_folder", "stratified_indices", "transforms"]

@@ -52,6 +52,9 @@ class DataLoader:
         no worker processes: batches are made in this process (num_workers > 0 says so
         once, with a warning), and the batches are the same either way.
     collate_fn: ``collate_fn(list of examples) -> batch``, yielded as it returns it.
+    sampler: where the example indices come from instead, e.g. a ``DistributedSampler``
+        (not with ``shuffle``, as in torch); the loader calls its ``set_epoch(epoch)``
+        before each epoch, so a resumed run gets the same order.
 
     From ``get_batch`` datasets: ``x`` as a Tensor of the dataset's dtype (float32 from
     ``load``) and ``y`` as int64 when the labels are integers (``ArrayDataset``).
@@ -59,7 +62,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 generator=None, transform=None, device="cpu", *, num_workers=0, collate_fn=None,
+                 generator=None, transform=None, device="cpu", *, sampler=None, num_workers=0, collate_fn=None,
                  pin_memory=False):
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -82,6 +85,9 @@ class DataLoader:
                           f"with training)", UserWarning, stacklevel=2)
         self.num_workers, self.pin_memory, self.collate_fn = int(num_workers), bool(pin_memory), collate_fn
         backend.check_device(device)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.sampler = sampler
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.transform, self.device = transform, device
@@ -93,7 +99,7 @@ class DataLoader:
         self._resume = None      # (epoch, next batch) restored by load_state_dict
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _generator(self, *key):
@@ -101,6 +107,10 @@ class DataLoader:
 
     def order(self, epoch):
         """The example indices of ``epoch`` in the order they are served, int64 ``(N,)``."""
+        if self.sampler is not None:
+            if hasattr(self.sampler, "set_epoch"):
+                self.sampler.set_epoch(epoch)
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if self.shuffle:
             return self._generator(epoch, 0).permutation(n)

@@ -1,5 +1,5 @@
 """Neural-network layers (``minigrad.nn``) and their initialisers (``minigrad.nn.init``)."""
-from minigrad.nn import init, utils
+from minigrad.nn import init, parallel, utils
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.conv import Conv2d
@@ -14,4 +14,4 @@ __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "Ba
            "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "KLDivLoss",
            "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
            "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
-           "Softplus", "Tanh", "init", "utils"]
+           "Softplus", "Tanh", "init", "parallel", "utils"]
