@@ -51,8 +51,8 @@ def build(name):
     """``cnn``: the report's CNN (admm's network); ``mlp``: the main job's
     784-256-256-10 MLP (``python -m minigrad``), to see whether it is big enough to gain."""
     if name == "cnn":
-        from admm.models import caffenet
-        return caffenet(1, 28, 10)
+        from minigrad.models import caffenet
+        return caffenet(num_classes=10, in_channels=1, image_size=28)
     from minigrad.__main__ import mlp
     return mlp(784, 256, 10, 0.0)
 

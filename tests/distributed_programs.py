@@ -185,7 +185,7 @@ DDP_DETAILS = textwrap.dedent("""
     F.cross_entropy(ddp(x), y).backward()
     parallel._Bucket.start = real_start
     assert len(missing_at_start) == len(ddp._buckets) >= 3 and missing_at_start[0] >= 2, missing_at_start
-    assert missing_at_start[-1] == 0 and ddp.reduced_bytes == 8 * sum(p.size for p in model.parameters())
+    assert missing_at_start[-1] == 0 and ddp.reduced_bytes == 8 * sum(p.numel() for p in model.parameters())
 
     # 2. buffers: BatchNorm's running statistics are rank 0's after every training forward
     bn = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()

@@ -159,7 +159,7 @@ PROGRAM = textwrap.dedent('''
             F.cross_entropy(ddp(x), y).backward()
             optimizer.step()
     # what communication costs: all-reduces of the gradient size, timed
-    gradient = np.zeros(sum(p.size for p in model.parameters()), np.float32)
+    gradient = np.zeros(sum(p.numel() for p in model.parameters()), np.float32)
     big = np.zeros(1_000_000, np.float32)
     timings = {}
     for name, array in (("gradient", gradient), ("4 MB", big)):
@@ -228,9 +228,9 @@ else:
 # machine's two cores (docs/benchmarks.md); here, the model with our measured numbers.
 
 # %%
-from admm.models import caffenet
+from minigrad.models import caffenet
 
-parameters = sum(p.size for p in caffenet(1, 28, 10).parameters())
+parameters = sum(p.numel() for p in caffenet(num_classes=10, in_channels=1, image_size=28).parameters())
 gradient_bytes = 4 * parameters
 print(f"the report's CNN: {parameters:,} parameters, {gradient_bytes / 1e6:.2f} MB of float32 gradients a step")
 if timings is not None:
@@ -240,7 +240,7 @@ if timings is not None:
           f"(≈ {1 / per_byte / 1e9:.2f} GB/s)")
 else:
     per_byte = 1 / 2e9          # a typical shared-memory all-reduce, when we cannot measure it
-cnn = caffenet(1, 28, 10)
+cnn = caffenet(num_classes=10, in_channels=1, image_size=28)
 images, labels = mg.tensor(np.random.rand(128, 1, 28, 28).astype(np.float32)), np.random.randint(0, 10, 128)
 durations = []
 for _ in range(2):  # forward and backward at the global batch of 128, in this process

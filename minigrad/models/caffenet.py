@@ -10,7 +10,7 @@ from collections import OrderedDict
 from minigrad import nn
 
 
-def caffenet(num_classes=10, in_channels=1, image_size=28):
+def caffenet(num_classes=10, *, in_channels=1, image_size=28):
     """conv1 C→32 k5 p2, ReLU, pool → conv2 32→32 k5 p2, ReLU, pool (= pool2) →
     conv3 32→64 k3 p1, ReLU, pool → conv4 64→64 k3 p1, ReLU → fc 64·s·s→num_classes,
     where s = image_size // 8 (each 2×2 pool halves the size, rounding down:

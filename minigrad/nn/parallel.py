@@ -33,7 +33,7 @@ class _Bucket:
 
     def __init__(self, params):
         self.params = params
-        self.sizes = [p.size for p in params]
+        self.sizes = [p.numel() for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
         self.ready = 0           # gradients complete in this backward
         self.flat = None         # the flat buffer (allocated on first use, on the grads' device)
