@@ -219,3 +219,42 @@ DDP_DETAILS = textwrap.dedent("""
         assert "ranks [1] wrap a model whose parameter names, shapes or dtypes differ" in str(error), error
     print(f"rank {r}: ddp details ok", flush=True)
 """)
+
+# Sub-groups (new_group) on 4 ranks: the evens and the odds each reduce, broadcast (src
+# named by its default-group rank), gather and pass objects among themselves alone; a
+# rank outside a group is refused by name.
+GROUPS = textwrap.dedent("""
+    import numpy as np
+    import minigrad.distributed as dist
+    dist.init_process_group("mpi", timeout=30)
+    r, n = dist.get_rank(), dist.get_world_size()
+    assert n == 4, n
+    evens, odds = dist.new_group([2, 0]), dist.new_group([1, 3])   # the ranks in any order
+    mine, other = (evens, odds) if r % 2 == 0 else (odds, evens)
+    assert dist.get_rank(mine) == r // 2 and dist.get_world_size(mine) == 2 and dist.get_rank(other) == -1
+    x = np.array([float(r), 1.0]); dist.all_reduce(x, op=dist.ReduceOp.AVG, group=mine)
+    assert x.tolist() == [(r % 2) + 1.0, 1.0], x                  # (0+2)/2 or (1+3)/2
+    b = np.full(3, float(r)); dist.broadcast(b, src=2 + r % 2, group=mine)
+    assert (b == 2 + r % 2).all(), b
+    out = [np.zeros(1), np.zeros(1)]; dist.all_gather(out, np.array([10.0 * r]), group=mine)
+    assert [o[0] for o in out] == [10.0 * (r % 2), 10.0 * (r % 2 + 2)], out
+    objects = [None]; objects[0] = {"from": r}; dist.broadcast_object_list(objects, src=r % 2, group=mine)
+    assert objects == [{"from": r % 2}], objects
+    for call in (lambda: dist.all_reduce(np.ones(1), group=other), lambda: dist.barrier(group=other)):
+        try:
+            call(); raise SystemExit("a collective on a group without this rank ran")
+        except ValueError as error:
+            assert f"this rank ({r}) is not in the group of ranks" in str(error), error
+    for bad in ([], [0, 4], [-1]):
+        try:
+            dist.new_group(bad); raise SystemExit(f"new_group({bad}) accepted")
+        except ValueError as error:
+            assert "new_group: ranks must be ranks in [0, 4)" in str(error), error
+    try:
+        dist.broadcast(np.ones(1), src=1 - r % 2, group=mine); raise SystemExit("a src outside the group accepted")
+    except ValueError as error:
+        assert "broadcast: src must be a rank of the group" in str(error), error
+    dist.barrier(group=mine)
+    dist.barrier()
+    print(f"rank {r} of {n}: groups ok", flush=True)
+""")

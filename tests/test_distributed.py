@@ -28,6 +28,13 @@ def test_collectives_on_arrays_and_tensors(tmp_path, ranks):
         assert f"rank {r} of {ranks}: collectives ok" in run.stdout, run.stdout + run.stderr
 
 
+def test_sub_groups_reduce_and_broadcast_among_their_members(tmp_path):
+    require_mpi()
+    run, _ = _run(tmp_path, programs.GROUPS, 4)
+    for r in range(4):
+        assert f"rank {r} of 4: groups ok" in run.stdout, run.stdout + run.stderr
+
+
 @pytest.mark.parametrize("ranks, examples", [(2, 22), (3, 22)])  # 22 = 3·7 + 1: padded shards for 3
 def test_ddp_equals_one_process_on_the_same_global_batches(tmp_path, ranks, examples):
     require_mpi()

@@ -3,7 +3,9 @@
 
 Each one starts the non-blocking MPI operation (``MPI_Iallreduce``, ``MPI_Ibcast``, ...)
 and returns a ``Work`` with ``async_op=True``; without it, the call waits on that Work
-itself. Either way the wait is bounded by the group's deadline. CuPy arrays are copied to
+itself. Either way the wait is bounded by the group's deadline. ``group=``: the default
+group when None, else a sub-group from ``new_group`` (ranks still named by their
+default-group number, as torch names them). CuPy arrays are copied to
 host memory first and back after the wait (the MPICH wheel is not CUDA-aware).
 """
 import enum
@@ -12,7 +14,7 @@ import pickle
 import numpy as np
 
 from minigrad import backend
-from minigrad.distributed.group import group as default_group, wait
+from minigrad.distributed.group import group as default_group, member, wait
 from minigrad.tensor import Tensor
 
 
@@ -92,13 +94,13 @@ def _chain(*steps):
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce ``tensor`` over all ranks, in place, so every rank ends with the result.
+    """Reduce ``tensor`` over the group's ranks, in place, so every rank ends with the result.
 
     op: ``ReduceOp.SUM`` (default), ``AVG`` (floating-point only), ``MAX`` or ``MIN``.
     Returns None, or a ``Work`` to ``wait()`` on with ``async_op=True`` (the tensor must not
     be read or changed until then).
     """
-    g = _resolve(group)
+    g = member(group, "all_reduce")
     array = as_array(tensor, "all_reduce")
     if not isinstance(op, ReduceOp):
         raise ValueError(f"all_reduce: op must be a ReduceOp (SUM, AVG, MAX, MIN), got {op!r}")
@@ -118,19 +120,18 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 def broadcast(tensor, src, group=None, async_op=False):
     """Copy rank ``src``'s ``tensor`` into every other rank's ``tensor`` (same shape and
     dtype on every rank), in place."""
-    g = _resolve(group)
-    if not (isinstance(src, int) and 0 <= src < g.size):
-        raise ValueError(f"broadcast: src must be a rank in [0, {g.size}), got {src!r}")
-    buffer, write_back = staged(as_array(tensor, "broadcast"), "broadcast", writes=g.rank != src)
-    request = g.comm.Ibcast(buffer, root=src)
+    g = member(group, "broadcast")
+    root = _root(g, src, "broadcast")
+    buffer, write_back = staged(as_array(tensor, "broadcast"), "broadcast", writes=g.rank != root)
+    request = g.comm.Ibcast(buffer, root=root)
     return run(request, f"broadcast of {buffer.size} values from rank {src}",
-                None if g.rank == src else write_back, async_op)
+               None if g.rank == root else write_back, async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """Fill ``tensor_list`` (one tensor per rank, each shaped like ``tensor``) with every
     rank's ``tensor``: afterwards ``tensor_list[r]`` holds rank r's."""
-    g = _resolve(group)
+    g = member(group, "all_gather")
     array = as_array(tensor, "all_gather")
     if len(tensor_list) != g.size:
         raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} entries; expected one per rank ({g.size})")
@@ -152,13 +153,14 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 def broadcast_object_list(object_list, src=0, group=None):
     """Replace ``object_list``'s entries on every rank with rank ``src``'s (picklable
     objects; the lists must have the same length on every rank)."""
-    g = _resolve(group)
-    payload = pickle.dumps(list(object_list)) if g.rank == src else b""
+    g = member(group, "broadcast_object_list")
+    sender = g.rank == _root(g, src, "broadcast_object_list")
+    payload = pickle.dumps(list(object_list)) if sender else b""
     size = np.array([len(payload)], dtype=np.int64)
-    broadcast(size, src)  # first the length, so every rank can make room for the bytes
-    buffer = np.frombuffer(payload, np.uint8).copy() if g.rank == src else np.empty(int(size[0]), np.uint8)
-    broadcast(buffer, src)
-    if g.rank != src:
+    broadcast(size, src, group)  # first the length, so every rank can make room for the bytes
+    buffer = np.frombuffer(payload, np.uint8).copy() if sender else np.empty(int(size[0]), np.uint8)
+    broadcast(buffer, src, group)
+    if not sender:
         received = pickle.loads(buffer.tobytes())  # from a rank of this very job
         if len(received) != len(object_list):
             raise ValueError(f"broadcast_object_list: rank {src} sent {len(received)} objects into a list of "
@@ -168,11 +170,12 @@ def broadcast_object_list(object_list, src=0, group=None):
 
 def barrier(group=None, async_op=False):
     """Wait until every rank has reached this call (within the deadline)."""
-    g = _resolve(group)
+    g = member(group, "barrier")
     return run(g.comm.Ibarrier(), "barrier", None, async_op)
 
 
-def _resolve(group):
-    if group is not None:
-        raise ValueError("minigrad.distributed has only the default group: pass group=None")
-    return default_group()
+def _root(g, src, op):
+    """``src`` (a rank of the default group, as torch names it) as its rank in ``g``."""
+    if not (isinstance(src, int) and src in g.ranks):
+        raise ValueError(f"{op}: src must be a rank of the group {g.ranks}, got {src!r}")
+    return g.ranks.index(src)

@@ -31,12 +31,15 @@ class DistTimeoutError(DistributedError):
 
 
 class _Group:
-    """The communicator of the default group (our own duplicate of ``COMM_WORLD``, so
-    our messages never match a user's) and its deadline."""
+    """A communicator and its deadline: the default group's is our own duplicate of
+    ``COMM_WORLD`` (so our messages never match a user's); a sub-group's (``new_group``)
+    is split from it. ``ranks``: the members' ranks in the default group, in the
+    sub-group's order (torch's collectives name ranks by their default-group number)."""
 
-    def __init__(self, MPI, comm, timeout):
+    def __init__(self, MPI, comm, timeout, ranks=None):
         self.MPI, self.comm, self.timeout = MPI, comm, timeout
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.ranks = list(range(self.size)) if ranks is None else ranks
         self.broken = False  # a wait failed: abort at exit instead of finalising
         query = getattr(MPI, "Query_cuda_support", None)
         self.cuda_aware = bool(query and query())  # can MPI read CuPy arrays directly?
@@ -114,12 +117,61 @@ def group():
     return _group
 
 
-def get_rank():
-    return group().rank
+def new_group(ranks=None):
+    """A sub-group of the default group's ``ranks`` (all of them when None), for
+    ``all_reduce(..., group=g)``, ``broadcast``, ``all_gather`` and ``barrier``. As in
+    torch, every rank of the default group calls it, with the same ``ranks``, even those
+    not in it (they get a group they cannot use: a collective on it raises); the
+    members are ordered by their rank. Its waits have the default group's deadline.
+
+    ``MPI_Comm_split`` has no non-blocking form, so a barrier of the whole default group
+    (bounded by its deadline) comes first: once every rank has reached it, the split
+    does not wait on a dead one."""
+    g = group()
+    members = sorted(set(range(g.size) if ranks is None else ranks))
+    if not members or any(not (isinstance(r, int) and 0 <= r < g.size) for r in members):
+        raise ValueError(f"new_group: ranks must be ranks in [0, {g.size}), at least one, got {ranks!r}")
+    wait(g.comm.Ibarrier(), f"new_group({members}): every rank to arrive")
+    member = g.rank in members
+    comm = g.comm.Split(0 if member else g.MPI.UNDEFINED, key=g.rank)
+    return _Group(g.MPI, comm, g.timeout, members) if member else _NonMember(members)
 
 
-def get_world_size():
-    return group().size
+class _NonMember:
+    """What ``new_group`` returns to a rank outside the group (torch's
+    ``GroupMember.NON_GROUP_MEMBER``): named in errors, usable in no collective."""
+
+    def __init__(self, ranks):
+        self.ranks = ranks
+
+    def __repr__(self):
+        return f"<a group of ranks {self.ranks} that rank {get_rank()} is not in>"
+
+
+def member(g, op):
+    """``g`` itself (the default group when None), or a clear error when this rank is
+    not in it (torch warns and does nothing there: a silent skip of a collective)."""
+    if g is None:
+        return group()
+    if isinstance(g, _NonMember):
+        raise ValueError(f"{op}: this rank ({get_rank()}) is not in the group of ranks {g.ranks}")
+    if not isinstance(g, _Group):
+        raise TypeError(f"{op}: group must be None or what new_group returned, got {type(g).__name__}")
+    return g
+
+
+def get_rank(group=None):
+    """This process's rank in ``group`` (the default group when None); -1 when it is
+    not a member, as in torch."""
+    if isinstance(group, _NonMember):
+        return -1
+    return member(group, "get_rank").rank
+
+
+def get_world_size(group=None):
+    if isinstance(group, _NonMember):
+        return len(group.ranks)
+    return member(group, "get_world_size").size
 
 
 def get_backend():
