@@ -2,6 +2,7 @@
 
     minigrad-admm demo [--quick] [--mode admm|report|decoupled] [--transport inproc|mpi] ...
     mpiexec -n 2 python -m mpi4py -m admm demo --transport mpi
+    mpiexec -n 4 python -m mpi4py -m admm demo --transport mpi --replicas 2   (split × data parallelism)
     minigrad-admm collapse | batch | lr      (the experiments; see admm/experiments/)
 """
 import argparse
@@ -80,6 +81,9 @@ def parser():
     _admm_options(demo)
     demo.add_argument("--mode", default=DEFAULTS["mode"], choices=["admm", "report", "decoupled"])
     demo.add_argument("--transport", default="inproc", choices=["inproc", "mpi"])
+    demo.add_argument("--replicas", type=int, default=None,
+                      help="mpi: copies of the split, 2 ranks each (net1 on the even rank, net2 on the odd), "
+                           "each on 1/R of every batch, gradients averaged across copies (default 1)")
     demo.add_argument("--deadline", type=float, default=120.0,
                       help="mpi: seconds a rank waits for the other before aborting (default %(default)s)")
     from admm.experiments import EXPERIMENTS

@@ -4,7 +4,8 @@ history.csv and the three plots into the output folder.
 
 The split runs go through the chosen transport; with ``mpi`` rank 0 holds net1 and
 drives, rank 1 holds net2 and answers, and rank 0 alone then trains the single net
-and writes the files.
+and writes the files. With ``replicas`` R > 1 (the hybrid, ``admm.replicas``) ranks
+2k and 2k+1 are replica k, each on 1/R of every batch; replica 0 reports.
 """
 import datetime
 import json
@@ -18,6 +19,7 @@ from minigrad.data import DataLoader
 from minigrad.distributed import checksum
 from minigrad.history import History
 from admm import plots
+from admm import replicas
 from admm.pipeline import Schedule
 from admm.session import net1_side, net2_side, single_run, weights_checksum, fresh_model
 from admm.trainer import budget, load_data, merged_rows, train
@@ -34,6 +36,7 @@ def prepare(config):
     so that every MPI rank refuses a bad one before any work)."""
     Schedule(config["schedule"], config["micro_batches"])
     train_set, test_set, labels = load_data(config["data"], config["train_limit"], config["test_limit"])
+    replicas.check(config, len(train_set))
     device = config["device"]
 
     def loader():  # a fresh one per run: a DataLoader moves on to the next epoch's order
@@ -59,7 +62,7 @@ def run_split(config, name, prep, link, out, log):
 
 def serve_split(config, name, prep, link):
     """net2's rank: answer one split run."""
-    side = net2_side(config, name, prep)
+    side = net2_side(config, name, prep, link.replicas)
     link.serve(side.handle)
 
 
@@ -106,25 +109,29 @@ def write_outputs(out, summary, histories):
 
 
 def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
-    """Train and compare; returns the summary dict (None on MPI rank 1, which only serves)."""
+    """Train and compare; returns the summary dict (None on every MPI rank but 0)."""
     started, cpu_started = time.perf_counter(), time.process_time()
     prep = prepare(config)
     histories = {}
     if transport == "mpi":
-        link = MPILink(deadline=deadline, device=config["device"])
+        link = MPILink(deadline=deadline, device=config["device"], replicas=config["replicas"])
         model, _ = fresh_model(config, prep["image_shape"])
         test = prep["test_loader"].dataset  # the same --data string can name different files on each rank
         data = checksum(prep["train"].x, prep["train"].y, test.x, test.y, *prep["labels"].values())
         link.handshake(dict(config, weights_checksum=weights_checksum(model), data_checksum=data,
                             minigrad=minigrad.__version__))
-        if link.rank == NET2:
+        if link.role == NET2:
             for name in split_runs(config):
                 serve_split(config, name, prep, link)
             return None
         for name in split_runs(config):
             histories[name] = run_split(config, name, prep, link, out, log)
             link.close()
+        if link.rank != 0:  # another replica's net1: its numbers are replica 0's
+            return None
     elif transport == "inproc":
+        if config["replicas"] != 1:
+            raise ValueError(f"--replicas {config['replicas']} needs --transport mpi (2 ranks per replica)")
         for name in split_runs(config):
             side = net2_side(config, name, prep)
             histories[name] = run_split(config, name, prep, InProc(side.handle), out, log)

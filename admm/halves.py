@@ -51,19 +51,21 @@ def _labels_of(y):
 class Net2:
     """net2's side of a split run. labels: {"train": (N_train,), "test": (N_test,)} int arrays."""
 
-    def __init__(self, head, optimizer, mode, labels, device="cpu", lr_schedule=None):
+    def __init__(self, head, optimizer, mode, labels, device="cpu", lr_schedule=None, replicas=None):
         self.head, self.rest = head, head[1:]
         self.optimizer, self.mode, self.labels, self.device = optimizer, mode, labels, device
-        self.lr_schedule = lr_schedule
+        self.lr_schedule, self.replicas = lr_schedule, replicas
 
     def _labels(self, which, index):
         return backend.to_device(self.labels[which][backend.to_numpy(index)], self.device)
 
-    def step(self, p_data, labels, batch=None, first=True, last=True):
+    def step(self, p_data, labels, batch=None, first=True, last=True, share=1.0):
         """Forward and backward of net2 on p against the labels, then its update (step 2).
         p may be one micro-batch of a mini-batch of ``batch`` samples (``admm.pipeline``):
         its loss is then weighted by its share, the gradients accumulate from the ``first``
-        micro-batch on, and only the ``last`` one updates, so the update is the mini-batch's."""
+        micro-batch on, and only the ``last`` one updates, so the update is the mini-batch's.
+        In the hybrid the mini-batch is this replica's ``share`` of the global batch, and the
+        gradients are combined over the replicas before the update (``admm.replicas``)."""
         started = time.process_time()
         n = len(p_data)
         batch = batch or n
@@ -80,6 +82,8 @@ class Net2:
         step = Net2Step(y.data, y.grad.data * batch, p.grad.data if p.grad is not None else None)
         reply = self.mode.reply(step)
         if last:
+            if self.replicas is not None:
+                self.replicas.combine_gradients(self.optimizer, share)
             _update(self.optimizer, self.lr_schedule)
         correct = float((logits.data.argmax(axis=1) == labels).sum())
         return reply, {"loss_net2": loss.item(), "correct": correct,
@@ -147,6 +151,13 @@ class _Tally:
         self.net2_seconds += values["seconds"]
         self.pool2_norms += float(_sample_norms(p).sum())
 
+    def combine(self, replicas, share, total):
+        """The numbers of the whole global batch of ``total``, from every replica's (hybrid)."""
+        weighted = [(self.loss_net1 or 0.0) * share, self.loss_net2 * share, self.correct, self.pool2_norms]
+        loss_net1, self.loss_net2, self.correct, self.pool2_norms = replicas.sum(weighted)
+        self.loss_net1 = None if self.loss_net1 is None else loss_net1
+        self.total = total
+
     def result(self, **extra):
         return dict(loss_net1=self.loss_net1, loss_net2=self.loss_net2, train_acc=self.correct / self.total,
                     pool2_norm=self.pool2_norms / self.total, net2_seconds=self.net2_seconds, **extra)
@@ -155,17 +166,25 @@ class _Tally:
 class SplitRun:
     """net1's side of a split run: trunk (input … cut), dual (net1's conv3), their
     optimizer and learning-rate schedule (None for the frozen control), the mode, the link
-    to net2, and the schedule of an iteration (``admm.pipeline.Schedule``)."""
+    to net2, the schedule of an iteration (``admm.pipeline.Schedule``), and in the hybrid
+    this rank's ``admm.replicas.Replicas`` (None: one replica)."""
 
-    def __init__(self, trunk, dual, optimizer, mode, link, lr_schedule=None, pipeline=None):
+    def __init__(self, trunk, dual, optimizer, mode, link, lr_schedule=None, pipeline=None, replicas=None):
         self.trunk, self.dual, self.optimizer, self.mode, self.link = trunk, dual, optimizer, mode, link
         self.lr_schedule, self.name = lr_schedule, mode.name
         self.pipeline = pipeline or Schedule()
+        self.replicas = replicas
 
     def step(self, x, y):
         """One iteration: (1) net1 forward to the cut, (2) net2's step, (3) net1's step;
-        over M micro-batches in the order of ``self.pipeline`` (see ``admm.pipeline``)."""
+        over M micro-batches in the order of ``self.pipeline`` (see ``admm.pipeline``); in the
+        hybrid, on this replica's slice of the global batch (x, y)."""
         clock = _Clock()
+        share, everyone = 1.0, len(x)
+        if self.replicas is not None:
+            mine = self.replicas.shard(everyone)
+            share = (mine.stop - mine.start) / everyone
+            x, y = x[mine], y[mine]
         _, index = _labels_of(y)
         total = len(x)
         parts = self.pipeline.parts(total)
@@ -179,7 +198,7 @@ class SplitRun:
             held.append((p, self.dual(p) if self.mode.uses_dual else None, part))
             clock.around(courier.post, Message("train", {"pool2": p.data, "index": index[part]},
                                                {"batch": total, "first": part.start == 0,
-                                                "last": part.stop == total}))
+                                                "last": part.stop == total, "share": share}))
 
         with courier:
             forward(parts[0])
@@ -196,7 +215,11 @@ class SplitRun:
                     forward(following)
         if self.mode.trains_net1:
             self.mode.finish()
+            if self.replicas is not None:
+                self.replicas.combine_gradients(self.optimizer, share)
             _update(self.optimizer, self.lr_schedule)
+        if self.replicas is not None:
+            tally.combine(self.replicas, share, everyone)
         stats = tally.result(residual=self.mode.residual, net1_seconds=clock.outside())
         if hasattr(self.mode, "beta"):
             stats["beta"] = self.mode.beta

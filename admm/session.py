@@ -30,6 +30,8 @@ DEFAULTS = {
     "lr": 0.05, "momentum": 0.9, "nesterov": True, "lr_schedule": "cosine", "warmup": 0.05,
     # the order of a split iteration (admm/pipeline.py): sequential with one micro-batch is the report's
     "schedule": "sequential", "micro_batches": 1,
+    # R replicas of the split on 2R MPI ranks, each taking 1/R of every batch (admm/replicas.py)
+    "replicas": 1,
     "batch": 64, "epochs": 8, "iters": None, "seed": 0, "device": "cpu",
     "train_limit": None, "test_limit": None, "eval_every": None,
 }
@@ -96,16 +98,17 @@ def net1_side(config, name, prep, link):
     parts = split(model, cut, dual=mode.dual)  # a fresh dual draws from the seeded generator
     optimizer, lr_schedule = sgd(parts.net1.parameters(), config, iterations) if mode.trains_net1 else (None, None)
     return SplitRun(parts.trunk, parts.dual, optimizer, mode, link, lr_schedule,
-                    Schedule(config["schedule"], config["micro_batches"]))
+                    Schedule(config["schedule"], config["micro_batches"]), getattr(link, "replicas", None))
 
 
-def net2_side(config, name, prep):
-    """net2's side (``Net2``) of the split run ``name``."""
+def net2_side(config, name, prep, replicas=None):
+    """net2's side (``Net2``) of the split run ``name``; ``replicas``: this rank's place in
+    the hybrid (``admm.replicas``), None for one replica."""
     model, cut = fresh_model(config, prep["image_shape"])
     head = split(model, cut).head
     optimizer, lr_schedule = sgd(head.parameters(), config, prep["iterations"])
     return Net2(head, optimizer, make_mode(config, name, len(prep["train"])), prep["labels"], config["device"],
-                lr_schedule)
+                lr_schedule, replicas)
 
 
 def single_run(config, prep):

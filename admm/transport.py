@@ -16,8 +16,12 @@ reply, and net2's side answers every message it gets (``serve``).
   (``TransportError``) instead of hanging for ever.
 
 Launch the MPI version as ``mpiexec -n 2 python -m mpi4py -m admm demo --transport mpi``:
-with ``-m mpi4py`` an uncaught exception on one rank aborts all of them.
+with ``-m mpi4py`` an uncaught exception on one rank aborts all of them. With R replicas
+of the split (the hybrid, ``admm.replicas``) there are 2R ranks: rank r holds net1 when
+r is even, net2 when odd, and its partner is r ^ 1 (0↔1, 2↔3, …).
 """
+import pickle
+
 import contextlib
 
 import numpy as np
@@ -25,7 +29,7 @@ import numpy as np
 from minigrad import backend
 from minigrad import distributed as dist
 
-NET1, NET2 = 0, 1            # the rank that holds each half
+NET1, NET2 = 0, 1            # each half's role: rank % 2
 _HEADER, _ARRAY = 11, 12     # MPI tags: a pickled header, then the raw array buffers
 
 
@@ -82,18 +86,27 @@ class MPILink:
     device: where received arrays are placed ("cpu" or "cuda").
     startup: seconds MPI start-up and the handshake may take, if longer than the deadline
         (the ranks finish importing and loading data at different moments).
+    replicas: R copies of the split on 2R ranks (the hybrid); ``self.replicas`` is then this
+        rank's ``admm.replicas.Replicas`` (None for one replica).
     """
     name = "mpi"
 
-    def __init__(self, deadline=120.0, device="cpu", startup=60.0):
+    def __init__(self, deadline=120.0, device="cpu", startup=60.0, replicas=1):
         self.deadline, self.device, self.startup = float(deadline), device, float(startup)
         if not dist.is_initialized():
             dist.init_process_group("mpi", timeout=self.deadline, startup_timeout=max(self.deadline, self.startup))
         self.rank, self.size = dist.get_rank(), dist.get_world_size()
-        self.peer = 1 - self.rank
-        if self.size != 2:
-            raise ConfigurationError(f"the mpi transport needs exactly 2 ranks (one per half), got {self.size}; "
-                                     f"launch with mpiexec -n 2")
+        self.role, self.peer = self.rank % 2, self.rank ^ 1
+        if self.size != 2 * replicas:
+            raise ConfigurationError(f"the mpi transport needs 2 ranks per replica of the split (one per half): "
+                                     f"{2 * replicas} for {replicas} replica(s), got {self.size}; launch with "
+                                     f"mpiexec -n {2 * replicas}")
+        self.replicas = None
+        if replicas > 1:
+            from admm.replicas import Replicas
+            # every rank makes both groups (new_group is collective), then keeps its half's
+            halves = [dist.new_group(list(range(role, self.size, 2))) for role in (NET1, NET2)]
+            self.replicas = Replicas(replicas, self.rank, halves[self.role])
 
     @contextlib.contextmanager
     def _bounded(self):
@@ -140,25 +153,24 @@ class MPILink:
             self.send(reply)
 
     def close(self):
-        if self.rank == NET1:
+        if self.role == NET1:
             self.send(Message("stop"))
 
     def handshake(self, config, startup=None):
-        """Exchange ``config`` (a dict of plain values: settings, and checksums of the data
-        and weights) and check that both ranks agree. The ranks reach this point at
-        different moments (imports, loading data), so this one exchange may wait
-        ``startup`` seconds (default: the link's) if that is longer than the deadline."""
-        deadline, self.deadline = self.deadline, max(self.deadline, self.startup if startup is None else startup)
-        try:
-            self.send(Message("config", values=config))
-            other = self.receive()
-        finally:
-            self.deadline = deadline
-        if other.kind != "config":
-            raise TransportError(f"rank {self.rank}: expected rank {self.peer}'s configuration first, "
-                                 f"got a {other.kind!r} message")
-        configs = [config, other.values] if self.rank == 0 else [other.values, config]
-        check_configs(configs)
+        """Gather every rank's ``config`` (a dict of plain values: settings, and checksums of
+        the data and weights) on every rank and check that they all agree. The ranks reach
+        this point at different moments (imports, loading data), so this one exchange may
+        wait ``startup`` seconds (default: the link's) if that is longer than the deadline."""
+        deadline = max(self.deadline, self.startup if startup is None else startup)
+        payload = np.frombuffer(pickle.dumps(config), np.uint8)
+        with self._bounded():
+            lengths = [np.zeros(1, np.int64) for _ in range(self.size)]
+            dist.all_gather(lengths, np.array([payload.size], np.int64), async_op=True).wait(deadline)
+            longest = max(int(n[0]) for n in lengths)   # every rank sends as many bytes: pad to the longest
+            gathered = [np.zeros(longest, np.uint8) for _ in range(self.size)]
+            dist.all_gather(gathered, np.pad(payload, (0, longest - payload.size)), async_op=True).wait(deadline)
+        # pickles from the ranks of this very job
+        check_configs([pickle.loads(g[:int(n[0])].tobytes()) for g, n in zip(gathered, lengths)])
 
     def abort(self, code=1):
         dist.abort(code)
