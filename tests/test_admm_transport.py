@@ -98,7 +98,8 @@ def test_the_mpi_transport_needs_two_ranks(tmp_path):
     require_mpi()
     run = launch(["-n", 3, sys.executable, "-m", "mpi4py", "-m", "admm", "demo", *QUICK_MLP, "--transport", "mpi",
                   "--out", tmp_path], timeout=40)
-    assert "needs exactly 2 ranks" in run.stderr and run.returncode != 0, run.stderr
+    assert "needs 2 ranks per replica of the split (one per half): 2 for 1 replica(s), got 3" in run.stderr \
+        and run.returncode != 0, run.stderr
 
 
 def test_ranks_that_loaded_different_data_refuse_to_train(tmp_path):
