@@ -80,7 +80,7 @@ def check_configs(configs):
 
 
 class MPILink:
-    """One endpoint of the two-rank link (see the module docstring).
+    """One endpoint of a replica's two-rank link (see the module docstring).
 
     deadline: seconds any single wait may take before ``TransportError``.
     device: where received arrays are placed ("cpu" or "cuda").
