@@ -214,7 +214,7 @@ class SplitRun:
                 if following is not None and not self.pipeline.overlap:
                     forward(following)
         if self.mode.trains_net1:
-            self.mode.finish()
+            self.mode.finish(self.replicas and self.replicas.sum)
             if self.replicas is not None:
                 self.replicas.combine_gradients(self.optimizer, share)
             _update(self.optimizer, self.lr_schedule)

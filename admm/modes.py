@@ -5,8 +5,10 @@ what net1 does with it. One class per mode; each has
     update(p, x, reply, index, weight=1)
                                   net1's side: backpropagate into net1, the loss scaled by
                                   ``weight``; returns net1's (scaled) loss, or None
-    finish()                      once per mini-batch, after its last update (net1's optimizer
-                                  steps next): the residual and the multiplier step
+    finish(combine=None)          once per mini-batch, after its last update (net1's optimizer
+                                  steps next): the residual and the multiplier step; in the
+                                  hybrid ``combine`` sums a list of floats over the replicas,
+                                  so the residual is the global batch's
 
 with p = pool2 (net1's output at the cut, in the graph), x = net1's conv3 (the dual
 layer applied to p, in the graph; None when ``uses_dual`` is False) and index the
@@ -42,7 +44,8 @@ class Net2Step:
 
 class Residual:
     """‖r‖ / ‖x‖ over a whole mini-batch (the primal residual of ADMM, relative), summed
-    over its micro-batches: ``add(r, x)`` for each, ``close()`` once → the value."""
+    over its micro-batches: ``add(r, x)`` for each, ``close()`` once → the value; ``close(combine)``
+    sums ‖r‖² and ‖x‖² over the replicas first (``admm.replicas.Replicas.sum``)."""
 
     def __init__(self):
         self.r2 = self.x2 = 0.0
@@ -52,8 +55,9 @@ class Residual:
         self.r2 += float(xp.vdot(r, r))
         self.x2 += float(xp.vdot(x, x))
 
-    def close(self):
-        value, self.r2, self.x2 = (self.r2 / max(self.x2, 1e-60)) ** 0.5, 0.0, 0.0
+    def close(self, combine=None):
+        r2, x2 = (self.r2, self.x2) if combine is None else combine([self.r2, self.x2])
+        value, self.r2, self.x2 = (r2 / max(x2, 1e-60)) ** 0.5, 0.0, 0.0
         return value
 
 
@@ -83,8 +87,8 @@ class Report:
         self._residual.add(x.data - y, x.data)
         return loss.item()
 
-    def finish(self):
-        self.residual = self._residual.close()
+    def finish(self, combine=None):
+        self.residual = self._residual.close(combine)
 
 
 class ADMM:
@@ -172,11 +176,11 @@ class ADMM:
             self._feature_step = part if self._feature_step is None else self._feature_step + part
         return loss.item()
 
-    def finish(self):
+    def finish(self, combine=None):
         if self._feature_step is not None:
             self.lam += self._feature_step
             self._feature_step = None
-        self.residual = self._residual.close()
+        self.residual = self._residual.close(combine)
         self.iteration += 1
 
 
@@ -197,7 +201,7 @@ class Decoupled:
         p.backward(type(p)._wrap(reply["pool2_grad"]))
         return None
 
-    def finish(self):
+    def finish(self, combine=None):
         pass
 
 
@@ -216,7 +220,7 @@ class Frozen:
     def update(self, p, x, reply, index, weight=1.0):
         return None
 
-    def finish(self):
+    def finish(self, combine=None):
         pass
 
 

@@ -38,20 +38,22 @@ def test_two_replicas_on_four_ranks_equal_the_split_on_two(tmp_path, mode, sched
     two, four = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("2", "4"))
     assert four["config"]["replicas"] == 2 and two["config"]["replicas"] == 1
     assert four["iterations"] == two["iterations"] == 10
+    # rounding may flip one image's argmax, but not two (the test set holds 200)
     for key in ("single_test_acc", "dual_test_acc", "frozen_net1_test_acc"):
-        assert four[key] == two[key], key
+        assert abs(four[key] - two[key]) <= 1 / 200 + 1e-12, key
     rows = {d: _history(tmp_path / d / "history.csv") for d in ("2", "4")}
     assert len(rows["2"]) == len(rows["4"])
-    # every number of the global batch and of the test set: the weights agree at every step.
-    # Not the times, nor the residual ‖x − z‖/‖x‖ (each replica's own samples).
-    compared = ("loss_net1", "loss_net2", "train_acc", "pool2_norm", "test_acc", "test_loss", "conv3_norm",
-                "test_pool2_norm")
+    # every number of the global batch and of the test set: the weights agree at every step
+    # (not the times: each rank's own). Accuracies to one image (a flipped argmax), the rest to 1e-4.
+    compared = {"loss_net1": 0, "loss_net2": 0, "pool2_norm": 0, "test_loss": 0, "conv3_norm": 0,
+                "test_pool2_norm": 0, "residual": 0, "train_acc": 1 / 21, "test_acc": 1 / 200}
     checked = 0
     for a, b in zip(rows["2"], rows["4"]):
         assert (a["run"], a["step"]) == (b["run"], b["step"])
-        for key in compared:
-            if a.get(key):
-                assert _close(float(a[key]), float(b[key])), (a["run"], a["step"], key, a[key], b[key])
+        for key, one_image in compared.items():
+            if a.get(key) and a[key] != "nan":
+                x, y = float(a[key]), float(b[key])
+                assert _close(x, y) or abs(x - y) <= one_image + 1e-12, (a["run"], a["step"], key, x, y)
                 checked += 1
     assert checked > 100
 
