@@ -20,14 +20,14 @@ with ``-m mpi4py`` an uncaught exception on one rank aborts all of them. With R 
 of the split (the hybrid, ``admm.replicas``) there are 2R ranks: rank r holds net1 when
 r is even, net2 when odd, and its partner is r ^ 1 (0↔1, 2↔3, …).
 """
-import pickle
-
 import contextlib
+import pickle
 
 import numpy as np
 
 from minigrad import backend
 from minigrad import distributed as dist
+from admm.replicas import Replicas
 
 NET1, NET2 = 0, 1            # each half's role: rank % 2
 _HEADER, _ARRAY = 11, 12     # MPI tags: a pickled header, then the raw array buffers
@@ -103,7 +103,6 @@ class MPILink:
                                      f"mpiexec -n {2 * replicas}")
         self.replicas = None
         if replicas > 1:
-            from admm.replicas import Replicas
             # every rank makes both groups (new_group is collective), then keeps its half's
             halves = [dist.new_group(list(range(role, self.size, 2))) for role in (NET1, NET2)]
             self.replicas = Replicas(replicas, self.rank, halves[self.role])

@@ -232,6 +232,7 @@ GROUPS = textwrap.dedent("""
     evens, odds = dist.new_group([2, 0]), dist.new_group([1, 3])   # the ranks in any order
     mine, other = (evens, odds) if r % 2 == 0 else (odds, evens)
     assert dist.get_rank(mine) == r // 2 and dist.get_world_size(mine) == 2 and dist.get_rank(other) == -1
+    assert dist.get_world_size(other) == -1 and dist.get_world_size() == 4
     x = np.array([float(r), 1.0]); dist.all_reduce(x, op=dist.ReduceOp.AVG, group=mine)
     assert x.tolist() == [(r % 2) + 1.0, 1.0], x                  # (0+2)/2 or (1+3)/2
     b = np.full(3, float(r)); dist.broadcast(b, src=2 + r % 2, group=mine)

@@ -132,9 +132,9 @@ def new_group(ranks=None):
     if not members or any(not (isinstance(r, int) and 0 <= r < g.size) for r in members):
         raise ValueError(f"new_group: ranks must be ranks in [0, {g.size}), at least one, got {ranks!r}")
     wait(g.comm.Ibarrier(), f"new_group({members}): every rank to arrive")
-    member = g.rank in members
-    comm = g.comm.Split(0 if member else g.MPI.UNDEFINED, key=g.rank)
-    return _Group(g.MPI, comm, g.timeout, members) if member else _NonMember(members)
+    inside = g.rank in members
+    comm = g.comm.Split(0 if inside else g.MPI.UNDEFINED, key=g.rank)
+    return _Group(g.MPI, comm, g.timeout, members) if inside else _NonMember(members)
 
 
 class _NonMember:
@@ -169,8 +169,10 @@ def get_rank(group=None):
 
 
 def get_world_size(group=None):
+    """The number of ranks in ``group`` (the default group when None); -1 when this rank
+    is not a member, as in torch."""
     if isinstance(group, _NonMember):
-        return len(group.ranks)
+        return -1
     return member(group, "get_world_size").size
 
 
