@@ -83,8 +83,8 @@ class Overlapped:
     in either thread is raised by the next ``take`` (each wait has the link's deadline)."""
 
     def __init__(self, link, replies):
-        from mpi4py import MPI
-        if MPI.Query_thread() < MPI.THREAD_MULTIPLE:
+        from minigrad import distributed as dist
+        if not dist.thread_multiple():
             from admm.transport import ConfigurationError
             raise ConfigurationError("the pipelined schedule over MPI sends and receives from two threads: "
                                      "it needs MPI_THREAD_MULTIPLE, which this MPI library did not grant")

@@ -25,7 +25,6 @@ import pstats
 import statistics
 import sys
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -33,25 +32,9 @@ import numpy as np
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
+from workloads import caffenet_layers  # benchmarks/ is on sys.path: this file runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def layers(lib, bn):
-    """The benchmark CNN as named layers of ``lib`` (minigrad.nn or torch.nn)."""
-    spec = [("conv1", 3, 32, 5, 2, True), ("conv2", 32, 32, 5, 2, True),
-            ("conv3", 32, 64, 5, 2, True), ("conv4", 64, 64, 3, 1, False)]
-    out = OrderedDict()
-    for i, (name, cin, cout, k, p, pool) in enumerate(spec, 1):
-        out[name] = lib.Conv2d(cin, cout, k, padding=p)
-        if bn:
-            out[f"bn{i}"] = lib.BatchNorm2d(cout)
-        out[f"relu{i}"] = lib.ReLU()
-        if pool:
-            out[f"pool{i}"] = lib.MaxPool2d(2)
-    out["flatten"] = lib.Flatten()
-    out["fc"] = lib.Linear(1024, 10)
-    return out
 
 
 def minigrad_step(model, opt, x, y):
@@ -89,7 +72,7 @@ def run_case(torch, n, bn, rounds, warmup, device, threads):
     x = rng.standard_normal((n, 3, 32, 32)).astype(np.float32)
     y = rng.integers(0, 10, n)
     mg.manual_seed(0)
-    ours = nn.Sequential(layers(nn, bn))
+    ours = nn.Sequential(caffenet_layers(nn, bn=bn, conv3_kernel=5))
     ours_opt = optim.SGD(ours.parameters(), lr=0.01)
     xm, ym = mg.tensor(x, device=device), mg.tensor(y, device=device)
     if device == "cuda":
@@ -100,7 +83,7 @@ def run_case(torch, n, bn, rounds, warmup, device, threads):
     if torch is not None:
         torch.set_num_threads(threads)
         tdev = "cuda" if device == "cuda" else "cpu"
-        theirs = torch.nn.Sequential(layers(torch.nn, bn)).to(tdev)
+        theirs = torch.nn.Sequential(caffenet_layers(torch.nn, bn=bn, conv3_kernel=5)).to(tdev)
         theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
         theirs_opt = torch.optim.SGD(theirs.parameters(), lr=0.01)
         xt, yt = torch.from_numpy(x).to(tdev), torch.from_numpy(y).to(tdev)

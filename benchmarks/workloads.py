@@ -27,12 +27,14 @@ import minigrad.functional as F
 from minigrad import models, nn, optim
 
 
-def caffenet_layers(lib, in_channels=3, image_size=32, bn=False, classes=10):
-    """``admm.models.caffenet``'s layers as an OrderedDict of ``lib`` (minigrad.nn or
-    torch.nn) modules, with a BatchNorm2d ``bn{i}`` after conv{i} when ``bn``."""
+def caffenet_layers(lib, in_channels=3, image_size=32, bn=False, classes=10, conv3_kernel=3):
+    """``minigrad.models.caffenet``'s layers as an OrderedDict of ``lib`` (minigrad.nn or
+    torch.nn) modules, with a BatchNorm2d ``bn{i}`` after conv{i} when ``bn``.
+    ``conv3_kernel=5`` gives the kernels issue's benchmark CNN (``cnn_step.py``), whose
+    conv3 is 5×5 (padding 2) instead of 3×3."""
     side = image_size // 8
     spec = [("conv1", in_channels, 32, 5, 2, True), ("conv2", 32, 32, 5, 2, True),
-            ("conv3", 32, 64, 3, 1, True), ("conv4", 64, 64, 3, 1, False)]
+            ("conv3", 32, 64, conv3_kernel, conv3_kernel // 2, True), ("conv4", 64, 64, 3, 1, False)]
     out = OrderedDict()
     for i, (name, cin, cout, k, p, pool) in enumerate(spec, 1):
         out[name] = lib.Conv2d(cin, cout, k, padding=p)
@@ -203,11 +205,14 @@ def dualnet(batch, torch):
     from admm.session import configure, net1_side, net2_side
     from admm.transport import InProc
 
-    config = configure(batch=batch)
+    # the demo's settings at a constant rate (no warm-up or cosine: a step costs the same
+    # at any rate, and the PyTorch mirror below then needs no schedule)
+    config = configure(batch=batch, lr_schedule="constant", warmup=0.0)
     shape = (1, 28, 28)
     x, labels = _data(batch, shape)
-    net2 = net2_side(config, "admm", shape, batch, {"train": labels})
-    run = net1_side(config, "admm", shape, batch, InProc(net2.handle))
+    prep = dict(image_shape=shape, train=range(batch), labels={"train": labels}, iterations=1)
+    net2 = net2_side(config, "admm", prep)
+    run = net1_side(config, "admm", prep, InProc(net2.handle))
     assert isinstance(net2, Net2)
     xm = mg.tensor(x)
     ym = mg.tensor(np.stack([labels, np.arange(batch)], axis=1))
@@ -227,7 +232,7 @@ def dualnet(batch, torch):
     _copy_weights(torch, net2.head, head)
     dual = copy.deepcopy(head[0])
     _copy_weights(torch, run.dual, dual)
-    sgd = dict(lr=config["lr"], momentum=config["momentum"])
+    sgd = dict(lr=config["lr"], momentum=config["momentum"], nesterov=config["nesterov"])
     opt1 = torch.optim.SGD(list(trunk.parameters()) + list(dual.parameters()), **sgd)
     opt2 = torch.optim.SGD(head.parameters(), **sgd)
     xt, yt = torch.from_numpy(x), torch.from_numpy(labels)

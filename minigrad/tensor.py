@@ -143,6 +143,19 @@ def _as_array(data, dtype, device, python_dtype=None):
     return data
 
 
+def to_arguments(args, device=None, dtype=None):
+    """The (device, dtype) that ``.to(*args, device=, dtype=)`` asks for, read as PyTorch
+    reads them: a Tensor gives both, a string is a device, anything else a dtype."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, str):
+            device = arg
+        else:
+            dtype = arg
+    return device, dtype
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
@@ -337,13 +350,7 @@ class Tensor:
     def to(self, *args, device=None, dtype=None, non_blocking=False):
         """``to(device)``, ``to(dtype)``, ``to(other_tensor)`` or both by keyword, as torch
         (``non_blocking`` is accepted and has no effect: copies here are synchronous)."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, str):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype = to_arguments(args, device, dtype)
         out = self
         if dtype is not None and np.dtype(dtype) != self.dtype:
             out = ops.astype(out, dtype)

@@ -85,10 +85,20 @@ def test_refusals_name_the_problem(tmp_path, capsys):
              (["--resume", str(tmp_path), "--quick"], "with its own settings; drop --quick (see"),
              (["--resume", str(tmp_path / "absent")], "cannot read its settings.json"),
              (["--quick", "--out", str(tmp_path / "b"), "--epochs", "0"], "--epochs 0: expected an integer >= 1"),
-             (["--quick", "--out", str(tmp_path / "b"), "--dropout", "1"], "--dropout 1.0: expected a number in [0, 1)")]
+             (["--quick", "--out", str(tmp_path / "b"), "--dropout", "1"], "--dropout 1.0: expected a number in [0, 1)"),
+             (["--quick", "--out", str(tmp_path / "b"), "--arch", "vgg"], "--arch: invalid choice: 'vgg'")]
     for argv, message in cases:
         with pytest.raises(SystemExit) as stopped:
             job.main(argv)
         assert stopped.value.code == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err  # one line, no usage block
+
+
+def test_the_cnn_option_trains_the_reports_cnn_and_resumes_as_one(tmp_path, capsys):
+    out = tmp_path / "cnn"
+    summary = job.main(SMALL + ["--arch", "caffenet", "--epochs", "1", "--out", str(out)])
+    assert "CaffeNet-style CNN" in capsys.readouterr().out
+    assert json.loads((out / "settings.json").read_text())["arch"] == "caffenet"
+    assert summary["test_accuracy"] > 0.5  # 1 epoch on the small subset; chance is 0.1
+    assert "conv1.weight" in load_checkpoint(out / "checkpoint.npz")["model"]

@@ -181,6 +181,13 @@ def get_backend():
     return "mpi"
 
 
+def thread_multiple():
+    """True when MPI granted ``MPI_THREAD_MULTIPLE``: several threads of this process may
+    call MPI at once (admm's pipelined schedule sends and receives from two)."""
+    g = group()
+    return g.MPI.Query_thread() >= g.MPI.THREAD_MULTIPLE
+
+
 def destroy_process_group():
     """Leave the default group (MPI itself stays initialised until exit, as MPI requires)."""
     global _group

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from minigrad import backend
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, to_arguments
 
 
 def _cast(name, value, dtype):
@@ -214,13 +214,7 @@ class Module:
     def to(self, *args, device=None, dtype=None, non_blocking=False):
         """``to(device)``, ``to(dtype)``, ``to(tensor)`` (its device and dtype) or by keyword,
         as PyTorch; a dtype applies to the floating-point parameters and buffers only."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, str):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype = to_arguments(args, device, dtype)
         if device is not None:
             device = backend.check_device(device)
             self._apply(lambda a: backend.to_device(a, device), floating_only=False)
