@@ -15,9 +15,10 @@ from minigrad import backend
 from minigrad.tensor import Tensor, set_grad_enabled
 
 
-def toposort(outputs):
-    """Tensors reachable from ``outputs`` through nodes that need gradients,
-    each listed after its parents."""
+def toposort(outputs, needing_grad=True):
+    """Tensors reachable from ``outputs`` (through inputs that need gradients, unless
+    ``needing_grad=False``: then every input, as ``minigrad.viz`` draws them), each
+    listed after its parents."""
     order, seen = [], set()
     stack = [(t, False) for t in outputs]
     while stack:
@@ -34,7 +35,8 @@ def toposort(outputs):
             # explored first and a layer's weights land just before its output in the order:
             # backward then completes each weight's gradient as soon as its layer is done
             # (what lets DistributedDataParallel start all-reduces early)
-            stack.extend((p, False) for p in reversed(t.node.inputs()) if p.requires_grad and id(p) not in seen)
+            stack.extend((p, False) for p in reversed(t.node.inputs())
+                         if (p.requires_grad or not needing_grad) and id(p) not in seen)
     return order
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad import backend
+from minigrad.autograd import toposort
 from minigrad.tensor import Tensor
 
 # fill colours: needs a gradient / does not / op
@@ -63,22 +64,13 @@ def graph(output, names=None):
     parent tensor → op → the tensor it made. Every parent is followed, also those that need
     no gradient, so the picture shows all the inputs. ``names`` maps names to tensors (e.g.
     ``dict(model.named_parameters())``); the output is labelled ``output`` unless named.
-    The walk is an explicit stack, as in ``autograd.toposort``: deep graphs are fine.
+    The walk is ``autograd.toposort``'s explicit stack: deep graphs are fine.
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"viz.graph: expected the Tensor whose graph to draw, got {type(output).__name__}")
     label = {id(t): n for n, t in (names or {}).items()}
     label.setdefault(id(output), "output")
-    order, seen, stack = [], set(), [(output, False)]
-    while stack:
-        t, parents_done = stack.pop()
-        if parents_done:
-            order.append(t)
-        elif id(t) not in seen:
-            seen.add(id(t))
-            stack.append((t, True))
-            if t.node is not None:
-                stack.extend((p, False) for p in reversed(t.node.parents) if id(p) not in seen)
+    order = toposort([output], needing_grad=False)
     tensor_id = {id(t): f"t{i}" for i, t in enumerate(order)}
     nodes, edges, ops = [], [], 0
     for t in order:
@@ -86,7 +78,7 @@ def graph(output, names=None):
             op = f"op{ops}"
             ops += 1
             nodes.append({"id": op, "kind": "op", "lines": [t.node.op]})
-            edges += [(tensor_id[id(p)], op) for p in t.node.parents]
+            edges += [(tensor_id[id(p)], op) for p in t.node.inputs()]
             edges.append((op, tensor_id[id(t)]))
         nodes.append({"id": tensor_id[id(t)], "kind": "tensor", "lines": _tensor_label(t, label.get(id(t))),
                       "requires_grad": t.requires_grad, "leaf": t.node is None})
