@@ -27,6 +27,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.autograd import toposort
+from minigrad.history import save_figure
 from minigrad.tensor import Tensor
 
 # fill colours: needs a gradient / does not / op
@@ -175,7 +176,7 @@ def _draw_matplotlib(nodes, edges, path, dpi, direction):
     ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.axis("off")
-    figure.savefig(path, dpi=dpi, bbox_inches="tight", format="png")
+    save_figure(figure, path, dpi=dpi, bbox_inches="tight")
     plt.close(figure)
 
 

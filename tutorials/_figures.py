@@ -6,12 +6,11 @@ and a notebook opened in ``tutorials/`` both find it) and calls ``show`` once pe
 figure. The files go to ``$MINIGRAD_TUTORIAL_OUT`` (default ``tutorial_output/`` in
 the working directory), which the tests point at a temporary folder.
 """
-import io
 import os
 import sys
 from pathlib import Path
 
-from minigrad.checkpoint import write_atomically
+from minigrad.history import save_figure
 
 
 def output_dir():
@@ -48,11 +47,7 @@ def show(figure, name=None, dpi=100, **savefig_kwargs):
         if name is None:
             raise ValueError("show(figure, name): a matplotlib figure needs a file name, e.g. '05_histograms.png'")
         path = output_dir() / name
-        # the same atomic write as every file minigrad saves: a reader (or a test)
-        # never sees half a PNG
-        png = io.BytesIO()
-        figure.savefig(png, dpi=dpi, format="png", **savefig_kwargs)
-        write_atomically(path, png.getvalue())
+        save_figure(figure, path, dpi=dpi, **savefig_kwargs)  # atomic, as every file minigrad saves
         plt.close(figure)
     if in_notebook():
         from IPython.display import Image, display
