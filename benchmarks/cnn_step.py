@@ -32,7 +32,10 @@ import numpy as np
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
-from workloads import caffenet_layers  # benchmarks/ is on sys.path: this file runs as a script
+from minigrad.checkpoint import write_atomically
+# benchmarks/ is on sys.path: this file runs as a script
+from report import write_section
+from workloads import caffenet_layers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,20 +155,6 @@ def markdown(facts, rows, device):
     return "\n".join(lines)
 
 
-def write_docs(section, device):
-    path = ROOT / "docs" / "benchmarks.md"
-    begin, end = f"<!-- cnn_step:{device} -->", f"<!-- /cnn_step:{device} -->"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{begin}\n{section}\n{end}"
-    if begin in text and end in text:
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + f"\n\n## Training step of the benchmark CNN ({device})\n\n{block}\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 128])
@@ -197,9 +186,10 @@ def main(argv=None):
     facts = machine(torch, args.device)
     if not args.no_write:
         results = ROOT / "benchmarks" / "results" / f"cnn_step-{args.device}.json"
-        results.parent.mkdir(exist_ok=True)
-        results.write_text(json.dumps({"machine": facts, "rows": rows}, indent=2) + "\n")
-        write_docs(markdown(facts, rows, args.device), args.device)
+        write_atomically(results, json.dumps({"machine": facts, "rows": rows}, indent=2) + "\n")
+        write_section(ROOT / "docs" / "benchmarks.md", f"<!-- cnn_step:{args.device} -->",
+                      f"<!-- /cnn_step:{args.device} -->", markdown(facts, rows, args.device),
+                      heading=f"Training step of the benchmark CNN ({args.device})")
     print(markdown(facts, rows, args.device))
 
 

@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+# minigrad from this checkout, installed or not (the children get the same through PYTHONPATH)
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 GLOBAL_BATCH = 128
 # (name, processes, threads each, gradients averaged); the last is data parallelism without
 # its communication: the most two processes can gain on this machine
@@ -149,20 +151,6 @@ def section(result):
     return "\n".join(lines)
 
 
-def write_docs(text):
-    path = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- data_parallel:cpu -->", "<!-- /data_parallel:cpu -->"
-    doc = path.read_text()
-    block = f"{begin}\n{text}\n{end}"
-    if begin in doc:
-        doc = doc[:doc.index(begin)] + block + doc[doc.index(end) + len(end):]
-    else:
-        doc += f"\n## Data parallelism: two ranks against one process\n\n{block}\n"
-    temporary = path.with_suffix(".md.tmp")
-    temporary.write_text(doc)
-    os.replace(temporary, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -197,10 +185,12 @@ def main(argv=None):
     print(text)
     if not args.no_write:
         out = ROOT / "benchmarks" / "results" / "data_parallel-cpu.json"
-        temporary = out.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(result, indent=1))
-        os.replace(temporary, out)
-        write_docs(text)
+        # imported here, not at the top: this process only launches and reads the ranks
+        from minigrad.checkpoint import write_atomically
+        from report import write_section
+        write_atomically(out, json.dumps(result, indent=1))
+        write_section(ROOT / "docs" / "benchmarks.md", "<!-- data_parallel:cpu -->", "<!-- /data_parallel:cpu -->",
+                      text, heading="Data parallelism: two ranks against one process")
 
 
 if __name__ == "__main__":

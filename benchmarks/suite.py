@@ -44,8 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import minigrad as mg  # noqa: E402
+from minigrad.checkpoint import write_atomically  # noqa: E402
 from kernels import cpu_threads  # noqa: E402
 import workloads  # noqa: E402
+from report import write_section  # noqa: E402
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 # glibc's allocator and OpenBLAS read these at start-up; they change the timings, so the report names them
@@ -198,26 +200,6 @@ def markdown(report):
     return "\n".join(lines)
 
 
-def write_atomically(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def write_docs(path, section, marks):
-    path = Path(path)
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    begin, end = marks
-    block = f"{begin}\n{section}\n{end}"
-    if begin in text and end in text:
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + f"\n\n{block}\n"
-    write_atomically(path, text)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: checks the machinery only")
@@ -289,7 +271,7 @@ def main(argv=None):
         results = args.results or (ROOT / "benchmarks" / "results" /
                                    f"suite-cpu-{args.threads}-{report['machine']['blas_architecture'].lower()}.json")
         write_atomically(results, json.dumps(report, indent=2) + "\n")
-        write_docs(args.docs, text, markers(args.threads, report["machine"]["blas_architecture"]))
+        write_section(args.docs, *markers(args.threads, report["machine"]["blas_architecture"]), text)
     print(text)
     return report
 
