@@ -76,11 +76,12 @@ class History:
         return path
 
 
-def save_figure(figure, path, dpi=100, **savefig_kwargs):
+def save_figure(figure, path, dpi=100, format=None, **savefig_kwargs):
     """``figure.savefig(path)``, written atomically (a reader never sees half an image);
-    the format comes from the suffix. Every figure minigrad and its lessons save goes here."""
+    the format is ``format``, else the suffix's. Every figure minigrad and its lessons save
+    goes here."""
     image = io.BytesIO()
-    figure.savefig(image, dpi=dpi, format=os.path.splitext(str(path))[1][1:] or "png", **savefig_kwargs)
+    figure.savefig(image, dpi=dpi, format=format or os.path.splitext(str(path))[1][1:] or "png", **savefig_kwargs)
     write_atomically(path, image.getvalue())
     return path
 

@@ -20,13 +20,13 @@ graph itself in layers and draws it with matplotlib, so it works with the plain 
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from minigrad import backend
 from minigrad.autograd import toposort
+from minigrad.checkpoint import write_atomically
 from minigrad.history import save_figure
 from minigrad.tensor import Tensor
 
@@ -176,7 +176,7 @@ def _draw_matplotlib(nodes, edges, path, dpi, direction):
     ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.axis("off")
-    save_figure(figure, path, dpi=dpi, bbox_inches="tight")
+    save_figure(figure, path, dpi=dpi, format="png", bbox_inches="tight")
     plt.close(figure)
 
 
@@ -196,20 +196,12 @@ def draw(output, path, names=None, engine="auto", dpi=100, direction="LR"):
         raise RuntimeError("viz.draw(engine='dot'): Graphviz's dot is not on PATH (apt-get install graphviz); "
                            "engine='matplotlib' or 'auto' draws without it")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
-    os.close(handle)
-    os.chmod(temporary, 0o644)  # mkstemp makes it private; a figure is for reading
-    try:
-        if dot is not None and engine != "matplotlib":
-            run = subprocess.run([dot, "-Tpng", f"-Gdpi={dpi}", "-o", temporary], input=to_dot(output, names, direction),
-                                 text=True, capture_output=True, timeout=60)
-            if run.returncode != 0:
-                raise RuntimeError(f"viz.draw: {dot} exited with {run.returncode}: {run.stderr.strip()}")
-        else:
-            _draw_matplotlib(*graph(output, names), temporary, dpi, direction)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    if dot is not None and engine != "matplotlib":
+        run = subprocess.run([dot, "-Tpng", f"-Gdpi={dpi}"], input=to_dot(output, names, direction).encode(),
+                             capture_output=True, timeout=60)
+        if run.returncode != 0:
+            raise RuntimeError(f"viz.draw: {dot} exited with {run.returncode}: {run.stderr.decode().strip()}")
+        write_atomically(path, run.stdout)
+    else:
+        _draw_matplotlib(*graph(output, names), path, dpi, direction)  # save_figure: atomic too
     return path
