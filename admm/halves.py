@@ -45,7 +45,7 @@ def _optimizer_state(optimizer, lr_schedule):
 
 def _labels_of(y):
     """The loaders carry (label, sample index) pairs: y is int64 (N, 2)."""
-    return y.data[:, 0], backend.to_numpy(y.data[:, 1])
+    return y.array[:, 0], backend.to_numpy(y.array[:, 1])
 
 
 class Net2:
@@ -79,13 +79,13 @@ class Net2:
             self.optimizer.zero_grad()
         loss.backward()
         # y.grad is ∂(loss)/∂y = ∂ℓₙ/∂yₙ / N: times N gives each sample's own gradient
-        step = Net2Step(y.data, y.grad.data * batch, p.grad.data if p.grad is not None else None)
+        step = Net2Step(y.array, y.grad.array * batch, p.grad.array if p.grad is not None else None)
         reply = self.mode.reply(step)
         if last:
             if self.replicas is not None:
                 self.replicas.combine_gradients(self.optimizer, share)
             _update(self.optimizer, self.lr_schedule)
-        correct = float((logits.data.argmax(axis=1) == labels).sum())
+        correct = float((logits.array.argmax(axis=1) == labels).sum())
         return reply, {"loss_net2": loss.item(), "correct": correct,
                        "seconds": time.process_time() - started}
 
@@ -96,7 +96,7 @@ class Net2:
             logits = self.rest(y)
             loss = F.cross_entropy(logits, labels, reduction="sum").item()
             self.head.train()
-        return y.data, {"correct": float((logits.data.argmax(axis=1) == labels).sum()), "loss_sum": loss}
+        return y.array, {"correct": float((logits.array.argmax(axis=1) == labels).sum()), "loss_sum": loss}
 
     def handle(self, message):
         """Answer one message from net1 (see ``admm.transport``)."""
@@ -196,7 +196,7 @@ class SplitRun:
         def forward(part):                                  # (1) net1 forward to the cut, sent to net2
             p = self.trunk(x[part])
             held.append((p, self.dual(p) if self.mode.uses_dual else None, part))
-            clock.around(courier.post, Message("train", {"pool2": p.data, "index": index[part]},
+            clock.around(courier.post, Message("train", {"pool2": p.array, "index": index[part]},
                                                {"batch": total, "first": part.start == 0,
                                                 "last": part.stop == total, "share": share}))
 
@@ -210,7 +210,7 @@ class SplitRun:
                 loss = None
                 if self.mode.trains_net1:                   # (3) net1's backward, accumulated
                     loss = self.mode.update(p, x3, reply.arrays, index[part], (part.stop - part.start) / total)
-                tally.add(reply.values, loss, p.data)
+                tally.add(reply.values, loss, p.array)
                 if following is not None and not self.pipeline.overlap:
                     forward(following)
         if self.mode.trains_net1:
@@ -236,8 +236,8 @@ class SplitRun:
             for x, y in loader:
                 _, index = _labels_of(y)
                 p = self.trunk(x)
-                x3 = self.dual(p).data
-                reply = self.link.call(Message("eval", {"pool2": p.data, "index": index}))
+                x3 = self.dual(p).array
+                reply = self.link.call(Message("eval", {"pool2": p.array, "index": index}))
                 y3 = reply.arrays["conv3"]
                 correct += reply.values["correct"]
                 loss += reply.values["loss_sum"]
@@ -245,7 +245,7 @@ class SplitRun:
                 difference += float((_sample_norms(x3 - y3) ** 2).sum())
                 energy += float((_sample_norms(x3) ** 2).sum())
                 conv3_norms += float(_sample_norms(x3).sum())
-                pool2_norms += float(_sample_norms(p.data).sum())
+                pool2_norms += float(_sample_norms(p.array).sum())
         self.trunk.train()
         self.dual.train()
         return {"test_acc": correct / seen, "test_loss": loss / seen,
@@ -275,7 +275,7 @@ class SingleRun:
         self.optimizer.zero_grad()
         loss.backward()
         _update(self.optimizer, self.lr_schedule)
-        return {"loss_net2": loss.item(), "train_acc": float((logits.data.argmax(axis=1) == labels).mean())}
+        return {"loss_net2": loss.item(), "train_acc": float((logits.array.argmax(axis=1) == labels).mean())}
 
     def evaluate(self, loader):
         correct = loss = seen = 0.0
@@ -285,7 +285,7 @@ class SingleRun:
                 labels, _ = _labels_of(y)
                 logits = self.model(x)
                 loss += F.cross_entropy(logits, labels, reduction="sum").item()
-                correct += float((logits.data.argmax(axis=1) == labels).sum())
+                correct += float((logits.array.argmax(axis=1) == labels).sum())
                 seen += len(x)
         self.model.train()
         return {"test_acc": correct / seen, "test_loss": loss / seen}

@@ -84,7 +84,7 @@ class Report:
         y = reply["conv3"]
         loss = REPORT_LOSSES[self.loss](x, type(x)._wrap(y)) * weight  # eq. (10.2) or (10.3)
         loss.backward()
-        self._residual.add(x.data - y, x.data)
+        self._residual.add(x.array - y, x.array)
         return loss.item()
 
     def finish(self, combine=None):
@@ -154,7 +154,7 @@ class ADMM:
         """The λ this batch sees (None when λ = 0), created at 0 on first use."""
         if self.multiplier == "none":
             return None
-        xp = backend.xp(x.data)
+        xp = backend.xp(x.array)
         if self.lam is None:
             shape = (self.train_size,) + x.shape[1:] if self.multiplier == "sample" else x.shape[1:]
             self.lam = xp.zeros(shape, dtype=x.dtype)
@@ -165,8 +165,8 @@ class ADMM:
         beta, lam = self.beta, self._multiplier(x, index)
         loss = augmented_lagrangian(x, type(x)._wrap(z), lam, beta) * weight   # the x-step of eq. (5.5)
         loss.backward()
-        r = x.data - z
-        self._residual.add(r, x.data)
+        r = x.array - z
+        self._residual.add(r, x.array)
         # the multiplier step λ ← λ + β(x − z), with the residual before net1's update: a
         # sample's λₙ is its own (no other micro-batch reads it), the shared one waits for finish
         if self.multiplier == "sample":

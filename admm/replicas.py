@@ -40,8 +40,8 @@ class Replicas:
         params = [p for group in optimizer.param_groups for p in group["params"]]
         for p in params:
             if p.grad is None:   # a parameter this replica's batch did not reach: its gradient is 0
-                p.grad = Tensor._wrap(backend.xp(p.data).zeros_like(p.data))
-        grads = [p.grad.data for p in params]
+                p.grad = Tensor._wrap(backend.xp(p.array).zeros_like(p.array))
+        grads = [p.grad.array for p in params]
         flat = np.concatenate([backend.to_numpy(g).ravel() for g in grads]) * np.asarray(share, grads[0].dtype)
         dist.all_reduce(flat, group=self.group)
         offset = 0

@@ -163,7 +163,7 @@ def _supervised(name, batch, shape, ours, theirs, make_opt, make_torch_opt, torc
         ours.eval()
         theirs.eval()
         with mg.no_grad(), torch.no_grad():
-            _agree(name, "evaluation-mode outputs", ours(mg.tensor(x[few])).data, theirs(xt[few]).numpy())
+            _agree(name, "evaluation-mode outputs", ours(mg.tensor(x[few])).array, theirs(xt[few]).numpy())
         ours.train()
         theirs.train()
         # the first training step from the same weights: the same loss (dropout draws differ)

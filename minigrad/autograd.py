@@ -96,7 +96,7 @@ def _seed(out, grad, what):
         if out.numel() != 1:
             raise RuntimeError(f"{what}: the output has shape {out.shape}; a gradient can only be "
                                f"created implicitly for a single-element output — pass grad=")
-        return Tensor._wrap(backend.xp(out.data).ones_like(out.data))
+        return Tensor._wrap(backend.xp(out.array).ones_like(out.array))
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=out.dtype, device=out.device)
     _check_grad(grad, out, what)
     return grad
@@ -117,7 +117,7 @@ def backward(out, grad=None, retain_graph=None, create_graph=False):
         if not create_graph:
             # a fresh, writable array: VJPs may hand the same (or a read-only broadcast)
             # array to several tensors, and optimizers or clipping may edit .grad in place
-            g = Tensor._wrap(g.data.copy())
+            g = Tensor._wrap(g.array.copy())
         t.grad = g if t.grad is None else t.grad + g
         # during the walk, not after it, so DistributedDataParallel can start a bucket's
         # all-reduce while the rest of backward runs (torch's post-accumulate-grad hooks)

@@ -49,7 +49,7 @@ def _flatten(tree, arrays, op="save_checkpoint", typed=False):
         arrays[key] = backend.to_numpy(tree)
         return {"__array__": key}
     if hasattr(tree, "data") and hasattr(tree, "requires_grad"):  # a Tensor
-        stored = _flatten(tree.data, arrays, op, typed)
+        stored = _flatten(tree.array, arrays, op, typed)
         return {"__tensor__": stored["__array__"], "requires_grad": bool(tree.requires_grad)} if typed else stored
     if tree is None or isinstance(tree, (bool, int, float, str)):
         return tree

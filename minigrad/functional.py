@@ -22,7 +22,7 @@ from minigrad.tensor import Tensor, result
 
 def _constant(value, like, shape=None):
     """A constant (no-grad) tensor on ``like``'s device, of ``like``'s dtype."""
-    array_module = backend.xp(like.data)
+    array_module = backend.xp(like.array)
     data = array_module.asarray(value, dtype=like.dtype)
     return Tensor._wrap(data if shape is None else array_module.broadcast_to(data, shape))
 
@@ -76,11 +76,11 @@ _ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element 
 def _normal_cdf(x):
     """Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF, as an op: its VJP is g·φ(x) with
     φ(x) = exp(−x²/2)/√(2π) written in Tensor ops, so it can be differentiated again."""
-    if backend.is_cupy(x.data):
+    if backend.is_cupy(x.array):
         import cupyx.scipy.special
-        erf = cupyx.scipy.special.erf(x.data / math.sqrt(2))
+        erf = cupyx.scipy.special.erf(x.array / math.sqrt(2))
     else:
-        erf = np.asarray(_ERF(x.data / math.sqrt(2)), dtype=x.dtype)  # a 0-d input gives a float: asarray
+        erf = np.asarray(_ERF(x.array / math.sqrt(2)), dtype=x.dtype)  # a 0-d input gives a float: asarray
     data = (0.5 * (1 + erf)).astype(x.dtype, copy=False)
     return result(data, "normal_cdf", (x,), (lambda g, y: g * ops.exp(x * x * -0.5) / math.sqrt(2 * math.pi),),
                   saved=(x,))
@@ -193,7 +193,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     _refuse("embedding", "max_norm", max_norm, None)
     _refuse("embedding", "scale_grad_by_freq", scale_grad_by_freq, False)
     _refuse("embedding", "sparse", sparse, False)
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     host = backend.to_numpy(indices)
@@ -201,7 +201,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if host.size and (host.min() < 0 or host.max() >= rows):
         raise IndexError(f"embedding: index {host.max() if host.max() >= rows else host.min()} is out of range "
                          f"for {rows} embeddings")
-    indices = backend.xp(weight.data).asarray(indices)
+    indices = backend.xp(weight.array).asarray(indices)
     out = weight[indices]
     if padding_idx is None:
         return out
@@ -270,7 +270,7 @@ def pad(input, pad, mode="constant", value=None):
             if limit is not None and max(before, after) > limit:
                 raise ValueError(f"pad: mode {mode!r} needs padding at most {limit} for dim {axis} of size "
                                  f"{n}, got ({before}, {after})")
-            where[axis] = backend.xp(out.data).asarray(_pad_index(n, before, after, mode))
+            where[axis] = backend.xp(out.array).asarray(_pad_index(n, before, after, mode))
             out = out[tuple(where)]
     return out
 
@@ -278,7 +278,7 @@ def pad(input, pad, mode="constant", value=None):
 def one_hot(tensor, num_classes=-1):
     """Integer class indices (any shape) → int64 one-hot of shape (..., num_classes);
     ``num_classes=-1`` means max(tensor) + 1."""
-    labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    labels = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {labels.dtype}")
     host = backend.to_numpy(labels)
@@ -331,7 +331,7 @@ def _class_indices(target, input, ignore_index, op):
     """Integer labels, checked against the log-probabilities ``input``: (N, C) or (C,)
     or (N, C, d1, …) takes labels (N,), () or (N, d1, …). Returns the labels as a
     host int64 array, the mask of those that count (≠ ignore_index; None when all do), and C."""
-    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    labels = target.array if isinstance(target, Tensor) else np.asarray(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must be integers (class indices), or class probabilities of the "
                         f"input's shape {input.shape}; got dtype {labels.dtype} and shape {tuple(labels.shape)}")
@@ -370,7 +370,7 @@ def _picked(logp, target, weight, ignore_index, op):
     labels, keep, classes = _class_indices(target, logp, ignore_index, op)
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
-    array_module = backend.xp(logp.data)
+    array_module = backend.xp(logp.array)
     safe = array_module.asarray((labels if keep is None else np.where(keep, labels, 0)).reshape(-1))
     flat = _classes_last(logp)
     loss = -flat[array_module.arange(flat.shape[0]), safe]
@@ -440,7 +440,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
     logp = ops.log_softmax(input, class_dim)
     w_shape = (classes,) + (1,) * (input.ndim - 1 - class_dim)  # broadcasts along the class dim
-    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    labels = target.array if isinstance(target, Tensor) else np.asarray(target)
     if labels.dtype.kind == "f" and tuple(labels.shape) == input.shape:  # class probabilities
         if ignore_index != -100:
             raise ValueError(f"{op}: ignore_index is only for integer labels, not class probabilities")
@@ -555,7 +555,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = _as_tensor(target, input)
     _same_shape(input, target, "binary_cross_entropy")
-    host = backend.to_numpy(input.data)
+    host = backend.to_numpy(input.array)
     if host.size and (host.min() < 0 or host.max() > 1):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values from "
                          f"{host.min():.4g} to {host.max():.4g} (apply sigmoid first, or use "
@@ -738,7 +738,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None:
         return y * (area / divisor_override)
     (h, w), (ph, pw) = input.shape[2:], padding
-    array_module = backend.xp(input.data)
+    array_module = backend.xp(input.array)
     mask = array_module.zeros((1, 1, h + 2 * ph, w + 2 * pw), dtype=input.dtype)
     if count_include_pad:  # every cell of the input and its symmetric padding
         mask[..., :h + 2 * ph - extra_h, :w + 2 * pw - extra_w] = 1

@@ -30,7 +30,7 @@ def _float64_copies(inputs):
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise TypeError(f"gradcheck: input {i} is a {type(x).__name__}, expected a Tensor")
-        data = x.data.astype(np.float64) if x.dtype.kind == "f" else x.data
+        data = x.array.astype(np.float64) if x.dtype.kind == "f" else x.array
         copies.append(Tensor(data, requires_grad=x.requires_grad))
     if not any(x.requires_grad for x in copies):
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
@@ -85,19 +85,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="auto", max_eleme
 
     def numeric_along(x, step):
         """(L(x + step) − L(x − step)) / 2ε, perturbing x in place and restoring it."""
-        saved = x.data.copy()
+        saved = x.array.copy()
         with no_grad():
-            x.data = saved + step
+            x.array = saved + step
             plus = loss(*xs).item()
-            x.data = saved - step
+            x.array = saved - step
             minus = loss(*xs).item()
-        x.data = saved
+        x.array = saved
         return (plus - minus) / (2 * eps)
 
     for i, g in zip(checked, analytic):
         x = xs[i]
-        g = np.zeros(x.shape) if g is None else backend.to_numpy(g.data)
-        array_module = backend.xp(x.data)
+        g = np.zeros(x.shape) if g is None else backend.to_numpy(g.array)
+        array_module = backend.xp(x.array)
         if mode == "elementwise" or (mode == "auto" and x.numel() <= max_elementwise):
             numeric = np.zeros(x.numel())
             for flat in range(x.numel()):

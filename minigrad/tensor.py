@@ -1,6 +1,6 @@
 """The Tensor, the Node that made it, and the switch that turns recording off.
 
-A Tensor wraps an array (``.data``: NumPy on the CPU, CuPy on a GPU). When an op
+A Tensor wraps an array (``.array``: NumPy on the CPU, CuPy on a GPU). When an op
 runs on tensors that require gradients, its output gets a ``Node``: the op's name,
 its input tensors (``parents``) and one vector-Jacobian product (VJP) per input.
 There is no global tape: the graph is the web of nodes hanging off the output,
@@ -123,7 +123,7 @@ def _as_array(data, dtype, device, python_dtype=None):
     them) become int64, bools bool, floats float32 (or all of them ``python_dtype``);
     an array keeps its dtype; dtype= overrides all of these."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
         data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
@@ -170,7 +170,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         # As torch.Tensor(...): Python numbers and lists become the default float dtype
         # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
-        self._data = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
+        self.array = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
         self.grad = None
         self.node = None
         self._retain_grad = False
@@ -186,35 +186,39 @@ class Tensor:
     def _wrap(cls, data, version_counter=None):
         """A Tensor around an array that is already right (no checks, no copy)."""
         t = cls.__new__(cls)
-        t._data, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
+        t.array, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
         t._version_counter = Version() if version_counter is None else version_counter
         t._is_view, t._previous = version_counter is not None, ()
         t._view_version = t._version_counter.value  # a view's data matches its node until this changes
         return t
 
+    # ``array`` is the engine's own name for the NumPy/CuPy array a tensor wraps: every op
+    # reads and writes it. ``data`` is PyTorch's escape hatch, a Tensor view of the same memory.
     @property
     def data(self):
-        """The array itself. Assigning to it (``p.data = ...``, an array or a Tensor whose
-        array is taken) is invisible to autograd and bumps no version, as in PyTorch."""
-        return self._data
+        """This tensor's memory as a new leaf Tensor, detached from the graph, as in PyTorch:
+        in-place edits of it (``p.data.add_(...)``) change this tensor without bumping its
+        autograd version. Assigning (``p.data = t``, a Tensor or an array) swaps the memory
+        this tensor wraps, invisibly to autograd."""
+        return Tensor._wrap(self.array)
 
     @data.setter
     def data(self, value):
         if isinstance(value, Tensor):
-            value = value._data
+            value = value.array
         elif isinstance(value, np.generic):  # what arithmetic on 0-d arrays returns
             value = np.asarray(value)
         elif not (isinstance(value, np.ndarray) or backend.is_cupy(value)):
-            raise TypeError(f"data: expected a NumPy/CuPy array or a Tensor, got {type(value).__name__}")
-        self._data = value
+            raise TypeError(f"data: expected a Tensor or a NumPy/CuPy array, got {type(value).__name__}")
+        self.array = value
 
     # ---- facts about the data -------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    device = property(lambda self: backend.device_of(self.data))
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
+    device = property(lambda self: backend.device_of(self.array))
     is_leaf = property(lambda self: self.node is None)
-    is_cuda = property(lambda self: backend.is_cupy(self.data))
+    is_cuda = property(lambda self: backend.is_cupy(self.array))
     _version = property(lambda self: self._version_counter.value)
 
     def size(self, dim=None):
@@ -232,7 +236,7 @@ class Tensor:
         return self.dtype.kind == "f"
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     nelement = numel
 
@@ -245,10 +249,10 @@ class Tensor:
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self.array)
 
     def __repr__(self):
-        body = np.array2string(backend.to_numpy(self.data), separator=", ", precision=4,
+        body = np.array2string(backend.to_numpy(self.array), separator=", ", precision=4,
                                threshold=20, edgeitems=2, prefix="tensor(")
         extras = [] if self.dtype in (float32, dtypes.int64, dtypes.bool) else [f"dtype={self.dtype}"]
         if self.device != "cpu":
@@ -264,13 +268,13 @@ class Tensor:
     # ---- leaving the graph ------------------------------------------------------
     def item(self):
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise RuntimeError(f"item(): a Tensor with {self.data.size} elements cannot be converted "
+        if self.array.size != 1:
+            raise RuntimeError(f"item(): a Tensor with {self.array.size} elements cannot be converted "
                                f"to a Python number (shape {self.shape})")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous")
         return builtins.bool(self.item())
 
@@ -281,25 +285,25 @@ class Tensor:
         return builtins.int(self.item())
 
     def __index__(self):
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index "
                             f"(got dtype {self.dtype}, shape {self.shape})")
         return builtins.int(self.item())
 
     def numpy(self):
         """The data as a NumPy array (shared with the tensor on the CPU; copied from a GPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        array = backend.to_numpy(self.data)
+        array = backend.to_numpy(self.array)
         return array if dtype is None else array.astype(dtype)
 
     def detach(self):
         """The same data (and version counter, as torch), cut from the graph."""
-        return Tensor._wrap(self.data, self._version_counter)
+        return Tensor._wrap(self.array, self._version_counter)
 
     def requires_grad_(self, flag=True):
         if flag and self.dtype.kind != "f":
@@ -499,7 +503,7 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
     saved: the input tensors the VJPs will read (their versions are checked at
     backward); saves_output: the VJPs read the output y. view_of: an input whose
     array the output may share, so the two share a version counter (as torch's views)."""
-    shares = view_of is not None and backend.xp(data).may_share_memory(data, view_of.data)
+    shares = view_of is not None and backend.xp(data).may_share_memory(data, view_of.array)
     out = Tensor._wrap(data, view_of._version_counter if shares else None)
     if is_grad_enabled() and any(p.requires_grad for p in parents):
         for p in parents:
@@ -524,7 +528,7 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     """Make a leaf tensor (a copy of ``data``), with PyTorch's dtypes: int lists become
     int64, bool lists bool, float lists float32; a NumPy/CuPy array keeps its dtype."""
     if isinstance(data, Tensor) or isinstance(data, np.ndarray) or backend.is_cupy(data):
-        data = (data.data if isinstance(data, Tensor) else data).copy()
+        data = (data.array if isinstance(data, Tensor) else data).copy()
     made = Tensor._wrap(_as_array(data, dtype, device))
     return made.requires_grad_(True) if requires_grad else made
 

@@ -35,7 +35,7 @@ class NonFiniteLossError(FloatingPointError):
 def _accuracy(logits, y):
     if logits.ndim != 2 or y.ndim != 1 or y.dtype.kind not in "iu":
         return None  # not a classification batch
-    return float((logits.data.argmax(axis=1) == y.data).mean())
+    return float((logits.array.argmax(axis=1) == y.array).mean())
 
 
 def evaluate(model, loader, loss_fn=cross_entropy):
@@ -147,7 +147,7 @@ def _non_finite(model):
     they live: no copy to the host)."""
     entries = list(model.named_parameters()) + list(model.named_buffers())
     return [name for name, t in entries
-            if t.data.dtype.kind in "fc" and not bool(backend.xp(t.data).isfinite(t.data).all())]
+            if t.array.dtype.kind in "fc" and not bool(backend.xp(t.array).isfinite(t.array).all())]
 
 
 def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, scheduler=None,

@@ -46,11 +46,11 @@ def _tensor_label(t, name):
     shape = "(" + ", ".join(str(n) for n in t.shape) + ("," if len(t.shape) == 1 else "") + ")"
     lines = [name] if name else []
     lines.append(f"{shape} {t.dtype}")
-    values = _values(t.data)
+    values = _values(t.array)
     if values is not None:
         lines.append(f"data {values}")
     if t.grad is not None:
-        g = t.grad.data
+        g = t.grad.array
         shown = _values(g)
         lines.append(f"grad {shown}" if shown is not None else f"grad ‖g‖ = {float(np.linalg.norm(backend.to_numpy(g))):.4g}")
     return lines

@@ -17,8 +17,8 @@ def test_split_names_the_halves_and_copies_the_dual_layer():
     assert parts.head.names() == ["fc3", "relu3", "fc4"]
     assert parts.net1.names() == ["flatten", "fc1", "relu1", "fc2", "relu2", "fc3"]
     # the dual layer starts equal to conv3′ (fc3 here) but is its own array
-    np.testing.assert_array_equal(parts.dual.weight.data, parts.head[0].weight.data)
-    assert parts.dual.weight.data is not parts.head[0].weight.data
+    np.testing.assert_array_equal(parts.dual.weight.array, parts.head[0].weight.array)
+    assert parts.dual.weight.array is not parts.head[0].weight.array
 
 
 def test_inference_through_the_halves_is_the_model():

@@ -111,7 +111,7 @@ def test_retain_grad_keeps_intermediate_gradient():
 
 def test_first_order_node_refuses_create_graph():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
-    y = result(x.data * 2, "kernel_double", (x,), (lambda g, out: g * 2,), first_order=True)
+    y = result(x.array * 2, "kernel_double", (x,), (lambda g, out: g * 2,), first_order=True)
     with pytest.raises(RuntimeError, match="kernel_double.*first-order"):
         mg.grad(y.sum(), [x], create_graph=True)
     assert np.allclose(mg.grad(y.sum(), [x])[0].numpy(), 2.0)
@@ -178,7 +178,7 @@ def test_mixing_devices_names_both():
     from types import SimpleNamespace
 
     from minigrad.ops.base import check_devices
-    cpu = SimpleNamespace(shape=(2,), device="cpu", data=np.zeros(2))
-    gpu = SimpleNamespace(shape=(2,), device="cuda", data=object())  # another array type
+    cpu = SimpleNamespace(shape=(2,), device="cpu", array=np.zeros(2))
+    gpu = SimpleNamespace(shape=(2,), device="cuda", array=object())  # another array type
     with pytest.raises(RuntimeError, match=r"mul: inputs are on different devices \(\(2,\) on cpu, \(2,\) on cuda\)"):
         check_devices("mul", cpu, gpu)

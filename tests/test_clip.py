@@ -24,21 +24,21 @@ def test_clip_grad_norm_scales_all_gradients_together():
     total = optim.clip_grad_norm_(params, max_norm=6.5)
     assert total == 13.0 and isinstance(total, float)
     scale = 6.5 / (13.0 + 1e-6)
-    np.testing.assert_allclose(params[0].grad.data, [3 * scale, 4 * scale], rtol=1e-15)
-    np.testing.assert_allclose(params[1].grad.data, [12 * scale], rtol=1e-15)
+    np.testing.assert_allclose(params[0].grad.array, [3 * scale, 4 * scale], rtol=1e-15)
+    np.testing.assert_allclose(params[1].grad.array, [12 * scale], rtol=1e-15)
 
 
 def test_clip_grad_norm_leaves_small_gradients_alone():
     params = with_grads([3.0, 4.0])
     assert optim.clip_grad_norm_(params, max_norm=10.0) == 5.0
-    np.testing.assert_array_equal(params[0].grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(params[0].grad.array, [3.0, 4.0])
 
 
 @pytest.mark.parametrize("norm_type,total", [(1, 19.0), (math.inf, 12.0), (3, (27 + 64 + 1728) ** (1 / 3))])
 def test_clip_grad_norm_other_norms(norm_type, total):
     params = with_grads([3.0, -4.0], [-12.0])
     assert optim.clip_grad_norm_(params, max_norm=1.0, norm_type=norm_type) == pytest.approx(total, rel=1e-14)
-    np.testing.assert_allclose(params[1].grad.data, [-12.0 / (total + 1e-6)], rtol=1e-14)
+    np.testing.assert_allclose(params[1].grad.array, [-12.0 / (total + 1e-6)], rtol=1e-14)
 
 
 def test_clip_grad_norm_accepts_one_tensor_and_skips_missing_gradients():
@@ -55,7 +55,7 @@ def test_clip_grad_norm_non_finite():
     with pytest.raises(RuntimeError, match="total norm of order 2.0 .* is nan"):
         optim.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
     assert math.isnan(optim.clip_grad_norm_(params, 1.0))
-    assert np.isnan(params[0].grad.data).all()  # as in PyTorch: NaN spreads, never hides
+    assert np.isnan(params[0].grad.array).all()  # as in PyTorch: NaN spreads, never hides
 
 
 def test_clipping_gradients_of_a_shared_vjp_scales_each_once():
@@ -63,21 +63,21 @@ def test_clipping_gradients_of_a_shared_vjp_scales_each_once():
     a = Tensor(np.ones(2), requires_grad=True)
     b = Tensor(np.ones(2), requires_grad=True)
     (3 * (a + b)).sum().backward()
-    assert a.grad.data is not b.grad.data and a.grad.data.flags.writeable
+    assert a.grad.array is not b.grad.array and a.grad.array.flags.writeable
     total = optim.clip_grad_norm_([a, b], max_norm=3.0)
     assert total == pytest.approx(6.0)
-    np.testing.assert_allclose(a.grad.data, [1.5, 1.5], rtol=1e-6)
-    np.testing.assert_allclose(b.grad.data, [1.5, 1.5], rtol=1e-6)
+    np.testing.assert_allclose(a.grad.array, [1.5, 1.5], rtol=1e-6)
+    np.testing.assert_allclose(b.grad.array, [1.5, 1.5], rtol=1e-6)
     optim.clip_grad_value_([a, b], 1.0)
-    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0])
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(a.grad.array, [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.array, [1.0, 1.0])
 
 
 def test_clip_grad_value():
     params = with_grads([3.0, -0.5, -7.0], [[0.25, 2.0]])
     optim.clip_grad_value_(params, 1.0)
-    np.testing.assert_array_equal(params[0].grad.data, [1.0, -0.5, -1.0])
-    np.testing.assert_array_equal(params[1].grad.data, [[0.25, 1.0]])
+    np.testing.assert_array_equal(params[0].grad.array, [1.0, -0.5, -1.0])
+    np.testing.assert_array_equal(params[1].grad.array, [[0.25, 1.0]])
 
 
 def test_clip_keeps_dtype():
@@ -114,7 +114,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
     assert total == pytest.approx(expected.item(), rel=1e-13)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-13, atol=1e-15)
 
 
 def test_clip_grad_value_matches_torch():
@@ -125,4 +125,4 @@ def test_clip_grad_value_matches_torch():
     q.grad = torch.tensor(g)
     optim.clip_grad_value_([p], 0.7)
     torch.nn.utils.clip_grad_value_([q], 0.7)
-    np.testing.assert_array_equal(p.grad.data, q.grad.numpy())
+    np.testing.assert_array_equal(p.grad.array, q.grad.numpy())

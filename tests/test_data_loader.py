@@ -51,7 +51,7 @@ def test_unshuffled_batches_are_slices_as_tensors():
     assert len(dropped) == 2 and [len(x) for x, _ in dropped] == [4, 4]
     # a batch is a copy: writing into it leaves the dataset alone
     x, _ = next(iter(loader))
-    x.data[:] = -1
+    x.array[:] = -1
     assert ds.x.min() == 0
 
 

@@ -119,7 +119,7 @@ def test_resnet18_has_torchvisions_state_dict_keys_and_shapes():
     assert len(expected) == 122
     ours = {k: v.shape for k, v in models.resnet18().state_dict().items()}
     assert ours == expected
-    assert sum(p.data.size for p in models.resnet18().parameters()) == 11_689_512  # torchvision's num_params
+    assert sum(p.array.size for p in models.resnet18().parameters()) == 11_689_512  # torchvision's num_params
 
 
 def test_resnet34_stages_and_weight_count():
@@ -128,7 +128,7 @@ def test_resnet34_stages_and_weight_count():
     assert len(keys) == 218
     assert "layer3.5.conv2.weight" in keys and "layer3.6.conv1.weight" not in keys
     assert keys["fc.weight"].shape == (1000, 512)
-    assert sum(p.data.size for p in model.parameters()) == 21_797_672  # torchvision's num_params
+    assert sum(p.array.size for p in model.parameters()) == 21_797_672  # torchvision's num_params
 
 
 def torch_resnet(torch, layers, num_classes):
@@ -252,7 +252,7 @@ def test_resnet_refuses_pretrained_weights_and_bad_shapes():
 @pytest.mark.parametrize("depth, weights", [(8, 78_042), (20, 272_474)])
 def test_resnet_cifar_sizes(depth, weights):
     # He et al. table 6: 0.27 M for depth 20 on 3-channel images
-    assert sum(p.data.size for p in models.resnet_cifar(depth).parameters()) == weights
+    assert sum(p.array.size for p in models.resnet_cifar(depth).parameters()) == weights
     model = models.resnet_cifar(depth, num_classes=10, in_channels=1)
     convs = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d) and "downsample" not in name]
     assert len(convs) + 1 == depth  # 6n + 2: the stem, 2 per block, and fc
@@ -280,7 +280,7 @@ def test_resnet_cifar_learns_a_small_batch():
 @pytest.mark.parametrize("size", [28, 32])
 def test_lenet5_shapes_and_weights(size):
     model = models.lenet5(image_size=size)
-    assert sum(p.data.size for p in model.parameters()) == 61_706  # LeNet-5 with a full C3 table
+    assert sum(p.array.size for p in model.parameters()) == 61_706  # LeNet-5 with a full C3 table
     x = mg.tensor(np.zeros((3, 1, size, size), np.float32))
     assert model[:3](x).shape == (3, 6, 14, 14)  # after S2
     assert model[:8](x).shape == (3, 120, 1, 1)  # C5: 120 maps of 1×1

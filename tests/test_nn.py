@@ -104,6 +104,6 @@ def test_mlp_learns_xor():
         loss.backward()
         with mg.no_grad():
             for p in model.parameters():
-                p.data -= 0.5 * p.grad.data
+                p.array -= 0.5 * p.grad.array
     assert loss.item() < 0.05
     assert (model(x).numpy().argmax(1) == y).all()

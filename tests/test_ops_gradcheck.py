@@ -29,7 +29,7 @@ BINARY = {
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a ** b,
-    "where": lambda a, b: mg.where(a.data > 0, a, b),
+    "where": lambda a, b: mg.where(a.array > 0, a, b),
 }
 
 
@@ -64,8 +64,8 @@ def test_unary_ops(name, shape, seed):
     fn, low, high = UNARY[name]
     x = leaf(shape, seed, low, high)
     if name in ("relu", "abs", "clip"):  # keep finite differences off the kinks
-        x.data[np.abs(x.data) < 1e-3] = 0.5
-        x.data[np.abs(np.abs(x.data) - 1) < 1e-3] = 0.5
+        x.array[np.abs(x.array) < 1e-3] = 0.5
+        x.array[np.abs(np.abs(x.array) - 1) < 1e-3] = 0.5
     check_both(fn, x)
 
 
@@ -120,7 +120,7 @@ def test_getitem_integer_arrays_with_repeats():
     cols = np.array([1, 0, 0, 2])
     check_both(lambda t: t[rows, cols] ** 2, x)
     check_both(lambda t: t[[3, 3, 1]] * t[[0, 1, 2]], x)
-    check_both(lambda t: t[t.data > 0] ** 3, x)  # boolean mask
+    check_both(lambda t: t[t.array > 0] ** 3, x)  # boolean mask
 
 
 @given(seed=st.integers(0, 2**16), axis=st.integers(0, 1))

@@ -25,7 +25,7 @@ def run(cls, theta0, grads, **hyperparameters):
     for g in grads:
         p.grad = Tensor(np.array(g, dtype=np.float64))
         opt.step()
-        trajectory.append(p.data.copy())
+        trajectory.append(p.array.copy())
     return trajectory
 
 
@@ -105,7 +105,7 @@ def test_lecture_momentum_is_sgd_with_dampening_equal_to_momentum():
         p.grad = Tensor(g)
         sgd.step()
         b = sgd.state[p]["momentum_buffer"]
-        np.testing.assert_allclose(p.data, same_start[t - 1], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.array, same_start[t - 1], rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(b - zero_start_buffers[t - 1], beta ** t * grads[0],
                                    rtol=1e-9, atol=1e-14)
 
@@ -125,7 +125,7 @@ def test_classic_momentum_is_sgd_without_dampening():
         w = w + v
         p.grad = Tensor(g)
         sgd.step()
-        np.testing.assert_allclose(p.data, w, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.array, w, rtol=1e-12, atol=1e-14)
 
 
 # ---- Adagrad -----------------------------------------------------------------------------
@@ -259,26 +259,26 @@ def set_grads(params, step):
 @pytest.mark.parametrize("cls,hyperparameters", ALL, ids=IDS)
 def test_updates_in_place_and_keeps_dtype(cls, hyperparameters):
     params = model(dtype=np.float32)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     opt = cls(params, **hyperparameters)
     for step in range(3):
         set_grads(params, step)
         opt.step()
     for p, a, start in zip(params, arrays, model(dtype=np.float32)):
-        assert p.data is a and p.dtype == np.float32
-        assert not np.array_equal(a, start.data)
+        assert p.array is a and p.dtype == np.float32
+        assert not np.array_equal(a, start.array)
 
 
 @pytest.mark.parametrize("cls,hyperparameters", ALL, ids=IDS)
 def test_parameters_without_gradient_are_skipped(cls, hyperparameters):
     params = model()
-    before = params[1].data.copy()
+    before = params[1].array.copy()
     opt = cls(params, **hyperparameters)
     for step in range(2):
         set_grads(params, step)
         params[1].grad = None
         opt.step()
-    np.testing.assert_array_equal(params[1].data, before)
+    np.testing.assert_array_equal(params[1].array, before)
     assert params[1] not in opt.state
 
 
@@ -292,7 +292,7 @@ def test_shared_read_only_gradients_are_not_written(cls, hyperparameters):
         opt.zero_grad()
         (a + b).sum().backward()
         opt.step()
-    np.testing.assert_array_equal(a.grad.data, np.ones(3))
+    np.testing.assert_array_equal(a.grad.array, np.ones(3))
 
 
 @pytest.mark.parametrize("cls,hyperparameters", ALL, ids=IDS)
@@ -306,7 +306,7 @@ def test_state_dict_round_trip_continues_identically(cls, hyperparameters):
         set_grads(params, step)
         opt.step()
     saved = opt.state_dict()
-    snapshot = [p.data.copy() for p in params]
+    snapshot = [p.array.copy() for p in params]
 
     def as_json(value):
         return value.tolist() if isinstance(value, np.ndarray) else value
@@ -332,7 +332,7 @@ def test_state_dict_round_trip_continues_identically(cls, hyperparameters):
             set_grads(clones, step)
             restored.step()
         for p, q in zip(params, clones):
-            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_state_dict_layout_and_snapshot():
@@ -407,13 +407,13 @@ def test_param_groups_have_their_own_hyperparameters():
     assert opt.param_groups[0]["momentum"] == 0 and opt.param_groups[1]["momentum"] == 0.9
     a.grad, b.grad = Tensor(np.ones(2)), Tensor(np.ones(2))
     opt.step()
-    np.testing.assert_allclose(a.data, [0.9, 0.9])
-    np.testing.assert_allclose(b.data, [0.5, 0.5])
+    np.testing.assert_allclose(a.array, [0.9, 0.9])
+    np.testing.assert_allclose(b.array, [0.5, 0.5])
     c = Tensor(np.ones(1), requires_grad=True)
     opt.add_param_group({"params": [c], "lr": 1.0})
     c.grad = Tensor(np.ones(1))
     opt.step()
-    np.testing.assert_allclose(c.data, [0.0])
+    np.testing.assert_allclose(c.array, [0.0])
     assert opt.state_dict()["param_groups"][2]["params"] == [2]
 
 
@@ -450,7 +450,7 @@ def test_zero_grad():
     set_grads(params, 0)
     opt.zero_grad(set_to_none=False)
     for p in params:
-        np.testing.assert_array_equal(p.grad.data, np.zeros(p.shape))
+        np.testing.assert_array_equal(p.grad.array, np.zeros(p.shape))
     opt.zero_grad()
     assert all(p.grad is None for p in params)
 
@@ -467,7 +467,7 @@ def test_step_with_closure_returns_its_loss():
 
     loss = opt.step(closure)
     assert loss.item() == 9.0
-    np.testing.assert_allclose(w.data, [3.0 - 0.25 * 6.0])
+    np.testing.assert_allclose(w.array, [3.0 - 0.25 * 6.0])
 
 
 def test_gradient_of_wrong_shape_is_reported():
@@ -482,7 +482,7 @@ def test_training_a_linear_model_lowers_the_loss():
     from minigrad import nn
     rng = np.random.default_rng(0)
     x = Tensor(rng.normal(size=(32, 3)))
-    y = Tensor(x.data @ np.array([[1.0], [-2.0], [0.5]]))
+    y = Tensor(x.array @ np.array([[1.0], [-2.0], [0.5]]))
     net = nn.Linear(3, 1)
     opt = optim.Adam(net.parameters(), lr=0.1)
 

@@ -49,7 +49,7 @@ def test_resume_from_checkpoint_file_is_bit_identical(name, tmp_path):
     scheduler = make_scheduler(opt)
     for index in range(3):
         epoch(params, opt, scheduler, index)
-    path = save_checkpoint(tmp_path / "run.npz", {"params": [p.data for p in params],
+    path = save_checkpoint(tmp_path / "run.npz", {"params": [p.array for p in params],
                                                   "optimizer": opt.state_dict(),
                                                   "scheduler": scheduler.state_dict()})
     for index in range(3, 7):
@@ -65,7 +65,7 @@ def test_resume_from_checkpoint_file_is_bit_identical(name, tmp_path):
         epoch(resumed, opt2, scheduler2, index)
     for p, q in zip(params, resumed):
         assert q.dtype == np.float32
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
     assert scheduler2.get_last_lr() == scheduler.get_last_lr()
 
 
@@ -87,7 +87,7 @@ def test_fit_resumes_bit_identically(name, tmp_path):
         opt = make_optimizer(list(model.parameters()))
         fit(model, opt, F.cross_entropy, batches, epochs, val_loader=batches,
             scheduler=make_scheduler(opt), checkpoint=checkpoint, resume=True, progress=False)
-        return [p.data.copy() for p in model.parameters()], opt.param_groups[0]["lr"]
+        return [p.array.copy() for p in model.parameters()], opt.param_groups[0]["lr"]
 
     straight, lr = run(4, str(tmp_path / "straight.npz"))
     run(2, str(tmp_path / "split.npz"))

@@ -19,7 +19,7 @@ CASES = [(optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01
 def run(cls, hyperparameters, device, steps=5):
     rng = np.random.default_rng(0)
     params = [Tensor(rng.normal(size=s), requires_grad=True, device=device) for s in [(4, 3), ()]]
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     opt = cls(params, **hyperparameters)
     for _ in range(steps):
         for p in params:
@@ -27,7 +27,7 @@ def run(cls, hyperparameters, device, steps=5):
         optim.clip_grad_norm_(params, 1.0)
         optim.clip_grad_value_(params, 0.05)
         opt.step()
-    assert all(p.data is a for p, a in zip(params, arrays))
+    assert all(p.array is a for p, a in zip(params, arrays))
     return params, opt
 
 
@@ -37,7 +37,7 @@ def test_gpu_matches_cpu(cls, hyperparameters):
     gpu, opt = run(cls, hyperparameters, "cuda")
     for p, q in zip(cpu, gpu):
         assert q.device == "cuda"
-        np.testing.assert_allclose(backend.to_numpy(q.data), p.data, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(backend.to_numpy(q.array), p.array, rtol=1e-10, atol=1e-12)
     saved = opt.state_dict()
     for entries in saved["state"].values():
         for name, value in entries.items():

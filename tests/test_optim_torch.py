@@ -59,14 +59,14 @@ def test_matches_torch(name, options):
     ref = getattr(torch.optim, name)(groups(theirs), **options)
     for _ in range(STEPS):
         noise = [rng.normal(size=s) for s in SHAPES]
-        grads = [a @ ours[0].data + noise[0], ours[1].data + noise[1], 3 * ours[2].data + noise[2]]
+        grads = [a @ ours[0].array + noise[0], ours[1].array + noise[1], 3 * ours[2].array + noise[2]]
         for p, q, g in zip(ours, theirs, grads):
             g = np.asarray(g)  # a 0-d result is a NumPy scalar, which Tensor() makes float32
             p.grad, q.grad = Tensor(g), torch.tensor(g)
         opt.step()
         ref.step()
     for i, (p, q) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12,
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12,
                                    err_msg=f"parameter {i}")
         for key, value in ref.state[q].items():
             if key == "step" or value is None:

@@ -268,8 +268,8 @@ def test_item9_a_nan_batch_leaves_batchnorm_running_statistics_alone():
     with pytest.raises(NonFiniteLossError, match="epoch 1, step 2"):
         fit(model, opt, F.cross_entropy, loader, 1, progress=False)
     bn = model[1]
-    assert np.isfinite(bn.running_mean.data).all() and np.isfinite(bn.running_var.data).all()
-    assert bn.running_mean.data.any()  # batch 1 did move them
+    assert np.isfinite(bn.running_mean.array).all() and np.isfinite(bn.running_var.array).all()
+    assert bn.running_mean.array.any()  # batch 1 did move them
 
 
 def saved_run(tmp_path, optimizer=optim.Adam):

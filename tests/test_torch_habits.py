@@ -381,12 +381,15 @@ def test_versions_are_shared_with_views_but_not_with_data():
     d[1, 2] = 5.0
     assert x._version == v._version == d._version == 2
     assert x.numpy().tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 5.0]]
-    x.data[...] = 7.0              # writing .data is invisible to autograd, as in PyTorch
-    assert x._version == 2
+    x.data[...] = 7.0               # writing through .data is invisible to autograd, as in PyTorch
+    assert x._version == 2 and x.tolist() == [[7.0] * 3] * 2
+    x.data.add_(1.0)
+    assert x._version == 2 and x.tolist() == [[8.0] * 3] * 2
+    assert isinstance(x.data, mg.Tensor) and not x.data.requires_grad
     x.data = np.ones((2, 3), np.float32)
     assert x._version == 2
-    x.data = x.data * 2 - mg.ones(2, 3)  # a Tensor assigned to .data gives its array, as torch
-    assert isinstance(x.data, np.ndarray) and x.tolist() == [[1.0] * 3] * 2
+    x.data = x.data * 2 - mg.ones(2, 3)  # a Tensor assigned to .data gives its memory, as torch
+    assert isinstance(x.array, np.ndarray) and x.tolist() == [[1.0] * 3] * 2
     with pytest.raises(TypeError, match="data: expected"):
         x.data = [1.0, 2.0]
 
@@ -554,7 +557,7 @@ def test_grad_mode_helpers():
     assert not evaluate(w).requires_grad and (w * 2).requires_grad
     with mg.inference_mode():
         assert not (w * 2).requires_grad
-    assert mg.is_tensor(w) and not mg.is_tensor(w.data)
+    assert mg.is_tensor(w) and not mg.is_tensor(w.array)
     with pytest.raises(TypeError, match="0-d"):
         iter(mg.tensor(1.0))
 

@@ -474,7 +474,7 @@ def test_reset_parameters_redraws_as_at_construction(make):
     mg.manual_seed(11)
     layer = make()
     for t in list(layer.parameters()) + list(layer.buffers()):
-        t.data[...] = 7
+        t.array[...] = 7
     mg.manual_seed(11)
     layer.reset_parameters()
     for name, value in fresh.state_dict().items():

@@ -33,7 +33,7 @@ def make_run(seed=0):
 
 
 def parameters(model):
-    return [p.data.copy() for p in model.parameters()]
+    return [p.array.copy() for p in model.parameters()]
 
 
 def test_history_rows_and_evaluate():

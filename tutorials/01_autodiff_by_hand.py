@@ -201,11 +201,11 @@ assert math.isclose(x.grad, fx0, rel_tol=1e-12) and math.isclose(y.grad, fy0, re
 # ## 3. The same with minigrad
 #
 # minigrad does exactly this, with arrays instead of numbers. A `Tensor`
-# (`minigrad/tensor.py`) has `.data`; when an op runs on tensors that require
+# (`minigrad/tensor.py`) has `.array`; when an op runs on tensors that require
 # gradients, its output gets a `.node`, a `Node(op, parents, vjps)`:
 #
 # * `op` — the name (our `function`);
-# * `parents` — the input tensors (their `.data` plays the part of our `arguments`);
+# * `parents` — the input tensors (their `.array` plays the part of our `arguments`);
 # * `vjps` — one function per input, called as `vjp(g, y)` with two arguments:
 #   the gradient `g` arriving at the output and the output tensor `y` itself
 #   (some rules are cheapest written with the output: tanh's share is

@@ -203,15 +203,15 @@ print(f"directional gradcheck passed: {sum(t.numel() for t in large)} elements, 
 # %%
 def softplus(x):
     # log(1 + eˣ) = logaddexp(0, x) without overflow for large x
-    return result(np.logaddexp(0, x.data), "softplus", (x,), (lambda g, y: g * x.sigmoid(),))
+    return result(np.logaddexp(0, x.array), "softplus", (x,), (lambda g, y: g * x.sigmoid(),))
 
 
 def softplus_forgot_denominator(x):
-    return result(np.logaddexp(0, x.data), "softplus", (x,), (lambda g, y: g * x.exp(),))  # BUG
+    return result(np.logaddexp(0, x.array), "softplus", (x,), (lambda g, y: g * x.exp(),))  # BUG
 
 
 def softplus_ignores_g(x):
-    return result(np.logaddexp(0, x.data), "softplus", (x,), (lambda g, y: x.sigmoid(),))  # BUG
+    return result(np.logaddexp(0, x.array), "softplus", (x,), (lambda g, y: x.sigmoid(),))  # BUG
 
 
 x = minigrad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
@@ -261,7 +261,7 @@ for mode in ("elementwise", "directional"):
 
 # %%
 def add_forgot_sum_to(a, b):
-    return result(a.data + b.data, "add", (a, b), (lambda g, y: g, lambda g, y: g))  # BUG for b
+    return result(a.array + b.array, "add", (a, b), (lambda g, y: g, lambda g, y: g))  # BUG for b
 
 
 a = minigrad.tensor(rng.standard_normal((3, 4)), requires_grad=True)

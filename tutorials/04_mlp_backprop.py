@@ -178,7 +178,7 @@ show(history.plot(OUT / "04_mlp_mnist.png"))
 losses = history.column("loss")
 assert losses[-1] < losses[0], losses
 assert test_accuracy > (0.88 if QUICK else 0.96), test_accuracy
-print(f"test accuracy {test_accuracy:.4f} with {sum(p.data.size for p in mlp.parameters())} "
+print(f"test accuracy {test_accuracy:.4f} with {sum(p.array.size for p in mlp.parameters())} "
       f"weights and one layer of logistic units")
 
 # %% [markdown]

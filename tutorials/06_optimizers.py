@@ -294,7 +294,7 @@ assert all(loss < 0.7 * sgd_final for loss in final.values()), (sgd_final, final
 # %%
 mg.manual_seed(0)
 model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
-weights = sum(p.data.size for p in model.parameters())
+weights = sum(p.array.size for p in model.parameters())
 x, y = train[:100]
 EXPECTED_BUFFERS = {
     "SGD": (lambda ps: optim.SGD(ps, lr=0.1), 0),

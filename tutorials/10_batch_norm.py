@@ -188,9 +188,9 @@ print("kernel backward == composed Tensor-op backward == finite differences")
 
 # %%
 def wrong_bn(x):
-    mean, var = kernels.batchnorm.statistics(x.data)
+    mean, var = kernels.batchnorm.statistics(x.array)
     inv = (1 / np.sqrt(var + EPS))[None, :, None, None]
-    y = kernels.batchnorm.normalize(x.data, mean, var, eps=EPS)
+    y = kernels.batchnorm.normalize(x.array, mean, var, eps=EPS)
     return result(y, "wrong_bn", (x,), (lambda g, out: g * minigrad.Tensor._wrap(inv),))  # BUG: only the first term
 
 

@@ -84,7 +84,7 @@ model = SmallCNN()
 print(model)
 for name, p in model.named_parameters():
     print(f"{name:>13} {str(p.shape):>16}")
-count = sum(p.data.size for p in model.parameters())
+count = sum(p.array.size for p in model.parameters())
 # a convolution has C_out·C_in·k·k weights and C_out biases
 expected = (8 * 1 * 9 + 8) + (16 * 8 * 9 + 16) + (16 + 16) + (16 * 7 * 7 * 10 + 10)
 assert count == expected, (count, expected)

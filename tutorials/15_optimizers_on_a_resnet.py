@@ -157,7 +157,7 @@ print(f"{source}: {len(train)} training and {len(test)} test images of shape {tr
 
 mg.manual_seed(0)
 model = models.resnet_cifar(DEPTH, num_classes=10, in_channels=channels)
-weights = sum(p.data.size for p in model.parameters())
+weights = sum(p.array.size for p in model.parameters())
 print(f"ResNet-{DEPTH}: {weights:,} weights; stages of {(DEPTH - 2) // 6} BasicBlock(s) at 16, 32, 64 channels")
 
 # %% [markdown]

@@ -356,7 +356,7 @@ show(figure, "17_coalescing.png")
 # %% [markdown]
 # ## 5. CuPy arrays and `.to("cuda")`
 #
-# On a GPU, a tensor's `.data` is a CuPy array (CuPy is NumPy's interface on the
+# On a GPU, a tensor's `.array` is a CuPy array (CuPy is NumPy's interface on the
 # GPU) and `.to("cuda")` copies it there; `nn.Module.to("cuda")` moves every
 # parameter and buffer. The kernels' dispatcher sees CuPy arrays and runs the
 # cuda face: our Numba kernels launched on CuPy's current stream
@@ -383,7 +383,7 @@ cpu_out, cpu_grads = forward_backward(layers, minigrad.tensor(images))
 if GPU:
     on_gpu = layers.to("cuda")
     inputs = minigrad.tensor(images).to("cuda")
-    assert inputs.device == "cuda" and type(inputs.data).__module__.startswith("cupy")
+    assert inputs.device == "cuda" and type(inputs.array).__module__.startswith("cupy")
     gpu_out, gpu_grads = forward_backward(on_gpu, inputs)
     layers.to("cpu")
     print("the block ran on the GPU through .to('cuda')")

@@ -93,8 +93,8 @@ def layer_costs(model, image_shape, batch, repeats, seed=0):
         rows.append({"layer": name, "forward_s": _median_seconds(forward, repeats),
                      "backward_s": without_input if index == 0 else with_input,
                      "backward_weights_only_s": without_input,
-                     "output_shape": list(out.shape[1:]), "output_bytes": int(out.data.nbytes)})
-        x = Tensor(out.data)
+                     "output_shape": list(out.shape[1:]), "output_bytes": int(out.array.nbytes)})
+        x = Tensor(out.array)
     loss_s = _median_seconds(lambda: F.cross_entropy(x, np.arange(batch) % x.shape[1]), repeats)
     rows.append({"layer": "loss", "forward_s": loss_s, "backward_s": 0.0, "backward_weights_only_s": 0.0,
                  "output_shape": [], "output_bytes": 4})

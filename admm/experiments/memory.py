@@ -24,7 +24,7 @@ def _arrays_in(value, found):
     if isinstance(value, np.ndarray) or backend.is_cupy(value):
         found.append(value)
     elif hasattr(value, "data") and hasattr(value, "requires_grad"):
-        found.append(value.data)
+        found.append(value.array)
     elif isinstance(value, (tuple, list)):
         for item in value:
             _arrays_in(item, found)
@@ -32,7 +32,7 @@ def _arrays_in(value, found):
 
 def graph_bytes(loss):
     """Bytes of the distinct buffers reachable from ``loss``'s graph (see the module docstring)."""
-    arrays, seen_nodes, stack = [loss.data], set(), [loss]
+    arrays, seen_nodes, stack = [loss.array], set(), [loss]
     while stack:
         tensor = stack.pop()
         node = tensor.node
@@ -40,7 +40,7 @@ def graph_bytes(loss):
             continue
         seen_nodes.add(id(node))
         for parent in node.parents:
-            arrays.append(parent.data)
+            arrays.append(parent.array)
             stack.append(parent)
         for vjp in node.vjps:
             for cell in getattr(vjp, "__closure__", None) or ():
@@ -55,7 +55,7 @@ def graph_bytes(loss):
 def step_bytes(loss, modules):
     """A training step's bytes: the graph of ``loss`` + 3 × the parameters of ``modules``
     (weights, gradients, momentum), parameters counted once."""
-    params = {id(p): p.data.nbytes for m in modules for p in m.parameters()}
+    params = {id(p): p.array.nbytes for m in modules for p in m.parameters()}
     return graph_bytes(loss) + 3 * int(sum(params.values()))
 
 

@@ -30,7 +30,7 @@ def default_collate(batch):
         raise ValueError("default_collate: the batch is empty")
     first = batch[0]
     if isinstance(first, Tensor):
-        return _stack([example.data for example in batch], "tensors")
+        return _stack([example.array for example in batch], "tensors")
     if isinstance(first, (np.ndarray, np.generic)) or backend.is_cupy(first):
         return _stack([np.asarray(example) if isinstance(example, np.generic) else example for example in batch],
                       "arrays")

@@ -99,11 +99,11 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(backend.xp(t.data).asarray(t.data[index])) for t in self.tensors)
+        return tuple(Tensor._wrap(backend.xp(t.array).asarray(t.array[index])) for t in self.tensors)
 
     def get_batch(self, indices):
         """The batch of every tensor at ``indices`` in one step (as arrays)."""
-        return tuple(t.data[backend.xp(t.data).asarray(indices)] for t in self.tensors)
+        return tuple(t.array[backend.xp(t.array).asarray(indices)] for t in self.tensors)
 
     def __repr__(self):
         return "TensorDataset(" + ", ".join(f"{t.dtype} {t.shape}" for t in self.tensors) + ")"

@@ -85,7 +85,7 @@ class Normalize:
         if x.ndim < 3 or channels not in (1, x.shape[-3]):
             raise ValueError(f"Normalize: {channels} channel statistics do not fit a Tensor image of "
                              f"shape {x.shape} (channels at dim -3: (..., C, H, W))")
-        array_module = backend.xp(x.data)
+        array_module = backend.xp(x.array)
         mean = Tensor._wrap(array_module.asarray(self.mean.reshape(-1, 1, 1), dtype=x.dtype))
         std = Tensor._wrap(array_module.asarray(self.std.reshape(-1, 1, 1), dtype=x.dtype))
         return (x - mean) / std
@@ -121,7 +121,7 @@ def _one_image(transform, x, generator):
     the leading dims, and comes back as a Tensor of the same layout."""
     if x.ndim < 2:
         raise ValueError(f"{type(transform).__name__}: expects a Tensor image (..., H, W), got shape {x.shape}")
-    data = backend.to_numpy(x.data)
+    data = backend.to_numpy(x.array)
     out = transform(data.reshape((1, -1) + data.shape[-2:]), generator)
     return Tensor(out.reshape(data.shape[:-2] + out.shape[-2:]), device=x.device)
 

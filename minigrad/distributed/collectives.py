@@ -27,7 +27,7 @@ class ReduceOp(enum.Enum):
 
 def as_array(tensor, op):
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor.array
     if isinstance(tensor, np.ndarray) or backend.is_cupy(tensor):
         return tensor
     raise TypeError(f"{op}: expected a minigrad Tensor, a NumPy or a CuPy array, got {type(tensor).__name__}")

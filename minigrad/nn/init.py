@@ -7,7 +7,7 @@ conditions: Var(w) = 2 / (n_in + n_out). He/Kaiming accounts for ReLU zeroing
 half of its inputs: Var(w) = 2 / n_in. A ``gain`` rescales the standard deviation
 for the nonlinearity that follows (``calculate_gain``).
 
-Every function fills ``tensor.data`` in place and draws from ``generator`` (a
+Every function fills ``tensor.array`` in place and draws from ``generator`` (a
 ``numpy.random.Generator``), or from the default one that ``minigrad.manual_seed`` sets.
 """
 import math
@@ -50,7 +50,7 @@ def calculate_fan_in_and_fan_out(tensor):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = backend.xp(tensor.data).asarray(values, dtype=tensor.dtype)
+    tensor.array[...] = backend.xp(tensor.array).asarray(values, dtype=tensor.dtype)
     return tensor
 
 

@@ -60,7 +60,7 @@ class Embedding(Module):
         """N(0, 1) again, the padding row zero."""
         init.normal_(self.weight, generator=self.generator)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, x):
         return F.embedding(x, self.weight, self.padding_idx)

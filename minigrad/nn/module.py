@@ -199,16 +199,16 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     # ---- moving and casting: in place, so optimizers keep their references -----------------
     def _apply(self, fn, floating_only):
         for t in list(self.parameters()) + list(self.buffers()):
             if floating_only and t.dtype.kind != "f":
                 continue
-            t.data = fn(t.data)
+            t.array = fn(t.array)
             if t.grad is not None:
-                t.grad = Tensor._wrap(fn(t.grad.data))
+                t.grad = Tensor._wrap(fn(t.grad.array))
         return self
 
     def to(self, *args, device=None, dtype=None, non_blocking=False):
@@ -249,7 +249,7 @@ class Module:
         The names are PyTorch's, so ``torch_model.load_state_dict({k: torch.from_numpy(v) ...})``
         works for the same architecture, and the other way round."""
         entries = self._named(("_parameters", "_buffers"))
-        return OrderedDict((name, backend.to_numpy(t.data).copy()) for name, t in entries)
+        return OrderedDict((name, backend.to_numpy(t.array).copy()) for name, t in entries)
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (arrays, or Tensors of either library: anything with ``.numpy()``)
@@ -299,7 +299,7 @@ class Module:
             raise ValueError(f"load_state_dict into {type(self).__name__}: values the parameters "
                              f"cannot hold [{'; '.join(unfit)}]")
         for k, v in cast.items():
-            own[k].data[...] = backend.xp(own[k].data).asarray(v)
+            own[k].array[...] = backend.xp(own[k].array).asarray(v)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing --------------------------------------------------------------------

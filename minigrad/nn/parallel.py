@@ -40,18 +40,18 @@ class _Bucket:
         self.work = None         # the all-reduce in flight
 
     def start(self):
-        g0 = self.params[0].grad.data
+        g0 = self.params[0].grad.array
         xp = backend.xp(g0)
         if self.flat is None or backend.xp(self.flat) is not xp:
             self.flat = xp.empty(int(self.offsets[-1]), dtype=g0.dtype)
         for p, a, b in zip(self.params, self.offsets[:-1], self.offsets[1:]):
-            self.flat[a:b] = p.grad.data.ravel()
+            self.flat[a:b] = p.grad.array.ravel()
         self.work = dist.all_reduce(self.flat, op=dist.ReduceOp.AVG, async_op=True)
 
     def finish(self):
         self.work.wait()
         for p, a, b in zip(self.params, self.offsets[:-1], self.offsets[1:]):
-            p.grad.data[...] = self.flat[a:b].reshape(p.shape)
+            p.grad.array[...] = self.flat[a:b].reshape(p.shape)
         self.work, self.ready = None, 0
 
 
@@ -111,12 +111,12 @@ class DistributedDataParallel(Module):
     def _make_buckets(params, cap_bytes):
         buckets, current, size = [], [], 0
         for p in params:
-            if current and (size + p.data.nbytes > cap_bytes or p.dtype != current[0].dtype
+            if current and (size + p.array.nbytes > cap_bytes or p.dtype != current[0].dtype
                             or p.device != current[0].device):
                 buckets.append(_Bucket(current))
                 current, size = [], 0
             current.append(p)
-            size += p.data.nbytes
+            size += p.array.nbytes
         if current:
             buckets.append(_Bucket(current))
         return buckets

@@ -19,13 +19,13 @@ def lift(x, like, dtype=None):
     if isinstance(x, (int, float, bool, np.number, np.bool_)):
         if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
             dtype = like.dtype if like.dtype.kind == "f" else dtypes.result_type(like, x)
-        return Tensor._wrap(backend.xp(like.data).asarray(x, dtype=dtype))
+        return Tensor._wrap(backend.xp(like.array).asarray(x, dtype=dtype))
     return as_tensor(x, dtype=dtype, device=like.device)
 
 
 def check_devices(op, *tensors):
-    kind = type(tensors[0].data)
-    if all(type(t.data) is kind for t in tensors):  # the usual case, without building device names
+    kind = type(tensors[0].array)
+    if all(type(t.array) is kind for t in tensors):  # the usual case, without building device names
         return
     devices = {t.device for t in tensors}
     if len(devices) > 1:

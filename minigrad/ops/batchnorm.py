@@ -26,8 +26,8 @@ OP = "batch_norm"
 def _check(x, running_mean, running_var, weight, bias, training, momentum, eps):
     tensors = [t for t in (x, running_mean, running_var, weight, bias) if t is not None]
     check_devices(OP, *tensors)
-    kernels.batchnorm.check_input(OP, x.data)
-    kernels.batchnorm.check_channels(OP, x.data, **{name: None if t is None else t.data for name, t in (
+    kernels.batchnorm.check_input(OP, x.array)
+    kernels.batchnorm.check_channels(OP, x.array, **{name: None if t is None else t.array for name, t in (
         ("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias))})
     kernels.batchnorm.check_eps(OP, eps)
     if (running_mean is None) != (running_var is None):
@@ -53,11 +53,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     _check(x, running_mean, running_var, weight, bias, training, momentum, eps)
     if not training:
         return _evaluate(x, running_mean, running_var, weight, bias, eps)
-    mean, var = kernels.batchnorm.statistics(x.data)
+    mean, var = kernels.batchnorm.statistics(x.array)
     if running_mean is not None:
         _update_running(running_mean, running_var, mean, var, x.numel() // x.shape[1], momentum)
-    w = None if weight is None else weight.data
-    y = kernels.batchnorm.normalize(x.data, mean, var, w, None if bias is None else bias.data, eps)
+    w = None if weight is None else weight.array
+    y = kernels.batchnorm.normalize(x.array, mean, var, w, None if bias is None else bias.array, eps)
 
     # One backward kernel call gives gx, gγ and gβ; the node asks for them one input at
     # a time with the same g, so the three are computed once per g and shared.
@@ -65,7 +65,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
     def gradients(g):
         if not computed or computed[0] is not g:
-            computed[:] = [g, kernels.batchnorm.backward(g.data, x.data, mean, var, w, eps)]
+            computed[:] = [g, kernels.batchnorm.backward(g.array, x.array, mean, var, w, eps)]
         return computed[1]
 
     parents, vjps = [x], [lambda g, out: Tensor._wrap(gradients(g)[0])]
@@ -88,17 +88,17 @@ def _update_running(running_mean, running_var, mean, var, m, momentum):
     # The choice is made on the device (``where``), with no synchronisation.
     xp = backend.xp(mean)
     finite = xp.isfinite(mean).all() & xp.isfinite(var).all()
-    running_mean.data[...] = xp.where(finite, (1 - momentum) * running_mean.data + momentum * mean,
-                                      running_mean.data)
-    running_var.data[...] = xp.where(finite, (1 - momentum) * running_var.data + momentum * var * (m / (m - 1)),
-                                     running_var.data)
+    running_mean.array[...] = xp.where(finite, (1 - momentum) * running_mean.array + momentum * mean,
+                                      running_mean.array)
+    running_var.array[...] = xp.where(finite, (1 - momentum) * running_var.array + momentum * var * (m / (m - 1)),
+                                     running_var.array)
 
 
 def _evaluate(x, running_mean, running_var, weight, bias, eps):
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcast a (C,) vector over axis 1
-    xp = backend.xp(x.data)
-    mean = Tensor._wrap(running_mean.data.reshape(shape))
-    inv_std = Tensor._wrap((1 / xp.sqrt(running_var.data + eps)).astype(x.dtype, copy=False).reshape(shape))
+    xp = backend.xp(x.array)
+    mean = Tensor._wrap(running_mean.array.reshape(shape))
+    inv_std = Tensor._wrap((1 / xp.sqrt(running_var.array + eps)).astype(x.dtype, copy=False).reshape(shape))
     y = (x - mean) * inv_std
     if weight is not None:
         y = y * weight.reshape(shape)

@@ -24,9 +24,9 @@ def conv2d(x, w, b=None, stride=1, padding=0):
         if not isinstance(t, Tensor):
             raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
     check_devices("conv2d", *tensors)
-    y = kernels.conv.forward(x.data, w.data, None if b is None else b.data, stride, padding)
-    vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.data, w.data, x.shape, stride, padding)),
-            lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.data, x.data, w.shape, stride, padding)),
-            lambda g, y: Tensor._wrap(g.data.sum(axis=(0, 2, 3))))
+    y = kernels.conv.forward(x.array, w.array, None if b is None else b.array, stride, padding)
+    vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.array, w.array, x.shape, stride, padding)),
+            lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.array, x.array, w.shape, stride, padding)),
+            lambda g, y: Tensor._wrap(g.array.sum(axis=(0, 2, 3))))
     return result(y, "conv2d", tensors, vjps[:len(tensors)], first_order=True,
                   saved=(w,) * x.requires_grad + (x,) * w.requires_grad)

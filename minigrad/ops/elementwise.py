@@ -30,7 +30,7 @@ def add(a, b, alpha=1):
     """a + alpha·b."""
     a, b = binary("add", a, _scaled(b, alpha, "add"))
     shape_a, shape_b = a.shape, b.shape
-    return result(a.data + b.data, "add", (a, b),
+    return result(a.array + b.array, "add", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
                    lambda g, y: sum_to(g, shape_b)))
 
@@ -39,14 +39,14 @@ def sub(a, b, alpha=1):
     """a − alpha·b."""
     a, b = binary("sub", a, _scaled(b, alpha, "sub"))
     shape_a, shape_b = a.shape, b.shape
-    return result(a.data - b.data, "sub", (a, b),
+    return result(a.array - b.array, "sub", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
                    lambda g, y: sum_to(-g, shape_b)))
 
 
 def mul(a, b):
     a, b = binary("mul", a, b)
-    return result(a.data * b.data, "mul", (a, b),
+    return result(a.array * b.array, "mul", (a, b),
                   (lambda g, y: sum_to(g * b, a.shape),
                    lambda g, y: sum_to(g * a, b.shape)),
                   saved=(b,) * a.requires_grad + (a,) * b.requires_grad)
@@ -59,7 +59,7 @@ def div(a, b):
     if a.dtype.kind != "f":
         a, b = binary("div", a, b, dtype=dtypes.get_default_dtype())
     with np.errstate(divide="ignore", invalid="ignore"):  # x/0 = ±inf and 0/0 = nan, silently, as torch
-        data = a.data / b.data
+        data = a.array / b.array
     return result(data, "div", (a, b),
                   (lambda g, y: sum_to(g / b, a.shape),
                    lambda g, y: sum_to(-g * a / (b * b), b.shape)),
@@ -74,9 +74,9 @@ def pow(a, b):
     a gradient of 0: ∂y/∂a = 0 wherever b = 0 (x⁰ is the constant 1), and
     ∂y/∂b = 0 wherever a = 0 and b ≥ 0 (0^b is the constant 0, or 1 at b = 0)."""
     a, b = binary("pow", a, b)
-    if a.dtype.kind != "f" and (b.data < 0).any():
+    if a.dtype.kind != "f" and (b.array < 0).any():
         raise RuntimeError(f"pow: integers to negative integer powers are not allowed "
-                           f"(base dtype {a.dtype}, smallest exponent {b.data.min()})")
+                           f"(base dtype {a.dtype}, smallest exponent {b.array.min()})")
 
     def grad_a(g, y):
         with np.errstate(divide="ignore", invalid="ignore"):  # the 0·∞ that where() discards
@@ -86,13 +86,13 @@ def pow(a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
             return sum_to(where((a == 0) & (b >= 0), 0.0, g * y * log(a)), b.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = a.data ** b.data
+        data = a.array ** b.array
     return result(data, "pow", (a, b), (grad_a, grad_b),
                   saved=(a, b), saves_output=b.requires_grad)
 
 
 def neg(x):
-    return result(-x.data, "neg", (x,), (lambda g, y: -g,))
+    return result(-x.array, "neg", (x,), (lambda g, y: -g,))
 
 
 def square(x):
@@ -112,13 +112,13 @@ def _floating(x, op):
 
 def exp(x):
     x = _floating(x, "exp")
-    return result(backend.xp(x.data).exp(x.data), "exp", (x,), (lambda g, y: g * y,), saves_output=True)
+    return result(backend.xp(x.array).exp(x.array), "exp", (x,), (lambda g, y: g * y,), saves_output=True)
 
 
 def log(x):
     x = _floating(x, "log")
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf and log(−1) = nan, as torch
-        data = backend.xp(x.data).log(x.data)
+        data = backend.xp(x.array).log(x.array)
     return result(data, "log", (x,), (lambda g, y: g / x,), saved=(x,))
 
 
@@ -126,14 +126,14 @@ def sqrt(x):
     # ∂√x/∂x = 1 / (2√x)
     x = _floating(x, "sqrt")
     with np.errstate(invalid="ignore"):
-        data = backend.xp(x.data).sqrt(x.data)
+        data = backend.xp(x.array).sqrt(x.array)
     return result(data, "sqrt", (x,), (lambda g, y: g / (2 * y),), saves_output=True)
 
 
 def tanh(x):
     # ∂tanh(x)/∂x = 1 − tanh²(x)
     x = _floating(x, "tanh")
-    return result(backend.xp(x.data).tanh(x.data), "tanh", (x,), (lambda g, y: g * (1 - y * y),),
+    return result(backend.xp(x.array).tanh(x.array), "tanh", (x,), (lambda g, y: g * (1 - y * y),),
                   saves_output=True)
 
 
@@ -141,33 +141,33 @@ def sigmoid(x):
     # σ(x) = ½(1 + tanh(x/2)): the same function, with no overflow in exp(−x) for large |x|.
     # ∂σ/∂x = σ(1 − σ)
     x = _floating(x, "sigmoid")
-    data = 0.5 * (1 + backend.xp(x.data).tanh(0.5 * x.data))
+    data = 0.5 * (1 + backend.xp(x.array).tanh(0.5 * x.array))
     return result(data.astype(x.dtype, copy=False), "sigmoid", (x,), (lambda g, y: g * y * (1 - y),),
                   saves_output=True)
 
 
 def sin(x):
     x = _floating(x, "sin")
-    return result(backend.xp(x.data).sin(x.data), "sin", (x,), (lambda g, y: g * cos(x),), saved=(x,))
+    return result(backend.xp(x.array).sin(x.array), "sin", (x,), (lambda g, y: g * cos(x),), saved=(x,))
 
 
 def cos(x):
     x = _floating(x, "cos")
-    return result(backend.xp(x.data).cos(x.data), "cos", (x,), (lambda g, y: -g * sin(x),), saved=(x,))
+    return result(backend.xp(x.array).cos(x.array), "cos", (x,), (lambda g, y: -g * sin(x),), saved=(x,))
 
 
 def log1p(x):
     """log(1 + x), accurate for tiny x (NumPy's log1p); ∂/∂x = 1/(1 + x)."""
     x = _floating(x, "log1p")
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = backend.xp(x.data).log1p(x.data)
+        data = backend.xp(x.array).log1p(x.array)
     return result(data, "log1p", (x,), (lambda g, y: g / (1 + x),), saved=(x,))
 
 
 def expm1(x):
     """exp(x) − 1, accurate for tiny x; ∂/∂x = exp(x) = y + 1."""
     x = _floating(x, "expm1")
-    return result(backend.xp(x.data).expm1(x.data), "expm1", (x,), (lambda g, y: g * (y + 1),), saves_output=True)
+    return result(backend.xp(x.array).expm1(x.array), "expm1", (x,), (lambda g, y: g * (y + 1),), saves_output=True)
 
 
 def reciprocal(x):
@@ -182,7 +182,7 @@ def _step(name, function):
     """A piecewise-constant function (floor, round, sign, ...): its gradient is 0 wherever
     it exists, which is what PyTorch returns everywhere."""
     def op(x):
-        data = getattr(backend.xp(x.data), function)(x.data)
+        data = getattr(backend.xp(x.array), function)(x.array)
         return result(data, name, (x,), (lambda g, y: g * 0,))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name} (its gradient is 0, as in PyTorch)."
@@ -199,19 +199,19 @@ round = _step("round", "round")  # halves to even, as torch.round and NumPy
 def floor_divide(a, b):
     """``a // b``, rounding toward −∞ (PyTorch's ``//``); no gradient, as floor has none."""
     a, b = binary("floor_divide", a, b)
-    if a.dtype.kind in "iu" and (b.data == 0).any():
+    if a.dtype.kind in "iu" and (b.array == 0).any():
         raise RuntimeError("floor_divide: integer division by zero")
-    return Tensor._wrap(backend.xp(a.data).floor_divide(a.data, b.data))
+    return Tensor._wrap(backend.xp(a.array).floor_divide(a.array, b.array))
 
 
 def remainder(a, b):
     """``a % b`` with the sign of b (PyTorch's and Python's ``%``): a − b·⌊a/b⌋.
     Gradients: 1 for a, −⌊a/b⌋ for b."""
     a, b = binary("remainder", a, b)
-    if a.dtype.kind in "iu" and (b.data == 0).any():
+    if a.dtype.kind in "iu" and (b.array == 0).any():
         raise RuntimeError("remainder: integer division by zero")
-    quotient = Tensor._wrap(backend.xp(a.data).floor_divide(a.data, b.data))
-    return result(backend.xp(a.data).remainder(a.data, b.data), "remainder", (a, b),
+    quotient = Tensor._wrap(backend.xp(a.array).floor_divide(a.array, b.array))
+    return result(backend.xp(a.array).remainder(a.array, b.array), "remainder", (a, b),
                   (lambda g, y: sum_to(g, a.shape),
                    lambda g, y: sum_to(-g * quotient, b.shape)))
 
@@ -227,18 +227,18 @@ def relu(x, inplace=False):
         return inplace_ops.update(x, "relu_", relu, check_cast=False)
     if x.dtype.kind != "f":
         return where(x > 0, x, 0)
-    y = kernels.relu.forward(x.data)
+    y = kernels.relu.forward(x.array)
 
     def vjp(g, out):
         if is_grad_enabled():
             return g * Tensor._wrap((y > 0).astype(x.dtype))
-        return Tensor._wrap(kernels.relu.backward(g.data, y))
+        return Tensor._wrap(kernels.relu.backward(g.array, y))
     return result(y, "relu", (x,), (vjp,), saves_output=True)
 
 
 def abs(x):
-    sign = Tensor._wrap(backend.xp(x.data).sign(x.data))
-    return result(backend.xp(x.data).abs(x.data), "abs", (x,), (lambda g, y: g * sign,))
+    sign = Tensor._wrap(backend.xp(x.array).sign(x.array))
+    return result(backend.xp(x.array).abs(x.array), "abs", (x,), (lambda g, y: g * sign,))
 
 
 def clamp(x, min=None, max=None):
@@ -257,8 +257,8 @@ def clamp(x, min=None, max=None):
         x = astype(x, dtype)
     low = -np.inf if min is None else min
     high = np.inf if max is None else max
-    inside = Tensor._wrap(((x.data >= low) & (x.data <= high)).astype(x.dtype))
-    data = backend.xp(x.data).minimum(backend.xp(x.data).maximum(x.data, low), high)
+    inside = Tensor._wrap(((x.array >= low) & (x.array <= high)).astype(x.dtype))
+    data = backend.xp(x.array).minimum(backend.xp(x.array).maximum(x.array, low), high)
     return result(data.astype(x.dtype, copy=False), "clamp", (x,), (lambda g, y: g * inside,))
 
 
@@ -278,14 +278,14 @@ def minimum(a, b):
 
 def _pick(name, a, b, wins):
     a, b = binary(name, a, b)
-    xp = backend.xp(a.data)
-    a_wins = getattr(xp, wins)(a.data, b.data)
-    share = xp.where(a_wins, 1.0, xp.where(a.data == b.data, 0.5, 0.0)).astype(a.dtype)
+    xp = backend.xp(a.array)
+    a_wins = getattr(xp, wins)(a.array, b.array)
+    share = xp.where(a_wins, 1.0, xp.where(a.array == b.array, 0.5, 0.0)).astype(a.dtype)
     share_a = Tensor._wrap(share)
     share_b = Tensor._wrap((1 - share).astype(a.dtype))
-    data = xp.where(a_wins, a.data, b.data)
+    data = xp.where(a_wins, a.array, b.array)
     # nan wins, as in PyTorch: where either input is nan the output is nan
-    data = xp.where(xp.isnan(a.data), a.data, data) if a.dtype.kind == "f" else data
+    data = xp.where(xp.isnan(a.array), a.array, data) if a.dtype.kind == "f" else data
     return result(data, name, (a, b),
                   (lambda g, y: sum_to(g * share_a, a.shape),
                    lambda g, y: sum_to(g * share_b, b.shape)))
@@ -294,15 +294,15 @@ def _pick(name, a, b, wins):
 def where(condition, a, b):
     """Pick ``a`` where ``condition`` holds, else ``b``; each gets the gradient of its
     picks. ``a`` and ``b`` may be Python numbers (``where(cond, 4, 2)``)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         like = Tensor._wrap(backend.xp(cond).zeros((), dtype=dtypes.bool))
         a = lift(a, like, dtype=dtypes.result_type(a, b))
     a, b = binary("where", a, b)
-    cond = backend.xp(a.data).asarray(cond).astype(bool)
+    cond = backend.xp(a.array).asarray(cond).astype(bool)
     broadcast_shapes("where", cond.shape, a.shape, b.shape)
     picked = Tensor._wrap(cond.astype(a.dtype))
-    data = backend.xp(a.data).where(cond, a.data, b.data)
+    data = backend.xp(a.array).where(cond, a.array, b.array)
     return result(data, "where", (a, b),
                   (lambda g, y: sum_to(g * picked, a.shape),
                    lambda g, y: sum_to(g * (1 - picked), b.shape)))
@@ -311,18 +311,18 @@ def where(condition, a, b):
 def _triangle(x, diagonal, keep, op):
     if x.ndim < 2:
         raise RuntimeError(f"{op}: needs a tensor with at least 2 dims, got shape {x.shape}")
-    mask = keep(backend.xp(x.data).ones(x.shape[-2:], dtype=bool), diagonal)
+    mask = keep(backend.xp(x.array).ones(x.shape[-2:], dtype=bool), diagonal)
     return where(Tensor._wrap(mask), x, 0)
 
 
 def tril(x, diagonal=0):
     """The lower triangle of the last two dims (the rest zeroed), as torch.tril."""
-    return _triangle(x, diagonal, backend.xp(x.data).tril, "tril")
+    return _triangle(x, diagonal, backend.xp(x.array).tril, "tril")
 
 
 def triu(x, diagonal=0):
     """The upper triangle of the last two dims, as torch.triu."""
-    return _triangle(x, diagonal, backend.xp(x.data).triu, "triu")
+    return _triangle(x, diagonal, backend.xp(x.array).triu, "triu")
 
 
 def masked_fill(x, mask, value):
@@ -334,7 +334,7 @@ def masked_fill(x, mask, value):
 def _compare(name, ufunc):
     def compare(a, b):
         a, b = binary(name, a, b)
-        return Tensor._wrap(ufunc(a.data, b.data))
+        return Tensor._wrap(ufunc(a.array, b.array))
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``{name}`` (a bool tensor, no gradient)."
     return compare
@@ -349,7 +349,7 @@ ne = _compare("ne", np.not_equal)
 
 def _test(name):
     def test(x):
-        return Tensor._wrap(getattr(backend.xp(x.data), name)(x.data))
+        return Tensor._wrap(getattr(backend.xp(x.array), name)(x.array))
     test.__name__ = test.__qualname__ = name
     test.__doc__ = f"Elementwise {name} (a bool tensor)."
     return test
@@ -363,17 +363,17 @@ isfinite = _test("isfinite")
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a − b| ≤ atol + rtol·|b| elementwise (PyTorch's defaults)."""
     a, b = binary("isclose", a, b)
-    return Tensor._wrap(backend.xp(a.data).isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return Tensor._wrap(backend.xp(a.array).isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element is close (a Python bool, as torch.allclose)."""
-    return bool(isclose(a, b, rtol, atol, equal_nan).data.all())
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 
 
 def equal(a, b):
     """True when both have the same shape and elements (a Python bool, as torch.equal)."""
-    return a.shape == b.shape and bool((a.data == b.data).all())
+    return a.shape == b.shape and bool((a.array == b.array).all())
 
 
 _LOGICAL = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}
@@ -384,11 +384,11 @@ def logical(name, a, b):
     a, b = binary(name, a, b)
     if a.dtype.kind == "f":
         raise TypeError(f"{name}: bitwise operators need bool or integer tensors, got {a.dtype}")
-    return Tensor._wrap(_LOGICAL[name](a.data, b.data))
+    return Tensor._wrap(_LOGICAL[name](a.array, b.array))
 
 
 def logical_not(x):
     """``~x``: not on a bool tensor, bitwise not on integers."""
     if x.dtype.kind == "f":
         raise TypeError(f"invert: ~ needs a bool or integer tensor, got {x.dtype}")
-    return Tensor._wrap(~x.data)
+    return Tensor._wrap(~x.array)

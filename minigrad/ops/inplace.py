@@ -27,13 +27,13 @@ def update(x, name, fn, *operands, check_cast=True):
     if recording and x._is_view:
         raise RuntimeError(f"{name}: in-place change of a view (of shape {x.shape}) under autograd is not "
                            f"supported by minigrad; change the tensor it views, or work out of place")
-    if not getattr(getattr(x.data, "flags", None), "writeable", True):
+    if not getattr(getattr(x.array, "flags", None), "writeable", True):
         raise RuntimeError(f"{name}: this tensor (shape {x.shape}) shares one element among several places "
                            f"(it was made by expand/broadcasting); clone() it before changing it in place")
     source = x
     if recording:
         # the old value, as the graph knew it: the new node reads it, old consumers keep it
-        source = Tensor._wrap(x.data.copy())
+        source = Tensor._wrap(x.array.copy())
         source.node, source.requires_grad = x.node, x.requires_grad
     out = fn(source, *operands)
     if out.shape != x.shape:
@@ -42,7 +42,7 @@ def update(x, name, fn, *operands, check_cast=True):
     if check_cast and not dtypes.can_cast(out.dtype, x.dtype):
         raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the dtype {x.dtype} of the "
                            f"tensor changed in place")
-    backend.xp(x.data).copyto(x.data, out.data, casting="unsafe")
+    backend.xp(x.array).copyto(x.array, out.array, casting="unsafe")
     old_version = x._version
     x._version_counter.bump(name, recorded=out.requires_grad)
     if out.requires_grad:

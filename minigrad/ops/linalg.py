@@ -38,7 +38,7 @@ def matmul(a, b):
     except ValueError:
         raise RuntimeError(f"matmul: the batch dimensions {a.shape[:-2]} and {b.shape[:-2]} of shapes "
                            f"{a.shape} and {b.shape} cannot be broadcast together") from None
-    product = a.data @ b.data if backend.is_cupy(a.data) else cpu_threads.matmul(a.data, b.data)
+    product = a.array @ b.array if backend.is_cupy(a.array) else cpu_threads.matmul(a.array, b.array)
     return result(product, "matmul", (a, b),
                   (lambda g, y: sum_to(matmul(g, transpose(b, -1, -2)), a.shape),
                    lambda g, y: sum_to(matmul(transpose(a, -1, -2), g), b.shape)),
@@ -115,7 +115,7 @@ def einsum(equation, *operands):
         if len(term) != t.ndim:
             raise RuntimeError(f"einsum: {term!r} names {len(term)} dims for an operand of shape {t.shape}")
     try:
-        data = backend.xp(operands[0].data).einsum(f"{','.join(terms)}->{output}", *[t.data for t in operands])
+        data = backend.xp(operands[0].array).einsum(f"{','.join(terms)}->{output}", *[t.array for t in operands])
     except ValueError as error:
         raise RuntimeError(f"einsum: {error} (shapes {[t.shape for t in operands]})") from None
 

@@ -47,7 +47,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     elif x.dtype.kind in "biu":
         x = astype(x, dtypes.int64)
     axes = normalize_axis(dim, x.ndim, "sum")
-    data = x.data.sum(axis=axes, keepdims=keepdim)
+    data = x.array.sum(axis=axes, keepdims=keepdim)
     shape = x.shape
     return result(data, "sum", (x,), (lambda g, y: broadcast_to(expand(g, shape, axes), shape),))
 
@@ -90,11 +90,11 @@ def _extreme(x, dim, keepdim, name, pick):
     axes = normalize_axis(dim, x.ndim, name)
     if x.numel() == 0:
         raise RuntimeError(f"{name}: reduction of an empty tensor of shape {x.shape}")
-    kept = pick(x.data, axis=axes, keepdims=True)
-    chosen = x.data == kept
+    kept = pick(x.array, axis=axes, keepdims=True)
+    chosen = x.array == kept
     if x.dtype.kind == "f":  # a nan is the extreme, as in PyTorch, and takes the gradient
-        xp = backend.xp(x.data)
-        chosen = (chosen | (xp.isnan(x.data) & xp.isnan(kept))).astype(x.dtype)
+        xp = backend.xp(x.array)
+        chosen = (chosen | (xp.isnan(x.array) & xp.isnan(kept))).astype(x.dtype)
     share = Tensor._wrap(chosen / chosen.sum(axis=axes, keepdims=True))
     shape = x.shape
     return result(_dropped(kept, shape, axes, keepdim), name, (x,),
@@ -104,24 +104,24 @@ def _extreme(x, dim, keepdim, name, pick):
 @numpy_aliases
 def amax(x, dim=None, keepdim=False):
     """The largest values over ``dim`` (None: all), values only."""
-    return _extreme(x, dim, keepdim, "amax", backend.xp(x.data).max)
+    return _extreme(x, dim, keepdim, "amax", backend.xp(x.array).max)
 
 
 @numpy_aliases
 def amin(x, dim=None, keepdim=False):
-    return _extreme(x, dim, keepdim, "amin", backend.xp(x.data).min)
+    return _extreme(x, dim, keepdim, "amin", backend.xp(x.array).min)
 
 
 def _arg(x, dim, keepdim, name, pick):
     if x.numel() == 0:
         raise RuntimeError(f"{name}: reduction of an empty tensor of shape {x.shape}")
     if dim is None:
-        index = pick(x.data.reshape(-1), axis=0)
+        index = pick(x.array.reshape(-1), axis=0)
         return Tensor._wrap(index.reshape((1,) * x.ndim if keepdim else ()).astype(np.int64))
     d = normalize_dim(dim, x.ndim, name)
     if x.ndim == 0:
-        return Tensor._wrap(backend.xp(x.data).zeros((), dtype=np.int64))
-    index = pick(x.data, axis=d, keepdims=True).astype(np.int64)
+        return Tensor._wrap(backend.xp(x.array).zeros((), dtype=np.int64))
+    index = pick(x.array, axis=d, keepdims=True).astype(np.int64)
     return Tensor._wrap(index if keepdim else index.squeeze(d))
 
 
@@ -129,12 +129,12 @@ def _arg(x, dim, keepdim, name, pick):
 def argmax(x, dim=None, keepdim=False):
     """The index of the largest value along ``dim`` (None: of the flattened tensor);
     the first one on ties, as in PyTorch. int64, no gradient."""
-    return _arg(x, dim, keepdim, "argmax", backend.xp(x.data).argmax)
+    return _arg(x, dim, keepdim, "argmax", backend.xp(x.array).argmax)
 
 
 @numpy_aliases
 def argmin(x, dim=None, keepdim=False):
-    return _arg(x, dim, keepdim, "argmin", backend.xp(x.data).argmin)
+    return _arg(x, dim, keepdim, "argmin", backend.xp(x.array).argmin)
 
 
 def _max_or_min(x, dim, keepdim, name, amax_or_amin, elementwise, arg, pair):
@@ -170,13 +170,13 @@ def min(x, dim=None, keepdim=False):
 @numpy_aliases
 def all(x, dim=None, keepdim=False):
     axes = normalize_axis(dim, x.ndim, "all")
-    return Tensor._wrap(backend.xp(x.data).asarray(x.data.astype(bool).all(axis=axes, keepdims=keepdim)))
+    return Tensor._wrap(backend.xp(x.array).asarray(x.array.astype(bool).all(axis=axes, keepdims=keepdim)))
 
 
 @numpy_aliases
 def any(x, dim=None, keepdim=False):
     axes = normalize_axis(dim, x.ndim, "any")
-    return Tensor._wrap(backend.xp(x.data).asarray(x.data.astype(bool).any(axis=axes, keepdims=keepdim)))
+    return Tensor._wrap(backend.xp(x.array).asarray(x.array.astype(bool).any(axis=axes, keepdims=keepdim)))
 
 
 @numpy_aliases
@@ -186,8 +186,8 @@ def norm(x, p="fro", dim=None, keepdim=False):
     if p not in ("fro", 2, 2.0):
         raise NotImplementedError(f"norm: only the 2-norm (p=2 or 'fro') is implemented, got p={p!r}")
     axes = normalize_axis(dim, x.ndim, "norm")
-    xp = backend.xp(x.data)
-    kept = xp.sqrt((x.data * x.data).sum(axis=axes, keepdims=True))
+    xp = backend.xp(x.array)
+    kept = xp.sqrt((x.array * x.array).sum(axis=axes, keepdims=True))
     shape = x.shape
 
     def vjp(g, y):
@@ -204,7 +204,7 @@ def cumsum(x, dim):
     d = normalize_dim(dim, x.ndim, "cumsum")
     if x.dtype.kind in "biu":
         x = astype(x, dtypes.int64)
-    return result(backend.xp(x.data).cumsum(x.data, axis=d) if x.ndim else x.data.copy(), "cumsum", (x,),
+    return result(backend.xp(x.array).cumsum(x.array, axis=d) if x.ndim else x.array.copy(), "cumsum", (x,),
                   (lambda g, y: flip(cumsum(flip(g, d), d), d) if g.ndim else g,))
 
 
@@ -222,29 +222,29 @@ def prod(x, dim=None, keepdim=False):
     d = normalize_dim(dim, x.ndim, "prod")
     if x.ndim == 0:
         return reshape(x, ())
-    xp = backend.xp(x.data)
+    xp = backend.xp(x.array)
     shape = x.shape
 
     def vjp(g, y):
         if shape[d] == 0:
             return broadcast_to(expand(g, shape, (d,)), shape)
-        ones = xp.ones_like(xp.take(x.data, xp.arange(1), axis=d))
-        before = xp.cumprod(xp.concatenate([ones, xp.take(x.data, xp.arange(shape[d] - 1), axis=d)], axis=d), axis=d)
+        ones = xp.ones_like(xp.take(x.array, xp.arange(1), axis=d))
+        before = xp.cumprod(xp.concatenate([ones, xp.take(x.array, xp.arange(shape[d] - 1), axis=d)], axis=d), axis=d)
         after = xp.flip(xp.cumprod(xp.flip(xp.concatenate(
-            [xp.take(x.data, xp.arange(1, shape[d]), axis=d), ones], axis=d), axis=d), axis=d), axis=d)
+            [xp.take(x.array, xp.arange(1, shape[d]), axis=d), ones], axis=d), axis=d), axis=d), axis=d)
         return expand(g, shape, (d,)) * Tensor._wrap(before * after)
-    return result(x.data.prod(axis=d, keepdims=keepdim), "prod", (x,), (vjp,), first_order=True, saved=(x,))
+    return result(x.array.prod(axis=d, keepdims=keepdim), "prod", (x,), (vjp,), first_order=True, saved=(x,))
 
 
 def _sorted(x, dim, descending, op):
     d = normalize_dim(dim, x.ndim, op)
-    xp = backend.xp(x.data)
+    xp = backend.xp(x.array)
     if x.ndim == 0:
         return d, Tensor._wrap(xp.zeros((), dtype=np.int64))
-    keys = -x.data if descending and x.dtype.kind != "b" else x.data
+    keys = -x.array if descending and x.dtype.kind != "b" else x.array
     order = xp.argsort(keys, axis=d, kind="stable")
     if descending and x.dtype.kind == "b":
-        order = xp.flip(xp.argsort(x.data, axis=d, kind="stable"), axis=d)
+        order = xp.flip(xp.argsort(x.array, axis=d, kind="stable"), axis=d)
     return d, Tensor._wrap(order.astype(np.int64))
 
 
@@ -271,8 +271,8 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     _, index = _sorted(x, d, largest, "topk")
     if x.ndim == 0:
         return topk_result(reshape(x, ()), index)
-    xp = backend.xp(index.data)
-    index = Tensor._wrap(xp.take(index.data, xp.arange(k), axis=d))
+    xp = backend.xp(index.array)
+    index = Tensor._wrap(xp.take(index.array, xp.arange(k), axis=d))
     return topk_result(gather(x, d, index), index)
 
 
@@ -281,11 +281,11 @@ def logsumexp(x, dim=None, keepdim=False):
     """log Σ exp(x), computed as m + log Σ exp(x − m) with m = max(x), so large
     inputs never overflow. ∂/∂x = exp(x − y) = softmax(x)."""
     axes = normalize_axis(dim, x.ndim, "logsumexp")
-    array_module = backend.xp(x.data)
-    m = x.data.max(axis=axes, keepdims=True)
+    array_module = backend.xp(x.array)
+    m = x.array.max(axis=axes, keepdims=True)
     m = array_module.where(array_module.isfinite(m), m, 0)  # all −inf rows stay −inf, not NaN
     with np.errstate(divide="ignore"):
-        kept = m + array_module.log(array_module.exp(x.data - m).sum(axis=axes, keepdims=True))
+        kept = m + array_module.log(array_module.exp(x.array - m).sum(axis=axes, keepdims=True))
     shape = x.shape
 
     def vjp(g, y):
@@ -316,8 +316,8 @@ def softmax(x, dim=-1, dtype=None):
     if dtype is not None:
         x = astype(x, dtype)
     axes = _softmax_dim(x, dim, "softmax")
-    array_module = backend.xp(x.data)
-    e = array_module.exp(x.data - x.data.max(axis=axes, keepdims=True))
+    array_module = backend.xp(x.array)
+    e = array_module.exp(x.array - x.array.max(axis=axes, keepdims=True))
     data = e / e.sum(axis=axes, keepdims=True)
     return result(data, "softmax", (x,), (lambda g, y: y * (g - sum(g * y, axes, keepdim=True)),),
                   saves_output=True)

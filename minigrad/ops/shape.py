@@ -20,7 +20,7 @@ def broadcast_to(x, shape):
     if x.shape == shape:
         return x
     try:
-        data = backend.xp(x.data).broadcast_to(x.data, shape)
+        data = backend.xp(x.array).broadcast_to(x.array, shape)
     except ValueError:
         raise RuntimeError(f"expand: cannot broadcast a tensor of shape {x.shape} to {shape}") from None
     x_shape = x.shape
@@ -43,14 +43,14 @@ def sum_to(x, shape):
     if x.shape == shape:
         return x
     x_shape = x.shape
-    return result(_sum_to_array(x.data, shape), "sum_to", (x,), (lambda g, y: broadcast_to(g, x_shape),))
+    return result(_sum_to_array(x.array, shape), "sum_to", (x,), (lambda g, y: broadcast_to(g, x_shape),))
 
 
 def reshape(x, shape):
     """``x`` with a new shape of as many elements (one entry may be -1); ``view`` too."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     try:
-        data = x.data.reshape(shape)
+        data = x.array.reshape(shape)
     except ValueError:
         raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {x.shape} "
                            f"({x.numel()} elements)") from None
@@ -63,7 +63,7 @@ def view(x, shape):
     out for the new shape (a transpose, say) raises instead of silently becoming a copy
     that in-place writes would no longer reach."""
     out = reshape(x, shape)
-    if x.numel() and not backend.xp(x.data).may_share_memory(out.data, x.data):
+    if x.numel() and not backend.xp(x.array).may_share_memory(out.array, x.array):
         raise RuntimeError(f"view: shape {tuple(out.shape)} is not compatible with the memory layout of the "
                            f"tensor of shape {x.shape} (it is not contiguous); use .reshape(...) or "
                            f".contiguous().view(...)")
@@ -72,7 +72,7 @@ def view(x, shape):
 
 def contiguous(x):
     """``x`` itself when its memory is laid out row by row, else a row-major copy (in the graph)."""
-    return x if x.data.flags.c_contiguous else clone(x)
+    return x if x.array.flags.c_contiguous else clone(x)
 
 
 def permute(x, dims):
@@ -88,7 +88,7 @@ def permute(x, dims):
     inverse = [0] * len(dims)
     for i, d in enumerate(dims):
         inverse[d] = i
-    return result(x.data.transpose(dims), "permute", (x,), (lambda g, y: permute(g, inverse),), view_of=x)
+    return result(x.array.transpose(dims), "permute", (x,), (lambda g, y: permute(g, inverse),), view_of=x)
 
 
 def transpose(x, dim0, dim1):
@@ -214,7 +214,7 @@ def narrow(x, dim, start, length):
 
 def clone(x):
     """A copy with its own memory, in the graph (the gradient passes unchanged)."""
-    return result(x.data.copy(), "clone", (x,), (lambda g, y: g,))
+    return result(x.array.copy(), "clone", (x,), (lambda g, y: g,))
 
 
 def _index_arrays(index, data):
@@ -223,7 +223,7 @@ def _index_arrays(index, data):
 
     def move(i):
         if isinstance(i, Tensor):
-            i = i.data
+            i = i.array
         if isinstance(i, (list, np.ndarray)) or backend.is_cupy(i):
             return array_module.asarray(i)
         return i
@@ -232,9 +232,9 @@ def _index_arrays(index, data):
 
 def getitem(x, index):
     """``x[index]`` for basic slicing and integer-array (or boolean) indexing."""
-    index = _index_arrays(index, x.data)
+    index = _index_arrays(index, x.array)
     try:
-        data = x.data[index]
+        data = x.array[index]
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
     x_shape = x.shape
@@ -244,7 +244,7 @@ def getitem(x, index):
 def nonzero(x, as_tuple=False):
     """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one index
     tensor per dim with ``as_tuple=True``, as torch.nonzero."""
-    found = backend.xp(x.data).argwhere(x.data).astype(np.int64)
+    found = backend.xp(x.array).argwhere(x.array).astype(np.int64)
     if as_tuple:
         return tuple(Tensor._wrap(found[:, i].copy()) for i in range(max(x.ndim, 1)))
     return Tensor._wrap(found)
@@ -255,7 +255,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     often each value occurs), as torch.unique over all elements; no gradient."""
     if dim is not None:
         raise NotImplementedError("unique: dim= is not implemented; unique works on all elements")
-    values, inverse, counts = backend.xp(x.data).unique(x.data, return_inverse=True, return_counts=True)
+    values, inverse, counts = backend.xp(x.array).unique(x.array, return_inverse=True, return_counts=True)
     out = (Tensor._wrap(values),)
     if return_inverse:
         out += (Tensor._wrap(inverse.reshape(x.shape).astype(np.int64)),)
@@ -267,8 +267,8 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 def scatter_to(g, index, shape):
     """The VJP of ``getitem``: a zero tensor of ``shape`` with ``g`` added at ``index``
     (repeated indices add up, since each use of an element sends its gradient back)."""
-    data = backend.xp(g.data).zeros(shape, dtype=g.dtype)
-    backend.scatter_add(data, index, g.data)
+    data = backend.xp(g.array).zeros(shape, dtype=g.dtype)
+    backend.scatter_add(data, index, g.array)
     return result(data, "scatter_to", (g,), (lambda gg, y: getitem(gg, index),))
 
 
@@ -276,23 +276,23 @@ def index_put(x, index, value):
     """A copy of ``x`` with ``x[index] = value`` (``value`` broadcast to the selection and
     cast to x's dtype); ``x[index] = value`` is this op done in place.
     Gradients: x's is g with the overwritten places zeroed; value's is g at those places."""
-    index = _index_arrays(index, x.data)
+    index = _index_arrays(index, x.array)
     value = lift(value, x, dtype=x.dtype)
     check_devices("setitem", x, value)
     if value.dtype != x.dtype:
         value = astype(value, x.dtype)
-    data = x.data.copy()
+    data = x.array.copy()
     try:
-        data[index] = value.data
+        data[index] = value.array
     except IndexError as error:
         raise IndexError(f"setitem: {error} (tensor shape {x.shape})") from None
     except ValueError:
         raise RuntimeError(f"setitem: a value of shape {value.shape} cannot be broadcast to the "
-                           f"selection of shape {x.data[index].shape} (tensor shape {x.shape})") from None
+                           f"selection of shape {x.array[index].shape} (tensor shape {x.shape})") from None
     value_shape, x_shape = value.shape, x.shape
 
     def grad_value(g, y):
-        picked = getitem(g, index) * _winners(x_shape, index, backend.xp(g.data), g.dtype)
+        picked = getitem(g, index) * _winners(x_shape, index, backend.xp(g.array), g.dtype)
         lead = value.ndim - picked.ndim  # NumPy lets a value carry extra leading 1s
         return reshape(sum_to(picked, value_shape[lead:] if lead > 0 else value_shape), value_shape)
     return result(data, "index_put", (x, value), (lambda g, y: index_put(g, index, 0), grad_value))
@@ -319,7 +319,7 @@ def _along(x, dim, index, op):
     ``x[i][index[i][j][k]][k]`` (dim=1) for every position (i, j, k) of index, as
     torch.gather and torch.scatter read it."""
     d = normalize_dim(dim, x.ndim, op)
-    picks = index.data if isinstance(index, Tensor) else backend.xp(x.data).asarray(index)
+    picks = index.array if isinstance(index, Tensor) else backend.xp(x.array).asarray(index)
     if picks.dtype.kind not in "iu" or picks.ndim != x.ndim or x.ndim == 0:
         raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} and dtype {picks.dtype} must be an "
                            f"integer tensor with as many dims as the input of shape {x.shape} (at least 1)")
@@ -363,15 +363,15 @@ def scatter_add(x, dim, index, src):
     src = broadcast_to(_source(src, shape, x, "scatter_add"), shape)
     if src.dtype != x.dtype:
         src = astype(src, x.dtype)
-    data = x.data.copy()
-    backend.scatter_add(data, where, src.data)
+    data = x.array.copy()
+    backend.scatter_add(data, where, src.array)
     return result(data, "scatter_add", (x, src), (lambda g, y: g, lambda g, y: getitem(g, where)))
 
 
 def index_select(x, dim, index):
     """The entries ``index`` (1-D integers) along ``dim``, as torch.index_select."""
     d = normalize_dim(dim, x.ndim, "index_select")
-    picks = index.data if isinstance(index, Tensor) else np.asarray(index)
+    picks = index.array if isinstance(index, Tensor) else np.asarray(index)
     if picks.ndim > 1 or picks.dtype.kind not in "iu":
         raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(picks.shape)} "
                            f"and dtype {picks.dtype}")
@@ -380,8 +380,8 @@ def index_select(x, dim, index):
 
 def masked_select(x, mask):
     """The elements of x where ``mask`` (broadcast with x) holds, as a 1-D tensor."""
-    xp = backend.xp(x.data)
-    m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(bool)
+    xp = backend.xp(x.array)
+    m = xp.asarray(mask.array if isinstance(mask, Tensor) else mask).astype(bool)
     try:
         shape = np.broadcast_shapes(x.shape, m.shape)
     except ValueError:
@@ -392,7 +392,7 @@ def masked_select(x, mask):
 
 def take(x, index):
     """x flattened, then indexed: ``take(x, index)`` has index's shape, as torch.take."""
-    return getitem(reshape(x, (-1,)), index.data if isinstance(index, Tensor) else np.asarray(index))
+    return getitem(reshape(x, (-1,)), index.array if isinstance(index, Tensor) else np.asarray(index))
 
 
 @numpy_aliases
@@ -406,7 +406,7 @@ def cat(tensors, dim=0):
     tensors = [t if t.dtype == dtype else astype(t, dtype) for t in tensors]
     d = normalize_dim(dim, tensors[0].ndim, "cat")
     try:
-        data = backend.xp(tensors[0].data).concatenate([t.data for t in tensors], axis=d)
+        data = backend.xp(tensors[0].array).concatenate([t.array for t in tensors], axis=d)
     except ValueError:
         raise RuntimeError(f"cat: shapes {[t.shape for t in tensors]} differ outside dim {d}") from None
     bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
@@ -437,10 +437,10 @@ def astype(x, dtype):
     dtype = np.dtype(dtype)
     x_dtype = x.dtype
     if dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))
-    return result(x.data.astype(dtype), "astype", (x,), (lambda g, y: astype(g, x_dtype),))
+        return Tensor._wrap(x.array.astype(dtype))
+    return result(x.array.astype(dtype), "astype", (x,), (lambda g, y: astype(g, x_dtype),))
 
 
 def to_device(x, device):
-    return result(backend.to_device(x.data, device), "to_device", (x,),
+    return result(backend.to_device(x.array, device), "to_device", (x,),
                   (lambda g, y: to_device(g, x.device),))

@@ -41,7 +41,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not params:
         return 0.0
     # The norm of the per-parameter norms is the norm of the whole vector.
-    norms = [backend.xp(p.grad.data).linalg.norm(p.grad.data.ravel(), norm_type) for p in params]
+    norms = [backend.xp(p.grad.array).linalg.norm(p.grad.array.ravel(), norm_type) for p in params]
     total = float(max(norms)) if norm_type == math.inf \
         else math.fsum(float(n) ** norm_type for n in norms) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
@@ -51,7 +51,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     scale = max_norm / (total + 1e-6)
     if not scale >= 1.0:  # a NaN norm makes NaN gradients, as in PyTorch
         for p in params:
-            p.grad = _replaced(p.grad.data, p.grad.data * scale)
+            p.grad = _replaced(p.grad.array, p.grad.array * scale)
     return total
 
 
@@ -62,5 +62,5 @@ def clip_grad_value_(parameters, clip_value):
         raise ValueError(f"clip_grad_value_: invalid clip_value={clip_value!r}: "
                          f"expected clip_value >= 0")
     for p in _with_grads(parameters):
-        g = p.grad.data
+        g = p.grad.array
         p.grad = _replaced(g, backend.xp(g).clip(g, -clip_value, clip_value))

@@ -170,7 +170,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                p.grad = None if set_to_none else Tensor(backend.xp(p.data).zeros_like(p.data))
+                p.grad = None if set_to_none else Tensor(backend.xp(p.array).zeros_like(p.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; parameters whose ``.grad`` is None
@@ -184,11 +184,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data
+                g = p.grad.array
                 if g.shape != p.shape:
                     raise RuntimeError(f"{self._name}.step: a parameter of shape {p.shape} has a "
                                        f"gradient of shape {g.shape}")
-                self._update(p.data, g, self.state.setdefault(p, {}), group)
+                self._update(p.array, g, self.state.setdefault(p, {}), group)
                 # the parameter changed in place: a graph that saved it can no longer backward
                 increment_version(p, f"{self._name}.step")
         return loss
@@ -272,7 +272,7 @@ class Optimizer:
         array = value if backend.is_cupy(value) else np.asarray(value)
         if tuple(array.shape) != tuple(p.shape):
             raise ValueError(f"{what} has shape {tuple(array.shape)}, the parameter has {p.shape}")
-        return backend.xp(p.data).array(backend.to_device(array, p.device), dtype=p.dtype)
+        return backend.xp(p.array).array(backend.to_device(array, p.device), dtype=p.dtype)
 
     def __repr__(self):
         lines = [f"{self._name} ("]
