@@ -82,7 +82,7 @@ class Node:
 
     ``versions`` are the parents' versions when the op ran (which state of a tensor
     changed in place since is the input, see ``inputs``); ``saved`` lists
-    (counter, version, description) for every tensor the VJPs will read.
+    (counter, version, tensor) for every tensor the VJPs will read (the output: its shape).
     ``backward`` frees the VJPs (``vjps = None``) unless asked to retain the graph.
     """
     __slots__ = ("op", "parents", "versions", "vjps", "saved", "first_order")
@@ -106,8 +106,9 @@ class Node:
             raise RuntimeError(f"{self.op}: trying to backward through the graph a second time (its "
                                f"intermediate values were freed by the first backward); pass "
                                f"retain_graph=True to the first backward() to keep them")
-        for counter, version, what in self.saved:
+        for counter, version, tensor in self.saved:
             if counter.value != version:
+                what = _describe(tensor, self.parents)
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: {what} of {self.op} was modified in place by {counter.last_op} "
@@ -505,19 +506,30 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
     array the output may share, so the two share a version counter (as torch's views)."""
     shares = view_of is not None and backend.xp(data).may_share_memory(data, view_of.array)
     out = Tensor._wrap(data, view_of._version_counter if shares else None)
-    if is_grad_enabled() and any(p.requires_grad for p in parents):
+    # which input needs a gradient first: the cheaper test, and false in most inference code
+    # (a plain loop: a generator for any() costs more than the test on two inputs)
+    for p in parents:
+        if p.requires_grad:
+            break
+    else:
+        return out
+    if is_grad_enabled():
         for p in parents:
             p._check_view(op)
         out.requires_grad = True
-        checks = [(t._version_counter, t._version_counter.value, _describe(t, parents)) for t in saved]
+        # (counter, version, tensor): the message naming the tensor is built only if it is raised
+        checks = [(t._version_counter, t._version_counter.value, t) for t in saved]
         if saves_output:
-            checks.append((out._version_counter, out._version_counter.value, f"the output (shape {out.shape})"))
+            checks.append((out._version_counter, out._version_counter.value, out.shape))
         out.node = Node(op, parents, vjps, first_order, checks)
     return out
 
 
 def _describe(t, parents):
-    """How an error message names a saved tensor: by its place among the op's inputs."""
+    """How an error message names a saved tensor: by its place among the op's inputs
+    (the op's output is saved as its shape: holding the tensor would be a cycle)."""
+    if isinstance(t, tuple):
+        return f"the output (shape {t})"
     for i, p in enumerate(parents):
         if p is t:
             return f"the input {i} (shape {t.shape})"

@@ -46,6 +46,15 @@ def broadcast_shapes(op, *shapes):
 def binary(op, a, b, dtype=None):
     """Lift a pair of operands to tensors of one dtype (PyTorch's result type, or
     ``dtype``) and check they can meet: same device, broadcastable shapes."""
+    if dtype is None and isinstance(a, Tensor) and isinstance(b, Tensor):
+        # The common case, kept cheap because every op pays for it: two tensors of one
+        # dtype on one device (the same array type). Nothing to lift or cast; only shapes
+        # that differ need the broadcasting check.
+        x, y = a.array, b.array
+        if x.dtype == y.dtype and type(x) is type(y):
+            if x.shape != y.shape:
+                broadcast_shapes(op, x.shape, y.shape)
+            return a, b
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")

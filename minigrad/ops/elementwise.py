@@ -17,9 +17,7 @@ from minigrad.tensor import Tensor, is_grad_enabled, result
 
 
 def _scaled(b, alpha, op):
-    """``alpha · b`` for add/sub's ``alpha=`` (PyTorch's signature)."""
-    if alpha == 1:
-        return b
+    """``alpha · b`` for add/sub's ``alpha=`` (PyTorch's signature; callers skip alpha = 1)."""
     if not isinstance(alpha, (int, float, np.number)):
         raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
     return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
@@ -28,7 +26,7 @@ def _scaled(b, alpha, op):
 # ---- arithmetic ---------------------------------------------------------------------
 def add(a, b, alpha=1):
     """a + alpha·b."""
-    a, b = binary("add", a, _scaled(b, alpha, "add"))
+    a, b = binary("add", a, b if alpha == 1 else _scaled(b, alpha, "add"))
     shape_a, shape_b = a.shape, b.shape
     return result(a.array + b.array, "add", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
@@ -37,7 +35,7 @@ def add(a, b, alpha=1):
 
 def sub(a, b, alpha=1):
     """a − alpha·b."""
-    a, b = binary("sub", a, _scaled(b, alpha, "sub"))
+    a, b = binary("sub", a, b if alpha == 1 else _scaled(b, alpha, "sub"))
     shape_a, shape_b = a.shape, b.shape
     return result(a.array - b.array, "sub", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
