@@ -160,7 +160,7 @@ def to_arguments(args, device=None, dtype=None):
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
-    Attributes: ``data`` (numpy or cupy array), ``grad`` (a Tensor or None),
+    Attributes: ``array`` (the numpy or cupy array), ``grad`` (a Tensor or None),
     ``requires_grad``, ``node`` (the Node that made it; None for a leaf).
     Most methods are the functions of ``minigrad/ops`` (``x.sum(1)`` is
     ``minigrad.sum(x, 1)``); they are attached at the bottom of this file.
@@ -168,29 +168,35 @@ class Tensor:
     # Make `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's own loop.
     __array_ufunc__ = None
 
+    # What a new tensor starts with, as class attributes: an instance sets only what differs,
+    # so making one (every op does) is a few assignments.
+    node = None
+    requires_grad = False
+    _retain_grad = False
+    _is_view = False       # shares its version counter (and memory) with another tensor
+    _view_version = 0      # the counter's value when the view was taken
+    _previous = ()         # snapshots kept by in-place ops under autograd (ops/inplace.py)
+
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         # As torch.Tensor(...): Python numbers and lists become the default float dtype
         # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
         self.array = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
         self.grad = None
-        self.node = None
-        self._retain_grad = False
         self._version_counter = Version()
-        self._is_view = False
-        self._previous = ()
-        self.requires_grad = False
-        self._view_version = 0
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, data, version_counter=None):
-        """A Tensor around an array that is already right (no checks, no copy)."""
+        """A Tensor around an array that is already right (no checks, no copy); with
+        ``version_counter``, a view sharing that counter."""
         t = cls.__new__(cls)
-        t.array, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
-        t._version_counter = Version() if version_counter is None else version_counter
-        t._is_view, t._previous = version_counter is not None, ()
-        t._view_version = t._version_counter.value  # a view's data matches its node until this changes
+        t.array, t.grad = data, None
+        if version_counter is None:
+            t._version_counter = Version()
+        else:
+            t._version_counter, t._is_view = version_counter, True
+            t._view_version = version_counter.value  # a view's data matches its node until this changes
         return t
 
     # ``array`` is the engine's own name for the NumPy/CuPy array a tensor wraps: every op
