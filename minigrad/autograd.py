@@ -176,3 +176,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                f"pass allow_unused=True to get None for it")
         found.append(g if g is None or create_graph else g.detach())
     return found
+
+
+# torch.autograd's names for the checks (minigrad.gradcheck imports grad above, so it comes last)
+from minigrad.gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
