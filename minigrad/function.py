@@ -80,55 +80,55 @@ class FunctionCtx:
 class FunctionNode(Node):
     """The node of a ``Function``: one node for all its outputs, so ``backward`` runs once
     with every output's gradient. ``backprop`` calls ``vjps[i](gradients, outputs)`` for
-    each input i; the first call runs ``backward`` and the rest read its cached result."""
-    __slots__ = ("function", "ctx", "outputs", "_cache")
+    each input i; the first call runs ``backward`` and the rest read its cached result.
+    Only the VJPs hold ``ctx``, so freeing them after backward frees the saved tensors too."""
+    __slots__ = ("function", "outputs", "materialize_grads")
 
     def __init__(self, function, ctx, parents, outputs):
-        super().__init__(function.__name__, parents, [self._vjp(i) for i in range(len(parents))],
-                         saved=ctx._checks)
-        self.function, self.ctx, self._cache = function, ctx, None
+        cache = {}
+
+        def run(gradients):
+            if cache.get("for") is not gradients:
+                cache["for"], cache["result"] = gradients, _run_backward(function, ctx, gradients)
+            return cache["result"]
+        vjps = [lambda gradients, outputs, i=i: run(gradients)[i] for i in range(len(parents))]
+        super().__init__(function.__name__, parents, vjps, saved=ctx._checks)
+        self.function, self.materialize_grads = function, ctx.materialize_grads
         # weak: the outputs hold the node, and a node must not keep its outputs alive
         self.outputs = tuple(weakref.ref(t) for t in outputs)
 
     def gradients(self, t, g, grads):
-        """The gradient of every output, from the walk's table (``t``'s own is ``g``)."""
-        found = []
-        for ref in self.outputs:
-            out = ref()
-            found.append(g if out is t else None if out is None else grads.get(id(out)))
+        """The gradient of every output, from the walk's table (``t``'s own is ``g``); None
+        when none of them got one."""
+        outputs = [ref() for ref in self.outputs]
+        found = [g if out is t else None if out is None else grads.get(id(out)) for out in outputs]
         if all(x is None for x in found):
             return None
-        if self.ctx.materialize_grads:
+        if self.materialize_grads:
             found = [x if x is not None or out is None else out.new_zeros(out.shape)
-                     for x, out in zip(found, (ref() for ref in self.outputs))]
+                     for x, out in zip(found, outputs)]
         return tuple(found)
 
-    def _vjp(self, i):
-        def vjp(gradients, outputs):
-            if self._cache is None or self._cache[0] is not gradients:
-                self._cache = (gradients, self._run_backward(gradients))
-            return self._cache[1][i]
-        return vjp
 
-    def _run_backward(self, gradients):
-        """``backward``'s results for the Tensor inputs, checked, in the order of ``parents``."""
-        returned = self.function.backward(self.ctx, *gradients)
-        returned = returned if isinstance(returned, tuple) else (returned,)
-        arguments = self.ctx._arguments
-        extra = returned[len(arguments):]
-        if len(returned) < len(arguments) or any(x is not None for x in extra):
-            raise RuntimeError(f"{self.op}.backward returned an incorrect number of gradients (expected "
-                               f"{len(arguments)}, one per argument of forward, got {len(returned)})")
-        gradients = []
-        for i, (argument, g) in enumerate(zip(arguments, returned)):
-            if not isinstance(argument, Tensor):
-                if g is not None:
-                    raise RuntimeError(f"{self.op}.backward returned a gradient different from None at "
-                                       f"position {i}, but forward's argument {i} is a "
-                                       f"{type(argument).__name__}, not a Tensor")
-                continue
-            gradients.append(None if g is None else _as_input_gradient(g, argument, f"{self.op}.backward", i))
-        return gradients
+def _run_backward(function, ctx, gradients):
+    """``backward``'s results for the Tensor arguments, checked, in the order of the node's parents."""
+    name = function.__name__
+    returned = function.backward(ctx, *gradients)
+    returned = returned if isinstance(returned, tuple) else (returned,)
+    arguments = ctx._arguments
+    extra = returned[len(arguments):]
+    if len(returned) < len(arguments) or any(x is not None for x in extra):
+        raise RuntimeError(f"{name}.backward returned an incorrect number of gradients (expected "
+                           f"{len(arguments)}, one per argument of forward, got {len(returned)})")
+    checked = []
+    for i, (argument, g) in enumerate(zip(arguments, returned)):
+        if not isinstance(argument, Tensor):
+            if g is not None:
+                raise RuntimeError(f"{name}.backward returned a gradient different from None at position {i}, "
+                                   f"but forward's argument {i} is a {type(argument).__name__}, not a Tensor")
+            continue
+        checked.append(None if g is None else _as_input_gradient(g, argument, f"{name}.backward", i))
+    return checked
 
 
 def _as_input_gradient(g, x, what, i):

@@ -306,3 +306,32 @@ def test_a_wrong_vjp_is_named(returned, error, message):
     y = result(x.array * 2, "twice", (x,), (lambda g, y: returned(g),))
     with pytest.raises(error, match=message):
         y.sum().backward()
+
+
+def test_saved_tensors_are_freed_by_backward_unless_retained():
+    import gc
+    import weakref
+    kept = []
+
+    class Double(Function):
+        @staticmethod
+        def forward(ctx, x):
+            t = x * 3  # an intermediate only backward holds
+            kept.append(weakref.ref(t))
+            ctx.save_for_backward(t)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            t, = ctx.saved_tensors
+            return g * t / t * 2
+
+    x = mg.tensor([1.0], requires_grad=True)
+    y = Double.apply(x)
+    y.backward(retain_graph=True)
+    gc.collect()
+    assert kept[0]() is not None  # retained: a second backward still reads it
+    y.backward()
+    gc.collect()
+    assert x.grad.tolist() == [4.0]
+    assert kept[0]() is None and y.requires_grad  # freed with the graph, while the output lives on
