@@ -72,6 +72,10 @@ class FunctionCtx:
         ``backward`` receives zeros for them."""
         self._non_differentiable.update(id(t) for t in outputs)
 
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(f"{self._name}: mark_dirty (a Function that changes its inputs in place) is not "
+                                  f"supported; return a new tensor instead")
+
     def set_materialize_grads(self, value):
         """With False, ``backward`` receives None (not zeros) for outputs that got no gradient."""
         self.materialize_grads = bool(value)
@@ -198,10 +202,12 @@ class Function:
             if not isinstance(out, Tensor) and hasattr(out, "__array__"):
                 raise TypeError(f"{name}.forward returned a {type(out).__module__}.{type(out).__qualname__} "
                                 f"as output {k}; return Tensors (wrap an array with minigrad.tensor(...))")
-        # an input returned as it is becomes a new tensor on the same memory, so that it can
-        # carry this node without changing the input's own history
+        # an output forward did not make (an input, or a tensor with a graph of its own, such as
+        # a parameter) becomes a new tensor on the same memory, so that it can carry this node
+        # without changing that tensor's own history
         outputs = tuple(Tensor._wrap(out.array, out._version_counter)
-                        if isinstance(out, Tensor) and any(out is a for a in tensors) else out for out in outputs)
+                        if isinstance(out, Tensor) and (out.requires_grad or any(out is a for a in tensors))
+                        else out for out in outputs)
         if recording:
             for t in tensors:
                 t._check_view(name)

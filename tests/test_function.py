@@ -236,6 +236,26 @@ def test_mark_non_differentiable_materialize_and_returned_input():
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
 
+    weight = mg.nn.Parameter(np.ones(2))
+
+    class ReturnsCaptured(Function):  # an output forward did not make: wrapped, the parameter untouched
+        @staticmethod
+        def forward(ctx, x):
+            return weight
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    out = ReturnsCaptured.apply(x)
+    assert out is not weight and weight.node is None and out.node is not None
+
+    class Dirty(Passthrough):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+    with pytest.raises(NotImplementedError, match="Dirty: mark_dirty .* is not supported"):
+        Dirty.apply(x)
+
 
 def test_setup_context_form():
     class Square(Function):
