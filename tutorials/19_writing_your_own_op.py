@@ -49,7 +49,7 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## 1. The contract
 #
-# Reverse mode (Baydin et al. 2018, section 3.1) walks the graph from a scalar
+# Reverse mode (Baydin et al. 2018, section 3.2) walks the graph from a scalar
 # loss $L$ down. When it reaches an op $y = f(x_1, \dots, x_k)$ it holds
 # $\bar y = \partial L / \partial y$, an array of the shape of $y$, and needs
 # each $\bar x_i = \partial L / \partial x_i$. By the chain rule, summed over
@@ -328,8 +328,9 @@ except minigrad.GradcheckError as error:
 
 # %% [markdown]
 # Two more guards. A tensor saved for backward and then changed in place would
-# make backward compute with the wrong values, so reading `ctx.saved_tensors`
-# refuses it (the version counter of lesson 01). And a backward that is not
+# make backward compute with the wrong values, so backward refuses it: the
+# version each saved tensor had at `save_for_backward` is checked before
+# `ctx.saved_tensors` is read (the version counter the built-in ops use too). And a backward that is not
 # written with Tensor ops (NumPy, a kernel) should be decorated with
 # `@once_differentiable`: then a second derivative through it raises instead of
 # silently coming out as zero.
