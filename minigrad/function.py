@@ -73,6 +73,7 @@ class FunctionCtx:
         self._non_differentiable.update(id(t) for t in outputs)
 
     def mark_dirty(self, *tensors):
+        """PyTorch's mark for inputs changed in place by forward: not supported here."""
         raise NotImplementedError(f"{self._name}: mark_dirty (a Function that changes its inputs in place) is not "
                                   f"supported; return a new tensor instead")
 
@@ -202,6 +203,8 @@ class Function:
             if not isinstance(out, Tensor) and hasattr(out, "__array__"):
                 raise TypeError(f"{name}.forward returned a {type(out).__module__}.{type(out).__qualname__} "
                                 f"as output {k}; return Tensors (wrap an array with minigrad.tensor(...))")
+        differentiable = [isinstance(out, Tensor) and out.dtype.kind == "f" and id(out) not in ctx._non_differentiable
+                          for out in outputs]
         # an output forward did not make (an input, or a tensor with a graph of its own, such as
         # a parameter) becomes a new tensor on the same memory, so that it can carry this node
         # without changing that tensor's own history
@@ -211,12 +214,11 @@ class Function:
         if recording:
             for t in tensors:
                 t._check_view(name)
-            differentiable = [out for out in outputs if isinstance(out, Tensor) and out.dtype.kind == "f"
-                              and id(out) not in ctx._non_differentiable]
             node = FunctionNode(cls, ctx, tensors, [out for out in outputs if isinstance(out, Tensor)])
             ctx._node = node
-            for out in differentiable:
-                out.node, out.requires_grad = node, True
+            for out, recorded in zip(outputs, differentiable):
+                if recorded:
+                    out.node, out.requires_grad = node, True
         return outputs[0] if single else outputs
 
 

@@ -249,6 +249,14 @@ def test_mark_non_differentiable_materialize_and_returned_input():
     out = ReturnsCaptured.apply(x)
     assert out is not weight and weight.node is None and out.node is not None
 
+    class InputMarked(Passthrough):  # an input returned and marked: wrapped, and left without a gradient
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable(x)
+            return x, x * 2
+    same, double = InputMarked.apply(x)
+    assert not same.requires_grad and double.requires_grad
+
     class Dirty(Passthrough):
         @staticmethod
         def forward(ctx, x):
