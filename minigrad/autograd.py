@@ -10,8 +10,13 @@
 3. Unless ``retain_graph=True``, free each node's VJPs once used (their closures hold
    the intermediate arrays), so a second backward through the graph raises, as in
    PyTorch, instead of reading values that may have changed.
+
+An ``autograd.Function`` (``minigrad/function.py``) may return several outputs from one
+node: the sort puts them side by side, after every use of any of them, so its backward
+runs once, with all their gradients.
 """
 from minigrad import backend
+from minigrad.function import Function, FunctionCtx, FunctionNode, once_differentiable  # noqa: F401 (public names)
 from minigrad.tensor import Tensor, set_grad_enabled
 
 
@@ -24,6 +29,13 @@ def toposort(outputs, needing_grad=True):
     while stack:
         t, parents_done = stack.pop()
         if parents_done:
+            if isinstance(t.node, FunctionNode):
+                # the node's outputs all at once (they share its parents): before any tensor
+                # made from one of them, so backward meets them together, all gradients complete
+                siblings = [o for o in (ref() for ref in t.node.outputs)
+                            if o is not None and o is not t and o.requires_grad and id(o) not in seen]
+                seen.update(id(o) for o in siblings)
+                order.extend(siblings)
             order.append(t)
             continue
         if id(t) in seen:
@@ -47,9 +59,16 @@ def increment_version(tensor, op):
     tensor._version_counter.bump(op)
 
 
-def _check_grad(g, t, what):
+def _check_grad(g, t, what, dtype=True):
+    """Refuse a gradient that cannot be ``t``'s: not a Tensor, another shape, or (``dtype``)
+    another dtype. Caught here, it names the op; let through, it would fail far away."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{what}: returned a {type(g).__module__}.{type(g).__qualname__}; expected a Tensor "
+                        f"of shape {t.shape} and dtype {t.dtype} (wrap an array with minigrad.tensor(...))")
     if g.shape != t.shape:
         raise RuntimeError(f"{what}: gradient of shape {g.shape} for a tensor of shape {t.shape}")
+    if dtype and g.dtype != t.dtype:
+        raise RuntimeError(f"{what}: gradient of dtype {g.dtype} for a tensor of dtype {t.dtype}")
 
 
 def backprop(outputs, grad_outputs, create_graph, retain_graph, keep, on_kept=None):
@@ -59,31 +78,37 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep, on_kept=No
     grads = {}
     for out, g in zip(outputs, grad_outputs):
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
-    kept = {}
+    kept, ran = {}, set()
     # Without create_graph the VJPs run with recording off: their results are plain
     # numbers. With it, they record a graph of their own, ready for another backward.
     with set_grad_enabled(create_graph):
         for t in reversed(toposort(outputs)):
             g = grads.pop(id(t), None)
-            if g is None:
-                continue
-            if keep(t):
+            if g is not None and keep(t):
                 kept[id(t)] = (t, g)
                 if on_kept is not None:
                     on_kept(t, g)
             node = t.node
-            if node is None:
+            if isinstance(node, FunctionNode):
+                # one backward for all the node's outputs, at the first of them met
+                if id(node) in ran:
+                    continue
+                ran.add(id(node))
+                g = node.gradients(t, g, grads)
+            if g is None or node is None:
                 continue
             if create_graph and node.first_order:
                 raise RuntimeError(f"{node.op}: this op's backward is computed by a kernel and is "
                                    f"first-order only; create_graph=True (grad of grad) cannot pass "
                                    f"through it")
             node.check_saved()
-            for parent, vjp in zip(node.inputs(), node.vjps):
+            for i, (parent, vjp) in enumerate(zip(node.inputs(), node.vjps)):
                 if not parent.requires_grad:
                     continue
                 gp = vjp(g, t)
-                _check_grad(gp, parent, f"VJP of {node.op}")
+                if gp is None and isinstance(node, FunctionNode):
+                    continue  # a Function's backward may return None: no gradient for that input
+                _check_grad(gp, parent, f"VJP of {node.op} for input {i}")
                 grads[id(parent)] = grads[id(parent)] + gp if id(parent) in grads else gp
             if not retain_graph:
                 node.vjps = None
@@ -98,7 +123,7 @@ def _seed(out, grad, what):
                                f"created implicitly for a single-element output — pass grad=")
         return Tensor._wrap(backend.xp(out.array).ones_like(out.array))
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=out.dtype, device=out.device)
-    _check_grad(grad, out, what)
+    _check_grad(grad, out, what, dtype=False)
     return grad
 
 
@@ -151,3 +176,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                f"pass allow_unused=True to get None for it")
         found.append(g if g is None or create_graph else g.detach())
     return found
+
+
+# torch.autograd's names for the checks (minigrad.gradcheck imports grad above, so it comes last)
+from minigrad.gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401

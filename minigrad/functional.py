@@ -177,11 +177,54 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"layer_norm: normalized_shape {normalized_shape} must be the last dims of the "
                          f"input's shape {input.shape}")
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    centred = input - input.mean(dims, keepdim=True)
-    y = centred / ops.sqrt(input.var(dims, unbiased=False, keepdim=True) + eps)
+    y = _standardize(input, dims, eps)
     if weight is not None:
         y = y * weight
     return y if bias is None else y + bias
+
+
+def _standardize(x, dims, eps):
+    """(x − μ)/√(σ² + eps), μ and the biased σ² over ``dims``: the core that layer, group and
+    instance norm share (they differ only in the dims)."""
+    return (x - x.mean(dims, keepdim=True)) / ops.sqrt(x.var(dims, unbiased=False, keepdim=True) + eps)
+
+
+def _per_channel(y, weight, bias):
+    """y·γ + β with γ, β of shape (C,) applied along axis 1 of (N, C, *)."""
+    shape = (-1,) + (1,) * (y.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group norm (Wu & He, 2018): split the C channels of (N, C, *) into ``num_groups``
+    groups and standardise each example's group over its channels and positions; then a
+    per-channel γ, β. One group is layer norm over (C, *); C groups is instance norm."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(f"group_norm: expected an input (N, C, *) with C divisible by num_groups="
+                           f"{num_groups}, got shape {input.shape}")
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    return _per_channel(_standardize(grouped, 2, eps).reshape(input.shape), weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Instance norm (Ulyanov, Vedaldi & Lempitsky, 2016): standardise each channel of each
+    example of (N, C, *) over its positions, then a per-channel γ, β. With running statistics
+    and ``use_input_stats``, they move toward the batch's average of the per-example mean and
+    unbiased variance (PyTorch's rule); without ``use_input_stats`` they are used instead."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input (N, C, *) with positions, got shape {input.shape}")
+    dims = tuple(range(2, input.ndim))
+    if not use_input_stats:
+        shape = (-1,) + (1,) * len(dims)
+        y = (input - running_mean.reshape(shape)) / ops.sqrt(running_var.reshape(shape) + eps)
+        return _per_channel(y, weight, bias)
+    if running_mean is not None:  # buffers, updated in place outside the graph
+        running_mean.array[...] = (1 - momentum) * running_mean.array + momentum * input.array.mean(dims).mean(0)
+        running_var.array[...] = (1 - momentum) * running_var.array + momentum * input.array.var(dims, ddof=1).mean(0)
+    return _per_channel(_standardize(input, dims, eps), weight, bias)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,

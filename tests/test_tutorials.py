@@ -35,6 +35,7 @@ LESSONS = {
     "16_data_parallelism.py": ["16_data_parallel_speedup.png"],
     "17_the_gpu.py": ["17_coalescing.png"],
     "18_drawing_the_graph.py": ["18_expression_graph.png", "18_mlp_graph.png", "18_expression_matplotlib.png"],
+    "19_writing_your_own_op.py": ["19_custom_op_model.png"],
 }
 
 

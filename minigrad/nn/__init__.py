@@ -8,6 +8,8 @@ from minigrad.nn.layers import (ELU, GELU, Dropout, Dropout2d, Embedding, Flatte
 from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
                                NLLLoss, SmoothL1Loss)
 from minigrad.nn.module import Module, Parameter
+from minigrad.nn.normalization import GroupNorm, InstanceNorm2d
+from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from minigrad.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
@@ -15,3 +17,4 @@ __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "Ba
            "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
            "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
            "Softplus", "Tanh", "init", "parallel", "utils"]
+__all__ += ["GRU", "GRUCell", "GroupNorm", "InstanceNorm2d", "LSTM", "LSTMCell", "RNN", "RNNCell"]
