@@ -61,7 +61,9 @@ def increment_version(tensor, op):
 
 def _check_grad(g, t, what, dtype=True):
     """Refuse a gradient that cannot be ``t``'s: not a Tensor, another shape, or (``dtype``)
-    another dtype. Caught here, it names the op; let through, it would fail far away."""
+    another dtype. Caught here, it names the op; let through, it would fail far away.
+    (``backprop`` tests the good case inline and calls this only to raise: building ``what``
+    for every VJP would cost more than the check.)"""
     if not isinstance(g, Tensor):
         raise TypeError(f"{what}: returned a {type(g).__module__}.{type(g).__qualname__}; expected a Tensor "
                         f"of shape {t.shape} and dtype {t.dtype} (wrap an array with minigrad.tensor(...))")
@@ -108,8 +110,11 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep, on_kept=No
                 gp = vjp(g, t)
                 if gp is None and isinstance(node, FunctionNode):
                     continue  # a Function's backward may return None: no gradient for that input
-                _check_grad(gp, parent, f"VJP of {node.op} for input {i}")
-                grads[id(parent)] = grads[id(parent)] + gp if id(parent) in grads else gp
+                if not (isinstance(gp, Tensor) and gp.array.shape == parent.array.shape
+                        and gp.array.dtype == parent.array.dtype):
+                    _check_grad(gp, parent, f"VJP of {node.op} for input {i}")  # raises, naming what is wrong
+                previous = grads.get(id(parent))
+                grads[id(parent)] = gp if previous is None else previous + gp
             if not retain_graph:
                 node.vjps = None
     return kept

@@ -55,7 +55,7 @@ class FunctionCtx:
                 raise TypeError(f"{self._name}: save_for_backward takes Tensors or None; argument {i} is a "
                                 f"{type(t).__name__} (keep other values as attributes: ctx.name = value)")
         self._saved = tensors
-        # the (counter, version, description) entries Node.check_saved reads for the built-in ops
+        # (counter, version, description) entries for Node.check_saved, as the built-in ops save
         self._checks = [(t._version_counter, t._version_counter.value,
                          f"saved tensor {i} (shape {t.shape})") for i, t in enumerate(tensors) if t is not None]
 

@@ -82,7 +82,7 @@ class Node:
 
     ``versions`` are the parents' versions when the op ran (which state of a tensor
     changed in place since is the input, see ``inputs``); ``saved`` lists
-    (counter, version, tensor) for every tensor the VJPs will read (the output: its shape).
+    (counter, version, tensor) for every tensor the VJPs will read (see ``_describe``).
     ``backward`` frees the VJPs (``vjps = None``) unless asked to retain the graph.
     """
     __slots__ = ("op", "parents", "versions", "vjps", "saved", "first_order")
@@ -533,7 +533,10 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
 
 def _describe(t, parents):
     """How an error message names a saved tensor: by its place among the op's inputs
-    (the op's output is saved as its shape: holding the tensor would be a cycle)."""
+    (the op's output is saved as its shape: holding the tensor would be a cycle; an
+    ``autograd.Function``'s ctx saves its own description)."""
+    if isinstance(t, str):
+        return t
     if isinstance(t, tuple):
         return f"the output (shape {t})"
     for i, p in enumerate(parents):
