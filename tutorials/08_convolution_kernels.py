@@ -235,8 +235,8 @@ print(f"forward of {shape} by 5×5×32: reference {1e3 * t_ref:.1f} ms, cpu face
 # %%
 try:
     conv.forward(xb, wb[:, :3])
-except ValueError as error:
-    print("ValueError:", error)
+except RuntimeError as error:  # PyTorch's class for this mistake
+    print("RuntimeError:", error)
     assert f"input has {shape[1]} channels" in str(error)
 
 # %% [markdown]
