@@ -112,7 +112,8 @@ def test_unpool_layers_and_errors_as_torch():
 def test_integer_max_pool2d_forward_only_as_torch(dtype):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(5).integers(0, 200, (2, 2, 7, 5)).astype(dtype)
-    for kwargs in [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)]:
+    for kwargs in [dict(kernel_size=2), dict(kernel_size=2, ceil_mode=True),  # ceil: padded with the dtype's min
+                   dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)]:
         y, indices = F.max_pool2d(mg.tensor(x), return_indices=True, **kwargs)
         yt, it = torch.nn.functional.max_pool2d(torch.from_numpy(x), return_indices=True, **kwargs)
         assert y.numpy().dtype == dtype and not y.requires_grad
