@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 import kernels.pool
-from kernels.geometry import pair
+from kernels.geometry import dilation_pair, pair, span
 from minigrad import backend, ops
 from minigrad import random as mg_random
 from minigrad.ops import logsumexp, sigmoid, tanh  # noqa: F401 (re-exported)
@@ -673,13 +673,14 @@ def adaptive_avg_pool2d(input, output_size):
 
 # ---- kernel-backed CNN ops (minigrad/ops/conv.py, pool.py, batchnorm.py) ------------------------
 from minigrad.ops import batch_norm  # noqa: E402,F401 (re-exported)
+from minigrad.ops.pool import max_unpool2d as _max_unpool2d  # noqa: E402
 
 
 def _one_image(fn, input, *args, **kwargs):
     """PyTorch's conv and pooling also take one unbatched image (C, H, W): run it as a
-    batch of one and drop that axis again."""
+    batch of one and drop that axis again (from each result, when there are several)."""
     y = fn(input.reshape((1,) + input.shape), *args, **kwargs)
-    return y.reshape(y.shape[1:])
+    return tuple(t.reshape(t.shape[1:]) for t in y) if isinstance(y, tuple) else y.reshape(y.shape[1:])
 
 
 def _refuse(op, name, value, default):
@@ -689,13 +690,11 @@ def _refuse(op, name, value, default):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (``minigrad.ops.conv2d``) with PyTorch's signature.
-    padding: an int, a pair, or "valid" (0) / "same" (output size = input size, stride 1;
-    an odd total padding puts the extra row/column at the bottom/right, as PyTorch does).
-    dilation and groups other than 1 are refused."""
-    _refuse("conv2d", "dilation", pair(dilation, "dilation", "conv2d"), (1, 1))
-    _refuse("conv2d", "groups", groups, 1)
+    weight: (C_out, C_in / groups, kh, kw). padding: an int, a pair, or "valid" (0) /
+    "same" (output size = input size, stride 1: a total of dilation·(k − 1) rows, an odd
+    total putting the extra row/column at the bottom/right, as PyTorch does)."""
     if input.ndim == 3:
-        return _one_image(conv2d, input, weight, bias, stride, padding)
+        return _one_image(conv2d, input, weight, bias, stride, padding, dilation, groups)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -703,54 +702,94 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             if pair(stride, "stride", "conv2d") != (1, 1):
                 raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions "
                                  f"(stride={stride})")
-            (top, left) = ((k - 1) // 2 for k in weight.shape[2:])
-            (bottom, right) = (k - 1 - before for k, before in zip(weight.shape[2:], (top, left)))
+            totals = [span(k, d) - 1 for k, d in zip(weight.shape[2:], dilation_pair("conv2d", dilation))]
+            (top, left) = (total // 2 for total in totals)
+            (bottom, right) = (total - before for total, before in zip(totals, (top, left)))
             if (top, left) != (bottom, right):
                 input = pad(input, (left, right, top, bottom))
                 top = left = 0
             padding = (top, left)
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    return ops.conv2d(input, weight, bias, stride, padding)
+    return ops.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
-def _ceil_extra(size, kernel, stride, padding):
+def _ceil_extra(size, kernel, stride, padding, dilation=1):
     """The rows (or columns) of padding to add at the bottom (right) so that floor-mode
     pooling gives ceil mode's output length. PyTorch's rule: round the window count up,
     but drop a last window that would start past the input and its left padding."""
-    span = size + 2 * padding - kernel
-    if span < 0:
+    reach = span(kernel, dilation)
+    room = size + 2 * padding - reach
+    if room < 0:
         return 0  # the kernel does not fit: the pooling op reports it
-    count = -(-span // stride) + 1
+    count = -(-room // stride) + 1
     if (count - 1) * stride >= size + padding:
         count -= 1
-    return max((count - 1) * stride + kernel - (size + 2 * padding), 0)  # < 0: floor's windows already fit
+    return max((count - 1) * stride + reach - (size + 2 * padding), 0)  # < 0: floor's windows already fit
 
 
-def _pool_geometry(op, input, kernel_size, stride, padding, ceil_mode):
+def _pool_geometry(op, input, kernel_size, stride, padding, ceil_mode, dilation=(1, 1)):
     kernel, stride, padding = kernels.pool.window(op, kernel_size, stride, padding)
     if input.ndim != 4:
         raise ValueError(f"{op}: expects an (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
     extra = (0, 0)
     if ceil_mode:
-        extra = tuple(_ceil_extra(n, k, s, p) for n, k, s, p in zip(input.shape[2:], kernel, stride, padding))
+        extra = tuple(_ceil_extra(*args) for args in zip(input.shape[2:], kernel, stride, padding, dilation))
     return kernel, stride, padding, extra
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """The largest value of each kh×kw window (``minigrad.ops.max_pool2d``; padding is −∞).
-    ceil_mode: extra windows at the bottom/right cover the leftover rows/columns
-    (PyTorch's rule), by padding those with −∞ first. dilation other than 1 and
-    return_indices are refused."""
-    _refuse("max_pool2d", "dilation", pair(dilation, "dilation", "max_pool2d"), (1, 1))
-    _refuse("max_pool2d", "return_indices", return_indices, False)
+    """The largest value of each kh×kw window (``minigrad.ops.max_pool2d``; padding is −∞),
+    its taps ``dilation`` apart. ceil_mode: extra windows at the bottom/right cover the
+    leftover rows/columns (PyTorch's rule), by padding those with −∞ (an integer input:
+    its dtype's smallest value) first. return_indices: also each winner's flat position
+    h·W + w in its input plane (an int64 Tensor, for ``max_unpool2d``). Integer inputs
+    pool too, without gradient, as in PyTorch."""
     if input.ndim == 3:
-        return _one_image(max_pool2d, input, kernel_size, stride, padding, ceil_mode=ceil_mode)
+        return _one_image(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    dilation = dilation_pair("max_pool2d", dilation)
     kernel, stride, padding, (extra_h, extra_w) = _pool_geometry("max_pool2d", input, kernel_size, stride,
-                                                                   padding, ceil_mode)
+                                                                   padding, ceil_mode, dilation)
+    width = input.shape[3]
     if extra_h or extra_w:
-        input = pad(input, (0, extra_w, 0, extra_h), value=-math.inf)
-    return ops.max_pool2d(input, kernel, stride, padding)
+        kind = np.dtype(input.array.dtype)
+        lowest = np.iinfo(kind).min if kind.kind in "iu" else -math.inf
+        input = pad(input, (0, extra_w, 0, extra_h), value=lowest)
+    pooled = ops.max_pool2d(input, kernel, stride, padding, dilation, return_indices)
+    if not (return_indices and extra_w):
+        return pooled
+    y, indices = pooled  # positions in the widened plane: back to the input's h·W + w
+    wide = width + extra_w
+    return y, Tensor._wrap(indices.array // wide * width + indices.array % wide)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Max pooling's partial inverse (``minigrad.ops.max_unpool2d``): (N, C, H, W) values and
+    the indices ``max_pool2d(..., return_indices=True)`` gave → (N, C, Ho, Wo), each value
+    back at its index, zeros elsewhere. Ho = (H − 1)·stride − 2·padding + kernel (PyTorch's
+    default; stride defaults to the kernel); an ``output_size`` (Ho, Wo) or (N, C, Ho, Wo)
+    must lie strictly within one stride of it, which chooses among the input sizes that
+    pool to H (as in PyTorch)."""
+    op = "max_unpool2d"
+    if input.ndim == 3:
+        y = max_unpool2d(input.reshape((1,) + input.shape), indices.reshape((1,) + indices.shape), kernel_size,
+                         stride, padding, output_size)
+        return y.reshape(y.shape[1:])
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride, padding = kernel if stride is None else pair(stride, "stride", op), pair(padding, "padding", op)
+    default = tuple((n - 1) * s - 2 * p + k for n, k, s, p in zip(input.shape[-2:], kernel, stride, padding))
+    if output_size is None:
+        return _max_unpool2d(input, indices, default)
+    size = tuple(int(v) for v in output_size)
+    size = size[2:] if len(size) == 4 else size
+    if len(size) != 2:
+        raise ValueError(f"{op}: output_size should hold 2 or 4 sizes, got {len(size)}: {tuple(output_size)}")
+    for axis in range(2):
+        low, high = default[axis] - stride[axis], default[axis] + stride[axis]
+        if not low < size[axis] < high:
+            raise ValueError(f"{op}: invalid output_size {tuple(output_size)} (dim {axis} must be between "
+                             f"{low} and {high}, exclusive)")
+    return _max_unpool2d(input, indices, size)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,

@@ -1,5 +1,5 @@
 """Convolution geometries drawn by hypothesis, shared by the conv tests (kernels,
-op, CUDA face). Every draw is valid: the kernel fits in the padded input."""
+op, CUDA face). Every draw is valid: the (dilated) kernel fits in the padded input."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,13 @@ class Case:
     kernel: tuple
     stride: tuple
     padding: tuple
+    dilation: tuple = (1, 1)
+    groups: int = 1
+
+    @property
+    def geometry(self):
+        """(stride, padding, dilation, groups), the trailing arguments of every conv function."""
+        return self.stride, self.padding, self.dilation, self.groups
 
     @property
     def x_shape(self):
@@ -23,12 +30,13 @@ class Case:
 
     @property
     def w_shape(self):
-        return (self.c_out, self.c_in) + self.kernel
+        return (self.c_out, self.c_in // self.groups) + self.kernel
 
     @property
     def y_shape(self):
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        return (self.n, self.c_out, (self.h + 2 * ph - kh) // sh + 1, (self.w + 2 * pw - kw) // sw + 1)
+        sizes = [(size + 2 * p - d * (k - 1) - 1) // s + 1
+                 for size, k, s, p, d in zip((self.h, self.w), self.kernel, self.stride, self.padding, self.dilation)]
+        return (self.n, self.c_out) + tuple(sizes)
 
     def arrays(self, dtype, seed):
         """x, w, b and an output gradient gy, standard normal, in ``dtype``."""
@@ -38,12 +46,18 @@ class Case:
 
 
 @st.composite
-def cases(draw, max_batch=3, max_channels=3, max_kernel=4, max_stride=3, max_padding=2, max_extra=4):
+def cases(draw, max_batch=3, max_channels=3, max_kernel=4, max_stride=3, max_padding=2, max_extra=4,
+          max_dilation=1, max_groups=1):
     """A geometry: any kernel (1×1 included), stride (larger than the kernel too),
-    padding, and an input from "kernel = padded input" up to a few pixels larger."""
+    padding, dilation up to ``max_dilation``, groups up to ``max_groups`` (each group
+    1 … max_channels channels in and out), and an input from "kernel = padded input"
+    up to a few pixels larger."""
     kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
     stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
     padding = (draw(st.integers(0, max_padding)), draw(st.integers(0, max_padding)))
-    h, w = (draw(st.integers(max(1, k - 2 * p), k + max_extra)) for k, p in zip(kernel, padding))
-    return Case(draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels)),
-                draw(st.integers(1, max_channels)), h, w, kernel, stride, padding)
+    dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
+    groups = draw(st.integers(1, max_groups))
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    h, w = (draw(st.integers(max(1, s - 2 * p), s + max_extra)) for s, p in zip(spans, padding))
+    return Case(draw(st.integers(1, max_batch)), groups * draw(st.integers(1, max_channels)),
+                groups * draw(st.integers(1, max_channels)), h, w, kernel, stride, padding, dilation, groups)

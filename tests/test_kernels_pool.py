@@ -3,7 +3,7 @@ windows (odd sizes, stride > kernel, kernel = padded input, batch of 1,
 non-contiguous input, float32/float64); the reference against PyTorch; bad input."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import kernels.pool
@@ -11,13 +11,14 @@ from kernels.pool import cpu, reference
 
 
 @st.composite
-def cases(draw):
-    """(x, kernel, stride, padding), every window valid, x possibly non-contiguous."""
+def cases(draw, max_dilation=1):
+    """(x, kernel, stride, padding, dilation), every window valid, x possibly non-contiguous."""
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     sh, sw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
-    h = draw(st.integers(max(1, kh - 2 * ph), 9))
-    w = draw(st.integers(max(1, kw - 2 * pw), 9))
+    dh, dw = draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), dh * (kh - 1) + 6))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), dw * (kw - 1) + 6))
     n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
@@ -25,30 +26,59 @@ def cases(draw):
         x = rng.standard_normal((n, c, w, h)).astype(dtype).swapaxes(2, 3)
     else:
         x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    return x, (kh, kw), (sh, sw), (ph, pw)
+    try:  # with dilation a window can fall between the inputs: refused, so not drawn
+        kernels.pool.output_shape("test", x.shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw))
+    except RuntimeError:
+        assume(False)
+    return x, (kh, kw), (sh, sw), (ph, pw), (dh, dw)
+
+
+def dilated_cases():
+    """Max pooling's geometries: dilation 1 … 3."""
+    return cases(max_dilation=3)
 
 
 def tolerance(dtype):
     return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
 
-@given(case=cases(), seed=st.integers(0, 2**16))
+@given(case=dilated_cases(), seed=st.integers(0, 2**16))
 def test_max_pool_cpu_matches_reference(case, seed):
-    x, kernel, stride, padding = case
-    y, argmax = cpu.max_forward(x, kernel, stride, padding)
-    y_ref, argmax_ref = reference.max_forward(x, kernel, stride, padding)
+    x, kernel, stride, padding, dilation = case
+    y, argmax = cpu.max_forward(x, kernel, stride, padding, dilation)
+    y_ref, argmax_ref = reference.max_forward(x, kernel, stride, padding, dilation)
     assert y.dtype == x.dtype and argmax.dtype == np.int64
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(argmax, argmax_ref)
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(x.dtype)
-    np.testing.assert_allclose(cpu.max_backward(gy, argmax, x.shape, kernel, stride, padding),
-                               reference.max_backward(gy, argmax_ref, x.shape, kernel, stride, padding),
+    np.testing.assert_allclose(cpu.max_backward(gy, argmax, x.shape, kernel, stride, padding, dilation),
+                               reference.max_backward(gy, argmax_ref, x.shape, kernel, stride, padding, dilation),
                                **tolerance(x.dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64])
+@given(case=dilated_cases(), seed=st.integers(0, 2**16))
+def test_integer_max_pool_against_reference_and_torch(dtype, case, seed):
+    """Integers pool exactly (no float round trip: int64 values past 2^53 too), in both
+    faces, as PyTorch pools them."""
+    x, kernel, stride, padding, dilation = case
+    info = np.iinfo(dtype)
+    x = np.random.default_rng(seed).integers(info.min, info.max, x.shape, dtype=dtype, endpoint=True)
+    y, argmax = kernels.pool.max_forward(x, kernel, stride, padding, dilation)
+    y_ref, argmax_ref = reference.max_forward(x, kernel, stride, padding, dilation)
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    torch = pytest.importorskip("torch")
+    yt, it = torch.nn.functional.max_pool2d(torch.from_numpy(x), kernel, stride, padding, dilation,
+                                            return_indices=True)
+    np.testing.assert_array_equal(y, yt.numpy())
+    np.testing.assert_array_equal(argmax, it.numpy())
 
 
 @given(case=cases(), seed=st.integers(0, 2**16))
 def test_avg_pool_cpu_matches_reference(case, seed):
-    x, kernel, stride, padding = case
+    x, kernel, stride, padding, _ = case
     y = cpu.avg_forward(x, kernel, stride, padding)
     assert y.dtype == x.dtype
     np.testing.assert_allclose(y, reference.avg_forward(x, kernel, stride, padding), **tolerance(x.dtype))
@@ -83,15 +113,16 @@ def test_average_counts_the_padding():
 
 
 @pytest.mark.parametrize("pool", ["max", "avg"])
-@given(case=cases(), seed=st.integers(0, 2**16))
-def test_reference_matches_torch(pool, case, seed):
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_reference_matches_torch(pool, data, seed):
     torch = pytest.importorskip("torch")
-    x, kernel, stride, padding = case
+    # average pooling has no dilation (as in PyTorch)
+    x, kernel, stride, padding, dilation = data.draw(dilated_cases() if pool == "max" else cases())
     x = x.astype(np.float64)
     xt = torch.tensor(x, requires_grad=True)
     if pool == "max":
-        yt, it = torch.nn.functional.max_pool2d(xt, kernel, stride, padding, return_indices=True)
-        y, argmax = reference.max_forward(x, kernel, stride, padding)
+        yt, it = torch.nn.functional.max_pool2d(xt, kernel, stride, padding, dilation, return_indices=True)
+        y, argmax = reference.max_forward(x, kernel, stride, padding, dilation)
         np.testing.assert_array_equal(argmax, it.numpy())
     else:
         yt = torch.nn.functional.avg_pool2d(xt, kernel, stride, padding)  # count_include_pad=True
@@ -111,16 +142,29 @@ def test_forced_reference_face_is_used(monkeypatch):
     assert kernels.pool.avg_forward(x, 2) == "reference ran"
 
 
-BAD_WINDOWS = [
-    (dict(kernel_size=0), ValueError, "kernel_size must be positive"),
-    (dict(kernel_size=2, stride=0), ValueError, "stride must be positive"),
-    (dict(kernel_size=2, stride=(1, -1)), ValueError, "stride must be positive"),
-    (dict(kernel_size=3, padding=-1), ValueError, "padding must be non-negative"),
-    (dict(kernel_size=3, padding=2), ValueError, r"padding \(2, 2\) must be at most half the kernel \(3, 3\)"),
+BAD_WINDOWS = [  # PyTorch's classes: RuntimeError for bad values, TypeError for a bad type
+    (dict(kernel_size=0), RuntimeError, "kernel_size must be positive"),
+    (dict(kernel_size=2, stride=0), RuntimeError, "stride must be positive"),
+    (dict(kernel_size=2, stride=(1, -1)), RuntimeError, "stride must be positive"),
+    (dict(kernel_size=3, padding=-1), RuntimeError, "padding must be non-negative"),
+    (dict(kernel_size=3, padding=2), RuntimeError, r"padding \(2, 2\) must be at most half the kernel \(3, 3\)"),
     (dict(kernel_size=2.0), TypeError, "kernel_size must be an int or a pair"),
-    (dict(kernel_size=(2, 2, 2)), TypeError, "kernel_size must be an int or a pair"),
-    (dict(kernel_size=6), ValueError, r"kernel \(6, 6\) is larger than the padded input"),
+    (dict(kernel_size=(2, 2, 2)), RuntimeError, r"kernel_size must be an int or a pair of ints, got 3 values"),
+    (dict(kernel_size=2, padding=(1, 1, 1)), RuntimeError, r"padding must be an int or a pair of ints, got 3 values"),
+    (dict(kernel_size=6), RuntimeError, r"kernel \(6, 6\) spanning \(6, 6\) is larger than the padded input"),
 ]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(kernel_size=3, dilation=3), r"kernel \(3, 3\) \(dilation \(3, 3\)\) spanning \(7, 7\) is larger"),
+    (dict(kernel_size=2, dilation=0), r"max_pool2d: dilation must be positive, got \(0, 0\)"),
+    # taps at −1 and 2 of a 2-wide input: the window falls between the inputs
+    (dict(kernel_size=2, stride=1, padding=1, dilation=3), r"window 0 along the height reads only padding"),
+])
+def test_bad_dilations_are_refused(arguments, message):
+    x = np.zeros((1, 1, 2, 2)) if arguments.get("padding") else np.zeros((1, 1, 5, 5))
+    with pytest.raises(RuntimeError, match=message):
+        kernels.pool.max_forward(x, **arguments)
 
 
 @pytest.mark.parametrize("forward", [kernels.pool.max_forward, kernels.pool.avg_forward])
@@ -138,8 +182,11 @@ def test_bad_arrays_are_refused(forward):
         forward(np.zeros((5, 5)), 2)
     with pytest.raises(TypeError, match=rf"{op}: supports float32 and float64.*float16"):
         forward(np.zeros((1, 1, 4, 4), dtype=np.float16), 2)
-    with pytest.raises(TypeError, match=rf"{op}: supports float32 and float64.*int64"):
-        forward(np.zeros((1, 1, 4, 4), dtype=np.int64), 2)
+    if op == "avg_pool2d":  # max pooling takes integers (tested above)
+        with pytest.raises(TypeError, match=rf"{op}: supports float32 and float64.*int64"):
+            forward(np.zeros((1, 1, 4, 4), dtype=np.int64), 2)
+    with pytest.raises(TypeError, match=rf"{op}: supports float32 and float64.*bool"):
+        forward(np.zeros((1, 1, 4, 4), dtype=bool), 2)
 
 
 def test_bad_backward_arguments_are_refused():

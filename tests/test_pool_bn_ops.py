@@ -40,6 +40,89 @@ def test_avg_pool2d_gradcheck(window, seed):
     assert mg.gradcheck(lambda t: F.avg_pool2d(t, k, s, p), [leaf(shape, seed)])
 
 
+@given(window=windows(), dilation=st.integers(1, 2), seed=st.integers(0, 2**16), ceil_mode=st.booleans())
+def test_dilated_max_pool2d_gradcheck_and_indices_against_torch(window, dilation, seed, ceil_mode):
+    shape, k, s, p = window
+    # one image (the element-wise gradcheck costs two pools per element), sized so the dilated window fits
+    shape = (1, shape[1]) + tuple(n + (dilation - 1) * (k - 1) for n in shape[2:])
+    values = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.01
+    x = mg.tensor(values, requires_grad=True)
+    try:
+        y, indices = F.max_pool2d(x, k, s, p, dilation, ceil_mode, return_indices=True)
+    except RuntimeError as error:  # a window between the inputs: refused, never a wrong answer
+        assert "reads only padding" in str(error)
+        return
+    assert indices.dtype == mg.int64 and indices.shape == y.shape and not indices.requires_grad
+    assert mg.gradcheck(lambda t: F.max_pool2d(t, k, s, p, dilation, ceil_mode), [x])
+    torch = pytest.importorskip("torch")
+    yt, it = torch.nn.functional.max_pool2d(torch.tensor(values), k, s, p, dilation, ceil_mode, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    np.testing.assert_array_equal(indices.numpy(), it.numpy())
+
+
+@given(window=windows(), seed=st.integers(0, 2**16))
+def test_max_unpool2d_gradcheck_and_against_torch(window, seed):
+    shape, k, s, p = window
+    shape = (1,) + shape[1:]  # one image: the element-wise gradcheck costs two unpools per element
+    values = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.01
+    y, indices = F.max_pool2d(mg.tensor(values), k, s, p, return_indices=True)
+    y = mg.tensor(y.numpy(), requires_grad=True)
+    size = shape[2:]  # the pooled input's own size: always within a stride of the default
+    try:
+        out = F.max_unpool2d(y, indices, k, s, p, output_size=size)
+    except ValueError as error:  # PyTorch's ValueError too, when the default is more than a stride off
+        assert "invalid output_size" in str(error)
+        return
+    assert out.shape == shape
+    planes = indices.numpy().reshape(shape[0] * shape[1], -1)
+    if all(len(np.unique(plane)) == plane.size for plane in planes):
+        # overlapping windows that picked one input write it twice, and the gradient (a
+        # gather, as PyTorch's) then goes to both: finite differences see only one
+        assert mg.gradcheck(lambda t: F.max_unpool2d(t, indices, k, s, p, output_size=size), [y])
+    torch = pytest.importorskip("torch")
+    yt = torch.tensor(y.numpy(), requires_grad=True)
+    out_t = torch.nn.functional.max_unpool2d(yt, torch.tensor(indices.numpy()), k, s, p, output_size=size)
+    np.testing.assert_array_equal(out.numpy(), out_t.detach().numpy())
+    g = np.random.default_rng(seed).standard_normal(shape)
+    (out * mg.tensor(g)).sum().backward()
+    (out_t * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), yt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_unpool_layers_and_errors_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    pool_t, unpool_t = torch.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxUnpool2d(2)
+    assert repr(unpool) == repr(unpool_t) == "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert repr(nn.MaxPool2d((2, 3), dilation=2)) == repr(torch.nn.MaxPool2d((2, 3), dilation=2))
+    y, indices = pool(mg.tensor(x))
+    yt, it = pool_t(torch.from_numpy(x))
+    np.testing.assert_array_equal(unpool(y, indices).numpy(), unpool_t(yt, it).numpy())
+    np.testing.assert_array_equal(unpool(y[0], indices[0]).numpy(), unpool_t(yt[0], it[0]).numpy())  # one image
+    with pytest.raises(RuntimeError, match=r"max_unpool2d: found an invalid max index 71 \(output planes are of "
+                                           r"size 6x6\)"):
+        F.max_unpool2d(y, mg.tensor(indices.numpy() + 36), 2)
+    with pytest.raises(RuntimeError, match=r"max_unpool2d: indices must be int64"):
+        F.max_unpool2d(y, mg.tensor(indices.numpy().astype(np.float32)), 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: invalid output_size \(9, 6\) \(dim 0 must be between 4 "
+                                         r"and 8"):
+        F.max_unpool2d(y, indices, 2, output_size=(9, 6))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_integer_max_pool2d_forward_only_as_torch(dtype):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).integers(0, 200, (2, 2, 7, 5)).astype(dtype)
+    for kwargs in [dict(kernel_size=2), dict(kernel_size=2, ceil_mode=True),  # ceil: padded with the dtype's min
+                   dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)]:
+        y, indices = F.max_pool2d(mg.tensor(x), return_indices=True, **kwargs)
+        yt, it = torch.nn.functional.max_pool2d(torch.from_numpy(x), return_indices=True, **kwargs)
+        assert y.numpy().dtype == dtype and not y.requires_grad
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())
+        np.testing.assert_array_equal(indices.numpy(), it.numpy())
+
+
 def test_pool_with_rectangular_windows_gradcheck():
     x = mg.tensor(np.random.default_rng(0).permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) * 0.01, requires_grad=True)
     assert mg.gradcheck(lambda t: F.max_pool2d(t, (3, 2), (2, 3), (1, 0)), [x])
@@ -160,9 +243,11 @@ def test_layers_follow_torch_in_a_sequential():
 
 
 def test_bad_construction_and_input_are_refused():
-    with pytest.raises(ValueError, match="MaxPool2d: stride must be positive"):
+    with pytest.raises(RuntimeError, match="MaxPool2d: stride must be positive"):
         nn.MaxPool2d(2, stride=0)
-    with pytest.raises(ValueError, match=r"AvgPool2d: padding \(2, 2\) must be at most half the kernel"):
+    with pytest.raises(RuntimeError, match=r"MaxPool2d: dilation must be positive, got \(0, 0\)"):
+        nn.MaxPool2d(2, dilation=0)
+    with pytest.raises(RuntimeError, match=r"AvgPool2d: padding \(2, 2\) must be at most half the kernel"):
         nn.AvgPool2d(3, padding=2)
     with pytest.raises(ValueError, match="BatchNorm2d: num_features must be a positive int"):
         nn.BatchNorm2d(0)
@@ -180,8 +265,10 @@ def test_bad_construction_and_input_are_refused():
         F.batch_norm(mg.tensor(np.zeros((2, 3))), None, None, training=False)
     with pytest.raises(ValueError, match=r"batch_norm: running_var must have shape \(3,\)"):
         F.batch_norm(mg.tensor(np.zeros((2, 3))), mg.tensor(np.zeros(3)), mg.tensor(np.ones(4)))
-    with pytest.raises(ValueError, match=r"max_pool2d: kernel \(3, 3\) is larger than the padded input"):
+    with pytest.raises(RuntimeError, match=r"max_pool2d: kernel \(3, 3\) spanning \(3, 3\) is larger than the padded"):
         F.max_pool2d(mg.tensor(np.zeros((1, 1, 2, 2))), 3)
+    with pytest.raises(RuntimeError, match=r"max_pool2d: padding must be an int or a pair of ints, got 3 values"):
+        F.max_pool2d(mg.tensor(np.zeros((1, 1, 4, 4))), 2, padding=(1, 1, 1))
 
 
 def test_torch_state_dict_loads_into_batchnorm2d():

@@ -235,8 +235,8 @@ print(f"forward of {shape} by 5×5×32: reference {1e3 * t_ref:.1f} ms, cpu face
 # %%
 try:
     conv.forward(xb, wb[:, :3])
-except ValueError as error:
-    print("ValueError:", error)
+except RuntimeError as error:  # PyTorch's class for this mistake
+    print("RuntimeError:", error)
     assert f"input has {shape[1]} channels" in str(error)
 
 # %% [markdown]
@@ -286,7 +286,7 @@ x = np.arange(1, 17, dtype=np.float64).reshape(1, 1, 4, 4)
 cols = np.empty((4, 9))
 threads = 8
 blocks = math.ceil(cols.size / threads)
-conv_cuda.im2col_kernel[blocks, threads](x, cols, 3, 3, 1, 1, 0, 0, 2, 2)
+conv_cuda.im2col_kernel[blocks, threads](x, cols, 3, 3, 1, 1, 0, 0, 1, 1, 2, 2)  # no dilation: taps 1 apart
 block, thread = np.empty((4, 9), np.int64), np.empty((4, 9), np.int64)
 who_wrote[blocks, threads](cols, block, thread)
 

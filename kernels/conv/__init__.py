@@ -1,12 +1,21 @@
 """2-D convolution (cross-correlation, as in every deep-learning library), the Caffe way:
-im2col turns every receptive field into a row, one GEMM does all the products.
+im2col turns every receptive field into a row, one GEMM does all the products
+(Chellapilla, Puri & Simard 2006, "High performance convolutional neural networks
+for document processing"; Jia et al.'s Caffe made it the standard layout).
 
-Shapes (NCHW, as in PyTorch):
+Shapes (NCHW, as in PyTorch), with G groups:
 
-    x: (N, C_in, H, W)      w: (C_out, C_in, kh, kw)      b: (C_out,) or None
-    y: (N, C_out, OH, OW)   with OH = (H + 2·ph − kh) // sh + 1, OW likewise
+    x: (N, C_in, H, W)      w: (C_out, C_in / G, kh, kw)      b: (C_out,) or None
+    y: (N, C_out, OH, OW)   with OH = ⌊(H + 2·ph − dh·(kh − 1) − 1) / sh⌋ + 1, OW likewise
 
-    y[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, c, i·sh + p, j·sw + q]
+    y[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, g·C_in/G + c, i·sh + p·dh, j·sw + q·dw]
+
+where g = o // (C_out / G) is the group of output channel o. Dilation (dh, dw) spaces
+the kernel's taps apart, so a 3×3 kernel with dilation 2 sees a 5×5 field with 9 taps
+(Yu & Koltun 2016, "Multi-scale context aggregation by dilated convolutions"). Groups
+split the channels into G independent convolutions, each from C_in/G input to C_out/G
+output channels (Krizhevsky, Sutskever & Hinton 2012 ran AlexNet's two halves so, one
+per GPU; groups = C_in is a depthwise convolution).
 
 The three functions below are the op's forward and its two derivatives:
 
@@ -14,34 +23,68 @@ The three functions below are the op's forward and its two derivatives:
 * ``backward_data``    gx = ∂L/∂x given gy = ∂L/∂y (a "transposed convolution" of gy by w)
 * ``backward_weight``  gw = ∂L/∂w given gy and x
 
-They check their inputs, then run the face that ``kernels.face`` picks for the
-arrays (``reference``, ``cpu`` or ``cuda``). Every face takes stride and padding
-as checked pairs ``(sh, sw)``, ``(ph, pw)``.
+They check their inputs, split the channels into groups (``_per_group``: one face call,
+so one GEMM, per group; the faces themselves know nothing of groups), then run the face
+that ``kernels.face`` picks for the arrays (``reference``, ``cpu`` or ``cuda``). Every
+face takes stride, padding and dilation as checked pairs ``(sh, sw)``, ``(ph, pw)``,
+``(dh, dw)``.
 """
+import numbers
+
 from kernels import face
-from kernels.geometry import output_size, pair, stride_and_padding  # noqa: F401 (part of this API)
+from kernels.geometry import dilation_pair, output_size, pair, span, stride_and_padding  # noqa: F401 (API)
 
 
-def _geometry(op, x_shape, w_shape, stride, padding):
-    """Check shapes and hyperparameters; return (stride pair, padding pair, output shape)."""
+def _geometry(op, x_shape, w_shape, stride, padding, dilation, groups):
+    """Check shapes and hyperparameters; return (stride pair, padding pair, dilation pair,
+    output shape). The mistakes PyTorch reports with RuntimeError raise it here too."""
     stride, padding = stride_and_padding(op, stride, padding)
+    dilation = dilation_pair(op, dilation)
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups <= 0:
+        raise RuntimeError(f"{op}: groups must be positive, got {groups}")
     if len(x_shape) != 4:
         raise ValueError(f"{op}: input must have shape (N, C_in, H, W), got {tuple(x_shape)}")
     if len(w_shape) != 4:
-        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {tuple(w_shape)}")
+        raise ValueError(f"{op}: weight must have shape (C_out, C_in / groups, kh, kw), got {tuple(w_shape)}")
     n, c, h, w = x_shape
     c_out, c_in, kh, kw = w_shape
     if min(c_out, c_in, kh, kw) <= 0 or min(c, h, w) <= 0:
         raise ValueError(f"{op}: empty input {tuple(x_shape)} or weight {tuple(w_shape)} "
                          f"(only the batch axis may be 0)")
-    if c != c_in:
-        raise ValueError(f"{op}: input has {c} channels (shape {tuple(x_shape)}) but the weight "
-                         f"expects {c_in} (shape {tuple(w_shape)})")
-    if kh > h + 2 * padding[0] or kw > w + 2 * padding[1]:
-        raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the padded input "
-                         f"{h + 2 * padding[0]}x{w + 2 * padding[1]} (input {h}x{w}, padding {padding})")
-    y_shape = (n, c_out, output_size(h, kh, stride[0], padding[0]), output_size(w, kw, stride[1], padding[1]))
-    return stride, padding, y_shape
+    if c_out % groups:
+        raise RuntimeError(f"{op}: groups={groups} must divide the weight's {c_out} output channels "
+                           f"(weight shape {tuple(w_shape)})")
+    if c != c_in * groups:
+        raise RuntimeError(f"{op}: input has {c} channels (shape {tuple(x_shape)}) but the weight "
+                           f"(shape {tuple(w_shape)}) with groups={groups} expects {c_in * groups}")
+    (eh, ew) = span(kh, dilation[0]), span(kw, dilation[1])
+    if eh > h + 2 * padding[0] or ew > w + 2 * padding[1]:
+        dilated = f" (kernel {kh}x{kw} with dilation {dilation})" if dilation != (1, 1) else ""
+        raise RuntimeError(f"{op}: kernel {eh}x{ew}{dilated} is larger than the padded input "
+                           f"{h + 2 * padding[0]}x{w + 2 * padding[1]} (input {h}x{w}, padding {padding})")
+    y_shape = (n, c_out, output_size(h, kh, stride[0], padding[0], dilation[0]),
+               output_size(w, kw, stride[1], padding[1], dilation[1]))
+    return stride, padding, dilation, y_shape
+
+
+def _split(array, axis, groups):
+    """``groups`` equal slices of ``array`` along ``axis`` (views, no copy)."""
+    size = array.shape[axis] // groups
+    return [array[(slice(None),) * axis + (slice(g * size, (g + 1) * size),)] for g in range(groups)]
+
+
+def _per_group(groups, run, inputs, axis):
+    """Grouped convolution as ``groups`` ungrouped ones (Krizhevsky et al. 2012): group g
+    reads only its slice of every input (``inputs``: (array or None, axis to split) pairs)
+    and writes its slice of the result, joined along ``axis``. One face call, hence one
+    GEMM, per group; with one group the arrays go through untouched."""
+    if groups == 1:
+        return run(*(array for array, _ in inputs))
+    slices = [[None] * groups if array is None else _split(array, along, groups) for array, along in inputs]
+    parts = [run(*group) for group in zip(*slices)]
+    return face.xp(parts[0]).concatenate(parts, axis=axis)
 
 
 def _check_arrays(op, **arrays):
@@ -58,34 +101,42 @@ def _check_gy(op, gy, y_shape):
                          f"output has shape {y_shape}")
 
 
-def forward(x, w, b=None, stride=1, padding=0):
-    """y = conv(x, w) + b.  x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,) or None
-    → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype."""
+def forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """y = conv(x, w) + b.  x: (N, C_in, H, W), w: (C_out, C_in / groups, kh, kw),
+    b: (C_out,) or None → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype."""
     op = "conv2d"
     arrays = (x, w) if b is None else (x, w, b)
     _check_arrays(op, **dict(zip(("input", "weight", "bias"), arrays)))
-    stride, padding, _ = _geometry(op, x.shape, w.shape, stride, padding)
+    stride, padding, dilation, _ = _geometry(op, x.shape, w.shape, stride, padding, dilation, groups)
     if b is not None and tuple(b.shape) != (w.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({w.shape[0]},) for {w.shape[0]} output channels, "
                          f"got {tuple(b.shape)}")
-    return face.module("conv", op, *arrays).forward(x, w, b, stride, padding)
+    run = face.module("conv", op, *arrays).forward
+    return _per_group(groups, lambda xg, wg, bg: run(xg, wg, bg, stride, padding, dilation),
+                      [(x, 1), (w, 0), (b, 0)], axis=1)
 
 
-def backward_data(gy, w, x_shape, stride=1, padding=0):
-    """gx = ∂L/∂x.  gy: (N, C_out, OH, OW), w: (C_out, C_in, kh, kw) → gx of shape ``x_shape``."""
+def backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1):
+    """gx = ∂L/∂x.  gy: (N, C_out, OH, OW), w: (C_out, C_in / groups, kh, kw) → gx of shape ``x_shape``."""
     op = "conv2d backward_data"
     _check_arrays(op, output_gradient=gy, weight=w)
     x_shape = tuple(int(s) for s in x_shape)
-    stride, padding, y_shape = _geometry(op, x_shape, w.shape, stride, padding)
+    stride, padding, dilation, y_shape = _geometry(op, x_shape, w.shape, stride, padding, dilation, groups)
     _check_gy(op, gy, y_shape)
-    return face.module("conv", op, gy, w).backward_data(gy, w, x_shape, stride, padding)
+    run = face.module("conv", op, gy, w).backward_data
+    group_x_shape = (x_shape[0], x_shape[1] // groups) + x_shape[2:]
+    return _per_group(groups, lambda gyg, wg: run(gyg, wg, group_x_shape, stride, padding, dilation),
+                      [(gy, 1), (w, 0)], axis=1)
 
 
-def backward_weight(gy, x, w_shape, stride=1, padding=0):
+def backward_weight(gy, x, w_shape, stride=1, padding=0, dilation=1, groups=1):
     """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``."""
     op = "conv2d backward_weight"
     _check_arrays(op, output_gradient=gy, input=x)
     w_shape = tuple(int(s) for s in w_shape)
-    stride, padding, y_shape = _geometry(op, x.shape, w_shape, stride, padding)
+    stride, padding, dilation, y_shape = _geometry(op, x.shape, w_shape, stride, padding, dilation, groups)
     _check_gy(op, gy, y_shape)
-    return face.module("conv", op, gy, x).backward_weight(gy, x, w_shape, stride, padding)
+    run = face.module("conv", op, gy, x).backward_weight
+    group_w_shape = (w_shape[0] // groups,) + w_shape[1:]
+    return _per_group(groups, lambda gyg, xg: run(gyg, xg, group_w_shape, stride, padding, dilation),
+                      [(gy, 1), (x, 1)], axis=0)

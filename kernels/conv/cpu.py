@@ -63,12 +63,18 @@ Where the time goes now (one thread, ``MINIGRAD_CPU_THREADS=1 OPENBLAS_NUM_THREA
 160 ms for the four layers against PyTorch's 106–109 ms on one thread): the GEMMs
 about 97 ms (OpenBLAS 75–130 GFLOP/s per core on these shapes; oneDNN's are faster,
 which is most of the gap), im2col, col2im, transposes and padded copies the rest.
+
+**Dilation** (taps dh rows and dw columns apart, Yu & Koltun 2016) changes only where a
+tap reads: row i·sh + p·dh of the padded buffer. With dw = 1 a field row is still one
+run of kw·C numbers; with dw > 1 it is kw runs of C numbers, dw·C apart, which the
+same copy loop walks piece by piece. Groups never reach this file: ``kernels.conv``
+runs one ungrouped call per group.
 """
 import numba
 import numpy as np
 
 from kernels import cpu_threads
-from kernels.conv import output_size
+from kernels.geometry import output_size, span
 
 TILE = 64  # pixels per tile of the NCHW ↔ rows transposes (item 5 above)
 CHUNK_BYTES = 512 << 10  # columns per chunk (item 2 above)
@@ -105,44 +111,51 @@ def _unpad_nchw(padded, b0, b1, ph, pw, gx):
 
 
 @numba.njit(cache=True, nogil=True)
-def _im2col(padded, images, kh, kw, sh, sw, oh, ow, cols):
-    """cols[(n, i, j), (p, q, c)] = padded[n, i·sh + p, j·sw + q, c]: for each output
-    pixel, kh runs of kw·C numbers that lie next to each other in the NHWC buffer."""
+def _im2col(padded, images, kh, kw, sh, sw, dh, dw, oh, ow, cols):
+    """cols[(n, i, j), (p, q, c)] = padded[n, i·sh + p·dh, j·sw + q·dw, c]: for each output
+    pixel, kh runs of kw·C numbers that lie next to each other in the NHWC buffer
+    (with dw > 1, kh·kw runs of C numbers)."""
     _, hp, wp, c = padded.shape
-    run = kw * c
+    pieces = 1 if dw == 1 else kw  # contiguous runs per field row
+    run = kw * c // pieces
     rows_of_x = padded.reshape(padded.shape[0], hp, wp * c)
-    fields = cols.reshape(-1, kh, run)
+    fields = cols.reshape(-1, kh, kw * c)
     for b in range(images):
         for i in range(oh):
             for j in range(ow):
                 row = (b * oh + i) * ow + j
                 for p in range(kh):
-                    source = rows_of_x[b, i * sh + p, j * sw * c:j * sw * c + run]
-                    target = fields[row, p]
-                    # index both with the loop counter alone: Numba then drops its
-                    # negative-index test and LLVM vectorises the copy (item 4 above)
-                    for t in range(run):
-                        target[t] = source[t]
+                    for piece in range(pieces):
+                        start = (j * sw + piece * dw) * c
+                        source = rows_of_x[b, i * sh + p * dh, start:start + run]
+                        target = fields[row, p, piece * run:(piece + 1) * run]
+                        # index both with the loop counter alone: Numba then drops its
+                        # negative-index test and LLVM vectorises the copy (item 4 above)
+                        for t in range(run):
+                            target[t] = source[t]
 
 
 @numba.njit(cache=True, nogil=True)
-def _col2im(cols, images, kh, kw, sh, sw, oh, ow, padded):
+def _col2im(cols, images, kh, kw, sh, sw, dh, dw, oh, ow, padded):
     """The adjoint of ``_im2col``: every run added back where it was read from
     (overlapping fields sum), into a zeroed NHWC buffer."""
     _, hp, wp, c = padded.shape
     padded[:images] = 0
-    run = kw * c
+    pieces = 1 if dw == 1 else kw
+    run = kw * c // pieces
     rows_of_x = padded.reshape(padded.shape[0], hp, wp * c)
-    fields = cols.reshape(-1, kh, run)
+    fields = cols.reshape(-1, kh, kw * c)
     for b in range(images):
         for i in range(oh):
             for j in range(ow):
                 row = (b * oh + i) * ow + j
                 for p in range(kh):
-                    target = rows_of_x[b, i * sh + p, j * sw * c:j * sw * c + run]
-                    source = fields[row, p]
-                    for t in range(run):
-                        target[t] += source[t]
+                    for piece in range(pieces):
+                        start = (j * sw + piece * dw) * c
+                        target = rows_of_x[b, i * sh + p * dh, start:start + run]
+                        source = fields[row, p, piece * run:(piece + 1) * run]
+                        for t in range(run):
+                            target[t] += source[t]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -185,24 +198,24 @@ def _nchw_to_rows(y, b0, b1, rows):
 # 110.2 against 112.4 ms for the training step at N=128, 30.5 against 31.3 at N=32
 # (two threads, alternating steps in one process).
 @numba.njit(cache=True, nogil=True)
-def _pad_and_im2col(x, b0, b1, ph, pw, padded, kh, kw, sh, sw, oh, ow, cols):
+def _pad_and_im2col(x, b0, b1, ph, pw, padded, kh, kw, sh, sw, dh, dw, oh, ow, cols):
     _pad_nhwc(x, b0, b1, ph, pw, padded)
-    _im2col(padded, b1 - b0, kh, kw, sh, sw, oh, ow, cols)
+    _im2col(padded, b1 - b0, kh, kw, sh, sw, dh, dw, oh, ow, cols)
 
 
 @numba.njit(cache=True, nogil=True)
-def _col2im_and_unpad(g_cols, b0, b1, kh, kw, sh, sw, oh, ow, padded, ph, pw, gx):
-    _col2im(g_cols, b1 - b0, kh, kw, sh, sw, oh, ow, padded)
+def _col2im_and_unpad(g_cols, b0, b1, kh, kw, sh, sw, dh, dw, oh, ow, padded, ph, pw, gx):
+    _col2im(g_cols, b1 - b0, kh, kw, sh, sw, dh, dw, oh, ow, padded)
     _unpad_nchw(padded, b0, b1, ph, pw, gx)
 
 
-def live_taps(size, k, s, p, out):
-    """Kernel offsets first … last−1 along one axis, the smallest range holding every
-    offset that reads an input pixel for some output position (item 6). Offset t reads
-    input index i·s + t − p for i = 0 … out−1; the first i where that is ≥ 0 is
-    i = max(0, ⌈(p − t)/s⌉), and t is live when that i exists and its index is < size.
-    The others only ever meet the zero padding. (0, 0) when no offset is live."""
-    live = [t for t in range(k) if (i := max(0, -(-(p - t) // s))) < out and i * s + t - p < size]
+def live_taps(size, k, s, p, out, d=1):
+    """Kernel taps first … last−1 along one axis, the smallest range holding every
+    tap that reads an input pixel for some output position (item 6). Tap t reads
+    input index i·s + t·d − p for i = 0 … out−1; the first i where that is ≥ 0 is
+    i = max(0, ⌈(p − t·d)/s⌉), and t is live when that i exists and its index is < size.
+    The others only ever meet the zero padding. (0, 0) when no tap is live."""
+    live = [t for t in range(k) if (i := max(0, -(-(p - t * d) // s))) < out and i * s + t * d - p < size]
     return (live[0], live[-1] + 1) if live else (0, 0)
 
 
@@ -211,17 +224,22 @@ class _Plan:
     kernel is trimmed to its live taps (``live_taps``), the padding shifted to match,
     and the padded buffer holds just the rows and columns the taps read."""
 
-    def __init__(self, x_shape, w_shape, stride, padding, dtype):
+    def __init__(self, x_shape, w_shape, stride, padding, dilation, dtype):
         (self.n, c_in, h, w), (self.c_out, _, kh, kw) = x_shape, w_shape
-        (self.sh, self.sw), (ph, pw) = stride, padding
-        self.oh, self.ow = output_size(h, kh, self.sh, ph), output_size(w, kw, self.sw, pw)
-        (p0, p1), (q0, q1) = live_taps(h, kh, self.sh, ph, self.oh), live_taps(w, kw, self.sw, pw, self.ow)
+        (self.sh, self.sw), (ph, pw), (self.dh, self.dw) = stride, padding, dilation
+        self.oh, self.ow = output_size(h, kh, self.sh, ph, self.dh), output_size(w, kw, self.sw, pw, self.dw)
+        (p0, p1), (q0, q1) = (live_taps(h, kh, self.sh, ph, self.oh, self.dh),
+                              live_taps(w, kw, self.sw, pw, self.ow, self.dw))
+        # dropping the first taps shifts the padding by p0·d; with dilation that could make
+        # it negative, so keep as many dead leading taps as needed (they read zeros)
+        p0, q0 = min(p0, ph // self.dh), min(q0, pw // self.dw)
         self.taps = (slice(p0, p1), slice(q0, q1))
-        self.kh, self.kw, self.ph, self.pw = p1 - p0, q1 - q0, ph - p0, pw - q0
+        self.kh, self.kw, self.ph, self.pw = p1 - p0, q1 - q0, ph - p0 * self.dh, pw - q0 * self.dw
         self.pixels, self.k = self.oh * self.ow, c_in * self.kh * self.kw
         self.step = max(1, min(self.n, CHUNK_BYTES // max(1, self.pixels * self.k * dtype.itemsize)))
         self.dtype = dtype
-        self.padded_shape = (self.step, (self.oh - 1) * self.sh + self.kh, (self.ow - 1) * self.sw + self.kw, c_in)
+        self.padded_shape = (self.step, (self.oh - 1) * self.sh + span(self.kh, self.dh),
+                             (self.ow - 1) * self.sw + span(self.kw, self.dw), c_in)
 
     @property
     def dead(self):
@@ -242,16 +260,16 @@ class _Plan:
 
     def im2col(self, x, b0, b1, padded, cols):
         _pad_and_im2col(x, b0, b1, self.ph, self.pw, padded, self.kh, self.kw, self.sh, self.sw,
-                        self.oh, self.ow, cols)
+                        self.dh, self.dw, self.oh, self.ow, cols)
 
     def col2im(self, g_cols, b0, b1, padded, gx):
-        _col2im_and_unpad(g_cols, b0, b1, self.kh, self.kw, self.sh, self.sw, self.oh, self.ow,
-                          padded, self.ph, self.pw, gx)
+        _col2im_and_unpad(g_cols, b0, b1, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw,
+                          self.oh, self.ow, padded, self.ph, self.pw, gx)
 
 
-def forward(x, w, b, stride, padding):
+def forward(x, w, b, stride, padding, dilation=(1, 1)):
     x = np.ascontiguousarray(x)
-    plan = _Plan(x.shape, w.shape, stride, padding, x.dtype)
+    plan = _Plan(x.shape, w.shape, stride, padding, dilation, x.dtype)
     bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
     if plan.dead:
@@ -272,9 +290,9 @@ def forward(x, w, b, stride, padding):
     return y
 
 
-def backward_data(gy, w, x_shape, stride, padding):
+def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
     gy = np.ascontiguousarray(gy)
-    plan = _Plan(x_shape, w.shape, stride, padding, gy.dtype)
+    plan = _Plan(x_shape, w.shape, stride, padding, dilation, gy.dtype)
     if plan.dead:
         return np.zeros(x_shape, dtype=gy.dtype)
     w_mat = np.ascontiguousarray(w[(slice(None), slice(None)) + plan.taps].transpose(0, 2, 3, 1)).reshape(
@@ -292,9 +310,9 @@ def backward_data(gy, w, x_shape, stride, padding):
     return gx
 
 
-def backward_weight(gy, x, w_shape, stride, padding):
+def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
     x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
-    plan = _Plan(x.shape, w_shape, stride, padding, x.dtype)
+    plan = _Plan(x.shape, w_shape, stride, padding, dilation, x.dtype)
     full = np.zeros(w_shape, dtype=x.dtype)  # the dead taps' gradient is 0
     if plan.dead:
         return full

@@ -25,7 +25,7 @@ from kernels.conv import output_size
 
 
 @cuda.jit
-def im2col_kernel(x, cols, kh, kw, sh, sw, ph, pw, oh, ow):
+def im2col_kernel(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     t = cuda.grid(1)
     rows, k_total = cols.shape
     if t >= rows * k_total:
@@ -33,7 +33,7 @@ def im2col_kernel(x, cols, kh, kw, sh, sw, ph, pw, oh, ow):
     row, k = t // k_total, t % k_total
     b, i, j = row // (oh * ow), (row // ow) % oh, row % ow
     ch, p, q = k // (kh * kw), (k // kw) % kh, k % kw
-    hh, ww = i * sh - ph + p, j * sw - pw + q
+    hh, ww = i * sh - ph + p * dh, j * sw - pw + q * dw  # taps dh, dw apart (dilation)
     if 0 <= hh < x.shape[2] and 0 <= ww < x.shape[3]:
         cols[row, k] = x[b, ch, hh, ww]
     else:
@@ -41,9 +41,9 @@ def im2col_kernel(x, cols, kh, kw, sh, sw, ph, pw, oh, ow):
 
 
 @cuda.jit
-def col2im_kernel(cols, gx, kh, kw, sh, sw, ph, pw, oh, ow, zero):
-    """gx[n, c, h, w] = Σ cols[(n, i, j), (c, p, q)] over the taps with i·sh − ph + p = h
-    and j·sw − pw + q = w. ``zero`` is 0 in gx's dtype, so a float32 kernel adds in float32."""
+def col2im_kernel(cols, gx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, zero):
+    """gx[n, c, h, w] = Σ cols[(n, i, j), (c, p, q)] over the taps with i·sh − ph + p·dh = h
+    and j·sw − pw + q·dw = w. ``zero`` is 0 in gx's dtype, so a float32 kernel adds in float32."""
     t = cuda.grid(1)
     n, c, h, w = gx.shape
     if t >= n * c * h * w:
@@ -51,12 +51,12 @@ def col2im_kernel(cols, gx, kh, kw, sh, sw, ph, pw, oh, ow, zero):
     b, ch, hh, ww = cuda_launch.unravel_nchw(t, c, h, w)
     total = zero
     for p in range(kh):
-        hp = hh + ph - p  # = i·sh for the output row i whose tap p lands on hh
+        hp = hh + ph - p * dh  # = i·sh for the output row i whose tap p lands on hh
         if hp < 0 or hp % sh != 0 or hp // sh >= oh:
             continue
         i = hp // sh
         for q in range(kw):
-            wq = ww + pw - q
+            wq = ww + pw - q * dw
             if wq < 0 or wq % sw != 0 or wq // sw >= ow:
                 continue
             total += cols[(b * oh + i) * ow + wq // sw, (ch * kh + p) * kw + q]
@@ -92,28 +92,29 @@ def _signatures(*layouts):
 
 # (kernel, [float32 signature, float64 signature]) for tests/test_cuda_ptx.py
 KERNELS = [
-    (im2col_kernel, _signatures(4, 2, 0, 0, 0, 0, 0, 0, 0, 0)),
-    (col2im_kernel, _signatures(2, 4, 0, 0, 0, 0, 0, 0, 0, 0, "scalar")),
+    (im2col_kernel, _signatures(4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+    (col2im_kernel, _signatures(2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "scalar")),
     (rows_to_nchw_kernel, _signatures(2, 1, 4)),
 ]
 
 
-def im2col(x, kernel, stride, padding):
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+def im2col(x, kernel, stride, padding, dilation):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, w = x.shape
-    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
     cols = cuda_launch.empty((n * oh * ow, c * kh * kw), x.dtype, like=x)
-    cuda_launch.launch(im2col_kernel, cols.size, cuda_launch.contiguous(x), cols, kh, kw, sh, sw, ph, pw, oh, ow)
+    cuda_launch.launch(im2col_kernel, cols.size, cuda_launch.contiguous(x), cols, kh, kw, sh, sw, ph, pw, dh, dw,
+                       oh, ow)
     return cols
 
 
-def col2im(cols, x_shape, kernel, stride, padding):
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+def col2im(cols, x_shape, kernel, stride, padding, dilation):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     _, _, h, w = x_shape
-    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
     gx = cuda_launch.empty(x_shape, cols.dtype, like=cols)
-    cuda_launch.launch(col2im_kernel, gx.size, cuda_launch.contiguous(cols), gx, kh, kw, sh, sw, ph, pw, oh, ow,
-                       cols.dtype.type(0))
+    cuda_launch.launch(col2im_kernel, gx.size, cuda_launch.contiguous(cols), gx, kh, kw, sh, sw, ph, pw, dh, dw,
+                       oh, ow, cols.dtype.type(0))
     return gx
 
 
@@ -122,23 +123,24 @@ def _gy_rows(gy):
     return cuda_launch.contiguous(gy.transpose(0, 2, 3, 1)).reshape(-1, gy.shape[1])
 
 
-def forward(x, w, b, stride, padding):
+def forward(x, w, b, stride, padding, dilation=(1, 1)):
     c_out, _, kh, kw = w.shape
     n, _, h, wd = x.shape
-    oh, ow = output_size(h, kh, stride[0], padding[0]), output_size(wd, kw, stride[1], padding[1])
-    y_rows = im2col(x, (kh, kw), stride, padding) @ w.reshape(c_out, -1).T
+    oh, ow = output_size(h, kh, stride[0], padding[0], dilation[0]), output_size(wd, kw, stride[1], padding[1],
+                                                                                 dilation[1])
+    y_rows = im2col(x, (kh, kw), stride, padding, dilation) @ w.reshape(c_out, -1).T
     bias = cuda_launch.zeros((c_out,), x.dtype, like=x) if b is None else cuda_launch.contiguous(b)
     y = cuda_launch.empty((n, c_out, oh, ow), x.dtype, like=x)
     cuda_launch.launch(rows_to_nchw_kernel, y.size, cuda_launch.contiguous(y_rows), bias, y)
     return y
 
 
-def backward_data(gy, w, x_shape, stride, padding):
+def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
     c_out, _, kh, kw = w.shape
     g_cols = _gy_rows(gy) @ w.reshape(c_out, -1)   # gC = gY W
-    return col2im(g_cols, x_shape, (kh, kw), stride, padding)
+    return col2im(g_cols, x_shape, (kh, kw), stride, padding, dilation)
 
 
-def backward_weight(gy, x, w_shape, stride, padding):
-    cols = im2col(x, w_shape[2:], stride, padding)
+def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
+    cols = im2col(x, w_shape[2:], stride, padding, dilation)
     return (_gy_rows(gy).T @ cols).reshape(w_shape)  # gW = gYᵀ C

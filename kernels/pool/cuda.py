@@ -7,13 +7,17 @@ windows (stride < kernel) then never write the same element, so there is no race
 and no atomic add, and the sums come out in a fixed order (deterministic). For max
 pooling a thread adds gy[o] only where argmax[o] names it; an argmax that names
 no input is simply never gathered, so bad indices cannot write outside gx.
-"""
-import math
 
+Dilation (max pooling only) spaces a window's taps dh, dw apart: the forward steps
+through them, and the backward gathers from every output whose window's span
+dh·(kh − 1) + 1 covers the input (a superset of those that read it; the argmax test
+keeps only the one that picked it).
+"""
 import numba
 from numba import cuda
 
 from kernels import cuda_launch
+from kernels.geometry import span
 from kernels.pool import pooled_shape
 
 
@@ -35,7 +39,7 @@ def _last_window(pos, pad, s, n_out):
 
 
 @cuda.jit
-def _max_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
+def _max_forward(x, y, argmax, kh, kw, sh, sw, ph, pw, dh, dw):
     i = cuda.grid(1)
     n, c, ho, wo = y.shape
     if i >= n * c * ho * wo:
@@ -43,15 +47,18 @@ def _max_forward(x, y, argmax, kh, kw, sh, sw, ph, pw):
     b, ch, oi, j = cuda_launch.unravel_nchw(i, c, ho, wo)
     h, w = x.shape[2], x.shape[3]
     top, left = oi * sh - ph, j * sw - pw
-    best = -math.inf
+    best = x[b, ch, 0, 0]  # of x's dtype (integers too); the first tap read replaces it
     where = -1
-    for r in range(max(top, 0), min(top + kh, h)):
-        for q in range(max(left, 0), min(left + kw, w)):
-            v = x[b, ch, r, q]
-            # the first maximum wins; the first NaN wins and stays (as the other faces)
-            if where < 0 or v > best or (v != v and best == best):
-                best = v
-                where = r * w + q
+    for p in range(kh):
+        r = top + p * dh
+        for t in range(kw):
+            q = left + t * dw
+            if 0 <= r < h and 0 <= q < w:  # taps on the padding are skipped: −∞ never wins
+                v = x[b, ch, r, q]
+                # the first maximum wins; the first NaN wins and stays (as the other faces)
+                if where < 0 or v > best or (v != v and best == best):
+                    best = v
+                    where = r * w + q
     y[b, ch, oi, j] = best
     argmax[b, ch, oi, j] = where
 
@@ -104,19 +111,21 @@ def _avg_backward(gy, gx, kh, kw, sh, sw, ph, pw):
     gx[b, ch, r, q] = total / (kh * kw)
 
 
-def max_forward(x, kernel, stride, padding):
+def max_forward(x, kernel, stride, padding, dilation=(1, 1)):
     x = cuda_launch.contiguous(x)
-    shape = pooled_shape(x.shape, kernel, stride, padding)
+    shape = pooled_shape(x.shape, kernel, stride, padding, dilation)
     y = cuda_launch.empty(shape, x.dtype, like=x)
     argmax = cuda_launch.empty(shape, "int64", like=x)
-    cuda_launch.launch(_max_forward, y.size, x, y, argmax, *kernel, *stride, *padding)
+    cuda_launch.launch(_max_forward, y.size, x, y, argmax, *kernel, *stride, *padding, *dilation)
     return y, argmax
 
 
-def max_backward(gy, argmax, x_shape, kernel, stride, padding):
+def max_backward(gy, argmax, x_shape, kernel, stride, padding, dilation=(1, 1)):
     gx = cuda_launch.empty(x_shape, gy.dtype, like=gy)
     argmax = cuda_launch.contiguous(argmax.astype("int64", copy=False))
-    cuda_launch.launch(_max_backward, gx.size, cuda_launch.contiguous(gy), argmax, gx, *kernel, *stride, *padding)
+    # the window's span stands for the kernel: the outputs it names cover every one that read the input
+    spans = (span(kernel[0], dilation[0]), span(kernel[1], dilation[1]))
+    cuda_launch.launch(_max_backward, gx.size, cuda_launch.contiguous(gy), argmax, gx, *spans, *stride, *padding)
     return gx
 
 
@@ -133,18 +142,18 @@ def avg_backward(gy, x_shape, kernel, stride, padding):
     return gx
 
 
-def _signatures(*arrays):
-    """The float32 and float64 signatures of a kernel taking ``arrays`` then 6 ints (kh, kw, sh, sw, ph, pw);
-    "f" marks a float array of the pooled dtype, "i" an int64 array (all 4-D, C order)."""
+def _signatures(*arrays, ints=6):
+    """The float32 and float64 signatures of a kernel taking ``arrays`` then ``ints`` ints (kh, kw, sh, sw,
+    ph, pw[, dh, dw]); "f" marks a float array of the pooled dtype, "i" an int64 array (all 4-D, C order)."""
     out = []
     for real in (numba.float32, numba.float64):
         kinds = {"f": real[:, :, :, ::1], "i": numba.int64[:, :, :, ::1]}
-        out.append(tuple(kinds[a] for a in arrays) + (numba.int64,) * 6)
+        out.append(tuple(kinds[a] for a in arrays) + (numba.int64,) * ints)
     return out
 
 
 KERNELS = [
-    (_max_forward, _signatures("f", "f", "i")),
+    (_max_forward, _signatures("f", "f", "i", ints=8)),
     (_max_backward, _signatures("f", "i", "f")),
     (_avg_forward, _signatures("f", "f")),
     (_avg_backward, _signatures("f", "f")),

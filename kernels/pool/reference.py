@@ -6,38 +6,41 @@ x_pad[:, :, i·sh : i·sh + kh, j·sw : j·sw + kw] for every image and channel 
 """
 import numpy as np
 
+from kernels.geometry import output_size
+
 
 def _padded(x, padding, value):
     ph, pw = padding
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _out_size(size, k, s, p):
-    return (size + 2 * p - k) // s + 1
+def _taps(start, k, d, size):
+    """The input indices a window's k taps read, d apart from ``start``, that lie
+    inside 0 … size−1."""
+    taps = start + d * np.arange(k)
+    return taps[(taps >= 0) & (taps < size)]
 
 
-def max_forward(x, kernel, stride, padding):
+def max_forward(x, kernel, stride, padding, dilation=(1, 1)):
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    ho, wo = _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    ho, wo = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
     y = np.empty((n, c, ho, wo), dtype=x.dtype)
     argmax = np.empty((n, c, ho, wo), dtype=np.int64)
     for i in range(ho):
         for j in range(wo):
-            # the window in input coordinates, clipped to the input: a padding of −∞
-            # would never win, so leaving it out gives the same maximum (and an argmax
-            # that always names a real input, even where x itself is −∞)
-            top, left = max(i * sh - ph, 0), max(j * sw - pw, 0)
-            bottom, right = min(i * sh - ph + kh, h), min(j * sw - pw + kw, w)
-            patch = x[:, :, top:bottom, left:right].reshape(n, c, -1)
+            # the window's taps in input coordinates, those in the padding left out: a
+            # padding of −∞ would never win, so leaving it out gives the same maximum (and
+            # an argmax that always names a real input, even where x itself is −∞)
+            rows, cols = _taps(i * sh - ph, kh, dh, h), _taps(j * sw - pw, kw, dw, w)
+            patch = x[:, :, rows][:, :, :, cols].reshape(n, c, -1)
             k = patch.argmax(axis=2)  # first maximum in row-major window order (first NaN)
             y[:, :, i, j] = np.take_along_axis(patch, k[..., None], axis=2)[..., 0]
-            width = right - left
-            argmax[:, :, i, j] = (top + k // width) * w + (left + k % width)  # h·W + w in the plane
+            argmax[:, :, i, j] = rows[k // len(cols)] * w + cols[k % len(cols)]  # h·W + w in the plane
     return y, argmax
 
 
-def max_backward(gy, argmax, x_shape, kernel, stride, padding):
+def max_backward(gy, argmax, x_shape, kernel, stride, padding, dilation=(1, 1)):
     # y[o] = x[argmax[o]], so ∂L/∂x[m] = Σ over outputs o with argmax[o] = m of gy[o]
     n, c, h, w = x_shape
     gx = np.zeros((n, c, h * w), dtype=gy.dtype)
@@ -50,7 +53,7 @@ def max_backward(gy, argmax, x_shape, kernel, stride, padding):
 def avg_forward(x, kernel, stride, padding):
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), _ = kernel, stride, padding
-    ho, wo = _out_size(h, kh, sh, padding[0]), _out_size(w, kw, sw, padding[1])
+    ho, wo = output_size(h, kh, sh, padding[0]), output_size(w, kw, sw, padding[1])
     xp = _padded(x, padding, 0)
     y = np.empty((n, c, ho, wo), dtype=x.dtype)
     for i in range(ho):

@@ -9,12 +9,12 @@ from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Hube
                                NLLLoss, SmoothL1Loss)
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.normalization import GroupNorm, InstanceNorm2d
+from minigrad.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from minigrad.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
            "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "KLDivLoss",
-           "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
+           "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "MaxUnpool2d", "Module", "ModuleDict",
            "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
            "Softplus", "Tanh", "init", "parallel", "utils"]
 __all__ += ["GRU", "GRUCell", "GroupNorm", "InstanceNorm2d", "LSTM", "LSTMCell", "RNN", "RNNCell"]

@@ -1,8 +1,8 @@
-"""Pooling layers: ``MaxPool2d`` and ``AvgPool2d``, with PyTorch's arguments and
-defaults (``stride=None`` means the kernel size). Bad windows are refused here,
-at construction, not at the first forward."""
+"""Pooling layers: ``MaxPool2d``, ``MaxUnpool2d`` and ``AvgPool2d``, with PyTorch's
+arguments and defaults (``stride=None`` means the kernel size). Bad windows are refused
+here, at construction, not at the first forward."""
 import kernels.pool
-from kernels.geometry import pair
+from kernels.geometry import dilation_pair, pair
 from minigrad import functional as F
 from minigrad.nn.module import Module
 
@@ -19,19 +19,41 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """(N, C, H, W) → (N, C, Ho, Wo): the largest value of each window. dilation other
-    than 1 and return_indices are refused (``F.max_pool2d``)."""
+    """(N, C, H, W) → (N, C, Ho, Wo): the largest value of each window, its taps
+    ``dilation`` apart; with return_indices=True also the winners' positions, for
+    ``MaxUnpool2d`` (``F.max_pool2d``)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        F._refuse("MaxPool2d", "dilation", pair(dilation, "dilation", "MaxPool2d"), (1, 1))
-        F._refuse("MaxPool2d", "return_indices", return_indices, False)
+        dilation_pair("MaxPool2d", dilation)
+        self.dilation, self.return_indices = dilation, return_indices
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
     def extra_repr(self):  # PyTorch's text
-        return super().extra_repr() + f", dilation=1, ceil_mode={self.ceil_mode}"
+        return super().extra_repr() + f", dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+
+
+class MaxUnpool2d(Module):
+    """(N, C, H, W) values and their ``MaxPool2d(return_indices=True)`` indices →
+    (N, C, Ho, Wo), zeros except at the indices (``F.max_unpool2d``).
+    Ho = (H − 1)·stride − 2·padding + kernel_size unless ``output_size`` is given
+    to ``forward`` (to undo a pool whose input size the default does not recover)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        op = "MaxUnpool2d"
+        self.kernel_size = pair(kernel_size, "kernel_size", op)  # pairs, as PyTorch stores (and prints) them
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", op)
+        self.padding = pair(padding, "padding", op)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(_Pool2d):

@@ -1,6 +1,6 @@
 """2-D convolution, backed by our own kernels (``kernels.conv``).
 
-    y = conv(x, w) + b       x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,)
+    y = conv(x, w) + b       x: (N, C_in, H, W), w: (C_out, C_in / groups, kh, kw), b: (C_out,)
 
 Its three derivatives are named kernels too (as in Chainer's convolution_2d):
 
@@ -16,17 +16,19 @@ from minigrad.ops.base import check_devices
 from minigrad.tensor import Tensor, result
 
 
-def conv2d(x, w, b=None, stride=1, padding=0):
-    """y: (N, C_out, OH, OW), OH = (H + 2·ph − kh) // sh + 1 (likewise OW).
-    stride and padding: an int or a pair (height, width)."""
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """y: (N, C_out, OH, OW), OH = ⌊(H + 2·ph − dh·(kh − 1) − 1) / sh⌋ + 1 (likewise OW).
+    w: (C_out, C_in / groups, kh, kw). stride, padding and dilation: an int or a pair
+    (height, width); groups: how many independent channel groups (``kernels.conv``)."""
     tensors = (x, w) if b is None else (x, w, b)
     for name, t in zip(("input", "weight", "bias"), tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
     check_devices("conv2d", *tensors)
-    y = kernels.conv.forward(x.array, w.array, None if b is None else b.array, stride, padding)
-    vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.array, w.array, x.shape, stride, padding)),
-            lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.array, x.array, w.shape, stride, padding)),
+    geometry = (stride, padding, dilation, groups)
+    y = kernels.conv.forward(x.array, w.array, None if b is None else b.array, *geometry)
+    vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.array, w.array, x.shape, *geometry)),
+            lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.array, x.array, w.shape, *geometry)),
             lambda g, y: Tensor._wrap(g.array.sum(axis=(0, 2, 3))))
     return result(y, "conv2d", tensors, vjps[:len(tensors)], first_order=True,
                   saved=(w,) * x.requires_grad + (x,) * w.requires_grad)

@@ -18,6 +18,7 @@ CASES = {
     "stride 2, rectangular kernel": Case(1, 2, 2, 6, 5, (2, 3), (2, 1), (0, 1)),
     "1x1 kernel, stride > kernel": Case(2, 3, 2, 5, 5, (1, 1), (3, 2), (0, 0)),
     "kernel = padded input": Case(1, 1, 2, 2, 3, (4, 3), (1, 1), (1, 0)),
+    "dilated, grouped": Case(1, 4, 2, 5, 6, (2, 3), (1, 2), (1, 1), (2, 2), 2),
 }
 
 
@@ -31,12 +32,14 @@ def strided(a):
 def compare(case, dtype, seed, with_bias=True, put=on_device):
     x, w, b, gy = case.arrays(dtype, seed)
     b = b if with_bias else None
-    got = (conv.forward(put(x), put(w), None if b is None else put(b), case.stride, case.padding),
-           conv.backward_data(put(gy), put(w), case.x_shape, case.stride, case.padding),
-           conv.backward_weight(put(gy), put(x), case.w_shape, case.stride, case.padding))
-    expected = (reference.forward(x, w, b, case.stride, case.padding),
-                reference.backward_data(gy, w, case.x_shape, case.stride, case.padding),
-                reference.backward_weight(gy, x, case.w_shape, case.stride, case.padding))
+    got = (conv.forward(put(x), put(w), None if b is None else put(b), *case.geometry),
+           conv.backward_data(put(gy), put(w), case.x_shape, *case.geometry),
+           conv.backward_weight(put(gy), put(x), case.w_shape, *case.geometry))
+    with pytest.MonkeyPatch.context() as patch:  # the reference face, groups split by the same dispatcher
+        patch.setenv("MINIGRAD_FACE", "reference")
+        expected = (conv.forward(x, w, b, *case.geometry),
+                    conv.backward_data(gy, w, case.x_shape, *case.geometry),
+                    conv.backward_weight(gy, x, case.w_shape, *case.geometry))
     for name, a, e in zip(("forward", "backward_data", "backward_weight"), got, expected):
         a = to_host(a)
         assert a.dtype == dtype and a.shape == e.shape, name

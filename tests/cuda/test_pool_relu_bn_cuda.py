@@ -20,6 +20,10 @@ WINDOWS = {  # name: (x shape, kernel, stride, padding)
     "overlapping 2x2 stride 1": ((1, 2, 4, 4), 2, 1, 0),
     "stride > kernel, rectangular": ((1, 1, 5, 7), (1, 2), (3, 2), 0),
 }
+DILATED = {  # name: (x shape, kernel, stride, padding, dilation), max pooling only
+    "dilated 3x3, padded, overlapping": ((1, 2, 7, 6), 3, 1, 1, 2),
+    "dilated across only": ((1, 1, 4, 8), (2, 2), (2, 1), 0, (1, 3)),
+}
 
 
 def tolerance(dtype):
@@ -44,6 +48,33 @@ def test_max_pool(name, dtype):
     gx = kernels.pool.max_backward(on_device(gy), argmax, shape, k, s, p)
     np.testing.assert_allclose(to_host(gx), pool_reference.max_backward(gy, argmax_ref, shape, *window),
                                **tolerance(dtype))
+
+
+@pytest.mark.parametrize("name", DILATED)
+def test_dilated_max_pool(name):
+    shape, k, s, p, d = DILATED[name]
+    x = data(shape, np.float64, 13)
+    geometry = kernels.pool.window("test", k, s, p) + (kernels.pool.dilation_pair("test", d),)
+    y, argmax = kernels.pool.max_forward(on_device(x), k, s, p, d)
+    y_ref, argmax_ref = pool_reference.max_forward(x, *geometry)
+    np.testing.assert_array_equal(to_host(y), y_ref)
+    np.testing.assert_array_equal(to_host(argmax), argmax_ref)
+    gy = data(y_ref.shape, np.float64, 14)
+    gx = kernels.pool.max_backward(on_device(gy), argmax, shape, k, s, p, d)  # overlapping windows: the gather
+    np.testing.assert_allclose(to_host(gx), pool_reference.max_backward(gy, argmax_ref, shape, *geometry),
+                               **tolerance(np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8])
+def test_integer_max_pool(dtype):
+    """Integers exactly (int64 past 2^53 too): the kernel never holds a value in a float."""
+    info = np.iinfo(dtype)
+    x = np.random.default_rng(15).integers(info.max - 100, info.max, (1, 2, 5, 5), dtype=dtype, endpoint=True)
+    y, argmax = kernels.pool.max_forward(on_device(x), 3, 2, 1)
+    y_ref, argmax_ref = pool_reference.max_forward(x, (3, 3), (2, 2), (1, 1))
+    assert to_host(y).dtype == dtype
+    np.testing.assert_array_equal(to_host(y), y_ref)
+    np.testing.assert_array_equal(to_host(argmax), argmax_ref)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
