@@ -45,7 +45,7 @@ def _exchange(payload, timeout):
     longest = max(int(n[0]) for n in lengths)  # every rank sends as many bytes: pad to the longest
     gathered = [np.zeros(longest, np.uint8) for _ in range(g.size)]
     all_gather(gathered, np.pad(payload, (0, longest - payload.size)), async_op=True).wait(timeout)
-    return [g_[:int(n[0])].tobytes() for g_, n in zip(gathered, lengths)]
+    return [padded[:int(n[0])].tobytes() for padded, n in zip(gathered, lengths)]
 
 
 _MISSING = object()  # a name one rank sent and another did not
@@ -55,10 +55,10 @@ def _who(ranks):
     return f"rank {ranks[0]}" if len(ranks) == 1 else "ranks " + ", ".join(map(str, ranks))
 
 
-def _by_value(values):
-    """[(value, [ranks holding it])] in order of first appearance."""
+def _by_value(pairs):
+    """``(rank, value)`` pairs as [(value, [ranks holding it])], in order of first appearance."""
     groups = []
-    for rank, value in enumerate(values):
+    for rank, value in pairs:
         for held, ranks in groups:
             if held == value:
                 ranks.append(rank)
@@ -74,7 +74,7 @@ def differences(tables):
     names = list(dict.fromkeys(name for table in tables for name in table))
     phrases = []
     for name in names:
-        groups = _by_value([table.get(name, _MISSING) for table in tables])
+        groups = _by_value(enumerate(table.get(name, _MISSING) for table in tables))
         if len(groups) > 1:
             phrases.append(f"{name}: " + ", ".join(
                 f"{_who(ranks)} {'has' if len(ranks) == 1 else 'have'} {'nothing' if value is _MISSING else repr(value)}"
@@ -102,11 +102,8 @@ def agree(values, failure=None, timeout=None):
     everyone = [pickle.loads(raw) for raw in _exchange(payload, g.startup_timeout if timeout is None else timeout)]
     failed = [(rank, entry["failed"]) for rank, entry in enumerate(everyone) if "failed" in entry]
     if failed:
-        by_message = {}
-        for rank, (message, _) in failed:
-            by_message.setdefault(message, []).append(rank)
-        raise PeerFailedError("; ".join(f"{_who(ranks)}: {message}" for message, ranks in by_message.items()),
-                              failed[0][1][1])
+        reasons = _by_value((rank, message) for rank, (message, _) in failed)
+        raise PeerFailedError("; ".join(f"{_who(ranks)}: {message}" for message, ranks in reasons), failed[0][1][1])
     tables = [entry["values"] for entry in everyone]
     phrases = differences(tables)
     if phrases:

@@ -128,17 +128,20 @@ class Job:
                 dist.barrier()  # under `python -m mpi4py` a non-zero exit aborts: rank 0's line goes out first
             raise SystemExit(code) from None
         except BaseException as error:  # noqa: BLE001 - this rank alone: end the job
-            code = 2 if isinstance(error, RunFolderError) else 130 if isinstance(error, KeyboardInterrupt) else 1
+            code = 1
             if isinstance(error, SystemExit):  # it has said why (main's Ctrl-C message)
-                code = error.code if isinstance(error.code, int) else 1
+                code = error.code if isinstance(error.code, int) and error.code else 1
             elif isinstance(error, KeyboardInterrupt):
+                code = 130
                 print(f"\n{program}: interrupted", file=sys.stderr)
-            elif isinstance(error, (*EXPECTED, RunFolderError, dist.DistributedError)):
-                print(f"{program}: rank {self.rank}: {describe(error)}".replace(f"rank {self.rank}: rank", "rank"),
-                      file=sys.stderr)
-            else:
+            elif isinstance(error, dist.DistributedError):  # its message names this rank
+                print(f"{program}: {describe(error)}", file=sys.stderr)
+            elif isinstance(error, (*EXPECTED, RunFolderError)):
+                code = 2 if isinstance(error, RunFolderError) else 1
+                print(f"{program}: rank {self.rank}: {describe(error)}", file=sys.stderr)
+            else:  # a bug: its traceback
                 traceback.print_exc()
-            self._leave(code or 1)
+            self._leave(code)
 
     def _leave(self, code):
         """End this rank now with ``code``, without MPI_Finalize: a rank that exits with a

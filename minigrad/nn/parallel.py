@@ -102,7 +102,7 @@ class DistributedDataParallel(Module):
         dist.all_gather(every, mine)
         differ = [r for r, other in enumerate(every) if not np.array_equal(other, every[0])]
         if differ:
-            raise ValueError(f"DistributedDataParallel: ranks {differ} wrap a model whose parameter names, "
+            raise ValueError(f"DistributedDataParallel: ranks {differ} wrap a model whose layers, parameter names, "
                              f"shapes or dtypes differ from rank 0's; every rank must build the same model")
 
     @staticmethod
