@@ -93,6 +93,7 @@ def hosts(tmp_path):
                 except ProcessLookupError:
                     pass
             subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+        subprocess.run(["ip", "link", "del", f"{tag}a"], capture_output=True)  # if it never left this namespace
 
 
 def _across(hosts, command, timeout):
