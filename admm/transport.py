@@ -152,8 +152,9 @@ class MPILink:
         of replicas, in minigrad.distributed's one start-up exchange (``agree``); then make
         the replicas' groups. The ranks reach this point at different moments (imports,
         loading data), so the exchange may wait ``startup`` seconds if that is longer than
-        the deadline (default: the start-up deadline MPI was initialised with). Raises ``ConfigurationError`` on every rank
-        alike when they disagree or do not fit the layout, so each can stop cleanly."""
+        the deadline (default: the start-up deadline MPI was initialised with). Raises
+        ``ConfigurationError`` on every rank alike when they disagree or do not fit the
+        layout, so each can stop cleanly."""
         deadline = None if startup is None else max(self.deadline, startup)  # None: agree's default
         try:
             with self._bounded():
