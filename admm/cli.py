@@ -176,9 +176,10 @@ def _demo_mpi(args, config, log):
         told = ("interrupted" if interrupted else describe(error) if isinstance(error, (*EXPECTED, RunFolderError))
                 else f"{type(error).__name__}: {error}")
         print(f"minigrad-admm [rank {rank}]: {told}", file=sys.stderr, flush=True)
-        dist.abort(130 if interrupted else 1)
+        code = 130 if interrupted else 2 if isinstance(error, RunFolderError) else 1  # 2: a usage error, as inproc
+        dist.abort(code)
         # seen with Ctrl-C to mpiexec: both ranks abort at once and one MPI_Abort returns
-        return 130 if interrupted else 1
+        return code
     if summary is not None:
         _print_summary(summary, out)
     return 0

@@ -224,3 +224,11 @@ def test_dual_net_whose_ranks_split_replicas_differently_ends_in_one_line(tmp_pa
     run, _ = timed(["-n", 1, *command, ":", "-n", 1, *command, "--replicas", "2"])
     assert run.returncode == 2 and "--replicas: rank 0 has 1, rank 1 has 2" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_dual_net_refuses_a_taken_folder_in_one_line_and_leaves_it_alone(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    run, _ = timed(["-n", 2, *ADMM, "--out", tmp_path])
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.count("minigrad-admm [rank 0]:") == 1 and "holds files no minigrad run wrote" in run.stderr
+    assert "Traceback" not in run.stderr and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
