@@ -150,27 +150,36 @@ def _demo_mpi(args, config, log):
         print(f"minigrad-admm: --transport mpi: {error}", file=sys.stderr)
         return 2
     rank = dist.get_rank()
-    out = None  # rank 0 claims the folder; rank 1 writes only where rank 0's messages say
+    claimed = []  # rank 0 claims the folder, after the handshake; the others write only where its messages say
+
+    def claim():
+        claimed.append(_claim(args))
+        return str(claimed[0].path)
     try:
-        with _claim(args) if rank == 0 else contextlib.nullcontext() as run:
-            out = run and run.path
-            summary = run_demo(config, "mpi", out and str(out), deadline=args.deadline,
+        try:
+            summary = run_demo(config, "mpi", claim if rank == 0 else None, deadline=args.deadline,
                                log=log if rank == 0 else None)
+        finally:
+            for run in claimed:
+                run.close()
+        out = claimed[0].path if claimed else None
     except ConfigurationError as error:  # every rank saw it: stop cleanly, so no output is lost
         if rank == 0:
             print(f"minigrad-admm: {error}", file=sys.stderr, flush=True)
         # `python -m mpi4py` turns a non-zero exit into MPI_Abort, which could kill rank 0
         # before its message is out: every rank waits here until rank 0 has printed
-        dist.barrier()
+        with contextlib.suppress(dist.DistributedError):
+            dist.barrier()
         return 2
     except BaseException as error:  # noqa: BLE001 - report, then take the other rank down with us
         interrupted = isinstance(error, KeyboardInterrupt)
         told = ("interrupted" if interrupted else describe(error) if isinstance(error, (*EXPECTED, RunFolderError))
                 else f"{type(error).__name__}: {error}")
         print(f"minigrad-admm [rank {rank}]: {told}", file=sys.stderr, flush=True)
-        dist.abort(130 if interrupted else 1)
+        code = 130 if interrupted else 2 if isinstance(error, RunFolderError) else 1  # 2: a usage error, as inproc
+        dist.abort(code)
         # seen with Ctrl-C to mpiexec: both ranks abort at once and one MPI_Abort returns
-        return 130 if interrupted else 1
+        return code
     if summary is not None:
         _print_summary(summary, out)
     return 0

@@ -109,7 +109,11 @@ def write_outputs(out, summary, histories):
 
 
 def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
-    """Train and compare; returns the summary dict (None on every MPI rank but 0)."""
+    """Train and compare; returns the summary dict (None on every MPI rank but 0).
+
+    out: the output folder (None: write nothing), or a function that claims one and returns
+    its path, called once the MPI ranks have agreed, so that a run refused at start-up
+    leaves no folder behind."""
     started, cpu_started = time.perf_counter(), time.process_time()
     prep = prepare(config)
     histories = {}
@@ -120,6 +124,7 @@ def run_demo(config, transport="inproc", out=None, deadline=120.0, log=None):
         data = checksum(prep["train"].x, prep["train"].y, test.x, test.y, *prep["labels"].values())
         link.handshake(dict(config, weights_checksum=weights_checksum(model), data_checksum=data,
                             minigrad=minigrad.__version__))
+        out = out() if callable(out) else out
         if link.role == NET2:
             for name in split_runs(config):
                 serve_split(config, name, prep, link)

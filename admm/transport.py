@@ -21,7 +21,6 @@ of the split (the hybrid, ``admm.replicas``) there are 2R ranks: rank r holds ne
 r is even, net2 when odd, and its partner is r ^ 1 (0↔1, 2↔3, …).
 """
 import contextlib
-import pickle
 
 import numpy as np
 
@@ -68,15 +67,14 @@ class InProc:
         self.handler(Message("stop"))
 
 
-def check_configs(configs):
-    """Raise ``TransportError`` naming every setting on which the ranks' ``configs`` (a
-    list of dicts, one per rank) differ; the two halves must agree on all of them."""
-    keys = sorted(set().union(*configs))
-    differ = [f"{k}: " + ", ".join(f"rank {r} has {c.get(k)!r}" for r, c in enumerate(configs))
-              for k in keys if any(c.get(k) != configs[0].get(k) for c in configs)]
-    if differ:
-        raise ConfigurationError("the MPI ranks were started with different settings; "
-                             "start them with the same command. " + "; ".join(differ))
+# what the handshake calls the values that are not command-line settings
+_FACTS = {"weights_checksum": "initial weights (checksum)", "data_checksum": "data (checksum of the files --data names)",
+          "minigrad": "minigrad version"}
+
+
+def _named(config):
+    """``config`` keyed as a user reads it: a setting by its flag (``batch`` → ``--batch``)."""
+    return {_FACTS.get(k, "--" + str(k).replace("_", "-")): v for k, v in config.items()}
 
 
 class MPILink:
@@ -86,8 +84,8 @@ class MPILink:
     device: where received arrays are placed ("cpu" or "cuda").
     startup: seconds MPI start-up and the handshake may take, if longer than the deadline
         (the ranks finish importing and loading data at different moments).
-    replicas: R copies of the split on 2R ranks (the hybrid); ``self.replicas`` is then this
-        rank's ``admm.replicas.Replicas`` (None for one replica).
+    replicas: R copies of the split on 2R ranks (the hybrid); after ``handshake``,
+        ``self.replicas`` is this rank's ``admm.replicas.Replicas`` (None for one replica).
     """
     name = "mpi"
 
@@ -97,15 +95,8 @@ class MPILink:
             dist.init_process_group("mpi", timeout=self.deadline, startup_timeout=max(self.deadline, self.startup))
         self.rank, self.size = dist.get_rank(), dist.get_world_size()
         self.role, self.peer = self.rank % 2, self.rank ^ 1
-        if self.size != 2 * replicas:
-            raise ConfigurationError(f"the mpi transport needs 2 ranks per replica of the split (one per half): "
-                                     f"{2 * replicas} for {replicas} replica(s), got {self.size}; launch with "
-                                     f"mpiexec -n {2 * replicas}")
-        self.replicas = None
-        if replicas > 1:
-            # every rank makes both groups (new_group is collective), then keeps its half's
-            halves = [dist.new_group(list(range(role, self.size, 2))) for role in (NET1, NET2)]
-            self.replicas = Replicas(replicas, self.rank, halves[self.role])
+        self.count = replicas
+        self.replicas = None  # set by the handshake, once every rank agrees on the layout
 
     @contextlib.contextmanager
     def _bounded(self):
@@ -156,20 +147,28 @@ class MPILink:
             self.send(Message("stop"))
 
     def handshake(self, config, startup=None):
-        """Gather every rank's ``config`` (a dict of plain values: settings, and checksums of
-        the data and weights) on every rank and check that they all agree. The ranks reach
-        this point at different moments (imports, loading data), so this one exchange may
-        wait ``startup`` seconds (default: the link's) if that is longer than the deadline."""
-        deadline = max(self.deadline, self.startup if startup is None else startup)
-        payload = np.frombuffer(pickle.dumps(config), np.uint8)
-        with self._bounded():
-            lengths = [np.zeros(1, np.int64) for _ in range(self.size)]
-            dist.all_gather(lengths, np.array([payload.size], np.int64), async_op=True).wait(deadline)
-            longest = max(int(n[0]) for n in lengths)   # every rank sends as many bytes: pad to the longest
-            gathered = [np.zeros(longest, np.uint8) for _ in range(self.size)]
-            dist.all_gather(gathered, np.pad(payload, (0, longest - payload.size)), async_op=True).wait(deadline)
-        # pickles from the ranks of this very job
-        check_configs([pickle.loads(g[:int(n[0])].tobytes()) for g, n in zip(gathered, lengths)])
+        """Check, before any work, that every rank was given the same ``config`` (a dict of
+        plain values: settings, and checksums of the data and weights) and the same number
+        of replicas, in minigrad.distributed's one start-up exchange (``agree``); then make
+        the replicas' groups. The ranks reach this point at different moments (imports,
+        loading data), so the exchange may wait ``startup`` seconds if that is longer than
+        the deadline (default: the start-up deadline MPI was initialised with). Raises
+        ``ConfigurationError`` on every rank alike when they disagree or do not fit the
+        layout, so each can stop cleanly."""
+        deadline = None if startup is None else max(self.deadline, startup)  # None: agree's default
+        try:
+            with self._bounded():
+                dist.agree(_named(dict(config, replicas=self.count)), timeout=deadline)
+        except (dist.MismatchError, dist.PeerFailedError) as error:
+            raise ConfigurationError(str(error)) from None
+        if self.size != 2 * self.count:
+            raise ConfigurationError(f"the mpi transport needs 2 ranks per replica of the split (one per half): "
+                                     f"{2 * self.count} for {self.count} replica(s), got {self.size}; launch with "
+                                     f"mpiexec -n {2 * self.count}")
+        if self.count > 1:  # only now: new_group splits the communicator, which waits for every rank
+            # every rank makes both groups (new_group is collective), then keeps its half's
+            halves = [dist.new_group(list(range(role, self.size, 2))) for role in (NET1, NET2)]
+            self.replicas = Replicas(self.count, self.rank, halves[self.role])
 
     def abort(self, code=1):
         dist.abort(code)

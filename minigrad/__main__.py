@@ -35,6 +35,7 @@ import numpy as np
 
 import minigrad
 import minigrad.functional as F
+from minigrad import distributed as dist
 from minigrad import models, nn, optim, runs
 from minigrad.checkpoint import write_atomically
 from minigrad.data import (ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, channel_stats,
@@ -159,7 +160,11 @@ def settings_of(parser, args):
             parser.error(f"--resume DIR continues the run in DIR with its own settings; drop {', '.join(extra)}")
         out = Path(args.resume)
         path = out / "settings.json"
-        if not path.exists() and (out / runs.MARKER).exists():
+        try:  # a folder no run claimed is the user's, whatever it holds
+            runs.check_run_folder(out)
+        except runs.RunFolderError as error:
+            parser.error(f"--resume {error}")
+        if not path.exists():
             parser.error(f"--resume {out}: its run stopped before it wrote settings.json, so there is "
                          f"nothing to resume; delete the folder or start a run in another")
         try:
@@ -183,13 +188,38 @@ def settings_of(parser, args):
     return out, settings
 
 
+def agreed_facts(args, settings, datasets):
+    """What every rank of a data-parallel job must share, for the start-up handshake
+    (``minigrad.distributed.agree``): its command line, a checksum of the data it loaded
+    (the same ``--data`` path can name different files on different machines) and the
+    structure of the network it builds."""
+    given = {"--" + name.replace("_", "-"): getattr(args, name) for name in ("out", "resume", "quick", *OPTIONS)}
+    train, validation, test = datasets
+    model = network(settings, train.x.shape[1:], int(train.y.max()) + 1)
+    return dict(given, **{"data checksum": dist.checksum(train.x, train.y, validation.x, validation.y, test.x, test.y),
+                          "model structure": dist.structure(model)})
+
+
 def main(argv=None):
     parser, args = parse(argv)
     job = Job()  # one process, or data-parallel under mpiexec (see minigrad/distributed/launch.py)
-    out, settings = job.from_main(lambda: settings_of(parser, args))
+    with job.ending("python -m minigrad"):
+        return _main(job, parser, args)
+
+
+def _main(job, parser, args):
+    def decide():  # rank 0's: everything that can be checked before the data and the folder
+        out, settings = settings_of(parser, args)
+        problem = job.batch_problem(settings["batch_size"])
+        if problem:
+            where = f"--resume {out}: its batch_size" if args.resume else "--batch-size"
+            parser.error(f"{where} {settings['batch_size']}: {problem}; use a batch of at least {job.size}")
+        return out, settings
+
+    out, settings = job.from_main(decide)
     started = time.perf_counter()
     try:  # before the folder is claimed, so that a wrong --data leaves no run behind
-        datasets = split(settings)
+        datasets = job.agree(lambda: split(settings), lambda datasets: agreed_facts(args, settings, datasets))
     except KeyboardInterrupt:
         print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
         raise SystemExit(130) from None
@@ -246,7 +276,7 @@ def train_and_test(job, out, settings, datasets, started, resume, progress):
               f"{len(test)} test images; {settings['epochs']} epochs -> {out}/", flush=True)
     history = fit(model, optimizer, F.cross_entropy, train_loader, settings["epochs"],
                   val_loader=validation_loader, scheduler=scheduler,
-                  checkpoint=job.checkpoint(str(out / "checkpoint.npz"), resume), resume=resume,
+                  checkpoint=job.checkpoint(str(out / "checkpoint.npz"), resume, train_loader), resume=resume,
                   progress=progress)
     test_loss, test_accuracy = evaluate(model, test_loader, F.cross_entropy)
     seconds = time.perf_counter() - started

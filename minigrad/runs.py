@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -64,11 +65,16 @@ def _lock(handle, path):
                              f"finish or choose another folder") from None
 
 
+# what ``checkpoint.write_atomically`` names its temporaries: ``.<file name>-<8 of mkstemp's
+# characters>.tmp``; nothing else in a run folder is ever removed
+_TEMPORARY = re.compile(r"\..+-[a-z0-9_]{8}\.tmp")
+
+
 def _remove_stale_temporaries(path):
-    """A run killed inside ``write_atomically`` leaves ``.<name>-XXXX.tmp`` behind; the
+    """A run killed inside ``write_atomically`` leaves ``.<name>-XXXXXXXX.tmp`` behind; the
     folder is ours alone (claimed and locked), so every such file is a leftover."""
     for name in os.listdir(path):
-        if name.startswith(".") and name.endswith(".tmp"):
+        if _TEMPORARY.fullmatch(name):
             os.remove(path / name)
 
 
@@ -116,17 +122,25 @@ def new_run_folder(out=None, prefix="run", root="runs"):
     return RunFolder(path, handle)
 
 
-def reopen_run_folder(path):
-    """Take back the folder of an earlier run (to resume it) as a ``RunFolder``. Raises
-    ``RunFolderError`` when it is not a run's folder or a live process still uses it.
-    Temporaries left by a kill during a write are removed."""
+def check_run_folder(path):
+    """Raise ``RunFolderError`` unless ``path`` is a folder a run claimed (it holds the
+    marker ``new_run_folder`` created). A folder that merely looks like one — a
+    ``settings.json`` copied there, say — is the user's, and a run must not take it over."""
     path = Path(path)
     if not path.is_dir():
         raise RunFolderError(f"{path} is not a folder")
-    if not (path / MARKER).exists() and not (path / "settings.json").exists():
-        raise RunFolderError(f"{path} is not a run folder (it has no {MARKER} and no settings.json)")
-    # runs made before markers existed have settings.json only: they get a marker now
-    handle = os.open(path / MARKER, os.O_RDWR | os.O_CREAT, 0o644)
+    if not (path / MARKER).is_file():
+        raise RunFolderError(f"{path} is not a run folder: it has no {MARKER}, the mark a run leaves in the "
+                             f"folder it claims; resume only a folder a run started")
+
+
+def reopen_run_folder(path):
+    """Take back the folder of an earlier run (to resume it) as a ``RunFolder``. Raises
+    ``RunFolderError`` when it is not a run's folder (``check_run_folder``) or a live
+    process still uses it. Temporaries left by a kill during a write are removed."""
+    check_run_folder(path)
+    path = Path(path)
+    handle = os.open(path / MARKER, os.O_RDWR)
     _lock(handle, path)
     _remove_stale_temporaries(path)
     return RunFolder(path, handle)

@@ -216,7 +216,7 @@ DDP_DETAILS = textwrap.dedent("""
         parallel.DistributedDataParallel(nn.Linear(3, 2 + r).double())
         raise SystemExit("no error for different models")
     except ValueError as error:
-        assert "ranks [1] wrap a model whose parameter names, shapes or dtypes differ" in str(error), error
+        assert "ranks [1] wrap a model whose layers, parameter names, shapes or dtypes differ" in str(error), error
     print(f"rank {r}: ddp details ok", flush=True)
 """)
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from admm.transport import TransportError, check_configs
+from minigrad.distributed.handshake import differences
 from admm_mpi import environment, launch, require_mpi
 
 QUICK_MLP = ["--arch", "mlp", "--quick", "--quiet"]
@@ -24,10 +24,12 @@ def _rows(path):
         return [{k: v for k, v in row.items() if not k.endswith("seconds")} for row in csv.DictReader(f)]
 
 
-def test_check_configs_names_every_difference():
-    check_configs([{"seed": 0, "mode": "admm"}, {"seed": 0, "mode": "admm"}])
-    with pytest.raises(TransportError, match=r"batch: rank 0 has 64, rank 1 has 32; seed: rank 0 has 0, rank 1 has 1"):
-        check_configs([{"seed": 0, "batch": 64}, {"seed": 1, "batch": 32}])
+def test_the_handshake_names_every_difference_and_who_holds_what():
+    assert differences([{"--seed": 0, "--mode": "admm"}, {"--seed": 0, "--mode": "admm"}]) == []
+    assert differences([{"--seed": 0, "--batch": 64}, {"--seed": 1, "--batch": 32}]) == \
+        ["--seed: rank 0 has 0, rank 1 has 1", "--batch: rank 0 has 64, rank 1 has 32"]
+    assert differences([{"--replicas": 2}, {"--replicas": 1}, {"--replicas": 2}, {}]) == \
+        ["--replicas: ranks 0, 2 have 2, rank 1 has 1, rank 3 has nothing"]
 
 
 def test_inproc_and_mpi_give_identical_numbers(tmp_path):
@@ -117,7 +119,7 @@ def test_ranks_that_loaded_different_data_refuse_to_train(tmp_path):
                "--data", "mnist:data", "--out", tmp_path / "out"]
     run = launch(["-n", 1, "-wdir", tmp_path / "a", *command, ":", "-n", 1, "-wdir", tmp_path / "b", *command],
                  timeout=40)
-    assert "different settings" in run.stderr and "data_checksum: rank 0 has" in run.stderr, run.stderr
+    assert "different settings" in run.stderr and "data (checksum of the files --data names): rank 0 has" in run.stderr, run.stderr
     assert not (tmp_path / "out" / "summary.json").exists()
 
 

@@ -124,6 +124,25 @@ def test_checksum_tells_different_data_apart():
     assert dist.checksum(a) != dist.checksum(b)
 
 
+def test_structure_tells_different_models_apart_but_not_different_weights():
+    mg.manual_seed(0)
+    a = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    mg.manual_seed(1)
+    assert dist.structure(a) == dist.structure(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)))
+    assert dist.structure(a) != dist.structure(nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2)))
+    assert dist.structure(a) != dist.structure(nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2)))
+    assert dist.structure(a) != dist.structure(a.double())
+
+
+@pytest.mark.parametrize("name", ["MINIGRAD_DIST_TIMEOUT", "MINIGRAD_DIST_STARTUP_TIMEOUT"])
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "nan"])
+def test_a_bad_deadline_in_the_environment_is_named(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} must be a positive number of seconds, got '{value}'"):
+        dist.init_process_group("mpi")
+    assert not dist.is_initialized()
+
+
 def test_without_mpi4py_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py now fails, as when not installed
     assert not dist.is_available()

@@ -83,7 +83,7 @@ def test_refusals_name_the_problem(tmp_path, capsys):
     cases = [(["--quick", "--out", str(tmp_path)], "already holds a run; finish it with --resume"),
              (["--resume", str(tmp_path), "--epochs", "5"], "with its own settings; drop --epochs"),
              (["--resume", str(tmp_path), "--quick"], "with its own settings; drop --quick (see"),
-             (["--resume", str(tmp_path / "absent")], "cannot read its settings.json"),
+             (["--resume", str(tmp_path / "absent")], "absent is not a folder"),
              (["--quick", "--out", str(tmp_path / "b"), "--epochs", "0"], "--epochs 0: expected an integer >= 1"),
              (["--quick", "--out", str(tmp_path / "b"), "--dropout", "1"], "--dropout 1.0: expected a number in [0, 1)"),
              (["--quick", "--out", str(tmp_path / "b"), "--arch", "vgg"], "--arch: invalid choice: 'vgg'")]

@@ -196,7 +196,7 @@ def test_item5_a_kill_during_any_write_of_a_resume_loses_nothing(tmp_path, monke
 def test_item16_stale_temporaries_are_removed_at_start(tmp_path, capsys):
     out = tmp_path / "run"
     assert command_line(SMALL + ["--out", str(out)], capsys)[0] == 0
-    for name in (".checkpoint.npz-k1ll3d.tmp", ".settings.json-abcd1234.tmp"):
+    for name in (".checkpoint.npz-k1ll3d_x.tmp", ".settings.json-abcd1234.tmp"):
         (out / name).write_bytes(b"\0" * 100)  # what a SIGKILL inside write_atomically leaves
     (out / "notes.txt").write_text("the user's")
     assert command_line(["--resume", str(out), "--no-progress"], capsys)[0] == 0

@@ -13,17 +13,19 @@ makes the others raise ``DistTimeoutError`` (or, in start-up, print why and exit
 of hanging. ``nn.parallel.DistributedDataParallel`` and ``data.DistributedSampler`` build
 data-parallel training on it; docs/distributed.md has the whole story.
 """
-from minigrad.distributed.checksum import checksum
+from minigrad.distributed.checksum import checksum, structure
 from minigrad.distributed.collectives import (ReduceOp, Work, all_gather, all_reduce, barrier, broadcast,
                                               broadcast_object_list)
 from minigrad.distributed.group import (DistributedError, DistTimeoutError, abort, destroy_process_group,
                                         get_backend, get_rank, get_world_size, init_process_group,
                                         is_available, is_initialized, new_group, thread_multiple)
+from minigrad.distributed.handshake import MismatchError, PeerFailedError, agree
 from minigrad.distributed.p2p import irecv, isend, recv, recv_object_list, send, send_object_list
 from minigrad.distributed.startup import launched_rank_and_size
 
-__all__ = ["DistTimeoutError", "DistributedError", "ReduceOp", "Work", "abort", "all_gather", "all_reduce",
+__all__ = ["DistTimeoutError", "DistributedError", "MismatchError", "PeerFailedError", "ReduceOp", "Work", "abort",
+           "agree", "all_gather", "all_reduce",
            "barrier", "broadcast", "broadcast_object_list", "checksum", "destroy_process_group", "get_backend", "get_rank",
            "get_world_size", "init_process_group", "irecv", "is_available", "is_initialized", "isend",
            "launched_rank_and_size", "new_group", "recv", "recv_object_list", "send", "send_object_list",
-           "thread_multiple"]
+           "structure", "thread_multiple"]

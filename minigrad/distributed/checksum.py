@@ -16,3 +16,13 @@ def checksum(*arrays):
         digest.update(f"{array.dtype.str}{array.shape};".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()[:16]
+
+
+def structure(module):
+    """A fingerprint of ``module``'s structure — the class of each submodule, and its
+    parameters' and buffers' names, shapes and dtypes, not their values — for ranks to
+    check that they built the same model."""
+    layout = [(name, type(m).__name__) for name, m in module.named_modules()]
+    layout += [(name, tuple(t.shape), str(t.dtype)) for name, t in
+               list(module.named_parameters()) + [(n, b) for n, b in module.named_buffers() if b is not None]]
+    return checksum(np.frombuffer(repr(layout).encode(), np.uint8))

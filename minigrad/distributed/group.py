@@ -41,6 +41,7 @@ class _Group:
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.ranks = list(range(self.size)) if ranks is None else ranks
         self.broken = False  # a wait failed: abort at exit instead of finalising
+        self.startup_timeout = timeout
         query = getattr(MPI, "Query_cuda_support", None)
         self.cuda_aware = bool(query and query())  # can MPI read CuPy arrays directly?
 
@@ -62,6 +63,17 @@ def seconds(timeout, what="timeout"):
     return float(timeout)
 
 
+def _from_environment(name):
+    """The seconds in environment variable ``name`` (None when unset or empty)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return seconds(float(text), name)
+    except ValueError:
+        raise ValueError(f"minigrad.distributed: {name} must be a positive number of seconds, got {text!r}") from None
+
+
 def _on_exit():
     if _group is not None and _group.broken:
         _group.comm.Abort(1)  # a rank is gone: MPI_Finalize could wait for it for ever
@@ -72,9 +84,14 @@ def init_process_group(backend="mpi", timeout=None, startup_timeout=None, rank=N
 
     backend: "mpi", the only one (rank and world size come from ``mpiexec``).
     timeout: seconds (or a timedelta) any single wait may take; default 300 s.
-    startup_timeout: seconds ``MPI_Init`` may wait for the other ranks to arrive;
-        default ``timeout``. Past it this process prints why and exits with status 124.
+    startup_timeout: seconds ``MPI_Init`` (and the handshake, ``minigrad.distributed.agree``)
+        may wait for the other ranks to arrive; default ``timeout``. Past it this process
+        prints why and is killed, which ends the job.
     rank, world_size: optional; when given they must be what ``mpiexec`` assigned.
+
+    The environment variables ``MINIGRAD_DIST_TIMEOUT`` and ``MINIGRAD_DIST_STARTUP_TIMEOUT``
+    (seconds), when set, replace ``timeout`` and ``startup_timeout``: a user (or a test) can
+    shorten the deadlines of a program that chose its own, such as ``python -m minigrad``.
     """
     global _group
     if backend != "mpi":
@@ -83,8 +100,9 @@ def init_process_group(backend="mpi", timeout=None, startup_timeout=None, rank=N
     if _group is not None:
         raise RuntimeError("init_process_group: the default process group is already initialized "
                            "(call destroy_process_group first)")
-    timeout = seconds(timeout) or DEFAULT_TIMEOUT
-    startup_timeout = seconds(startup_timeout, "startup_timeout") or timeout
+    timeout = _from_environment("MINIGRAD_DIST_TIMEOUT") or seconds(timeout) or DEFAULT_TIMEOUT
+    startup_timeout = (_from_environment("MINIGRAD_DIST_STARTUP_TIMEOUT")
+                       or seconds(startup_timeout, "startup_timeout") or timeout)
     MPI = startup.initialize(startup_timeout, _on_exit)
     world = MPI.COMM_WORLD
     if rank is not None and rank != world.Get_rank() or world_size is not None and world_size != world.Get_size():
@@ -92,6 +110,7 @@ def init_process_group(backend="mpi", timeout=None, startup_timeout=None, rank=N
                          f"started this process as rank {world.Get_rank()} of {world.Get_size()}")
     comm, request = world.Idup()
     _group = _Group(MPI, comm, timeout)
+    _group.startup_timeout = startup_timeout  # also the handshake's (minigrad.distributed.handshake)
     wait(request, "joining the process group", startup_timeout)
 
 

@@ -97,14 +97,12 @@ class DistributedDataParallel(Module):
     def _check_same_model(self, module):
         """Every rank must wrap the same architecture: different shapes would make the
         collectives below mismatch (an MPI error at best, a wrong answer at worst)."""
-        layout = [(n, tuple(t.shape), str(t.dtype)) for n, t in
-                  list(module.named_parameters()) + [(n, b) for n, b in module.named_buffers() if b is not None]]
-        mine = np.frombuffer(dist.checksum(np.frombuffer(repr(layout).encode(), np.uint8)).encode(), np.uint8)
+        mine = np.frombuffer(dist.structure(module).encode(), np.uint8)
         every = [np.empty_like(mine) for _ in range(dist.get_world_size())]
         dist.all_gather(every, mine)
         differ = [r for r, other in enumerate(every) if not np.array_equal(other, every[0])]
         if differ:
-            raise ValueError(f"DistributedDataParallel: ranks {differ} wrap a model whose parameter names, "
+            raise ValueError(f"DistributedDataParallel: ranks {differ} wrap a model whose layers, parameter names, "
                              f"shapes or dtypes differ from rank 0's; every rank must build the same model")
 
     @staticmethod
