@@ -127,9 +127,10 @@ def _as_array(data, dtype, device, python_dtype=None):
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
         data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
-        data = np.asarray(data)
+        python_data, data = data, np.asarray(data)
         if dtype is None and python_dtype is not None:
             dtype = python_dtype
+        creation.check_python_data(python_data, data, dtype)  # torch's overflow errors, not NumPy's silent wrap
         if dtype is None:
             kind = data.dtype.kind
             if kind not in "biuf":
