@@ -18,6 +18,29 @@ from minigrad import random as mg_random
 from minigrad.tensor import Tensor, tensor
 
 
+_default_device = None  # set_default_device's choice; None: wherever the data is (the CPU for new data)
+
+
+def set_default_device(device):
+    """``torch.set_default_device``: the device of tensors made without ``device=`` from
+    now on — by the functions here, ``tensor()``/``Tensor()`` from Python data or NumPy
+    arrays, and so every layer's parameters. None or "cpu": the CPU, the default. A
+    device that cannot be used ("cuda" without a GPU) is refused here, not later."""
+    global _default_device
+    device = None if device is None else backend.check_device(device)
+    _default_device = None if device == "cpu" else device
+
+
+def get_default_device():
+    """The device ``set_default_device`` chose (``device("cpu")`` unless changed)."""
+    return _default_device or backend.device("cpu")
+
+
+def default_device(device, array):
+    """``device``, or the default device when it is None and ``array`` is not already on a GPU."""
+    return _default_device if device is None and not backend.is_cupy(array) else device
+
+
 def _size(size, op):
     """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape (2, 3)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):

@@ -139,6 +139,7 @@ def _as_array(data, dtype, device, python_dtype=None):
             dtype = {"b": dtypes.bool, "i": dtypes.int64, "u": dtypes.int64, "f": dtypes.get_default_dtype()}[kind]
     if dtype is not None:
         data = data.astype(dtype, copy=False)
+    device = creation.default_device(device, data)  # set_default_device's, for data made on the host
     if device is not None:
         data = backend.to_device(data, device)
     return data
