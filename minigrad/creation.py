@@ -97,7 +97,7 @@ def check_python_data(data, array, dtype, op="tensor"):
         if not any(isinstance(v, float) for v in values) and any(
                 isinstance(v, numbers.Integral) and not -2**63 <= v < 2**63 for v in values):
             raise ValueError(f"{op}: Overflow when unpacking long long (a Python int outside int64's range "
-                             f"[-2**63, 2**63 - 1]; give dtype= a float or uint64 dtype to keep it)")
+                             f"[-2**63, 2**63 - 1]; pass dtype=minigrad.float64 to keep it as a float)")
         return
     if np.dtype(dtype).kind in "iu" and array.dtype != object:
         for value in (array.min().item(), array.max().item()):

@@ -125,8 +125,8 @@ def amin(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, name, pick):
-    _check_not_empty(x, dim, () if dim is None else (normalize_dim(dim, x.ndim, name),) * (x.ndim > 0), name,
-                     IndexError)
+    axes = () if dim is None or x.ndim == 0 else (normalize_dim(dim, x.ndim, name),)
+    _check_not_empty(x, dim, axes, name, IndexError)
     if dim is None:
         index = pick(x.array.reshape(-1), axis=0)
         return Tensor._wrap(index.reshape((1,) * x.ndim if keepdim else ()).astype(np.int64))
