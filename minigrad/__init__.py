@@ -5,12 +5,14 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
+from kernels.cpu_threads import get_num_threads, set_num_threads
 from minigrad import accelerator, cuda, data, dtypes, functional, nn, optim, utils
 from minigrad.autograd import backward, grad
 from minigrad.backend import cuda_available, device
-from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
-                               get_default_device, linspace, ones, ones_like, rand, rand_like, randint, randn,
-                               randn_like, randperm, set_default_device, zeros, zeros_like)
+from minigrad.creation import get_default_device, set_default_device
+from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                               ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros,
+                               zeros_like)
 from minigrad.dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half, int,
                              int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -25,7 +27,6 @@ from minigrad.ops import (abs, add, all, allclose, amax, amin, any, argmax, argm
                           where)
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
 from minigrad.serialization import load, save
-from kernels.cpu_threads import get_num_threads, set_num_threads
 from minigrad.tensor import (Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad, set_grad_enabled,
                              tensor)
 
