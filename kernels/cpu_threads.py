@@ -13,7 +13,8 @@ a kernel, only once at its end (``shared/PERFORMANCE.md``; measured effects in
 ``docs/benchmarks.md``).
 
 * Threads: ``MINIGRAD_CPU_THREADS`` (an int ≥ 1, read at import), else the number of
-  cores this process may run on. ``MINIGRAD_CPU_THREADS=1`` runs everything serially
+  cores this process may run on; ``set_num_threads(n)`` (``minigrad.set_num_threads``,
+  torch's name) changes it, and BLAS's thread count with it. ``MINIGRAD_CPU_THREADS=1`` runs everything serially
   on the caller's thread, with BLAS left alone.
 * BLAS: limited to one thread (``threadpoolctl``) while ranges run, restored after, so
   the user's own NumPy code keeps its threads.
@@ -54,6 +55,38 @@ _active = 0             # ranges in flight from all callers: BLAS is restored wh
 _inside = threading.local()
 
 
+def _blas_libraries():
+    """threadpoolctl's handles on the BLAS libraries loaded (NumPy's), found once."""
+    global _blas
+    if _blas is None:
+        _blas = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+    return _blas
+
+
+def set_num_threads(n):
+    """Use ``n`` threads from now on: the ranges ``over_batch`` cuts a batch into, and
+    BLAS's own threads outside those ranges (inside them BLAS stays at one, see
+    ``one_blas_thread``). ``torch.set_num_threads``'s meaning: the intra-op threads."""
+    global THREADS, _saved
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {n}")
+    with _lock:
+        THREADS = n
+        if _active:  # ranges are running on one BLAS thread: the new count applies when they end
+            _saved = [n] * len(_blas_libraries())
+        else:
+            for lib in _blas_libraries():
+                lib.set_num_threads(n)
+
+
+def get_num_threads():
+    """The number of threads ``set_num_threads`` (or ``MINIGRAD_CPU_THREADS``, or the
+    cores this process may use) asked for."""
+    return THREADS
+
+
 def ranges(n, parts):
     """``parts`` (at most n) contiguous, non-empty (b0, b1) ranges covering 0 … n−1,
     their lengths differing by at most one: 7 in 2 → (0, 4), (4, 7)."""
@@ -71,12 +104,10 @@ def one_blas_thread():
     be inside at once); the user's setting back when the last one leaves. Calls the
     libraries' own get/set_num_threads through threadpoolctl's handles: 1–5 µs, a
     third of its ``limit()`` context, which re-reads every library's state."""
-    global _active, _blas, _saved
+    global _active, _saved
     with _lock:
         if _active == 0:
-            if _blas is None:
-                _blas = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
-            _saved = [lib.get_num_threads() for lib in _blas]
+            _saved = [lib.get_num_threads() for lib in _blas_libraries()]
             for lib in _blas:
                 lib.set_num_threads(1)
         _active += 1

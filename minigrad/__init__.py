@@ -5,9 +5,11 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
-from minigrad import cuda, data, dtypes, functional, nn, optim
+from kernels.cpu_threads import get_num_threads, set_num_threads
+from minigrad import accelerator, cuda, data, dtypes, functional, nn, optim, utils
 from minigrad.autograd import backward, grad
 from minigrad.backend import cuda_available, device
+from minigrad.creation import get_default_device, set_default_device
 from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                                ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros,
                                zeros_like)
@@ -49,3 +51,5 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
 __all__ += ["load", "save"]
+__all__ += ["accelerator", "get_default_device", "get_num_threads", "set_default_device", "set_num_threads",
+            "utils"]

@@ -7,10 +7,13 @@ data order, random generators, history), written so that nothing saved is lost.
 * Atomic. The file is written under a temporary name in the same folder, flushed to
   disk, then renamed over the old one (``os.replace`` is atomic on POSIX and Windows):
   a run killed at any moment leaves either the old checkpoint or the new one, never half.
-* Checked. A truncated, foreign or corrupt file raises ``CheckpointError`` saying so.
+* Checked. A truncated, foreign, corrupt or crafted file raises ``CheckpointError``
+  saying so, and loading reads only the arrays the file's header names, each bounded
+  by the file's size before it is allocated.
 """
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -138,32 +141,106 @@ def save_checkpoint(path, state):
     return write_atomically(path, encode(state))
 
 
+def _size(source):
+    """How many bytes ``source`` (a path or a seekable binary file object) holds."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.path.getsize(source)
+    here = source.tell()
+    size = source.seek(0, io.SEEK_END)
+    source.seek(here)
+    return size
+
+
+class _Arrays:
+    """The archive's arrays by key, each read only when the state asks for it (a member
+    the header does not name is never read) and bounded before it is allocated: it must
+    be stored uncompressed, as ``encode`` writes it, its ``.npy`` header's shape × item
+    size must be the bytes the member holds, and all arrays read together must fit in
+    the file. So a crafted file cannot make loading take more memory than its own size."""
+
+    def __init__(self, archive, budget, name, what):
+        self.archive, self.budget, self.name, self.what = archive, budget, name, what
+        self.members = {info.filename: info for info in archive.infolist()}
+        self.read = {}
+
+    def corrupt(self, reason):
+        return CheckpointError(f"{self.name}: corrupt {self.what} ({reason})")
+
+    def __contains__(self, key):
+        return f"{key}.npy" in self.members
+
+    def __getitem__(self, key):
+        if not isinstance(key, str):
+            raise self.corrupt(f"an array is named by {type(key).__name__} {key!r}, not a string")
+        if key not in self.read:
+            info = self.members.get(f"{key}.npy")
+            if info is None:
+                raise KeyError(key)
+            self.read[key] = self._read(info)
+        return self.read[key]
+
+    def _read(self, info):
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise self.corrupt(f"{info.filename} is compressed; minigrad stores its arrays uncompressed")
+        if info.file_size > self.budget:
+            raise self.corrupt(f"{info.filename} claims {info.file_size} bytes, more than the file holds")
+        with self.archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise self.corrupt(f"{info.filename}: .npy format version {version} is not one NumPy writes here")
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(f)
+            if dtype.hasobject:
+                raise self.corrupt(f"{info.filename} holds Python objects, which only pickle could read")
+            size = math.prod(shape) * dtype.itemsize  # Python ints: no overflow, whatever the header says
+            if size != info.file_size - f.tell():
+                raise self.corrupt(f"{info.filename}: its header says {shape} {dtype} ({size} bytes) but it "
+                                   f"holds {info.file_size - f.tell()} bytes")
+            self.budget -= size
+            if self.budget < 0:
+                raise self.corrupt("its arrays add up to more bytes than the file holds")
+            flat = np.empty(size, np.uint8)
+            for begin in range(0, size, 1 << 20):  # in chunks: at most 1 MiB more than the array itself
+                chunk = f.read(min(1 << 20, size - begin))
+                if not chunk:
+                    raise EOFError(f"{info.filename} ends after {begin} of its {size} bytes")
+                flat[begin:begin + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        array = flat.view(dtype) if dtype.itemsize else np.empty(0, dtype)
+        return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
+
+
 def decode(source, name, format=FORMAT, what="checkpoint", make_tensor=None):
     """Read what ``encode`` wrote from ``source`` (a path or a binary file object);
-    ``name`` is how errors refer to it. Raises ``CheckpointError`` for a truncated,
-    corrupt or foreign file, naming it and saying which."""
+    ``name`` is how errors refer to it. Reads only the arrays the state names, each
+    bounded by the file's size before it is allocated (``_Arrays``). Raises
+    ``CheckpointError`` naming the file for anything wrong with it — truncated, corrupt,
+    crafted or foreign — and never another error."""
     try:
-        with np.load(source, allow_pickle=False) as archive:
-            if "__meta__" not in archive.files:
-                torch_file = any(f.endswith("data.pkl") for f in archive.files)
+        size = _size(source)
+        with zipfile.ZipFile(source) as archive:
+            arrays = _Arrays(archive, size, name, what)
+            if "__meta__" not in arrays:
+                torch_file = any(f.endswith("data.pkl") for f in arrays.members)
                 hint = (" (it looks like a PyTorch file: load it with torch.load and convert each tensor "
                         "with .numpy())") if torch_file else ""
                 raise CheckpointError(f"{name}: not a minigrad {what} (no __meta__ entry){hint}")
-            meta = json.loads(str(archive["__meta__"]))
-            arrays = {k: archive[k] for k in archive.files if k != "__meta__"}
+            meta = json.loads(str(arrays["__meta__"]))
+            if not isinstance(meta, dict):
+                raise arrays.corrupt(f"its header is a {type(meta).__name__}, not a JSON object")
+            if meta.get("format") != format:
+                raise CheckpointError(f"{name}: not a minigrad {what} (format {meta.get('format')!r})")
+            if meta.get("version") != VERSION:
+                raise CheckpointError(f"{name}: {what} version {meta.get('version')!r} is not supported "
+                                      f"(this minigrad reads version {VERSION})")
+            try:
+                return _unflatten(meta["state"], arrays, make_tensor)
+            except KeyError as error:
+                raise arrays.corrupt(f"array {error} is missing") from None
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as error:
+    except Exception as error:  # noqa: BLE001 (a crafted file can raise anything; users catch one error)
         raise CheckpointError(f"{name}: truncated or corrupt {what} ({type(error).__name__}: {error})") from None
-    if meta.get("format") != format:
-        raise CheckpointError(f"{name}: not a minigrad {what} (format {meta.get('format')!r})")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{name}: {what} version {meta.get('version')} is not supported "
-                              f"(this minigrad reads version {VERSION})")
-    try:
-        return _unflatten(meta["state"], arrays, make_tensor)
-    except KeyError as error:
-        raise CheckpointError(f"{name}: corrupt {what} (array {error} is missing)") from None
 
 
 def load_checkpoint(path):

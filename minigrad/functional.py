@@ -592,9 +592,28 @@ def euclidean_loss(input, target):
     return ((input - target) ** 2).sum() / (2 * input.shape[0])
 
 
+def _binary_cross_entropy(p, y):
+    """ℓ = −[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)], element by element, with
+    PyTorch's gradients (``binary_cross_entropy_backward``, ATen/native/Loss.cpp):
+    ∂ℓ/∂p = (p − y) / max(p(1 − p), 1e−12), finite at p = 0 and p = 1, where a float32
+    sigmoid lands above |x| ≈ 17 and the clamped logs' own derivatives would give NaN;
+    ∂ℓ/∂y = log(1 − p) − log p (−logit p, unclamped, as torch)."""
+    xp = backend.xp(p.array)
+    with np.errstate(divide="ignore"):  # log 0 = −inf is expected here, and clamped
+        log_p = xp.maximum(xp.log(p.array), -100)
+        log_not_p = xp.maximum(xp.log1p(-p.array), -100)
+
+    def gy(g, out):
+        with np.errstate(divide="ignore"):
+            return g * (ops.log1p(-p) - ops.log(p))
+    return result(-(y.array * log_p + (1 - y.array) * log_not_p), "binary_cross_entropy", (p, y),
+                  (lambda g, out: g * (p - y) / ops.clamp(p * (1 - p), min=1e-12), gy), saved=(p, y))
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """−w·[y log p + (1 − y) log(1 − p)] for probabilities p in [0, 1]. Each log is
-    clamped at −100, as in PyTorch, so p = 0 or 1 gives a large finite loss, not inf."""
+    clamped at −100, as in PyTorch, so p = 0 or 1 gives a large finite loss, not inf,
+    and a finite gradient (see ``_binary_cross_entropy``)."""
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = _as_tensor(target, input)
     _same_shape(input, target, "binary_cross_entropy")
@@ -603,10 +622,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values from "
                          f"{host.min():.4g} to {host.max():.4g} (apply sigmoid first, or use "
                          f"binary_cross_entropy_with_logits)")
-    with np.errstate(divide="ignore"):  # log 0 = −inf is expected here, and clamped just below
-        log_p = ops.clip(ops.log(input), -100, None)
-        log_not_p = ops.clip(ops.log(1 - input), -100, None)
-    return _elementwise_loss(-(target * log_p + (1 - target) * log_not_p), weight, reduction)
+    return _elementwise_loss(_binary_cross_entropy(input, target), weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,

@@ -33,8 +33,10 @@ def save(obj, f):
 def load(f, map_location=None, weights_only=True):
     """Read what ``save`` wrote. map_location: None (Tensors come back on the CPU),
     "cpu" or "cuda". ``weights_only`` is accepted for PyTorch's signature: loading
-    never runs code here, whatever its value. Raises ``CheckpointError`` naming the
-    file when it is missing, truncated or not written by ``save``."""
+    never runs code here, whatever its value. Reads only the arrays the file's header
+    names, each checked against the file's size before it is allocated. Raises
+    ``CheckpointError`` naming the file — and no other error — when it is missing,
+    truncated, corrupt, crafted or not written by ``save``."""
     device = "cpu" if map_location is None else str(getattr(map_location, "type", map_location))
     backend.check_device(device)
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else repr(f)

@@ -128,9 +128,10 @@ def _as_array(data, dtype, device, python_dtype=None):
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, like an array
         data = np.asarray(data)
     if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
-        data = np.asarray(data)
+        python_data, data = data, np.asarray(data)
         if dtype is None and python_dtype is not None:
             dtype = python_dtype
+        creation.check_python_data(python_data, data, dtype)  # torch's overflow errors, not NumPy's silent wrap
         if dtype is None:
             kind = data.dtype.kind
             if kind not in "biuf":
@@ -139,6 +140,7 @@ def _as_array(data, dtype, device, python_dtype=None):
             dtype = {"b": dtypes.bool, "i": dtypes.int64, "u": dtypes.int64, "f": dtypes.get_default_dtype()}[kind]
     if dtype is not None:
         data = data.astype(dtype, copy=False)
+    device = creation.default_device(device, data)  # set_default_device's, for data made on the host
     if device is not None:
         data = backend.to_device(data, device)
     return data

@@ -14,10 +14,10 @@ from minigrad.data.datasets import (DATASETS, ArrayDataset, Dataset, Subset, Ten
 from minigrad.data.idx import read_idx, read_mnist_folder
 from minigrad.data.loader import DataLoader
 from minigrad.data.sampler import DistributedSampler
-from minigrad.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor,
+from minigrad.data.transforms import (Compose, Lambda, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor,
                                       channel_stats)
 
-__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Dataset", "DistributedSampler", "Normalize",
+__all__ = ["ArrayDataset", "Compose", "DATASETS", "DataLoader", "Dataset", "DistributedSampler", "Lambda", "Normalize",
            "RandomCrop", "RandomHorizontalFlip", "Subset", "TensorDataset", "ToTensor", "UnsafePickleError",
            "channel_stats", "default_collate", "load", "random_split", "read_cifar10", "read_idx",
            "read_mnist_folder", "stratified_indices", "transforms"]

@@ -31,6 +31,21 @@ def _to_tensors(batch, device):
     return batch
 
 
+def _sampled_indices(sampler):
+    """The indices ``sampler`` yields, as int64 ``(N,)``; anything that is not an integer
+    (1.5, "3", a float tensor) is refused, naming it, instead of being truncated to
+    another example. Python and NumPy ints and integer 0-d Tensors are integers."""
+    indices = []
+    for position, index in enumerate(sampler):
+        if isinstance(index, Tensor) and index.ndim == 0 and index.dtype.kind in "iu":
+            index = index.item()
+        if not isinstance(index, numbers.Integral) or isinstance(index, (bool, np.bool_)):
+            raise TypeError(f"DataLoader: the sampler yielded {index!r} ({type(index).__name__}) at position "
+                            f"{position}; a sampler must yield int indices into the dataset")
+        indices.append(int(index))
+    return np.array(indices, dtype=np.int64)
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of Tensors.
 
@@ -110,7 +125,7 @@ class DataLoader:
         if self.sampler is not None:
             if hasattr(self.sampler, "set_epoch"):
                 self.sampler.set_epoch(epoch)
-            return np.fromiter(iter(self.sampler), dtype=np.int64)
+            return _sampled_indices(self.sampler)
         n = len(self.dataset)
         if self.shuffle:
             return self._generator(epoch, 0).permutation(n)

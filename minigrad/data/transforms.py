@@ -185,6 +185,23 @@ class RandomHorizontalFlip:
         return f"RandomHorizontalFlip(p={self.p})"
 
 
+class Lambda:
+    """torchvision's ``Lambda``: a user's function as a transform, ``Lambda(lambda x: x * 2)``.
+    It gets the image (or batch) alone; as a DataLoader ``transform`` the batch's
+    generator is accepted and not passed on."""
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"Argument lambd should be callable, got {type(lambd).__name__!r}")
+        self.lambd = lambd
+
+    def __call__(self, x, generator=None):
+        return self.lambd(x)
+
+    def __repr__(self):
+        return "Lambda()"
+
+
 class Compose:
     """Apply transforms in order. Those that take a ``generator`` (this module's random
     ones) all draw from the same one; the others (e.g. a ``lambda x: …``, or a

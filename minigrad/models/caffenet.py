@@ -8,13 +8,15 @@ of conv3), net2 = conv3′ … fc; its layers are named so that the split can fi
 from collections import OrderedDict
 
 from minigrad import nn
+from minigrad.models.weights import check_no_pretrained
 
 
-def caffenet(num_classes=10, *, in_channels=1, image_size=28):
+def caffenet(num_classes=10, *, in_channels=1, image_size=28, weights=None, pretrained=False):
     """conv1 C→32 k5 p2, ReLU, pool → conv2 32→32 k5 p2, ReLU, pool (= pool2) →
     conv3 32→64 k3 p1, ReLU, pool → conv4 64→64 k3 p1, ReLU → fc 64·s·s→num_classes,
     where s = image_size // 8 (each 2×2 pool halves the size, rounding down:
     28 → 14 → 7 → 3, 32 → 16 → 8 → 4). Input (N, C, H, W) → logits (N, num_classes)."""
+    check_no_pretrained("caffenet", weights, pretrained)
     if image_size < 8:
         raise ValueError(f"caffenet: image_size must be at least 8 (three 2×2 pools), got {image_size}")
     side = image_size // 2 // 2 // 2

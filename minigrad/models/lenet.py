@@ -15,10 +15,12 @@ instead of the Euclidean RBF units.
 from collections import OrderedDict
 
 from minigrad import nn
+from minigrad.models.weights import check_no_pretrained
 
 
-def lenet5(num_classes=10, in_channels=1, image_size=28):
+def lenet5(num_classes=10, in_channels=1, image_size=28, *, weights=None, pretrained=False):
     """Input (N, in_channels, image_size, image_size), image_size 28 or 32 → logits (N, num_classes)."""
+    check_no_pretrained("lenet5", weights, pretrained)
     if image_size not in (28, 32):
         raise ValueError(f"lenet5: image_size must be 28 (padded to 32 in C1) or 32, got {image_size!r}")
     return nn.Sequential(OrderedDict([

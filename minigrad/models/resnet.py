@@ -13,6 +13,7 @@ shape (stride 2, more channels) the shortcut is a 1×1 convolution with batch no
 the paper's projection shortcut (eq. (2), option B).
 """
 from minigrad import nn
+from minigrad.models.weights import check_no_pretrained
 from minigrad.nn import init
 
 
@@ -104,31 +105,31 @@ class ResNet(nn.Module):
         return self.fc(x.reshape(x.shape[0], -1))
 
 
-def _torchvision(name, layers, weights, kwargs):
-    if weights is not None:
-        raise ValueError(f"{name}: minigrad downloads no pretrained weights (got weights={weights!r}); build "
-                         f"{name}() and load_state_dict({{k: v.numpy() for k, v in torchvision_state_dict.items()}})")
+def _torchvision(name, layers, weights, pretrained, progress, kwargs):
+    check_no_pretrained(name, weights, pretrained, progress)
     return ResNet(layers, **kwargs)
 
 
-def resnet18(weights=None, **kwargs):
+def resnet18(weights=None, progress=True, *, pretrained=False, **kwargs):
     """torchvision's ResNet-18: stages of 2, 2, 2, 2 BasicBlocks (64, 128, 256, 512 channels),
     11.7 M weights for 1000 classes. ``kwargs``: ``num_classes``, ``zero_init_residual``,
-    ``in_channels`` (see ``ResNet``). (N, 3, H, W), H, W ≥ 32 → (N, num_classes)."""
-    return _torchvision("resnet18", (2, 2, 2, 2), weights, kwargs)
+    ``in_channels`` (see ``ResNet``). (N, 3, H, W), H, W ≥ 32 → (N, num_classes).
+    ``weights=None``/``pretrained=False`` only (see ``models.weights``)."""
+    return _torchvision("resnet18", (2, 2, 2, 2), weights, pretrained, progress, kwargs)
 
 
-def resnet34(weights=None, **kwargs):
+def resnet34(weights=None, progress=True, *, pretrained=False, **kwargs):
     """torchvision's ResNet-34: stages of 3, 4, 6, 3 BasicBlocks, 21.8 M weights for 1000 classes."""
-    return _torchvision("resnet34", (3, 4, 6, 3), weights, kwargs)
+    return _torchvision("resnet34", (3, 4, 6, 3), weights, pretrained, progress, kwargs)
 
 
-def resnet_cifar(depth=20, num_classes=10, in_channels=3):
+def resnet_cifar(depth=20, num_classes=10, in_channels=3, *, weights=None, pretrained=False):
     """The CIFAR-10 ResNet of He et al. §4.2: a 3×3 stem of 16 channels, then three stages
     of n BasicBlocks with 16, 32 and 64 channels on 32×32, 16×16 and 8×8 maps, global
     average pool, fc: 6n + 2 weighted layers (depth 8, 20, 32, 44, 56, 110). Projection
     shortcuts where the shape changes (the paper used zero-padding there, option A).
     depth 8: 78 k weights, depth 20: 272 k. (N, in_channels, H, W) → (N, num_classes)."""
+    check_no_pretrained("resnet_cifar", weights, pretrained)
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"resnet_cifar: depth must be 6n + 2 with n ≥ 1 (8, 14, 20, 32, …), got {depth!r}")
     n = (depth - 2) // 6

@@ -1,5 +1,6 @@
 """Neural-network layers (``minigrad.nn``) and their initialisers (``minigrad.nn.init``)."""
 from minigrad.nn import init, parallel, utils
+from minigrad.nn import functional  # torch's path to minigrad.functional (the same module)
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.conv import Conv2d

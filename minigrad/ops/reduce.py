@@ -84,12 +84,24 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return sqrt(var(x, dim, unbiased, keepdim, correction))
 
 
+def _check_not_empty(x, dim, axes, name, error=RuntimeError):
+    """max, min and their arg forms have no value over nothing: refuse a reduction over a
+    0-length dim as PyTorch does (IndexError naming the dim; without dim, ``error``:
+    RuntimeError for the values, IndexError for the indices). Other 0-length dims are
+    fine: ``zeros(0, 3).amax(1)`` is an empty tensor."""
+    if dim is None and x.numel() == 0:
+        raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0 "
+                    f"(shape {x.shape}). Specify the reduction dim with the 'dim' argument.")
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size (shape {x.shape}).")
+
+
 def _extreme(x, dim, keepdim, name, pick):
     """amax/amin: the gradient goes to the element(s) that were picked; ties share it
     equally (PyTorch's amax/amin and full max()/min() do the same)."""
     axes = normalize_axis(dim, x.ndim, name)
-    if x.numel() == 0:
-        raise RuntimeError(f"{name}: reduction of an empty tensor of shape {x.shape}")
+    _check_not_empty(x, dim, axes, name)
     kept = pick(x.array, axis=axes, keepdims=True)
     chosen = x.array == kept
     if x.dtype.kind == "f":  # a nan is the extreme, as in PyTorch, and takes the gradient
@@ -113,8 +125,8 @@ def amin(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, name, pick):
-    if x.numel() == 0:
-        raise RuntimeError(f"{name}: reduction of an empty tensor of shape {x.shape}")
+    axes = () if dim is None or x.ndim == 0 else (normalize_dim(dim, x.ndim, name),)
+    _check_not_empty(x, dim, axes, name, IndexError)
     if dim is None:
         index = pick(x.array.reshape(-1), axis=0)
         return Tensor._wrap(index.reshape((1,) * x.ndim if keepdim else ()).astype(np.int64))
@@ -143,10 +155,12 @@ def _max_or_min(x, dim, keepdim, name, amax_or_amin, elementwise, arg, pair):
     if dim is None:
         if keepdim:
             raise TypeError(f"{name}: keepdim needs dim (max(dim, keepdim=True))")
+        _check_not_empty(x, None, (), name)
         return amax_or_amin(x)
     if x.ndim == 0:
         normalize_dim(dim, 0, name)
         return pair(reshape(x, ()), arg(x, dim))
+    _check_not_empty(x, dim, (normalize_dim(dim, x.ndim, name),), name)
     index = arg(x, dim, keepdim=True)
     values = gather(x, dim, index)  # the gradient goes to the one index returned, as torch's
     if not keepdim:
@@ -282,7 +296,7 @@ def logsumexp(x, dim=None, keepdim=False):
     inputs never overflow. ∂/∂x = exp(x − y) = softmax(x)."""
     axes = normalize_axis(dim, x.ndim, "logsumexp")
     array_module = backend.xp(x.array)
-    m = x.array.max(axis=axes, keepdims=True)
+    m = _shift(x.array, axes)
     m = array_module.where(array_module.isfinite(m), m, 0)  # all −inf rows stay −inf, not NaN
     with np.errstate(divide="ignore"):
         kept = m + array_module.log(array_module.exp(x.array - m).sum(axis=axes, keepdims=True))
@@ -293,6 +307,15 @@ def logsumexp(x, dim=None, keepdim=False):
         return broadcast_to(expand(g, shape, axes), shape) * exp(x - y_kept)
     return result(_dropped(kept, shape, axes, keepdim), "logsumexp", (x,), (vjp,),
                   saved=(x,), saves_output=True)
+
+
+def _shift(array, axes):
+    """max over ``axes`` (kept as size 1): what logsumexp and softmax subtract so that exp
+    cannot overflow. Over a 0-length dim there is nothing to shift (0): logsumexp of no
+    terms is log 0 = −inf and softmax of an empty dim is empty, as in PyTorch."""
+    if builtins.any(array.shape[a] == 0 for a in axes):
+        return backend.xp(array).zeros(_kept_shape(array.shape, axes), array.dtype)
+    return array.max(axis=axes, keepdims=True)
 
 
 def _softmax_dim(x, dim, op):
@@ -317,7 +340,7 @@ def softmax(x, dim=-1, dtype=None):
         x = astype(x, dtype)
     axes = _softmax_dim(x, dim, "softmax")
     array_module = backend.xp(x.array)
-    e = array_module.exp(x.array - x.array.max(axis=axes, keepdims=True))
+    e = array_module.exp(x.array - _shift(x.array, axes))
     data = e / e.sum(axis=axes, keepdims=True)
     return result(data, "softmax", (x,), (lambda g, y: y * (g - sum(g * y, axes, keepdim=True)),),
                   saves_output=True)
