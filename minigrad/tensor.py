@@ -13,11 +13,12 @@ refuses to use one that has changed since (see ``Node.check_saved``).
 """
 import builtins
 import contextlib
+import math
 import threading
 
 import numpy as np
 
-from minigrad import backend, dtypes
+from minigrad import backend, dtypes, printing
 from minigrad.dtypes import float32, float64
 
 _grad_mode = threading.local()
@@ -118,6 +119,91 @@ class Node:
         return f"Node({self.op})"
 
 
+class BackwardFunction:
+    """``tensor.grad_fn``: PyTorch's view of the Node that made a tensor. ``name()`` is the
+    op's name in CamelCase + ``Backward0`` (``mul`` → ``MulBackward0``), PyTorch's naming
+    (``<Op>Backward<overload>``), so the common ops print exactly as in PyTorch and the rest
+    are recognisable. ``next_functions`` pairs each input with the function its gradient
+    goes to next: its own ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad,
+    or None; the second element of each pair is the output index (every op here has one
+    output, so 0). Everything is read from the Node: there is no second graph."""
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+    def name(self):
+        return "".join(part.capitalize() for part in self.node.op.split("_")) + "Backward0"
+
+    @property
+    def next_functions(self):
+        return tuple((_next_function(p), 0) for p in self.node.inputs())
+
+    def __eq__(self, other):
+        return isinstance(other, BackwardFunction) and other.node is self.node
+
+    def __hash__(self):
+        return id(self.node)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self.node):#x}>"
+
+
+class AccumulateGrad:
+    """``next_functions`` entry for a leaf that requires grad: where backward adds into
+    ``.grad``. ``variable`` is that leaf (PyTorch's attribute)."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self.variable):#x}>"
+
+
+def _next_function(t):
+    if t.node is not None:
+        return t.grad_fn
+    return AccumulateGrad(t) if t.requires_grad else None
+
+
+class Size(tuple):
+    """A tensor's shape, as ``torch.Size``: a tuple that prints ``minigrad.Size([3, 4])``;
+    slices and sums with tuples stay Sizes."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __getitem__(self, index):
+        got = tuple.__getitem__(self, index)
+        return Size(got) if isinstance(index, slice) else got
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def numel(self):
+        return math.prod(self)
+
+
 def _as_array(data, dtype, device, python_dtype=None):
     """Turn user data into an array with PyTorch's dtypes: Python ints (and lists of
     them) become int64, bools bool, floats float32 (or all of them ``python_dtype``);
@@ -171,7 +257,7 @@ class Tensor:
         # As torch.Tensor(...): Python numbers and lists become the default float dtype
         # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
         self.array = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
-        self.grad = None
+        self._grad = None
         self.node = None
         self._retain_grad = False
         self._version_counter = Version()
@@ -186,7 +272,7 @@ class Tensor:
     def _wrap(cls, data, version_counter=None):
         """A Tensor around an array that is already right (no checks, no copy)."""
         t = cls.__new__(cls)
-        t.array, t.grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
+        t.array, t._grad, t.node, t._retain_grad, t.requires_grad = data, None, None, False, False
         t._version_counter = Version() if version_counter is None else version_counter
         t._is_view, t._previous = version_counter is not None, ()
         t._view_version = t._version_counter.value  # a view's data matches its node until this changes
@@ -212,9 +298,43 @@ class Tensor:
             raise TypeError(f"data: expected a Tensor or a NumPy/CuPy array, got {type(value).__name__}")
         self.array = value
 
+    @property
+    def grad(self):
+        """The gradient backward() accumulated (a Tensor of this shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # PyTorch's checks (torch/csrc/autograd/python_variable.cpp, THPVariable_set_grad)
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                                   f"tensor of size '{list(self.shape)}'. Please ensure that the gradient "
+                                   f"and the tensor are the same size")
+            if value.array.dtype != self.array.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
+                                   f"with dtype '{self.dtype}': the gradient must match the tensor's dtype")
+            if type(value.array) is not type(self.array) and value.device != self.device:
+                raise RuntimeError(f"assigned grad has data located on a different device: the gradient "
+                                   f"is on {value.device}, the tensor on {self.device}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def grad_fn(self):
+        """The function backward() goes through from here (see ``BackwardFunction``); None
+        for a leaf and for a tensor made without autograd."""
+        return None if self.node is None else BackwardFunction(self.node)
+
     # ---- facts about the data -------------------------------------------------
-    shape = property(lambda self: self.array.shape)
-    dtype = property(lambda self: self.array.dtype)
+    shape = property(lambda self: Size(self.array.shape))
+    dtype = property(lambda self: dtypes.of(self.array.dtype))
     ndim = property(lambda self: self.array.ndim)
     device = property(lambda self: backend.device_of(self.array))
     is_leaf = property(lambda self: self.node is None)
@@ -222,10 +342,10 @@ class Tensor:
     _version = property(lambda self: self._version_counter.value)
 
     def size(self, dim=None):
-        """The shape (``size()``) or the length of one dimension (``size(dim)``), as torch."""
+        """The shape (``size()``, a ``Size``) or the length of one dimension (``size(dim)``), as torch."""
         if dim is None:
             return self.shape
-        return self.shape[ops.base.normalize_dim(dim, self.ndim, "size")]
+        return self.array.shape[ops.base.normalize_dim(dim, self.ndim, "size")]
 
     def dim(self):
         return self.ndim
@@ -252,16 +372,14 @@ class Tensor:
         return len(self.array)
 
     def __repr__(self):
-        body = np.array2string(backend.to_numpy(self.array), separator=", ", precision=4,
-                               threshold=20, edgeitems=2, prefix="tensor(")
-        extras = [] if self.dtype in (float32, dtypes.int64, dtypes.bool) else [f"dtype={self.dtype}"]
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.node is not None:
-            extras.append(f"op={self.node.op}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        return printing.tensor_repr(self)
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``, ``f"{label}"`` → ``1``),
+        as in PyTorch; any other tensor as its repr."""
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
