@@ -553,7 +553,8 @@ class Tensor:
     def add_(self, other, alpha=1): return ops.inplace.update(self, "add_", ops.add, other, alpha)
     def sub_(self, other, alpha=1): return ops.inplace.update(self, "sub_", ops.sub, other, alpha)
     def mul_(self, other): return ops.inplace.update(self, "mul_", ops.mul, other)
-    def div_(self, other): return ops.inplace.update(self, "div_", ops.div, other)
+    def div_(self, other, rounding_mode=None):
+        return ops.inplace.update(self, "div_", ops.div, other, rounding_mode)
     def pow_(self, other): return ops.inplace.update(self, "pow_", ops.pow, other)
     def clamp_(self, min=None, max=None): return ops.inplace.update(self, "clamp_", ops.clamp, min, max)
 
@@ -594,6 +595,18 @@ class Tensor:
 
     def add(self, other, alpha=1): return ops.add(self, other, alpha)
     def sub(self, other, alpha=1): return ops.sub(self, other, alpha)
+
+    def sum_to_size(self, *size):
+        """This tensor summed down to ``size`` (which must broadcast to its shape), as torch:
+        the gradient-side twin of ``expand``."""
+        size = _shape_args(size)
+        try:
+            fits = np.broadcast_shapes(size, self.array.shape) == self.array.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size {list(self.shape)}")
+        return ops.sum_to(self, tuple(size))
 
     # ---- shapes, the PyTorch way ----------------------------------------------------------
     def reshape(self, *shape): return ops.reshape(self, _shape_args(shape))
@@ -664,7 +677,7 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
               "outer", "unbind", "narrow", "tril", "triu", "scatter", "scatter_add", "index_select", "masked_select",
               "take", "unique", "contiguous"):
-    setattr(Tensor, _name, getattr(ops, _name))
+    setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 
 def _inplace_method(name):

@@ -53,7 +53,7 @@ def test_state_dict_round_trip_and_errors():
         b.load_state_dict(state)
     message = str(info.value)
     assert "missing keys ['0.bias']" in message and "unexpected keys ['extra']" in message
-    assert "3.weight: expected minigrad.Size([3, 8]), got (2, 2)" in message
+    assert "3.weight: expected (3, 8), got (2, 2)" in message
 
 
 def test_zero_grad_double_and_repr():
