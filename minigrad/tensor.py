@@ -120,20 +120,31 @@ class Node:
 
 
 class BackwardFunction:
-    """``tensor.grad_fn``: PyTorch's view of the Node that made a tensor. ``name()`` is the
-    op's name in CamelCase + ``Backward0`` (``mul`` → ``MulBackward0``), PyTorch's naming
-    (``<Op>Backward<overload>``), so the common ops print exactly as in PyTorch and the rest
-    are recognisable. ``next_functions`` pairs each input with the function its gradient
-    goes to next: its own ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad,
-    or None; the second element of each pair is the output index (every op here has one
-    output, so 0). Everything is read from the Node: there is no second graph."""
+    """``tensor.grad_fn``: PyTorch's view of the Node that made a tensor. Its class is named
+    after the op in CamelCase + ``Backward0`` (``mul`` → ``MulBackward0``, one subclass per
+    op), PyTorch's naming (``<Op>Backward<overload>``), so the common ops print exactly as in
+    PyTorch and the rest are recognisable; ``name()`` and ``type(fn).__name__`` both give it.
+    ``next_functions`` pairs each input with the function its gradient goes to next: its own
+    ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad, or None; the second
+    element of each pair is the output index (every op here has one output, so 0).
+    Everything is read from the Node: there is no second graph."""
     __slots__ = ("node",)
+    _by_op = {}
 
     def __init__(self, node):
         self.node = node
 
+    @classmethod
+    def of(cls, node):
+        """The grad_fn of ``node``, an instance of its op's subclass (made once per op)."""
+        kind = cls._by_op.get(node.op)
+        if kind is None:
+            name = "".join(part.capitalize() for part in node.op.split("_")) + "Backward0"
+            kind = cls._by_op[node.op] = type(name, (cls,), {"__slots__": ()})
+        return kind(node)
+
     def name(self):
-        return "".join(part.capitalize() for part in self.node.op.split("_")) + "Backward0"
+        return type(self).__name__
 
     @property
     def next_functions(self):
@@ -330,7 +341,7 @@ class Tensor:
     def grad_fn(self):
         """The function backward() goes through from here (see ``BackwardFunction``); None
         for a leaf and for a tensor made without autograd."""
-        return None if self.node is None else BackwardFunction(self.node)
+        return None if self.node is None else BackwardFunction.of(self.node)
 
     # ---- facts about the data -------------------------------------------------
     shape = property(lambda self: Size(self.array.shape))

@@ -114,13 +114,13 @@ def test_grad_fn_and_next_functions_as_torch():
     def names(fn):  # the graph as nested names, None where torch has None
         if fn is None:
             return None
-        return (type(fn).__name__ if type(fn).__name__ == "AccumulateGrad" else fn.name(),
-                [(names(f), i) for f, i in fn.next_functions])
+        return type(fn).__name__, [(names(f), i) for f, i in fn.next_functions]
     assert names(y.grad_fn) == names(ty.grad_fn)
     assert a.grad_fn is None and b.grad_fn is None and y.grad_fn == y.grad_fn
     leaf = y.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0]
     assert leaf.variable is a and leaf.name() == "torch::autograd::AccumulateGrad" and leaf.next_functions == ()
-    assert repr(y.grad_fn).startswith("<SumBackward0 object at 0x")
+    assert repr(y.grad_fn).startswith("<SumBackward0 object at 0x") and y.grad_fn.name() == "SumBackward0"
+    assert isinstance(y.grad_fn, type((a * 2).sum().grad_fn)) and not isinstance(y.grad_fn, type((a * 2).grad_fn))
     assert not y.is_leaf and a.is_leaf and y.requires_grad
 
 
