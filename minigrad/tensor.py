@@ -485,7 +485,7 @@ class Tensor:
         (``non_blocking`` is accepted and has no effect: copies here are synchronous)."""
         device, dtype = to_arguments(args, device, dtype)
         out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
+        if dtype is not None and np.dtype(dtype) != self.array.dtype:
             out = ops.astype(out, dtype)
         if device is not None and backend.device(device) != self.device:
             out = ops.to_device(out, backend.device(device))
@@ -653,7 +653,7 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
         out.requires_grad = True
         checks = [(t._version_counter, t._version_counter.value, _describe(t, parents)) for t in saved]
         if saves_output:
-            checks.append((out._version_counter, out._version_counter.value, f"the output (shape {out.shape})"))
+            checks.append((out._version_counter, out._version_counter.value, f"the output (shape {out.array.shape})"))
         out.node = Node(op, parents, vjps, first_order, checks)
     return out
 
@@ -662,8 +662,8 @@ def _describe(t, parents):
     """How an error message names a saved tensor: by its place among the op's inputs."""
     for i, p in enumerate(parents):
         if p is t:
-            return f"the input {i} (shape {t.shape})"
-    return f"a tensor of shape {t.shape}"
+            return f"the input {i} (shape {t.array.shape})"
+    return f"a tensor of shape {t.array.shape}"
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):

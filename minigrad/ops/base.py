@@ -20,7 +20,7 @@ def lift(x, like, dtype=None):
         return x
     if isinstance(x, (int, float, bool, np.number, np.bool_)):
         if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
-            dtype = like.dtype if like.dtype.kind == "f" else dtypes.result_type(like, x)
+            dtype = like.array.dtype if like.array.dtype.kind == "f" else dtypes.result_type(like, x)
         return Tensor._wrap(backend.xp(like.array).asarray(x, dtype=dtype))
     return as_tensor(x, dtype=dtype, device=like.device)
 
@@ -53,10 +53,11 @@ def binary(op, a, b, dtype=None):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     a, b = lift(a, like), lift(b, like)
     if dtype is None:  # the common case first: one dtype already, nothing to promote
-        dtype = a.dtype if a.dtype == b.dtype else dtypes.result_type(a, b)
+        # the arrays' NumPy dtypes and shapes: cheaper than the Tensor's minigrad.dtype and Size
+        dtype = a.array.dtype if a.array.dtype == b.array.dtype else dtypes.result_type(a, b)
     a, b = a.to(dtype=dtype), b.to(dtype=dtype)  # differentiable casts; no-ops when already dtype
     check_devices(op, a, b)
-    broadcast_shapes(op, a.shape, b.shape)
+    broadcast_shapes(op, a.array.shape, b.array.shape)
     return a, b
 
 

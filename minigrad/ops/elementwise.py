@@ -29,7 +29,7 @@ def _scaled(b, alpha, op):
 def add(a, b, alpha=1):
     """a + alpha·b."""
     a, b = binary("add", a, _scaled(b, alpha, "add"))
-    shape_a, shape_b = a.shape, b.shape
+    shape_a, shape_b = a.array.shape, b.array.shape
     return result(a.array + b.array, "add", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
                    lambda g, y: sum_to(g, shape_b)))
@@ -38,7 +38,7 @@ def add(a, b, alpha=1):
 def sub(a, b, alpha=1):
     """a − alpha·b."""
     a, b = binary("sub", a, _scaled(b, alpha, "sub"))
-    shape_a, shape_b = a.shape, b.shape
+    shape_a, shape_b = a.array.shape, b.array.shape
     return result(a.array - b.array, "sub", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
                    lambda g, y: sum_to(-g, shape_b)))

@@ -17,7 +17,7 @@ from minigrad.tensor import Tensor, result
 
 def broadcast_to(x, shape):
     shape = tuple(shape)
-    if x.shape == shape:
+    if x.array.shape == shape:
         return x
     try:
         data = backend.xp(x.array).broadcast_to(x.array, shape)
@@ -40,9 +40,9 @@ def _sum_to_array(data, shape):
 def sum_to(x, shape):
     """The VJP of broadcasting: sum ``x`` to ``shape`` (``x.shape`` broadcasts from it)."""
     shape = tuple(shape)
-    if x.shape == shape:
+    if x.array.shape == shape:
         return x
-    x_shape = x.shape
+    x_shape = x.array.shape
     return result(_sum_to_array(x.array, shape), "sum_to", (x,), (lambda g, y: broadcast_to(g, x_shape),))
 
 
