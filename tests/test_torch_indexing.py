@@ -111,3 +111,17 @@ def test_bad_keys_raise_index_error_as_torch(key):
         torch.zeros(3, 4)[key(torch)]
     with pytest.raises(IndexError):
         mg.zeros(3, 4)[key(mg)]
+
+
+@pytest.mark.parametrize("key", [
+    lambda lib: (1, slice(None), lib.tensor([0, 2, 0])),
+    lambda lib: (lib.tensor([[1], [0]]), 0, slice(None), lib.tensor([2, 1])),
+    lambda lib: (Ellipsis, 1, lib.tensor([0, 1])),
+])
+def test_mixed_keys_gradcheck_getitem_and_setitem(key):
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((2, 3, 4, 3)), requires_grad=True)
+    selection = tuple(torch.zeros(2, 3, 4, 3)[key(torch)].shape)
+    v = mg.tensor(rng.standard_normal(selection), requires_grad=True)
+    assert mg.gradcheck(lambda t: t[key(mg)], [x])
+    assert mg.gradcheck(lambda t, u: mg.ops.index_put(t, key(mg), u), [x, v])
