@@ -46,10 +46,6 @@ class dtype:
         except TypeError:
             return NotImplemented
 
-    def __ne__(self, other):
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
     def __hash__(self):
         return hash(self.dtype)
 
@@ -58,13 +54,6 @@ class dtype:
 
     def __reduce__(self):  # pickles (and copies) as the one object of its NumPy dtype
         return of, (self.name,)
-
-    def to_real(self):
-        return self
-
-    @property
-    def is_bool(self):
-        return self.kind == "b"
 
 
 _BY_NUMPY = {}

@@ -256,8 +256,10 @@ def to_arguments(args, device=None, dtype=None):
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
-    Attributes: ``data`` (numpy or cupy array), ``grad`` (a Tensor or None),
-    ``requires_grad``, ``node`` (the Node that made it; None for a leaf).
+    Attributes: ``array`` (the numpy or cupy array), ``data`` (PyTorch's detached view of
+    it), ``grad`` (a Tensor or None), ``requires_grad``, ``node`` (the Node that made it;
+    None for a leaf) and ``grad_fn`` (PyTorch's view of that node), ``shape`` (a ``Size``),
+    ``dtype`` (a ``minigrad.dtype``).
     Most methods are the functions of ``minigrad/ops`` (``x.sum(1)`` is
     ``minigrad.sum(x, 1)``); they are attached at the bottom of this file.
     """
