@@ -13,7 +13,7 @@ from minigrad.creation import get_default_device, set_default_device
 from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                                ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros,
                                zeros_like)
-from minigrad.dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half, int,
+from minigrad.dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
                              int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, cat, ceil, chunk,
@@ -25,10 +25,17 @@ from minigrad.ops import (abs, add, all, allclose, amax, amin, any, argmax, argm
                           sigmoid, sign, sin, softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum,
                           swapaxes, t, take, tanh, topk, transpose, tril, triu, trunc, unbind, unique, unsqueeze, var,
                           where)
-from minigrad.random import get_rng_state, manual_seed, set_rng_state
+from minigrad.ops.base import torch_function as _torch_function
+from minigrad.printing import get_printoptions, set_printoptions
+from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from minigrad.serialization import load, save
-from minigrad.tensor import (Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad, set_grad_enabled,
-                             tensor)
+from minigrad.tensor import (Size, Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad,
+                             set_grad_enabled, tensor)
+
+# PyTorch's keyword names (input=, other=, ...) and out= on every public op and creation function
+for _name, _value in list(globals().items()):
+    if callable(_value) and getattr(_value, "__module__", "").startswith(("minigrad.ops", "minigrad.creation")):
+        globals()[_name] = _torch_function(_value, _name)
 
 __version__ = "0.1.0"
 
@@ -50,6 +57,6 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
-__all__ += ["load", "save"]
+__all__ += ["load", "save", "Size", "dtype", "get_printoptions", "set_printoptions", "initial_seed", "seed"]
 __all__ += ["accelerator", "get_default_device", "get_num_threads", "set_default_device", "set_num_threads",
             "utils"]

@@ -15,15 +15,70 @@ The rule is PyTorch's ``at::native::result_type`` (``c10/core/ScalarType.h``,
 """
 import numpy as np
 
-float16 = half = np.dtype(np.float16)
-float32 = float = np.dtype(np.float32)
-float64 = double = np.dtype(np.float64)
-uint8 = np.dtype(np.uint8)
-int8 = np.dtype(np.int8)
-int16 = short = np.dtype(np.int16)
-int32 = int = np.dtype(np.int32)
-int64 = long = np.dtype(np.int64)
-bool = np.dtype(np.bool_)
+
+class dtype:
+    """A dtype as PyTorch shows it (``minigrad.float32``) around the NumPy dtype that does
+    the work. It *is* that NumPy dtype to everything that asks: it compares and hashes
+    equal to it (``t.dtype == np.float32``, ``t.dtype == mg.float32``, dict keys), NumPy
+    accepts it wherever it takes a dtype (NumPy reads an object's ``.dtype`` attribute:
+    ``np.dtype(t.dtype)``, ``array.astype(mg.int64)``), and it answers NumPy's questions
+    (``kind``, ``itemsize``, ``name``, ``type``). One object per NumPy dtype (``of``), so
+    ``t.dtype is mg.float32`` holds too. NumPy dtypes cannot be subclassed, hence a wrapper."""
+    __slots__ = ("dtype", "kind", "itemsize", "name", "type", "char", "is_floating_point",
+                 "is_complex", "is_signed")
+
+    def __init__(self, numpy_dtype):
+        numpy_dtype = np.dtype(numpy_dtype)
+        self.dtype = numpy_dtype  # the attribute NumPy reads when given this object as a dtype
+        self.kind, self.itemsize, self.name = numpy_dtype.kind, numpy_dtype.itemsize, numpy_dtype.name
+        self.type, self.char = numpy_dtype.type, numpy_dtype.char
+        self.is_floating_point = numpy_dtype.kind == "f"  # torch.dtype's attributes
+        self.is_complex = numpy_dtype.kind == "c"
+        self.is_signed = numpy_dtype.kind in "fic"
+
+    def __eq__(self, other):
+        if other is self:
+            return True
+        if other is None:  # np.dtype(None) would be float64
+            return False
+        try:
+            return self.dtype == np.dtype(other)
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __repr__(self):
+        return "minigrad." + self.name
+
+    def __reduce__(self):  # pickles (and copies) as the one object of its NumPy dtype
+        return of, (self.name,)
+
+
+_BY_NUMPY = {}
+
+
+def of(numpy_dtype):
+    """The one ``minigrad.dtype`` of a NumPy dtype (what ``Tensor.dtype`` returns)."""
+    found = _BY_NUMPY.get(numpy_dtype)
+    if found is None:
+        numpy_dtype = np.dtype(numpy_dtype)
+        found = _BY_NUMPY.get(numpy_dtype)
+        if found is None:
+            found = _BY_NUMPY[numpy_dtype] = dtype(numpy_dtype)
+    return found
+
+
+float16 = half = of(np.float16)
+float32 = float = of(np.float32)
+float64 = double = of(np.float64)
+uint8 = of(np.uint8)
+int8 = of(np.int8)
+int16 = short = of(np.int16)
+int32 = int = of(np.int32)
+int64 = long = of(np.int64)
+bool = of(np.bool_)
 
 _default_float = float32
 
@@ -36,10 +91,10 @@ def get_default_dtype():
 def set_default_dtype(dtype):
     """Make Python floats, float lists and new float tensors ``dtype`` (float32 or float64)."""
     global _default_float
-    dtype = np.dtype(dtype)
-    if dtype not in (float32, float64):
-        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
-    _default_float = dtype
+    chosen = of(dtype)
+    if chosen not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {chosen}")
+    _default_float = chosen
 
 
 def category(dtype):

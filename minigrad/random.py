@@ -1,20 +1,40 @@
 """One seedable source of randomness for initializers, dropout and data shuffling.
 
-``manual_seed(s)`` resets it; every function that draws also accepts an explicit
-``generator=`` (a ``numpy.random.Generator``), so experiments can keep separate
-streams. Draws happen on the CPU and are moved to the GPU afterwards, so a seed
-gives the same numbers on both devices.
+As in PyTorch, the default generator starts from a seed drawn from the operating system's
+entropy, so an unseeded program differs from run to run; ``manual_seed(s)`` resets it and
+makes every draw after it reproducible (``initial_seed()`` tells which seed is in use, to
+repeat a run that was not seeded). Every function that draws also accepts an explicit
+``generator=`` (a ``numpy.random.Generator``), so experiments can keep separate streams.
+Draws happen on the CPU and are moved to the GPU afterwards, so a seed gives the same
+numbers on both devices.
 """
+import os
+
 import numpy as np
 
-_generator = np.random.default_rng(0)
+_SEEDS = 2 ** 64  # torch's seeds are 64-bit; a negative one wraps around, as there
+_generator = _seed = None  # set below, at import, from the operating system's entropy
 
 
 def manual_seed(seed):
-    """Reset the default generator; returns it."""
-    global _generator
-    _generator = np.random.default_rng(seed)
+    """Reset the default generator to ``seed`` (an int); returns it."""
+    global _generator, _seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
+    _seed = int(seed) % _SEEDS
+    _generator = np.random.default_rng(_seed)
     return _generator
+
+
+def seed():
+    """Reseed the default generator from the operating system's entropy; returns the seed."""
+    manual_seed(int.from_bytes(os.urandom(8), "little"))
+    return _seed
+
+
+def initial_seed():
+    """The seed the default generator was last set from (by ``manual_seed`` or at import)."""
+    return _seed
 
 
 def default_generator():
@@ -33,3 +53,6 @@ def get_rng_state():
 
 def set_rng_state(state):
     _generator.bit_generator.state = state
+
+
+seed()

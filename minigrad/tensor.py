@@ -13,11 +13,12 @@ refuses to use one that has changed since (see ``Node.check_saved``).
 """
 import builtins
 import contextlib
+import math
 import threading
 
 import numpy as np
 
-from minigrad import backend, dtypes
+from minigrad import backend, dtypes, printing
 from minigrad.dtypes import float32, float64
 
 _grad_mode = threading.local()
@@ -119,6 +120,102 @@ class Node:
         return f"Node({self.op})"
 
 
+class BackwardFunction:
+    """``tensor.grad_fn``: PyTorch's view of the Node that made a tensor. Its class is named
+    after the op in CamelCase + ``Backward0`` (``mul`` → ``MulBackward0``, one subclass per
+    op), PyTorch's naming (``<Op>Backward<overload>``), so the common ops print exactly as in
+    PyTorch and the rest are recognisable; ``name()`` and ``type(fn).__name__`` both give it.
+    ``next_functions`` pairs each input with the function its gradient goes to next: its own
+    ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad, or None; the second
+    element of each pair is the output index (every op here has one output, so 0).
+    Everything is read from the Node: there is no second graph."""
+    __slots__ = ("node",)
+    _by_op = {}
+
+    def __init__(self, node):
+        self.node = node
+
+    @classmethod
+    def of(cls, node):
+        """The grad_fn of ``node``, an instance of its op's subclass (made once per op)."""
+        kind = cls._by_op.get(node.op)
+        if kind is None:
+            name = "".join(part.capitalize() for part in node.op.split("_")) + "Backward0"
+            kind = cls._by_op[node.op] = type(name, (cls,), {"__slots__": ()})
+        return kind(node)
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple((_next_function(p), 0) for p in self.node.inputs())
+
+    def __eq__(self, other):
+        return isinstance(other, BackwardFunction) and other.node is self.node
+
+    def __hash__(self):
+        return id(self.node)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self.node):#x}>"
+
+
+class AccumulateGrad:
+    """``next_functions`` entry for a leaf that requires grad: where backward adds into
+    ``.grad``. ``variable`` is that leaf (PyTorch's attribute)."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self.variable):#x}>"
+
+
+def _next_function(t):
+    if t.node is not None:
+        return t.grad_fn
+    return AccumulateGrad(t) if t.requires_grad else None
+
+
+class Size(tuple):
+    """A tensor's shape, as ``torch.Size``: a tuple that prints ``minigrad.Size([3, 4])``;
+    slices and sums with tuples stay Sizes."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __getitem__(self, index):
+        got = tuple.__getitem__(self, index)
+        return Size(got) if isinstance(index, slice) else got
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def numel(self):
+        return math.prod(self)
+
+
 def _as_array(data, dtype, device, python_dtype=None):
     """Turn user data into an array with PyTorch's dtypes: Python ints (and lists of
     them) become int64, bools bool, floats float32 (or all of them ``python_dtype``);
@@ -162,8 +259,10 @@ def to_arguments(args, device=None, dtype=None):
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
-    Attributes: ``array`` (the numpy or cupy array), ``grad`` (a Tensor or None),
-    ``requires_grad``, ``node`` (the Node that made it; None for a leaf).
+    Attributes: ``array`` (the numpy or cupy array), ``data`` (PyTorch's detached view of
+    it), ``grad`` (a Tensor or None), ``requires_grad``, ``node`` (the Node that made it;
+    None for a leaf) and ``grad_fn`` (PyTorch's view of that node), ``shape`` (a ``Size``),
+    ``dtype`` (a ``minigrad.dtype``).
     Most methods are the functions of ``minigrad/ops`` (``x.sum(1)`` is
     ``minigrad.sum(x, 1)``); they are attached at the bottom of this file.
     """
@@ -174,6 +273,7 @@ class Tensor:
     # so making one (every op does) is a few assignments.
     node = None
     requires_grad = False
+    _grad = None           # behind the ``grad`` property, which checks what is assigned
     _retain_grad = False
     _is_view = False       # shares its version counter (and memory) with another tensor
     _view_version = 0      # the counter's value when the view was taken
@@ -183,7 +283,6 @@ class Tensor:
         # As torch.Tensor(...): Python numbers and lists become the default float dtype
         # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
         self.array = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
-        self.grad = None
         self._version_counter = Version()
         if requires_grad:
             self.requires_grad_(True)
@@ -193,7 +292,7 @@ class Tensor:
         """A Tensor around an array that is already right (no checks, no copy); with
         ``version_counter``, a view sharing that counter."""
         t = cls.__new__(cls)
-        t.array, t.grad = data, None
+        t.array = data
         if version_counter is None:
             t._version_counter = Version()
         else:
@@ -221,9 +320,43 @@ class Tensor:
             raise TypeError(f"data: expected a Tensor or a NumPy/CuPy array, got {type(value).__name__}")
         self.array = value
 
+    @property
+    def grad(self):
+        """The gradient backward() accumulated (a Tensor of this shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # PyTorch's checks (torch/csrc/autograd/python_variable.cpp, THPVariable_set_grad)
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                                   f"tensor of size '{list(self.shape)}'. Please ensure that the gradient "
+                                   f"and the tensor are the same size")
+            if value.array.dtype != self.array.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
+                                   f"with dtype '{self.dtype}': the gradient must match the tensor's dtype")
+            if type(value.array) is not type(self.array) and value.device != self.device:
+                raise RuntimeError(f"assigned grad has data located on a different device: the gradient "
+                                   f"is on {value.device}, the tensor on {self.device}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def grad_fn(self):
+        """The function backward() goes through from here (see ``BackwardFunction``); None
+        for a leaf and for a tensor made without autograd."""
+        return None if self.node is None else BackwardFunction.of(self.node)
+
     # ---- facts about the data -------------------------------------------------
-    shape = property(lambda self: self.array.shape)
-    dtype = property(lambda self: self.array.dtype)
+    shape = property(lambda self: Size(self.array.shape))
+    dtype = property(lambda self: dtypes.of(self.array.dtype))
     ndim = property(lambda self: self.array.ndim)
     device = property(lambda self: backend.device_of(self.array))
     is_leaf = property(lambda self: self.node is None)
@@ -231,10 +364,10 @@ class Tensor:
     _version = property(lambda self: self._version_counter.value)
 
     def size(self, dim=None):
-        """The shape (``size()``) or the length of one dimension (``size(dim)``), as torch."""
+        """The shape (``size()``, a ``Size``) or the length of one dimension (``size(dim)``), as torch."""
         if dim is None:
             return self.shape
-        return self.shape[ops.base.normalize_dim(dim, self.ndim, "size")]
+        return self.array.shape[ops.base.normalize_dim(dim, self.ndim, "size")]
 
     def dim(self):
         return self.ndim
@@ -261,16 +394,14 @@ class Tensor:
         return len(self.array)
 
     def __repr__(self):
-        body = np.array2string(backend.to_numpy(self.array), separator=", ", precision=4,
-                               threshold=20, edgeitems=2, prefix="tensor(")
-        extras = [] if self.dtype in (float32, dtypes.int64, dtypes.bool) else [f"dtype={self.dtype}"]
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.node is not None:
-            extras.append(f"op={self.node.op}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        return printing.tensor_repr(self)
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``, ``f"{label}"`` → ``1``),
+        as in PyTorch; any other tensor as its repr."""
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
@@ -365,7 +496,7 @@ class Tensor:
         (``non_blocking`` is accepted and has no effect: copies here are synchronous)."""
         device, dtype = to_arguments(args, device, dtype)
         out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
+        if dtype is not None and np.dtype(dtype) != self.array.dtype:
             out = ops.astype(out, dtype)
         if device is not None and backend.device(device) != self.device:
             out = ops.to_device(out, backend.device(device))
@@ -444,7 +575,8 @@ class Tensor:
     def add_(self, other, alpha=1): return ops.inplace.update(self, "add_", ops.add, other, alpha)
     def sub_(self, other, alpha=1): return ops.inplace.update(self, "sub_", ops.sub, other, alpha)
     def mul_(self, other): return ops.inplace.update(self, "mul_", ops.mul, other)
-    def div_(self, other): return ops.inplace.update(self, "div_", ops.div, other)
+    def div_(self, other, rounding_mode=None):
+        return ops.inplace.update(self, "div_", ops.div, other, rounding_mode)
     def pow_(self, other): return ops.inplace.update(self, "pow_", ops.pow, other)
     def clamp_(self, min=None, max=None): return ops.inplace.update(self, "clamp_", ops.clamp, min, max)
 
@@ -485,6 +617,18 @@ class Tensor:
 
     def add(self, other, alpha=1): return ops.add(self, other, alpha)
     def sub(self, other, alpha=1): return ops.sub(self, other, alpha)
+
+    def sum_to_size(self, *size):
+        """This tensor summed down to ``size`` (which must broadcast to its shape), as torch:
+        the gradient-side twin of ``expand``."""
+        size = _shape_args(size)
+        try:
+            fits = np.broadcast_shapes(size, self.array.shape) == self.array.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size {list(self.shape)}")
+        return ops.sum_to(self, tuple(size))
 
     # ---- shapes, the PyTorch way ----------------------------------------------------------
     def reshape(self, *shape): return ops.reshape(self, _shape_args(shape))
@@ -528,7 +672,7 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
         # (counter, version, tensor): the message naming the tensor is built only if it is raised
         checks = [(t._version_counter, t._version_counter.value, t) for t in saved]
         if saves_output:
-            checks.append((out._version_counter, out._version_counter.value, out.shape))
+            checks.append((out._version_counter, out._version_counter.value, out.array.shape))
         out.node = Node(op, parents, vjps, first_order, checks)
     return out
 
@@ -543,8 +687,8 @@ def _describe(t, parents):
         return f"the output (shape {t})"
     for i, p in enumerate(parents):
         if p is t:
-            return f"the input {i} (shape {t.shape})"
-    return f"a tensor of shape {t.shape}"
+            return f"the input {i} (shape {t.array.shape})"
+    return f"a tensor of shape {t.array.shape}"
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
@@ -569,7 +713,7 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
               "outer", "unbind", "narrow", "tril", "triu", "scatter", "scatter_add", "index_select", "masked_select",
               "take", "unique", "contiguous"):
-    setattr(Tensor, _name, getattr(ops, _name))
+    setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 
 def _inplace_method(name):

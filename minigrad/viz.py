@@ -45,7 +45,7 @@ def _values(array):
 def _tensor_label(t, name):
     shape = "(" + ", ".join(str(n) for n in t.shape) + ("," if len(t.shape) == 1 else "") + ")"
     lines = [name] if name else []
-    lines.append(f"{shape} {t.dtype}")
+    lines.append(f"{shape} {t.dtype.name}")
     values = _values(t.array)
     if values is not None:
         lines.append(f"data {values}")

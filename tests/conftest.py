@@ -1,6 +1,7 @@
 """Shared test settings: hypothesis profiles sized for a 2-core CI machine."""
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("ci", max_examples=15, deadline=None,
@@ -23,3 +24,12 @@ def _cuda_face_runs_here():
 
 
 collect_ignore = [] if _cuda_face_runs_here() else ["cuda"]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_default_generator():
+    """Every test starts from the same default generator, as PyTorch's own test suite does:
+    minigrad seeds it from the operating system at import (unseeded programs differ from run
+    to run, as in torch), and a test's draws must not depend on the tests that ran before it."""
+    import minigrad  # here, not at the top: tests/cuda sets up the simulator before minigrad loads
+    minigrad.manual_seed(0)

@@ -29,7 +29,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
 
 def test_cross_entropy_errors():
     x = mg.tensor(np.zeros((3, 4)))
-    with pytest.raises(ValueError, match=r"labels of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"labels of shape minigrad.Size\(\[3\]\)"):
         F.cross_entropy(x, np.array([0, 1]))
     with pytest.raises(IndexError, match=r"\[0, 4\)"):
         F.cross_entropy(x, np.array([0, 1, 4]))
@@ -46,7 +46,7 @@ def test_regression_losses():
     assert np.isclose(F.mse_loss(x, b).item(), ((a - b) ** 2).mean())
     assert np.isclose(F.euclidean_loss(x, b).item(), ((a - b) ** 2).sum() / (2 * 4))
     assert mg.gradcheck(lambda t: F.euclidean_loss(t, b), [x])
-    with pytest.raises(ValueError, match=r"mse_loss: input of shape \(4, 3\) and target of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"mse_loss: input of shape minigrad.Size\(\[4, 3\]\) and target of shape minigrad.Size\(\[3\]\)"):
         F.mse_loss(x, b[0])
 
 

@@ -242,7 +242,7 @@ def test_item8_mnist_labels_beyond_9_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("value,error,message", [
-    (np.full((8, 4), 1e300), ValueError, r"0.weight: 1e\+300 overflows float32"),
+    (np.full((8, 4), 1e300), ValueError, r"0.weight: 1e\+300 overflows minigrad.float32"),
     (np.ones((8, 4), np.complex64), TypeError, r"not real numbers \[0.weight: complex64"),
     ([["a"] * 4] * 8, TypeError, r"not real numbers \[0.weight: <U1"),
 ])
@@ -256,7 +256,7 @@ def test_item8_10_load_state_dict_checks_every_value_before_changing_any(value, 
     assert same(weights(model), before)
     state["0.weight"] = before["0.weight"]
     state["1.num_batches_tracked"] = np.array(2.5)
-    with pytest.raises(ValueError, match=r"1.num_batches_tracked: 2.5 is not a int64 value"):
+    with pytest.raises(ValueError, match=r"1.num_batches_tracked: 2.5 is not a minigrad.int64 value"):
         model.load_state_dict(state)
     assert same(weights(model), before)
 

@@ -89,7 +89,7 @@ def test_cross_entropy_takes_an_int64_label_tensor_and_refuses_bad_labels():
     assert labels.dtype == np.int64 and np.isfinite(F.cross_entropy(x, labels).item())
     with pytest.raises(IndexError, match=r"target 4 is out of bounds.*\[0, 4\)"):
         F.cross_entropy(x, np.array([0, 1, 2, 3, 4, 0]))
-    with pytest.raises(ValueError, match=r"labels of shape \(6,\)"):
+    with pytest.raises(ValueError, match=r"labels of shape minigrad.Size\(\[6\]\)"):
         F.cross_entropy(x, np.array([0, 1]))
     with pytest.raises(ValueError, match="one entry per class"):
         F.cross_entropy(x, labels, weight=np.ones(3))

@@ -271,7 +271,7 @@ try:
     raise AssertionError("backward should have refused the gradient")
 except RuntimeError as error:
     print("forgot sum_to →", error)
-    assert "(3, 4)" in str(error) and "(4,)" in str(error)
+    assert "Size([3, 4])" in str(error) and "Size([4])" in str(error)
 
 # %% [markdown]
 # ## Exercises

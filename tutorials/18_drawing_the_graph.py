@@ -92,6 +92,28 @@ assert all("grad" not in line for n in nodes for line in n["lines"][1:]), "no gr
 show(viz.draw(f, OUT / "18_expression_before_backward.png", names=names))
 
 # %% [markdown]
+# PyTorch shows the same graph from the output's end, and so does minigrad: a tensor
+# an op made has a `grad_fn` (a view of its `Node`, named after the op as PyTorch
+# names it: `MulBackward0`), and `grad_fn.next_functions` pairs each input with where
+# its gradient goes next: the `grad_fn` of the tensor that made it, an
+# `AccumulateGrad` for a leaf that wants a gradient (x: backward adds into `x.grad`
+# there), or `None` for a constant (y, and the unrecorded `exp(y)`). Printing `f`
+# shows its `grad_fn`, as PyTorch prints it.
+
+# %%
+print(f)
+lines, stack = [], [(f.grad_fn, 0)]
+while stack:  # the same walk as viz's, an explicit stack: no recursion over the graph
+    fn, depth = stack.pop()
+    lines.append("  " * depth + ("None" if fn is None else type(fn).__name__))
+    stack += [(parent, depth + 1) for parent, _ in reversed(fn.next_functions if fn is not None else ())]
+print("\n".join(lines))
+assert repr(f).endswith("grad_fn=<MulBackward0>)")
+assert [line.strip() for line in lines] == ["MulBackward0", "TanhBackward0", "AddBackward0", "MulBackward0",
+                                            "AccumulateGrad", "None", "None", "AccumulateGrad"], lines
+assert f.grad_fn.next_functions[1][0].variable is x and x.grad_fn is None and y.grad_fn is None
+
+# %% [markdown]
 # After `backward()` x's box shows its gradient, which is lesson 01's closed form
 #
 # $$\frac{\partial f}{\partial x} = \tanh(c) + x\,(1 - \tanh^2 c)\,y, \qquad c = x y + e^{y}.$$

@@ -279,7 +279,7 @@ class Module:
             if values[k].dtype.kind not in "biuf":
                 not_numbers.append(f"{k}: {values[k].dtype} values")
                 del values[k]
-        misshaped = [f"{k}: expected {own[k].shape}, got {values[k].shape}"
+        misshaped = [f"{k}: expected {tuple(own[k].shape)}, got {tuple(values[k].shape)}"
                      for k in values if values[k].shape != own[k].shape]
         problems = []
         if strict and missing:

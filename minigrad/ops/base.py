@@ -2,12 +2,14 @@
 dtype (PyTorch's promotion rules, ``minigrad.dtypes``), refuse inputs that live on
 different devices or whose shapes cannot broadcast, and read dims as PyTorch does."""
 import functools
+import inspect
+import warnings
 
 import numpy as np
 
 from minigrad import backend, dtypes
 from minigrad.creation import as_tensor
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, is_grad_enabled
 
 
 def lift(x, like, dtype=None):
@@ -18,7 +20,7 @@ def lift(x, like, dtype=None):
         return x
     if isinstance(x, (int, float, bool, np.number, np.bool_)):
         if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
-            dtype = like.dtype if like.dtype.kind == "f" else dtypes.result_type(like, x)
+            dtype = like.array.dtype if like.array.dtype.kind == "f" else dtypes.result_type(like, x)
         return Tensor._wrap(backend.xp(like.array).asarray(x, dtype=dtype))
     return as_tensor(x, dtype=dtype, device=like.device)
 
@@ -60,10 +62,11 @@ def binary(op, a, b, dtype=None):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     a, b = lift(a, like), lift(b, like)
     if dtype is None:  # the common case first: one dtype already, nothing to promote
-        dtype = a.dtype if a.dtype == b.dtype else dtypes.result_type(a, b)
+        # the arrays' NumPy dtypes and shapes: cheaper than the Tensor's minigrad.dtype and Size
+        dtype = a.array.dtype if a.array.dtype == b.array.dtype else dtypes.result_type(a, b)
     a, b = a.to(dtype=dtype), b.to(dtype=dtype)  # differentiable casts; no-ops when already dtype
     check_devices(op, a, b)
-    broadcast_shapes(op, a.shape, b.shape)
+    broadcast_shapes(op, a.array.shape, b.array.shape)
     return a, b
 
 
@@ -103,3 +106,78 @@ def numpy_aliases(fn):
                 kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
     return wrapper
+
+
+# PyTorch's keyword names for the operands that minigrad's functions call x, a and b
+# (``torch.add(input, other)``), and where PyTorch names the second one otherwise.
+_TORCH_NAMES = {"x": "input", "a": "input", "b": "other"}
+_SECOND_OPERAND = {"pow": "exponent", "mm": "mat2", "bmm": "mat2", "dot": "tensor", "outer": "vec2"}
+
+# The functions PyTorch documents with ``out=`` (checked against torch in tests/test_torch_keywords.py).
+TAKES_OUT = {"abs", "add", "all", "amax", "amin", "any", "arange", "argmax", "argmin", "bmm", "cat", "ceil",
+             "clamp", "clip", "concatenate", "cos", "cumsum", "div", "dot", "empty", "eq", "exp", "expm1", "eye",
+             "floor", "floor_divide", "full", "gather", "ge", "gt", "index_select", "le", "linspace", "log",
+             "log1p", "log_softmax", "logsumexp", "lt", "masked_select", "matmul", "max", "maximum", "mean",
+             "min", "minimum", "mm", "mul", "ne", "neg", "nonzero", "norm", "ones", "outer", "pow", "prod",
+             "rand", "randint", "randn", "randperm", "reciprocal", "remainder", "round", "rsqrt", "scatter",
+             "scatter_add", "sigmoid", "sign", "sin", "softmax", "sort", "sqrt", "square", "stack", "std", "sub",
+             "sum", "take", "tanh", "topk", "tril", "triu", "trunc", "var", "where", "zeros"}
+
+
+def torch_function(fn, name=None, method=False):
+    """``fn`` answering to PyTorch's keywords: ``input=``/``other=`` (or the second operand's
+    own name, ``exponent=``, ``mat2=``…) for the operands minigrad calls x, a, b, and ``out=``
+    where PyTorch documents it (not on methods, as PyTorch's). A call without keywords goes
+    straight to ``fn`` (one extra call, no other work), so ops stay cheap."""
+    name = name or fn.__name__
+    aliases = {}
+    for own in inspect.signature(fn).parameters:
+        torch_name = _SECOND_OPERAND.get(name, "other") if own == "b" else _TORCH_NAMES.get(own)
+        if torch_name is not None:
+            aliases[torch_name] = own
+    takes_out = name in TAKES_OUT and not method
+    if not aliases and not takes_out:
+        return fn
+
+    @functools.wraps(fn)
+    def with_torch_keywords(*args, **kwargs):
+        if not kwargs:
+            return fn(*args)
+        for torch_name, own in aliases.items():
+            if torch_name in kwargs:
+                if own in kwargs:
+                    raise TypeError(f"{name}: got both {torch_name}= and its alias {own}=")
+                kwargs[own] = kwargs.pop(torch_name)
+        out = kwargs.pop("out", None) if takes_out else None
+        made = fn(*args, **kwargs)
+        return made if out is None else write_out(name, made, out)
+    return with_torch_keywords
+
+
+def write_out(op, made, out):
+    """PyTorch's ``out=``: copy the result ``made`` into the tensor ``out`` (or each result
+    into each of a tuple) and return ``out``. As in PyTorch: ``out`` keeps its dtype (the
+    result must be castable to it), an ``out`` of another shape is resized (with a warning
+    unless it was empty), and no graph is recorded, so an input that requires grad is refused
+    under autograd."""
+    if isinstance(made, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(made):
+            raise TypeError(f"{op}(): out= must be a tuple of {len(made)} Tensors, got {type(out).__name__}")
+        return type(made)(*(write_out(op, m, o) for m, o in zip(made, out)))
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and (made.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad.")
+    if not dtypes.can_cast(made.dtype, out.dtype):
+        raise RuntimeError(f"{op}(): result type {made.dtype} can't be cast to the desired output type {out.dtype}")
+    check_devices(op, made, out)
+    if out.array.shape != made.array.shape:
+        if out.array.size:
+            warnings.warn(f"{op}(): an output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape {list(made.shape)}; "
+                          f"pass an empty out (or one of the right shape) to avoid this", UserWarning, stacklevel=3)
+        out.array = backend.xp(out.array).empty(made.array.shape, dtype=out.array.dtype)
+    backend.xp(out.array).copyto(out.array, made.array, casting="unsafe")
+    out._version_counter.bump(op)
+    return out

@@ -27,7 +27,7 @@ def _scaled(b, alpha, op):
 def add(a, b, alpha=1):
     """a + alpha·b."""
     a, b = binary("add", a, b if alpha == 1 else _scaled(b, alpha, "add"))
-    shape_a, shape_b = a.shape, b.shape
+    shape_a, shape_b = a.array.shape, b.array.shape
     return result(a.array + b.array, "add", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
                    lambda g, y: sum_to(g, shape_b)))
@@ -36,7 +36,7 @@ def add(a, b, alpha=1):
 def sub(a, b, alpha=1):
     """a − alpha·b."""
     a, b = binary("sub", a, b if alpha == 1 else _scaled(b, alpha, "sub"))
-    shape_a, shape_b = a.shape, b.shape
+    shape_a, shape_b = a.array.shape, b.array.shape
     return result(a.array - b.array, "sub", (a, b),
                   (lambda g, y: sum_to(g, shape_a),
                    lambda g, y: sum_to(-g, shape_b)))
@@ -50,9 +50,14 @@ def mul(a, b):
                   saved=(b,) * a.requires_grad + (a,) * b.requires_grad)
 
 
-def div(a, b):
+def div(a, b, rounding_mode=None):
     """True division, as PyTorch's ``/``: integer inputs give the default float dtype.
-    y = a / b:  ∂y/∂a = 1/b,  ∂y/∂b = -a/b²"""
+    y = a / b:  ∂y/∂a = 1/b,  ∂y/∂b = -a/b²
+
+    ``rounding_mode="trunc"`` rounds the quotient toward zero, ``"floor"`` toward −∞; both
+    keep an integer dtype, and their gradient is 0 (a step function), as PyTorch's."""
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     a, b = binary("div", a, b)
     if a.dtype.kind != "f":
         a, b = binary("div", a, b, dtype=dtypes.get_default_dtype())
@@ -62,6 +67,27 @@ def div(a, b):
                   (lambda g, y: sum_to(g / b, a.shape),
                    lambda g, y: sum_to(-g * a / (b * b), b.shape)),
                   saved=(b,) * a.requires_grad + (a, b) * b.requires_grad)
+
+
+def _rounded_div(a, b, rounding_mode):
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"{rounding_mode!r}")
+    a, b = binary("div", a, b)
+    xp = backend.xp(a.array)
+    if a.dtype.kind in "iub":
+        if (b.array == 0).any():
+            raise RuntimeError(f"div (rounding_mode={rounding_mode!r}): ZeroDivisionError in integer division")
+        data = xp.floor_divide(a.array, b.array)
+        if rounding_mode == "trunc":  # floor is one below trunc where the exact quotient is negative and not whole
+            data = data + ((data < 0) & (data * b.array != a.array))
+        data = data.astype(a.dtype, copy=False)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            data = xp.floor_divide(a.array, b.array) if rounding_mode == "floor" else xp.trunc(a.array / b.array)
+    return result(data, "div", (a, b),
+                  (lambda g, y: sum_to(g * 0, a.shape),
+                   lambda g, y: sum_to(g * 0, b.shape)))
 
 
 def pow(a, b):

@@ -17,7 +17,7 @@ from minigrad.tensor import Tensor, result
 
 def broadcast_to(x, shape):
     shape = tuple(shape)
-    if x.shape == shape:
+    if x.array.shape == shape:
         return x
     try:
         data = backend.xp(x.array).broadcast_to(x.array, shape)
@@ -40,9 +40,9 @@ def _sum_to_array(data, shape):
 def sum_to(x, shape):
     """The VJP of broadcasting: sum ``x`` to ``shape`` (``x.shape`` broadcasts from it)."""
     shape = tuple(shape)
-    if x.shape == shape:
+    if x.array.shape == shape:
         return x
-    x_shape = x.shape
+    x_shape = x.array.shape
     return result(_sum_to_array(x.array, shape), "sum_to", (x,), (lambda g, y: broadcast_to(g, x_shape),))
 
 
@@ -218,23 +218,59 @@ def clone(x):
 
 
 def _index_arrays(index, data):
-    """Move integer/bool index arrays (lists, NumPy, Tensors) to ``data``'s device."""
+    """Move integer/bool index arrays (lists, NumPy, Tensors) to ``data``'s device. A 0-d
+    integer tensor is a plain int, as PyTorch reads it."""
     array_module = backend.xp(data)
 
     def move(i):
         if isinstance(i, Tensor):
             i = i.array
         if isinstance(i, (list, np.ndarray)) or backend.is_cupy(i):
-            return array_module.asarray(i)
+            i = array_module.asarray(i)
+            return int(i) if i.ndim == 0 and i.dtype.kind in "iu" else i
         return i
     return tuple(move(i) for i in index) if isinstance(index, tuple) else move(index)
 
 
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _place(data, index):
+    """``(target, key)`` such that ``target[key]`` is ``data[index]`` as PyTorch reads it
+    (and ``target[key] = v`` writes it into ``data``).
+
+    The two disagree on a key that mixes ints with index arrays: PyTorch takes an int as a
+    plain select (the dim goes away), then applies the index arrays to what is left; NumPy
+    takes the int as one more index array, and index arrays separated by a slice send their
+    dims to the front. So ``x[1, :, idx]`` of shape (2, 3, 4) is (3, len(idx)) in PyTorch,
+    (len(idx), 3) in NumPy. Such a key is applied in two steps: the ints and slices first
+    (basic indexing: ``target`` is a view of ``data``), then the arrays, where NumPy's rule
+    on what remains is PyTorch's."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [hasattr(p, "ndim") and not isinstance(p, np.generic) for p in parts]
+    if not (any(arrays) and any(_is_int(p) for p in parts)) or any(isinstance(p, (bool, np.bool_)) for p in parts):
+        return data, index
+    basic, advanced = [], []
+    for p, is_array in zip(parts, arrays):
+        if is_array:  # a boolean mask spans as many dims as it has
+            basic += [slice(None)] * (p.ndim if p.dtype.kind == "b" else 1)
+            advanced.append(p)
+        elif _is_int(p):
+            basic.append(p)
+        else:
+            basic.append(p)
+            advanced.append(p if p is Ellipsis else slice(None))  # a slice or None is applied already
+    return data[tuple(basic)], tuple(advanced)
+
+
 def getitem(x, index):
-    """``x[index]`` for basic slicing and integer-array (or boolean) indexing."""
+    """``x[index]`` as PyTorch reads it: basic slicing, integer-array and boolean indexing,
+    and keys that mix them (see ``_place``). Wrong keys raise IndexError, as in PyTorch."""
     index = _index_arrays(index, x.array)
     try:
-        data = x.array[index]
+        target, key = _place(x.array, index)
+        data = target[key]
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
     x_shape = x.shape
@@ -268,7 +304,7 @@ def scatter_to(g, index, shape):
     """The VJP of ``getitem``: a zero tensor of ``shape`` with ``g`` added at ``index``
     (repeated indices add up, since each use of an element sends its gradient back)."""
     data = backend.xp(g.array).zeros(shape, dtype=g.dtype)
-    backend.scatter_add(data, index, g.array)
+    backend.scatter_add(*_place(data, index), g.array)
     return result(data, "scatter_to", (g,), (lambda gg, y: getitem(gg, index),))
 
 
@@ -283,12 +319,13 @@ def index_put(x, index, value):
         value = astype(value, x.dtype)
     data = x.array.copy()
     try:
-        data[index] = value.array
+        target, key = _place(data, index)
+        target[key] = value.array
     except IndexError as error:
         raise IndexError(f"setitem: {error} (tensor shape {x.shape})") from None
     except ValueError:
         raise RuntimeError(f"setitem: a value of shape {value.shape} cannot be broadcast to the "
-                           f"selection of shape {x.array[index].shape} (tensor shape {x.shape})") from None
+                           f"selection of shape {target[key].shape} (tensor shape {x.shape})") from None
     value_shape, x_shape = value.shape, x.shape
 
     def grad_value(g, y):
@@ -307,11 +344,11 @@ def _winners(shape, index, xp, dtype):
     parts = index if isinstance(index, tuple) else (index,)
     if not any(hasattr(p, "dtype") and p.dtype.kind in "iu" for p in parts):
         return 1.0  # slices and masks never select a place twice
-    selection = xp.zeros(shape, dtype=bool)[index].shape
+    target, key = _place(xp.full(shape, -1, dtype=np.int64), index)
+    selection = target[key].shape
     order = xp.arange(int(np.prod(selection))).reshape(selection)
-    scratch = xp.full(shape, -1, dtype=np.int64)
-    scratch[index] = order
-    return Tensor._wrap((scratch[index] == order).astype(dtype))
+    target[key] = order
+    return Tensor._wrap((target[key] == order).astype(dtype))
 
 
 def _along(x, dim, index, op):
