@@ -56,9 +56,10 @@ def is_cupy(array):
     return cupy is not None and isinstance(array, cupy.ndarray)
 
 
-def xp(array):
-    """The array module (``numpy`` or ``cupy``) that owns ``array``."""
-    return cupy if is_cupy(array) else np
+def xp(*arrays):
+    """The array module (``numpy`` or ``cupy``) that owns ``arrays``: CuPy if one of them
+    is a CuPy array (the others may be numbers, which CuPy takes as scalars)."""
+    return cupy if any(is_cupy(a) for a in arrays) else np
 
 
 _CPU, _CUDA = device("cpu"), device("cuda")

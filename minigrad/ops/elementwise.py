@@ -294,15 +294,14 @@ def _pick(name, a, b, wins):
 def where(condition, a, b):
     """Pick ``a`` where ``condition`` holds, else ``b``; each gets the gradient of its
     picks. ``a`` and ``b`` may be Python numbers (``where(cond, 4, 2)``)."""
-    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        like = Tensor._wrap(backend.xp(cond).zeros((), dtype=dtypes.bool))
-        a = lift(a, like, dtype=dtypes.result_type(a, b))
+    cond = condition.array if isinstance(condition, Tensor) else backend.host_array(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: a 0-d tensor where cond is
+        a = Tensor._wrap(backend.xp(cond).full((), a, dtype=dtypes.result_type(a, b)))
     a, b = binary("where", a, b)
-    cond = backend.xp(a.array).asarray(cond).astype(bool)
+    cond = backend.xp(a.array, b.array).asarray(cond).astype(bool)
     broadcast_shapes("where", cond.shape, a.shape, b.shape)
     picked = Tensor._wrap(cond.astype(a.dtype))
-    data = backend.xp(a.array).where(cond, a.array, b.array)
+    data = backend.xp(a.array, b.array).where(cond, a.array, b.array)
     return result(data, "where", (a, b),
                   (lambda g, y: sum_to(g * picked, a.shape),
                    lambda g, y: sum_to(g * (1 - picked), b.shape)))
@@ -327,7 +326,7 @@ def triu(x, diagonal=0):
 
 def masked_fill(x, mask, value):
     """``x`` with ``value`` wherever ``mask`` holds (PyTorch's ``masked_fill``)."""
-    return where(mask, lift(value, x, dtype=x.dtype), x)
+    return where(mask, lift(value, x, dtype=x.dtype, scalar=True), x)
 
 
 # ---- comparisons and logic: boolean results, no gradient ------------------------------------
