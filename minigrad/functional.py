@@ -149,8 +149,11 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
 
 
 def _dropout(x, p, mask_shape, inplace, generator, name):
-    keep = mg_random.get(generator).random(mask_shape) >= p
-    mask = backend.to_device((keep / (1 - p)).astype(x.dtype), x.device)
+    if backend.is_cupy(x.array):  # drawn where x is: no mask copied to the GPU at every step
+        keep = mg_random.device_uniform(mask_shape, np.float32, generator) >= p
+    else:
+        keep = mg_random.get(generator).random(mask_shape) >= p
+    mask = (keep / (1 - p)).astype(x.dtype)
     return _activation(ops.mul, name, x, inplace, Tensor._wrap(mask))
 
 

@@ -49,3 +49,52 @@ def test_gradients_through_scalars_match_the_cpu():
         return x.grad.numpy()
     cpu, gpu = both(make)
     np.testing.assert_array_equal(gpu, cpu)
+
+
+def reads():
+    totals = cupy._counts.totals()
+    return totals["d2h"] + totals["scalar"] + totals["sync"]
+
+
+def test_clip_grad_norm_reads_once_and_clips_as_on_the_cpu():
+    from minigrad import optim
+    grads = [np.random.default_rng(i).normal(size=s).astype(np.float32) for i, s in enumerate([(5, 4), (4,), (3, 2)])]
+
+    def make(device):
+        params = [mg.zeros(g.shape, requires_grad=True, device=device) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = mg.tensor(g, device=device)
+        if STANDIN:
+            cupy._counts.reset()
+        total = optim.clip_grad_norm_(params, 1.0)
+        return total, [p.grad.numpy() for p in params], reads() if STANDIN and device == "cuda" else None
+
+    (cpu_total, cpu_grads, _), (gpu_total, gpu_grads, counted) = make("cpu"), make("cuda")
+    assert gpu_total == cpu_total and isinstance(gpu_total, float)
+    for g, c in zip(gpu_grads, cpu_grads):
+        np.testing.assert_array_equal(g, c)
+    if STANDIN:
+        assert counted == 1 + 3  # the norms, together; then the three gradients read by the test
+
+
+def test_dropout_draws_its_mask_on_the_device():
+    # cuRAND's numbers are not NumPy's, so the mask is checked by its statistics, and a seed
+    # (or a saved generator state) must give the same mask again
+    x = mg.ones((200, 100), device="cuda")
+    mg.manual_seed(0)
+    if STANDIN:
+        cupy._counts.reset()
+    y = F.dropout(x, 0.3)
+    assert y.device == "cuda" and y.dtype == np.float32
+    if STANDIN:
+        assert cupy._counts.totals()["h2d"] == 0 and reads() == 0
+    values = y.numpy()
+    assert set(np.unique(values)) <= {0.0, np.float32(1 / 0.7)}
+    kept = (values > 0).mean()
+    assert abs(kept - 0.7) < 5 * (0.3 * 0.7 / values.size) ** 0.5  # 5 standard deviations
+    assert abs((values > 0).mean(axis=0) - 0.7).max() < 0.25   # no column left out
+    state = mg.random.get_rng_state()
+    again = F.dropout(x, 0.3).numpy()
+    mg.random.set_rng_state(state)
+    np.testing.assert_array_equal(F.dropout(x, 0.3).numpy(), again)  # a checkpoint resumes the masks
+    assert not np.array_equal(again, values)

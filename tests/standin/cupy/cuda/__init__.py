@@ -2,7 +2,7 @@
 (NumPy computes at once), a memory pool that reports what is held."""
 import time
 
-from cupy.cuda import memory, runtime  # noqa: F401
+from cupy.cuda import curand, memory, runtime  # noqa: F401
 from cupy.cuda.memory import MemoryPointer, OutOfMemoryError  # noqa: F401
 
 

@@ -20,14 +20,20 @@ def _draw(f):
     return draw
 
 
+def _numpy_state(seed):
+    """NumPy's legacy generator for a seed of any size (cuRAND's seeds are 64-bit; NumPy's
+    RandomState takes 32 bits, its MT19937 bit generator any integer)."""
+    return numpy.random.RandomState(None if seed is None else numpy.random.MT19937(seed))
+
+
 class RandomState:
     """CuPy's legacy generator (``cupy.random.RandomState``): every draw a device array."""
 
     def __init__(self, seed=None, method=None):
-        self._rs = numpy.random.RandomState(seed)
+        self._rs = _numpy_state(seed)
 
     def seed(self, seed=None):
-        self._rs.seed(seed)
+        self._rs = _numpy_state(seed)
 
     def shuffle(self, a):
         self._rs.shuffle(a._a)
