@@ -196,20 +196,30 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     _refuse("embedding", "max_norm", max_norm, None)
     _refuse("embedding", "scale_grad_by_freq", scale_grad_by_freq, False)
     _refuse("embedding", "sparse", sparse, False)
-    indices = input.array if isinstance(input, Tensor) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else backend.host_array(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
-    host = backend.to_numpy(indices)
     rows = weight.shape[0]
-    if host.size and (host.min() < 0 or host.max() >= rows):
-        raise IndexError(f"embedding: index {host.max() if host.max() >= rows else host.min()} is out of range "
-                         f"for {rows} embeddings")
+    indices = _checked_indices(indices, rows, lambda low, high: IndexError(
+        f"embedding: index {high if high >= rows else low} is out of range for {rows} embeddings"))
     indices = backend.xp(weight.array).asarray(indices)
     out = weight[indices]
     if padding_idx is None:
         return out
     padding_idx = padding_idx % rows
     return ops.where(_constant(indices != padding_idx, out)[..., None], out, weight.detach()[indices])
+
+
+def _checked_indices(indices, size, error):
+    """Integer ``indices`` checked to lie in [0, size). On the CPU ``error(lowest, highest)``
+    is raised at once; on a GPU the check is queued (``backend.defer_check``: raised at
+    the next read from the device, no wait now) and the indices are clipped into range,
+    so the gather they feed never reads outside its array in the meantime."""
+    if not indices.size:
+        return indices
+    low, high = indices.min(), indices.max()
+    backend.defer_check((low < 0) | (high >= size), lambda: error(int(low), int(high)))
+    return backend.xp(indices).clip(indices, 0, size - 1) if backend.is_cupy(indices) else indices
 
 
 # ---- padding and one-hot ------------------------------------------------------------------------
@@ -281,21 +291,20 @@ def pad(input, pad, mode="constant", value=None):
 def one_hot(tensor, num_classes=-1):
     """Integer class indices (any shape) → int64 one-hot of shape (..., num_classes);
     ``num_classes=-1`` means max(tensor) + 1."""
-    labels = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    labels = tensor.array if isinstance(tensor, Tensor) else backend.host_array(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {labels.dtype}")
-    host = backend.to_numpy(labels)
-    if host.size and host.min() < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {host.min()}")
     if num_classes == -1:
-        if not host.size:
+        if not labels.size:
             raise ValueError("one_hot: cannot infer num_classes of an empty tensor; pass num_classes")
-        num_classes = int(host.max()) + 1
-    if host.size and host.max() >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, "
-                         f"got {host.max()}")
-    array_module = backend.xp(labels)
-    return Tensor._wrap(array_module.eye(num_classes, dtype=np.int64)[array_module.asarray(labels)])
+        num_classes = max(int(labels.max()) + 1, 0)  # the width is in the data: read (a GPU waits, as in PyTorch)
+
+    def error(low, high):
+        if low < 0:
+            return ValueError(f"one_hot: class values must be non-negative, got {low}")
+        return ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {high}")
+    labels = _checked_indices(labels, num_classes, error)
+    return Tensor._wrap(backend.xp(labels).eye(num_classes, dtype=np.int64)[labels])
 
 
 # ---- losses ---------------------------------------------------------------------------------------

@@ -98,3 +98,65 @@ def test_dropout_draws_its_mask_on_the_device():
     mg.random.set_rng_state(state)
     np.testing.assert_array_equal(F.dropout(x, 0.3).numpy(), again)  # a checkpoint resumes the masks
     assert not np.array_equal(again, values)
+
+
+# --- device inputs where NumPy's asarray would copy them to the host (CuPy refuses it) ------
+
+LABELS = np.array([[2, 0], [1, 2]])
+
+
+def test_one_hot_of_device_labels_stays_on_the_device():
+    labels = cupy.asarray(LABELS)
+    for given in (labels, mg.tensor(LABELS, device="cuda")):  # a raw device array or a tensor
+        if STANDIN:
+            cupy._counts.reset()
+        out = F.one_hot(given, 3)
+        assert out.device == "cuda" and (not STANDIN or reads() == 0)  # the range check is queued, not read
+        np.testing.assert_array_equal(out.numpy(), F.one_hot(mg.tensor(LABELS), 3).numpy())
+    bad = F.one_hot(mg.tensor([0, 5], device="cuda"), 3)
+    with pytest.raises(ValueError, match="smaller than num_classes=3, got 5"):
+        bad.numpy()  # reported at the next read from the device, as CUDA reports a device-side assert
+
+
+def test_embedding_of_device_indices_matches_the_cpu():
+    weight = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+
+    def make(device):
+        w = mg.tensor(weight, requires_grad=True, device=device)
+        index = cupy.asarray(LABELS) if device == "cuda" else LABELS
+        out = F.embedding(index, w, padding_idx=0)
+        (out * out).sum().backward()
+        return out.numpy(), w.grad.numpy()
+    (cpu, cpu_grad), (gpu, gpu_grad) = both(make)
+    np.testing.assert_array_equal(gpu, cpu)
+    np.testing.assert_array_equal(gpu_grad, cpu_grad)
+    bad = F.embedding(mg.tensor([1, 4], device="cuda"), mg.tensor(weight, device="cuda"))
+    with pytest.raises(IndexError, match="index 4 is out of range for 4 embeddings"):
+        bad.numpy()
+
+
+def test_where_takes_a_device_condition():
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for condition in (cupy.asarray(x > 2), mg.tensor(x > 2, device="cuda")):
+        out = mg.where(condition, mg.tensor(x, device="cuda"), 0.0)
+        np.testing.assert_array_equal(out.numpy(), np.where(x > 2, x, 0))
+    np.testing.assert_array_equal(mg.where(cupy.asarray(x > 2), 1.0, -1.0).numpy(), np.where(x > 2, 1.0, -1.0))
+
+
+def test_indexing_with_device_indices_matches_the_cpu():
+    data = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    rows = np.array([4, 0, 0, 2])
+
+    def make(device):
+        x = mg.tensor(data, requires_grad=True, device=device)
+        index = cupy.asarray(rows) if device == "cuda" else rows
+        picked = [x[index], x[mg.tensor(rows, device=device)], x.index_select(0, index), x.take(index),
+                  x[x > 0]]
+        sum(p.sum() for p in picked).backward()
+        return [p.numpy() for p in picked] + [x.grad.numpy()]
+    cpu, gpu = both(make)
+    for c, g in zip(cpu, gpu):
+        np.testing.assert_array_equal(g, c)
+    if STANDIN:
+        copies = cupy._counts.counts()["h2d"]  # the test's own (x, the indices), none by the indexing
+        assert not [site for site in copies if site.startswith("minigrad/ops/shape.py")], copies
