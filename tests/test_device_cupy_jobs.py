@@ -7,6 +7,7 @@ Sizes are tiny: under Numba's CUDA simulator every kernel thread is a Python thr
 """
 import glob
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,8 @@ import cupy
 import minigrad
 from admm_mpi import environment, launch, require_mpi
 from minigrad import __main__ as job_main
+from minigrad import runs
+from minigrad import train as train_module
 from minigrad.distributed.launch import Job
 
 STANDIN = getattr(cupy, "STANDIN", False)
@@ -102,6 +105,67 @@ def test_mlp_job_on_the_device_gives_the_cpu_numbers_and_resumes_on_the_cpu(tmp_
     # the checkpoint written on the device finishes (nothing left to train) and tests on the CPU
     resumed = train(tmp_path / "gpu", "cpu", resume=True)
     assert resumed["test_accuracy"] == gpu["test_accuracy"] and resumed["test_loss"] == gpu["test_loss"]
+
+
+def test_the_command_line_resumes_a_device_run_exactly(tmp_path, monkeypatch):
+    # with dropout: its masks come from cuRAND seeded by minigrad's generator, whose state
+    # the checkpoint holds, so the resumed run draws the masks the whole run drew
+    settings = dict(TINY_MLP, dropout=0.2)
+    (tmp_path / "whole").mkdir()
+    whole = job_main.train_and_test(Job(), tmp_path / "whole", settings, job_main.split(settings),
+                                    time.perf_counter(), resume=False, progress=False, device="cuda")
+    real_save = train_module.save_checkpoint
+
+    def save_then_stop(path, state):  # Ctrl-C right after the first epoch's checkpoint
+        real_save(path, state)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train_module, "save_checkpoint", save_then_stop)
+    folder = runs.new_run_folder(tmp_path / "run", prefix="mlp")
+    with folder, pytest.raises(KeyboardInterrupt):
+        (folder.path / "settings.json").write_text(json.dumps(settings))
+        job_main.train_and_test(Job(), folder.path, settings, job_main.split(settings), time.perf_counter(),
+                                resume=False, progress=False, device="cuda")
+    monkeypatch.undo()
+    env = dict(os.environ, CUPY_STANDIN_COUNTS=str(tmp_path / "counts"))
+    run = subprocess.run([sys.executable, "-m", "minigrad", "--resume", str(folder.path), "--device", "cuda",
+                          "--no-progress"], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.startswith("device: cuda ("), run.stdout + run.stderr
+    resumed = json.loads((folder.path / "summary.json").read_text())
+    for key in ("test_accuracy", "test_loss", "final_validation_accuracy"):
+        assert resumed[key] == whole[key], key
+    if STANDIN:
+        assert counted(tmp_path / "counts").get("refused") == {}
+
+
+DATA_PARALLEL = """
+import json, pathlib, sys, time
+from minigrad import __main__ as job_main
+from minigrad.distributed.launch import Job
+settings, out, device = json.loads(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
+job = Job()
+out.mkdir(exist_ok=True)
+summary = job_main.train_and_test(job, out, settings, job_main.split(settings), time.perf_counter(),
+                                  resume=False, progress=False, device=device)
+if job.is_main:
+    (out / "result.json").write_text(json.dumps(summary))
+"""
+
+
+def test_data_parallel_job_on_device_tensors_gives_the_cpu_numbers(tmp_path):
+    # two ranks, DistributedDataParallel's all-reduce staged through host memory (the MPICH
+    # here is not CUDA-aware); the sum over the ranks is the CPU run's, so the numbers are too
+    require_mpi()
+    results = {}
+    for device in ("cpu", "cuda"):
+        run = launch(["-n", 2, "-env", "CUPY_STANDIN_COUNTS", tmp_path / "counts" / device, sys.executable, "-m",
+                      "mpi4py", "-c", DATA_PARALLEL, json.dumps(TINY_MLP), tmp_path / device, device], timeout=240)
+        assert run.returncode == 0, run.stdout + run.stderr
+        results[device] = json.loads((tmp_path / device / "result.json").read_text())
+    for key in ("test_accuracy", "test_loss", "final_validation_accuracy"):
+        assert results["cuda"][key] == results["cpu"][key], key
+    if STANDIN:
+        assert counted(tmp_path / "counts" / "cuda").get("refused") == {}
+        assert len(glob.glob(str(tmp_path / "counts" / "cuda" / "counts-*.json"))) == 2  # both ranks on the device
 
 
 def test_device_choice_is_the_first_line_and_a_missing_gpu_is_one_line(tmp_path):
