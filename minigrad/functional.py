@@ -23,7 +23,10 @@ from minigrad.tensor import Tensor, result
 def _constant(value, like, shape=None):
     """A constant (no-grad) tensor on ``like``'s device, of ``like``'s dtype."""
     array_module = backend.xp(like.array)
-    data = array_module.asarray(value, dtype=like.dtype)
+    if isinstance(value, numbers.Number):  # filled where it lives: no host array copied to a GPU
+        data = array_module.full((), value, dtype=like.dtype)
+    else:
+        data = array_module.asarray(value, dtype=like.dtype)
     return Tensor._wrap(data if shape is None else array_module.broadcast_to(data, shape))
 
 
