@@ -132,6 +132,24 @@ def raise_deferred():
     read_numbers([])
 
 
+def read_item(array):
+    """The one value of a device ``array`` as a Python number (``.item()``), read together
+    with the checks queued by ``defer_check``: one wait for the GPU, not two. The value's
+    bytes travel beside the flags', so an int64 keeps every digit."""
+    if not _deferred:
+        return array.reshape(()).item()
+    checks = _deferred[:]
+    _deferred.clear()
+    flags = [f.astype(np.uint8) for f, _ in checks]
+    value = cupy.ascontiguousarray(array.reshape(1)).view(np.uint8)
+    host = cupy.asnumpy(cupy.concatenate(flags + [value]))
+    count = len(host) - value.size
+    for failed, error in zip(host[:count], [e for _, es in checks for e in es]):
+        if failed:
+            raise error()
+    return host[count:].view(array.dtype)[0].item()
+
+
 def read_numbers(values):
     """``values`` (0-d arrays, Python numbers or None) as Python floats (None stays None),
     in **one** read from the device: each read stalls the host until the GPU has done

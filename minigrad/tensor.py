@@ -272,7 +272,7 @@ class Tensor:
             raise RuntimeError(f"item(): a Tensor with {self.array.size} elements cannot be converted "
                                f"to a Python number (shape {self.shape})")
         if backend.is_cupy(self.array):
-            backend.raise_deferred()
+            return backend.read_item(self.array)  # with the queued device checks: one read
         return self.array.reshape(()).item()
 
     def __bool__(self):

@@ -420,7 +420,9 @@ print(f"cuda face == cpu face: output {cpu_out.shape} and the gradients of {len(
 # on it twice, in a child process (the stand-in must be on the import path before
 # minigrad starts). First the habit of printing the loss and accuracy every step;
 # then the same statistics summed on the device and read once, at the end: the
-# arithmetic is the same, the host waits ten times less.
+# arithmetic is the same, the host waits ten times less. Last, minigrad's own loop,
+# `minigrad.train.fit`, which keeps each step's numbers on the device until a logging
+# point (`log_every` steps) and reads them there in one copy.
 
 # %%
 import json  # noqa: E402
@@ -452,7 +454,18 @@ for every_step in (True, False):
     if not every_step:
         total_loss, total_correct = total_loss.item(), int(total_correct)
     runs["every step" if every_step else "once"] = dict(cupy._counts.counts(), result=[total_loss, total_correct])
-print(json.dumps(runs))
+from minigrad.data import ArrayDataset, DataLoader
+from minigrad.train import fit
+data = ArrayDataset(rng.standard_normal((320, 20)).astype(np.float32), rng.integers(0, 4, 320))
+reads = {}
+for log_every in (1, 10):
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 4)).to("cuda")
+    cupy._counts.reset()
+    fit(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, DataLoader(data, 32, device="cuda"), 1,
+        progress=False, log_every=log_every)
+    reads[log_every] = sum(n for kind in ("d2h", "scalar", "sync") for n in cupy._counts.counts()[kind].values())
+print(json.dumps(dict(runs, fit=reads)))
 """
 
 standin = Path("tests/standin").resolve() if Path("tests/standin").exists() else Path("../tests/standin").resolve()
@@ -464,6 +477,7 @@ if standin.exists():
     child = subprocess.run([sys.executable, "-c", STEPS], env=env, capture_output=True, text=True, timeout=300)
     assert child.returncode == 0, child.stderr[-2000:]
     runs = json.loads(child.stdout.splitlines()[-1])
+    fit_reads = runs.pop("fit")
     syncs = {}
     for name, counts in runs.items():
         syncs[name] = sum(counts["scalar"].values()) + sum(counts["d2h"].values()) + sum(counts["sync"].values())
@@ -473,6 +487,9 @@ if standin.exists():
               f"loss sum {counts['result'][0]:.4f}, correct {counts['result'][1]}")
     assert runs["every step"]["result"][1] == runs["once"]["result"][1]  # the same training
     assert syncs["every step"] >= 20 and syncs["once"] <= syncs["every step"] - 18, syncs
+    for log_every, n in fit_reads.items():  # one read per logging point, one for the weights' check
+        print(f"minigrad.train.fit, log_every={log_every:>2}: {n:2d} host syncs in 10 steps")
+    assert fit_reads["10"] == 2 and fit_reads["1"] == 11, fit_reads
 else:
     print("tests/standin is not here (an installed copy of minigrad): the counts need the repository")
 
