@@ -1,6 +1,8 @@
 """The two sides of a split run, and the unsplit baseline, behind one interface:
 
-    run.step(x, y)        -> dict of per-iteration numbers (losses, accuracy, norms);
+    run.step(x, y)        -> dict of per-iteration numbers (losses, accuracy, norms), as
+                             0-d arrays where they were computed (a GPU's: not read yet;
+                             ``backend.read_numbers`` reads them in one transfer);
                              y is int64 (N, 2): each sample's label and index
     run.evaluate(loader)  -> dict of test numbers (accuracy, loss, consensus, norms)
     run.save(prefix)      -> checkpoint files written
