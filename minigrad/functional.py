@@ -23,7 +23,10 @@ from minigrad.tensor import Tensor, result
 def _constant(value, like, shape=None):
     """A constant (no-grad) tensor on ``like``'s device, of ``like``'s dtype."""
     array_module = backend.xp(like.array)
-    data = array_module.asarray(value, dtype=like.dtype)
+    if isinstance(value, numbers.Number):  # filled where it lives: no host array copied to a GPU
+        data = array_module.full((), value, dtype=like.dtype)
+    else:
+        data = array_module.asarray(value, dtype=like.dtype)
     return Tensor._wrap(data if shape is None else array_module.broadcast_to(data, shape))
 
 
@@ -149,8 +152,11 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
 
 
 def _dropout(x, p, mask_shape, inplace, generator, name):
-    keep = mg_random.get(generator).random(mask_shape) >= p
-    mask = backend.to_device((keep / (1 - p)).astype(x.dtype), x.device)
+    if backend.is_cupy(x.array):  # drawn where x is: no mask copied to the GPU at every step
+        keep = mg_random.device_uniform(mask_shape, np.float32, generator) >= p
+    else:
+        keep = mg_random.get(generator).random(mask_shape) >= p
+    mask = (keep / (1 - p)).astype(x.dtype)
     return _activation(ops.mul, name, x, inplace, Tensor._wrap(mask))
 
 
@@ -236,20 +242,30 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     _refuse("embedding", "max_norm", max_norm, None)
     _refuse("embedding", "scale_grad_by_freq", scale_grad_by_freq, False)
     _refuse("embedding", "sparse", sparse, False)
-    indices = input.array if isinstance(input, Tensor) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else backend.host_array(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
-    host = backend.to_numpy(indices)
     rows = weight.shape[0]
-    if host.size and (host.min() < 0 or host.max() >= rows):
-        raise IndexError(f"embedding: index {host.max() if host.max() >= rows else host.min()} is out of range "
-                         f"for {rows} embeddings")
+    indices = _checked_indices(indices, rows, lambda low, high: IndexError(
+        f"embedding: index {high if high >= rows else low} is out of range for {rows} embeddings"))
     indices = backend.xp(weight.array).asarray(indices)
     out = weight[indices]
     if padding_idx is None:
         return out
     padding_idx = padding_idx % rows
     return ops.where(_constant(indices != padding_idx, out)[..., None], out, weight.detach()[indices])
+
+
+def _checked_indices(indices, size, error):
+    """Integer ``indices`` checked to lie in [0, size). On the CPU ``error(lowest, highest)``
+    is raised at once; on a GPU the check is queued (``backend.defer_check``: raised at
+    the next read from the device, no wait now) and the indices are clipped into range,
+    so the gather they feed never reads outside its array in the meantime."""
+    if not indices.size:
+        return indices
+    low, high = indices.min(), indices.max()
+    backend.defer_check((low < 0) | (high >= size), lambda: error(int(low), int(high)))
+    return backend.xp(indices).clip(indices, 0, size - 1) if backend.is_cupy(indices) else indices
 
 
 # ---- padding and one-hot ------------------------------------------------------------------------
@@ -321,21 +337,20 @@ def pad(input, pad, mode="constant", value=None):
 def one_hot(tensor, num_classes=-1):
     """Integer class indices (any shape) → int64 one-hot of shape (..., num_classes);
     ``num_classes=-1`` means max(tensor) + 1."""
-    labels = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    labels = tensor.array if isinstance(tensor, Tensor) else backend.host_array(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {labels.dtype}")
-    host = backend.to_numpy(labels)
-    if host.size and host.min() < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {host.min()}")
     if num_classes == -1:
-        if not host.size:
+        if not labels.size:
             raise ValueError("one_hot: cannot infer num_classes of an empty tensor; pass num_classes")
-        num_classes = int(host.max()) + 1
-    if host.size and host.max() >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, "
-                         f"got {host.max()}")
-    array_module = backend.xp(labels)
-    return Tensor._wrap(array_module.eye(num_classes, dtype=np.int64)[array_module.asarray(labels)])
+        num_classes = max(int(labels.max()) + 1, 0)  # the width is in the data: read (a GPU waits, as in PyTorch)
+
+    def error(low, high):
+        if low < 0:
+            return ValueError(f"one_hot: class values must be non-negative, got {low}")
+        return ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {high}")
+    labels = _checked_indices(labels, num_classes, error)
+    return Tensor._wrap(backend.xp(labels).eye(num_classes, dtype=np.int64)[labels])
 
 
 # ---- losses ---------------------------------------------------------------------------------------
@@ -372,9 +387,11 @@ def _same_shape(a, b, op):
 
 def _class_indices(target, input, ignore_index, op):
     """Integer labels, checked against the log-probabilities ``input``: (N, C) or (C,)
-    or (N, C, d1, …) takes labels (N,), () or (N, d1, …). Returns the labels as a
-    host int64 array, the mask of those that count (≠ ignore_index; None when all do), and C."""
-    labels = target.array if isinstance(target, Tensor) else np.asarray(target)
+    or (N, C, d1, …) takes labels (N,), () or (N, d1, …). Returns the labels as an
+    int64 array on the labels' device, the mask of those that count (≠ ignore_index;
+    None when all do), and C. On a GPU the labels are never read: the mask is always
+    made and the range check is queued (``backend.defer_check``)."""
+    labels = backend.host_array(target.array if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must be integers (class indices), or class probabilities of the "
                         f"input's shape {input.shape}; got dtype {labels.dtype} and shape {tuple(labels.shape)}")
@@ -385,15 +402,40 @@ def _class_indices(target, input, ignore_index, op):
         raise ValueError(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
                          f"got {tuple(labels.shape)}")
     classes = input.shape[0 if input.ndim == 1 else 1]
-    host = backend.to_numpy(labels).astype(np.int64, copy=False)
+    if backend.is_cupy(labels) or backend.is_cupy(input.array):
+        return _class_indices_on_device(labels, input, ignore_index, classes, op)
+    host = labels.astype(np.int64, copy=False)
     if not host.size or (0 <= host.min() and host.max() < classes and not host.min() <= ignore_index <= host.max()):
         return host, None, classes  # the common case, checked with two reductions
     keep = host != ignore_index
     bad = host[keep & ((host < 0) | (host >= classes))]
     if bad.size:
-        raise IndexError(f"{op}: target {bad[0]} is out of bounds: labels must lie in [0, {classes}) "
-                         f"(or equal ignore_index={ignore_index})")
+        raise _label_error(op, bad[0], classes, ignore_index)
     return host, keep, classes
+
+
+def _label_error(op, label, classes, ignore_index):
+    return IndexError(f"{op}: target {label} is out of bounds: labels must lie in [0, {classes}) "
+                      f"(or equal ignore_index={ignore_index})")
+
+
+def _class_indices_on_device(labels, input, ignore_index, classes, op):
+    """The GPU's ``_class_indices``: labels moved to the input's device (a copy only when
+    they come from the host), every label masked, out-of-range ones replaced by 0 (so
+    indexing stays inside the array) and reported at the next read from the device."""
+    if not backend.is_cupy(input.array):
+        raise RuntimeError(f"{op}: input of shape {input.shape} is on cpu but the labels are on cuda; "
+                           f"move them with .to('cpu') or .to('cuda')")
+    array_module = backend.xp(input.array)
+    labels = array_module.asarray(labels).astype(np.int64, copy=False)
+    keep = labels != ignore_index
+    out_of_range = keep & ((labels < 0) | (labels >= classes))
+
+    def error():
+        host = backend.to_numpy(labels)
+        return _label_error(op, host[backend.to_numpy(out_of_range)][0], classes, ignore_index)
+    backend.defer_check(out_of_range.any(), error)
+    return array_module.where(out_of_range, 0, labels), keep, classes
 
 
 def _classes_last(x):
@@ -414,7 +456,7 @@ def _picked(logp, target, weight, ignore_index, op):
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
     array_module = backend.xp(logp.array)
-    safe = array_module.asarray((labels if keep is None else np.where(keep, labels, 0)).reshape(-1))
+    safe = array_module.asarray((labels if keep is None else array_module.where(keep, labels, 0)).reshape(-1))
     flat = _classes_last(logp)
     loss = -flat[array_module.arange(flat.shape[0]), safe]
     if weight is None and keep is None:
@@ -437,6 +479,9 @@ def _weighted_reduce(loss, w, reduction):
         if w is None:
             return loss.mean()
         total = w.sum()
+        if backend.is_cupy(total.array):  # the same, without reading total back from the GPU
+            none = _constant(total.array == 0, loss)
+            return ops.where(none, _constant(np.nan, loss, ()), loss.sum() / (total + none))
         if not total.item():  # every label ignored: the mean is 0/0 = nan, its gradient 0 (as PyTorch)
             return loss.sum() + _constant(np.nan, loss, ())
         return loss.sum() / total
@@ -483,7 +528,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
     logp = ops.log_softmax(input, class_dim)
     w_shape = (classes,) + (1,) * (input.ndim - 1 - class_dim)  # broadcasts along the class dim
-    labels = target.array if isinstance(target, Tensor) else np.asarray(target)
+    labels = backend.host_array(target.array if isinstance(target, Tensor) else target)
     if labels.dtype.kind == "f" and tuple(labels.shape) == input.shape:  # class probabilities
         if ignore_index != -100:
             raise ValueError(f"{op}: ignore_index is only for integer labels, not class probabilities")

@@ -6,11 +6,17 @@ makes every draw after it reproducible (``initial_seed()`` tells which seed is i
 repeat a run that was not seeded). Every function that draws also accepts an explicit
 ``generator=`` (a ``numpy.random.Generator``), so experiments can keep separate streams.
 Draws happen on the CPU and are moved to the GPU afterwards, so a seed gives the same
-numbers on both devices.
+numbers on both devices — except those drawn during training on a GPU (dropout's masks,
+``device_uniform``): a copy per step would stall the GPU, so CuPy draws them there, seeded
+by one integer from the generator. A seed then gives the same run on the GPU, and a
+checkpoint (which holds the generator's state) resumes it exactly, but its masks are not
+the CPU run's.
 """
 import os
 
 import numpy as np
+
+from minigrad import backend
 
 _SEEDS = 2 ** 64  # torch's seeds are 64-bit; a negative one wraps around, as there
 _generator = _seed = None  # set below, at import, from the operating system's entropy
@@ -53,6 +59,23 @@ def get_rng_state():
 
 def set_rng_state(state):
     _generator.bit_generator.state = state
+
+
+_device_state = None  # CuPy's generator, reseeded for every draw
+
+
+def device_uniform(shape, dtype, generator=None):
+    """Uniform draws in [0, 1) of ``shape`` and ``dtype``, made on the GPU by cuRAND's
+    Philox generator seeded with one 63-bit integer drawn from ``generator`` (the
+    default one if None): nothing is copied, and the generator's state alone decides
+    the numbers. Philox is counter-based, so a new seed costs no set-up kernel."""
+    global _device_state
+    seed = int(get(generator).integers(2**63))
+    if _device_state is None:
+        cupy = backend.cupy
+        _device_state = cupy.random.RandomState(method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+    _device_state.seed(seed)
+    return _device_state.random_sample(shape, dtype=dtype)
 
 
 seed()

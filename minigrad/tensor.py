@@ -411,6 +411,8 @@ class Tensor:
         if self.array.size != 1:
             raise RuntimeError(f"item(): a Tensor with {self.array.size} elements cannot be converted "
                                f"to a Python number (shape {self.shape})")
+        if backend.is_cupy(self.array):
+            return backend.read_item(self.array)  # with the queued device checks: one read
         return self.array.reshape(()).item()
 
     def __bool__(self):

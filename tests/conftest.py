@@ -33,3 +33,17 @@ def _seeded_default_generator():
     to run, as in torch), and a test's draws must not depend on the tests that ran before it."""
     import minigrad  # here, not at the top: tests/cuda sets up the simulator before minigrad loads
     minigrad.manual_seed(0)
+
+
+def _cupy_here():
+    """CuPy (or the CuPy stand-in of tests/standin, put first on PYTHONPATH) with a device."""
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+# tests/test_device_cupy_*.py put CuPy arrays through the whole project; without CuPy
+# tests/test_device_standin.py runs them in a subprocess on the stand-in
+collect_ignore_glob = [] if _cupy_here() else ["test_device_cupy_*.py"]

@@ -12,15 +12,22 @@ from minigrad.creation import as_tensor
 from minigrad.tensor import Tensor, is_grad_enabled
 
 
-def lift(x, like, dtype=None):
+def lift(x, like, dtype=None, scalar=False):
     """``x`` as a Tensor on ``like``'s device. A Python number becomes a 0-d tensor of
     ``dtype`` (default: the dtype PyTorch gives it next to ``like``, so
-    ``float32_tensor * 2.0`` stays float32 and ``int_tensor * 2.5`` is float32)."""
+    ``float32_tensor * 2.0`` stays float32 and ``int_tensor * 2.5`` is float32).
+    With ``scalar=True``, next to a GPU tensor the number's array is a NumPy scalar of
+    that dtype, which CuPy passes to its kernels as an argument: no device array is
+    allocated and filled for it (a 0-d CPU tensor may meet a GPU tensor, as in PyTorch).
+    Only for an operand that comes second (``x * 2.0``): NumPy's scalar on the left of an
+    operator would hand the GPU array to a NumPy ufunc."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (int, float, bool, np.number, np.bool_)):
         if dtype is None:  # a number never raises a float tensor's dtype: skip the full rule
             dtype = like.array.dtype if like.array.dtype.kind == "f" else dtypes.result_type(like, x)
+        if scalar and backend.is_cupy(like.array):
+            return Tensor._wrap(np.dtype(dtype).type(x))
         return Tensor._wrap(backend.xp(like.array).asarray(x, dtype=dtype))
     return as_tensor(x, dtype=dtype, device=like.device)
 
@@ -29,7 +36,7 @@ def check_devices(op, *tensors):
     kind = type(tensors[0].array)
     if all(type(t.array) is kind for t in tensors):  # the usual case, without building device names
         return
-    devices = {t.device for t in tensors}
+    devices = {t.device for t in tensors if not isinstance(t.array, np.generic)}  # a lifted number: anywhere
     if len(devices) > 1:
         shown = ", ".join(f"{t.shape} on {t.device}" for t in tensors)
         raise RuntimeError(f"{op}: inputs are on different devices ({shown}); "
@@ -60,7 +67,7 @@ def binary(op, a, b, dtype=None):
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
-    a, b = lift(a, like), lift(b, like)
+    a, b = lift(a, like), lift(b, like, scalar=True)
     if dtype is None:  # the common case first: one dtype already, nothing to promote
         # the arrays' NumPy dtypes and shapes: cheaper than the Tensor's minigrad.dtype and Size
         dtype = a.array.dtype if a.array.dtype == b.array.dtype else dtypes.result_type(a, b)

@@ -318,15 +318,14 @@ def _pick(name, a, b, wins):
 def where(condition, a, b):
     """Pick ``a`` where ``condition`` holds, else ``b``; each gets the gradient of its
     picks. ``a`` and ``b`` may be Python numbers (``where(cond, 4, 2)``)."""
-    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        like = Tensor._wrap(backend.xp(cond).zeros((), dtype=dtypes.bool))
-        a = lift(a, like, dtype=dtypes.result_type(a, b))
+    cond = condition.array if isinstance(condition, Tensor) else backend.host_array(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: a 0-d tensor where cond is
+        a = Tensor._wrap(backend.xp(cond).full((), a, dtype=dtypes.result_type(a, b)))
     a, b = binary("where", a, b)
-    cond = backend.xp(a.array).asarray(cond).astype(bool)
+    cond = backend.xp(a.array, b.array).asarray(cond).astype(bool)
     broadcast_shapes("where", cond.shape, a.shape, b.shape)
     picked = Tensor._wrap(cond.astype(a.dtype))
-    data = backend.xp(a.array).where(cond, a.array, b.array)
+    data = backend.xp(a.array, b.array).where(cond, a.array, b.array)
     return result(data, "where", (a, b),
                   (lambda g, y: sum_to(g * picked, a.shape),
                    lambda g, y: sum_to(g * (1 - picked), b.shape)))
@@ -351,14 +350,15 @@ def triu(x, diagonal=0):
 
 def masked_fill(x, mask, value):
     """``x`` with ``value`` wherever ``mask`` holds (PyTorch's ``masked_fill``)."""
-    return where(mask, lift(value, x, dtype=x.dtype), x)
+    return where(mask, lift(value, x, dtype=x.dtype, scalar=True), x)
 
 
 # ---- comparisons and logic: boolean results, no gradient ------------------------------------
 def _compare(name, ufunc):
     def compare(a, b):
         a, b = binary(name, a, b)
-        return Tensor._wrap(ufunc(a.array, b.array))
+        # the array module's own ufunc: NumPy's would ask CuPy for a host copy
+        return Tensor._wrap(getattr(backend.xp(a.array), ufunc.__name__)(a.array, b.array))
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``{name}`` (a bool tensor, no gradient)."
     return compare
@@ -408,7 +408,7 @@ def logical(name, a, b):
     a, b = binary(name, a, b)
     if a.dtype.kind == "f":
         raise TypeError(f"{name}: bitwise operators need bool or integer tensors, got {a.dtype}")
-    return Tensor._wrap(_LOGICAL[name](a.array, b.array))
+    return Tensor._wrap(getattr(backend.xp(a.array), _LOGICAL[name].__name__)(a.array, b.array))
 
 
 def logical_not(x):

@@ -408,7 +408,7 @@ def scatter_add(x, dim, index, src):
 def index_select(x, dim, index):
     """The entries ``index`` (1-D integers) along ``dim``, as torch.index_select."""
     d = normalize_dim(dim, x.ndim, "index_select")
-    picks = index.array if isinstance(index, Tensor) else np.asarray(index)
+    picks = index.array if isinstance(index, Tensor) else backend.host_array(index)
     if picks.ndim > 1 or picks.dtype.kind not in "iu":
         raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(picks.shape)} "
                            f"and dtype {picks.dtype}")
@@ -429,7 +429,7 @@ def masked_select(x, mask):
 
 def take(x, index):
     """x flattened, then indexed: ``take(x, index)`` has index's shape, as torch.take."""
-    return getitem(reshape(x, (-1,)), index.array if isinstance(index, Tensor) else np.asarray(index))
+    return getitem(reshape(x, (-1,)), index.array if isinstance(index, Tensor) else backend.host_array(index))
 
 
 @numpy_aliases

@@ -40,10 +40,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     params = _with_grads(parameters)
     if not params:
         return 0.0
-    # The norm of the per-parameter norms is the norm of the whole vector.
-    norms = [backend.xp(p.grad.array).linalg.norm(p.grad.array.ravel(), norm_type) for p in params]
-    total = float(max(norms)) if norm_type == math.inf \
-        else math.fsum(float(n) ** norm_type for n in norms) ** (1.0 / norm_type)
+    # The norm of the per-parameter norms is the norm of the whole vector. They are
+    # computed where the gradients are and read together: one wait for a GPU, not one
+    # per parameter.
+    norms = backend.read_numbers([backend.xp(p.grad.array).linalg.norm(p.grad.array.ravel(), norm_type)
+                                  for p in params])
+    total = max(norms) if norm_type == math.inf else math.fsum(n ** norm_type for n in norms) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
                            f"is {total}, so they cannot be clipped; set error_if_nonfinite=False "
