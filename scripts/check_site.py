@@ -111,7 +111,7 @@ MATHJAX_DONE = """new Promise(resolve => {
 # problem nobody fixed. Outputs and prose: a path of the machine that built the site (a
 # temporary folder, a home, an absolute path, a printed Path object) means nothing to a reader.
 WARNING = re.compile(r"\b[A-Z]\w*Warning\b|\bWARNING\b|\bwarnings\.warn|\bwarn\(")
-TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*Error: ", re.MULTILINE)
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*File \".*\", line \d+", re.MULTILINE)
 MACHINE_PATH = re.compile(r"PosixPath\(|WindowsPath\(|(?<![\w.:/~>-])/(?:tmp|var|home|root|usr|opt|work|private|Users|mnt)/[^\s'\")]*"
                           r"|\b[A-Z]:\\\\[^\s]+|\btmp[a-z0-9_]{6,}\b|minigrad-docs\.\w+")
 # a formula set as code: a prose code block whose lines read as mathematics, not as a
