@@ -117,7 +117,8 @@ show(viz.draw(f, OUT / "18_expression_graph.png", names=names))
 # A 4-8-3 MLP with a ReLU, a cross-entropy loss on five samples. Passing
 # `names=dict(model.named_parameters())` labels the weights with the names the
 # `state_dict` uses (`0.weight`, `2.bias`, …). Each `nn.Linear` is
-# `x @ W.T + b` (`F.linear`): a `transpose`, a `matmul` and an `add`, and the
+# `x @ W.T + b` (`F.linear`): a `permute` (what `W.T` records: the axes of `W` in reverse
+# order, as PyTorch's `.T` does), a `matmul` and an `add`, and the
 # loss is `log_softmax` written out (`logsumexp`, `sub`), the picked entries
 # (`getitem`) and their mean. The graph is long, so it is drawn top to bottom
 # (`direction="TB"`).
