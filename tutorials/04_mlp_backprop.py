@@ -16,20 +16,19 @@
 #
 # **forward propagation**
 #
-#     a⁽⁰⁾ = x
-#     z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾
-#     a⁽ˡ⁾ = σ(z⁽ˡ⁾),        σ(z) = 1 / (1 + e⁻ᶻ),   σ′(z) = a (1 − a)
+# $$a^{(0)} = x, \qquad z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = \sigma(z^{(l)}), \qquad
+# \sigma(z) = \frac{1}{1 + e^{-z}}, \quad \sigma'(z) = a\,(1 - a)$$
 #
 # **the cost** of one example, J = ½ ‖a⁽ᴸ⁾ − y‖², averaged over the N examples;
 #
 # **backpropagation**: the "error" δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾ of each layer, from the top down,
 #
-#     δ⁽ᴸ⁾ = (a⁽ᴸ⁾ − y) ⊙ σ′(z⁽ᴸ⁾)
-#     δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ′(z⁽ˡ⁾)              for l = L−1 … 1
+# $$\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(L)}), \qquad
+# \delta^{(l)} = \big(W^{(l+1)\top} \delta^{(l+1)}\big) \odot \sigma'(z^{(l)}) \quad \text{for } l = L-1, \dots, 1$$
 #
 # and then the gradients, one outer product per layer,
 #
-#     ∂J/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ,      ∂J/∂b⁽ˡ⁾ = δ⁽ˡ⁾.
+# $$\frac{\partial J}{\partial W^{(l)}} = \delta^{(l)} a^{(l-1)\top}, \qquad \frac{\partial J}{\partial b^{(l)}} = \delta^{(l)} .$$
 #
 # For a batch the examples are the rows of a matrix (minigrad's and PyTorch's layout,
 # `X` of shape N × n₀), so every column vector above becomes a row: `Z = A Wᵀ + b`, and
@@ -135,7 +134,7 @@ print(f"∂J/∂W⁽¹⁾[2,1]: backprop {grad_W[0][2, 1]:.10f}, finite differen
 # *wrong* (a ≈ 0 where y = 1) has σ′ ≈ 0 and hardly learns. With a softmax output and
 # the cross-entropy cost, the factor cancels and the output error is just
 #
-#     δ⁽ᴸ⁾ = softmax(z⁽ᴸ⁾) − onehot(y)     (divided by N for the batch mean),
+# $$\delta^{(L)} = \operatorname{softmax}(z^{(L)}) - \operatorname{onehot}(y) \quad \text{(divided by $N$ for the batch mean),}$$
 #
 # largest exactly where the net is most wrong. Check it against minigrad:
 

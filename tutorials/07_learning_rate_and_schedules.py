@@ -163,7 +163,7 @@ print(f"E[w²] after {STEPS} steps: constant rate {constant:.4f} (theory {floor:
 # Some losses have cliffs: a region where the loss drops steeply, so the gradient is
 # enormous for a short stretch (recurrent nets are famous for them). Here
 #
-#     L(w) = ½ (w − 3)² + H σ(−s (w − 1)),     H = 50, s = 100,
+# $$L(w) = \tfrac12 (w - 3)^2 + H\, \sigma\big(-s(w - 1)\big), \qquad H = 50,\ s = 100,$$
 #
 # a wall of height H at w = 1 above a valley with its minimum near w = 3. On the wall
 # the slope is about H s / 4 ≈ 1250. One SGD step with α = 0.1 from w = 0.99 moves w by

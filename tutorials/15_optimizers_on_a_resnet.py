@@ -18,10 +18,9 @@
 # training loss and accuracy are averaged every 2 batches and drawn as moving averages
 # (window 5), side by side.
 #
-# Source files it opens: `minigrad/models/resnet.py` (`BasicBlock`, `ResNet`,
-# `resnet_cifar`), `minigrad/nn/pool.py` (`AdaptiveAvgPool2d`), `minigrad/optim/sgd.py`,
-# `adam.py`, `rmsprop.py`, `adagrad.py`, `minigrad/nn/module.py` (`apply`,
-# `state_dict`, `load_state_dict`).
+# The code it follows: `minigrad/models/resnet.py` (`BasicBlock`, `ResNet`,
+# `resnet_cifar`), the four optimizers in `minigrad/optim/`, and `apply`, `state_dict`,
+# `load_state_dict` in `minigrad/nn/module.py`.
 #
 # Data: the Fashion-MNIST subset shipped with minigrad, padded from 28×28 to 32×32 (the
 # size the CIFAR ResNet was designed for), or CIFAR-10 when the environment variable

@@ -30,9 +30,9 @@
 # switched on before Numba is first imported, so in a notebook restart the
 # kernel before re-running this lesson.
 #
-# Source files it opens: `kernels/cuda_launch.py` (grid sizing and launch),
-# `kernels/relu/cuda.py`, `kernels/batchnorm/cuda.py`, `kernels/conv/cuda.py`,
-# `minigrad/backend.py` (`.to("cuda")`).
+# The code it follows: grid sizing and launch in `kernels/cuda_launch.py`, the kernels in
+# `kernels/relu/cuda.py`, `kernels/batchnorm/cuda.py` and `kernels/conv/cuda.py`, and
+# `.to("cuda")` in `minigrad/backend.py`.
 
 # %%
 import os
