@@ -341,5 +341,15 @@ print(f"minigrad backprop through {2 * steps} ops: d t/d t0 = {t0.grad.item():.6
 # 4. Lesson 18 draws the graph of this section's `f` with `minigrad.viz`; draw
 #    the 20,000-op chain of section 5 as DOT text and count its lines.
 
+
+# %% [markdown]
+# ## References
+#
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html>.
+# * A. Griewank, A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM, 2008 — the chain rule on a computational graph, adjoints.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 01: all checks passed")

@@ -290,5 +290,17 @@ except RuntimeError as error:
 # 3. Use Hessian-vector products and a few steps of power iteration to find the
 #    largest eigenvalue of H above, and compare with `np.linalg.eigvalsh(H)`.
 
+
+# %% [markdown]
+# ## References
+#
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html> — VJPs and JVPs.
+# * A. Griewank, A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM, 2008.
+# * B. A. Pearlmutter, "Fast Exact Multiplication by the Hessian", *Neural Computation* 6(1),
+#   1994 — Hessian-vector products from two backward passes.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 02: all checks passed")

@@ -287,5 +287,17 @@ except RuntimeError as error:
 # 3. Write a `cube(x)` op with `result(...)` and a VJP `g * 3 * x * x`; check it
 #    with `minigrad.gradcheck` and with `minigrad.gradgradcheck`.
 
+
+# %% [markdown]
+# ## References
+#
+# * A. Ng et al., *UFLDL Tutorial*, Stanford, <http://ufldl.stanford.edu/tutorial/> — "Debugging: Gradient Checking".
+# * N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM, 2002 —
+#   rounding error and the best step of a finite difference.
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 03: all checks passed")

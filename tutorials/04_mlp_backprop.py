@@ -11,7 +11,7 @@
 # # 04 · Backpropagation through a multi-layer perceptron
 #
 # A multi-layer perceptron of logistic (sigmoid) units, first by hand and then with
-# minigrad. The equations are the classic ones, in UFLDL's notation: for layer l = 1 … L with
+# minigrad. The equations are the classic ones, in the notation of Stanford's UFLDL tutorial (Ng et al.; see the references): for layer l = 1 … L with
 # weights W⁽ˡ⁾ (shape n_l × n_{l−1}) and biases b⁽ˡ⁾, on one example x,
 #
 # **forward propagation**
@@ -189,6 +189,17 @@ print(f"test accuracy {test_accuracy:.4f} with {sum(p.array.size for p in mlp.pa
 #    trains MNIST fastest with the same SGD settings?
 # 3. Train the MNIST net with `nn.Sigmoid()` outputs and `F.euclidean_loss` against
 #    one-hot targets: how much slower is it, and why (see the δ⁽ᴸ⁾ above)?
+
+
+# %% [markdown]
+# ## References
+#
+# * A. Ng et al., *UFLDL Tutorial*, Stanford, <http://ufldl.stanford.edu/tutorial/> — "Multi-Layer Neural Network" and backpropagation.
+# * D. E. Rumelhart, G. E. Hinton, R. J. Williams, "Learning representations by
+#   back-propagating errors", *Nature* 323, 1986.
+# * Y. LeCun, C. Cortes, C. J. C. Burges, *The MNIST database of handwritten digits*, 1998.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 04: all checks passed")

@@ -11,8 +11,8 @@
 # # 05 · Weight initialisation
 #
 # Before any training, a deep network's random weights already decide whether
-# signals can flow through it. This lesson repeats the experiment of the
-# lecture notes on deep neural nets: push a batch of N(0, 1) inputs through a
+# signals can flow through it. This lesson repeats the experiment of Glorot & Bengio
+# (2010, §4) and He et al. (2015, §2.2): push a batch of N(0, 1) inputs through a
 # 10-layer network with no biases and look at the activations of every layer,
 # and at the gradients coming back, for
 #
@@ -259,6 +259,17 @@ print("Var(xavier_normal_) = 2/(n_in + n_out), Var(kaiming_normal_, relu) = 2/n_
 #    in layer 1 and layer 10 for each row: ∂L/∂W = (∂L/∂z)ᵀ a, so which of the
 #    two curves of the bottom row does it follow?
 # 3. He init uses only fan_in. Try `mode="fan_out"`: what does it preserve instead?
+
+
+# %% [markdown]
+# ## References
+#
+# * X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward neural
+#   networks", AISTATS 2010, <https://proceedings.mlr.press/v9/glorot10a.html>.
+# * K. He, X. Zhang, S. Ren, J. Sun, "Delving Deep into Rectifiers", ICCV 2015,
+#   <https://arxiv.org/abs/1502.01852>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 05: all checks passed")

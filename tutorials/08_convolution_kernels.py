@@ -365,5 +365,19 @@ assert np.abs(layer.weight.numpy()).max() <= bound
 # 4. Write col2im as a *scatter* kernel (one thread per cols element, adding into
 #    gx). Why does it need `cuda.atomic.add`, and why is the gather version better?
 
+
+# %% [markdown]
+# ## References
+#
+# * K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for
+#   Document Processing", IWFHR 2006, <https://inria.hal.science/inria-00112631> — im2col.
+# * Y. Jia et al., "Caffe: Convolutional Architecture for Fast Feature Embedding", ACM
+#   Multimedia 2014, <https://arxiv.org/abs/1408.5093> — im2col + one GEMM, as Caffe does it.
+# * V. Dumoulin, F. Visin, "A guide to convolution arithmetic for deep learning", 2016,
+#   <https://arxiv.org/abs/1603.07285> — output sizes, stride and padding.
+# * Numba, "CUDA Python" and "The CUDA simulator", <https://numba.readthedocs.io/en/stable/cuda/index.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 08: all checks passed")

@@ -278,5 +278,18 @@ show(fig, "09_max_pool_routing.png", dpi=120)
 # 3. Run section 6 with `MINIGRAD_FACE=reference` set in the environment: what do
 #    `F.max_pool2d` and `F.relu` run then?
 
+
+# %% [markdown]
+# ## References
+#
+# * Y. Jia et al., "Caffe: Convolutional Architecture for Fast Feature Embedding", ACM
+#   Multimedia 2014, <https://arxiv.org/abs/1408.5093> — im2col + one GEMM, as Caffe does it — pooling with stored argmax.
+# * K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for
+#   Document Processing", IWFHR 2006, <https://inria.hal.science/inria-00112631> — im2col.
+# * V. Nair, G. Hinton, "Rectified Linear Units Improve Restricted Boltzmann Machines",
+#   ICML 2010 — the ReLU.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 09: all checks passed")

@@ -19,8 +19,8 @@
 #
 # 1. the forward, by hand on a tiny batch, against the kernel;
 # 2. the backward derived step by step through the graph x → μ → σ² → x̂ → y, each
-#    step checked numerically, down to the closed form of the lecture notes on
-#    deep neural nets, gx = (1/M)·γ·inv_std·(M·gy − Σgy − x̂·Σgy·x̂) (Ioffe &
+#    step checked numerically, down to the closed form
+#    gx = (1/M)·γ·inv_std·(M·gy − Σgy − x̂·Σgy·x̂) (Ioffe &
 #    Szegedy, "Batch normalization", ICML 2015, §3, give the staged form);
 # 3. that formula against `minigrad.gradcheck`, against batch norm composed of
 #    Tensor ops, and against the kernel — and the bug it prevents (treating μ and
@@ -138,7 +138,7 @@ gx_staged = g_x_hat * inv_std + g_var * 2 * (x - mu) / M + g_mu / M  # step 5
 #
 # $$g_x = \frac{1}{M}\, \gamma\, \text{inv\_std} \Big(M g_y - \sum g_y - \hat x \sum g_y \hat x\Big)$$
 #
-# — the formula of the lecture notes on deep neural nets. It reuses the two sums
+# — the closed form usually implemented (the three sums of Ioffe & Szegedy's §3, collected). It reuses the two sums
 # gβ = Σ gy and gγ = Σ gy·x̂ that the parameters need anyway: a kernel computes
 # both in one pass over gy and x, then gx in a second (`kernels/batchnorm/cpu.py`).
 
@@ -381,6 +381,15 @@ show(fig, "10_training_with_batch_norm.png", dpi=100)
 #    follow a distribution that drifts during training?
 # 3. Train-mode batch norm on a batch of 2 samples of an (N, C) input: what is x̂?
 #    What is gx, whatever gy is? (Hint: section 4.)
+
+
+# %% [markdown]
+# ## References
+#
+# * S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
+#   Internal Covariate Shift", ICML 2015, <https://arxiv.org/abs/1502.03167> — §3, the forward and the staged backward.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 10: all checks passed")

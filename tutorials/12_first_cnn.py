@@ -290,5 +290,17 @@ except KeyError as error:
 #    separately. Which layer's output would you send between the halves, and
 #    how many numbers is that per image?
 
+
+# %% [markdown]
+# ## References
+#
+# * Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-Based Learning Applied to Document
+#   Recognition", *Proceedings of the IEEE* 86(11), 1998 — LeNet and MNIST.
+# * S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
+#   Internal Covariate Shift", ICML 2015, <https://arxiv.org/abs/1502.03167>.
+# * PyTorch, `torch.nn.Module`, <https://pytorch.org/docs/stable/generated/torch.nn.Module.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 12: all checks passed")

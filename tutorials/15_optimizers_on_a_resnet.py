@@ -13,17 +13,18 @@
 # Lesson 06 checked each update rule on six numbers and an MLP. Here the same rules meet
 # a real convolutional network with batch norm and shortcuts: SGD with momentum (lr 0.01,
 # μ 0.9), Adam (1e-3), RMSprop (1e-3) and AdaGrad (1e-2), each from **the same initial
-# weights** and on the same batches, so the optimizer is the only difference. As in the
-# notes, the training loss and accuracy are averaged every 2 batches and drawn as moving
+# weights** and on the same batches, so the optimizer is the only difference. The
+# training loss and accuracy are averaged every 2 batches and drawn as moving
 # averages (window 5), side by side.
 #
-# **Which ResNet.** The notes use ResNet-18, the ImageNet network of He et al. (2016):
+# **Which ResNet.** Comparisons like this one are usually run on ResNet-18, the ImageNet
+# network of He et al. (2016):
 # 64 to 512 channels and 11 million weights. On a CPU one pass of it over these images
 # would take far longer than a lesson should (the page times one batch below and says
 # how long). So this lesson uses the network the same paper designed for 32×32 images,
 # the CIFAR ResNet (`resnet_cifar`): the same `BasicBlock`s, shortcuts and batch norm,
 # with 16, 32 and 64 channels and 6n + 2 layers — ResNet-20 here, 0.27 million weights.
-# `models.resnet18` is there too, with torchvision's names, to run the notes' version.
+# `models.resnet18` is there too, with torchvision's names, to run that version.
 #
 # The code it follows: `minigrad/models/resnet.py` (`BasicBlock`, `ResNet`,
 # `resnet_cifar`), the four optimizers in `minigrad/optim/`, and `apply`, `state_dict`,
@@ -58,7 +59,7 @@ OUT = output_dir()
 CIFAR10 = os.environ.get("MINIGRAD_CIFAR10")
 
 # %% [markdown]
-# ## The update rules, from the lecture notes on optimization for training deep models
+# ## The update rules (Goodfellow, Bengio and Courville, *Deep Learning*, 2016, ch. 8)
 #
 # $g_t = \nabla f(\theta_{t-1})$ is the gradient of the mini-batch loss, $\alpha$ the learning
 # rate; squares, roots and divisions act element by element; every state starts at zero.
@@ -114,8 +115,8 @@ CIFAR10 = os.environ.get("MINIGRAD_CIFAR10")
 #    then $g_t \leftarrow g_t + \mu b_t$ with nesterov, else $g_t \leftarrow b_t$
 # 4. $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$
 #
-# Two differences from the notes: $b$ is a *sum* (no $1-\beta$ in front of $g_t$), so
-# `SGD(lr=0.01, momentum=0.9)` moves exactly like the notes' EMA form with
+# Two differences from the textbook: $b$ is a *sum* (no $1-\beta$ in front of $g_t$), so
+# `SGD(lr=0.01, momentum=0.9)` moves exactly like the textbook's EMA form with
 # $\alpha = 0.01/(1-0.9) = 0.1$ (by induction $v_t = (1-\beta) b_t$, so $\alpha v_t = \gamma b_t$;
 # checked below on the ResNet); and Nesterov's look-ahead is folded into a change of
 # variable: PyTorch keeps $\varphi = \theta + \mu v$, the look-ahead point itself, where the
@@ -196,14 +197,14 @@ def seconds_per_image(network, batch=8, repeats=2):
 big = models.resnet18(num_classes=10, in_channels=channels)
 big_weights = sum(p.array.size for p in big.parameters())
 ratio = seconds_per_image(big) / seconds_per_image(model)
-print(f"ResNet-18 (the notes' network): {big_weights:,} weights, {big_weights / weights:.0f}× ResNet-{DEPTH}'s; "
+print(f"ResNet-18 (the usual choice): {big_weights:,} weights, {big_weights / weights:.0f}× ResNet-{DEPTH}'s; "
       f"a training step costs {ratio:.1f}× as much per image here, so this lesson would take {ratio:.1f}× as long")
 del big
 
 # %% [markdown]
 # ## The same initial weights for every optimizer
 #
-# The notes' recipe: save the initial state once; before each run, `model.apply(reset)`
+# The recipe: save the initial state once; before each run, `model.apply(reset)`
 # (every layer that has a `reset_parameters` draws fresh weights and clears its running
 # statistics), then load the saved state. `apply(fn)` calls `fn` on every sub-module,
 # children first, as in PyTorch. The reset alone would give *different* random weights
@@ -234,7 +235,7 @@ print("apply(reset) draws new weights; load_state_dict(initial) restores the sav
 #
 # Each would catch a broken optimizer on the ResNet's own gradients: PyTorch's SGD box
 # (with weight decay and Nesterov, the most involved path) written in NumPy beside
-# `optim.SGD` for three steps; `SGD(lr=γ, momentum=β)` against the notes' EMA form with
+# `optim.SGD` for three steps; `SGD(lr=γ, momentum=β)` against the textbook's EMA form with
 # $\alpha = \gamma/(1-\beta)$ for three steps; and Adam's first step, where bias correction
 # makes every weight move by almost exactly $\alpha$.
 
@@ -265,12 +266,12 @@ for t in range(1, 4):
     sgd.zero_grad()
     F.cross_entropy(model(x0), y0).backward()
     for i, p in enumerate(params):
-        v[i] = 0.9 * v[i] + (1 - 0.9) * p.grad.numpy()          # the notes: an average of gradients
+        v[i] = 0.9 * v[i] + (1 - 0.9) * p.grad.numpy()          # the textbook: an average of gradients
         theta[i] = theta[i] - 0.01 / (1 - 0.9) * v[i]            # with α = γ / (1 − β)
     sgd.step()
     for i, p in enumerate(params):
         np.testing.assert_allclose(p.numpy(), theta[i], rtol=2e-5, atol=1e-7)
-print("SGD(lr=0.01, momentum=0.9) = the notes' EMA momentum with α = 0.1, 3 steps on the ResNet")
+print("SGD(lr=0.01, momentum=0.9) = the textbook's EMA momentum with α = 0.1, 3 steps on the ResNet")
 
 model.apply(reset)
 model.load_state_dict(initial)

@@ -10,14 +10,15 @@
 # %% [markdown]
 # # 16 · Data parallelism
 #
-# The lecture's last slides on training: to train on W devices, give each one a full
+# Data parallelism, as Krizhevsky's "One weird trick for parallelizing convolutional neural
+# networks" (2014, <https://arxiv.org/abs/1404.5997>) describes it: to train on W devices, give each one a full
 # copy of the network and 1/W of every mini-batch. Each copy computes the gradients of
 # *all* parameters on its share; the copies average their gradients (an
 # **all-reduce**), so all of them take the same step and stay identical. Its price:
 # every gradient crosses the wire every step, and the effective batch is W times the
 # per-device one.
 #
-# This lesson makes those slides runnable:
+# This lesson makes it runnable:
 #
 # 1. split a batch and average the gradients, by hand: the same gradient as the whole batch;
 # 2. uneven shares break that equality, which is why `DistributedSampler` pads;

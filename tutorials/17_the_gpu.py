@@ -416,5 +416,20 @@ print(f"cuda face == cpu face: output {cpu_out.shape} and the gradients of {len(
 #    `[t·M/256, (t+1)·M/256)` instead of every 256th value. Count the segments of
 #    a warp's first load with `segments`: what happens to coalescing?
 
+
+# %% [markdown]
+# ## References
+#
+# * NVIDIA, *CUDA C++ Programming Guide*, <https://docs.nvidia.com/cuda/cuda-c-programming-guide/> —
+#   threads, blocks, grids, memory spaces.
+# * NVIDIA, *CUDA C++ Best Practices Guide*, <https://docs.nvidia.com/cuda/cuda-c-best-practices-guide/> —
+#   coalesced access, occupancy.
+# * Numba, "CUDA Python" and "The CUDA simulator", <https://numba.readthedocs.io/en/stable/cuda/index.html>.
+# * CuPy, <https://docs.cupy.dev/>.
+# * K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for
+#   Document Processing", IWFHR 2006, <https://inria.hal.science/inria-00112631> — im2col.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 17: all checks passed")

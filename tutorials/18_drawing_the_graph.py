@@ -195,5 +195,15 @@ else:
 # 3. Draw a `nn.Conv2d` followed by `nn.MaxPool2d` (lesson 08, 09): which ops
 #    are kernel-backed, first-order only nodes?
 
+
+# %% [markdown]
+# ## References
+#
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html>.
+# * Graphviz, the DOT language, <https://graphviz.org/doc/info/lang.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 18: all checks passed")
