@@ -1,4 +1,4 @@
-"""Open the built site in headless Chromium and check it as a reader would see it.
+r"""Open the built site in headless Chromium and check it as a reader would see it.
 
     python scripts/check_site.py SITE [--screenshots DIR]
 

@@ -121,15 +121,17 @@ for label, std in stds.items():
 # its way down too, and weights too large for the layer make it grow.
 
 # %%
-fig = plt.figure(figsize=(18, 8.5))
-grid = fig.add_gridspec(2, 1, height_ratios=[1, 1.15], hspace=0.35)
-top = grid[0].subgridspec(1, len(CONFIGS), wspace=0.3)
-bottom = grid[1].subgridspec(1, 2, wspace=0.2)
+# three histograms a row (12 inches at 100 dpi: the width of the page's column, so the
+# labels show at their size)
+fig = plt.figure(figsize=(12, 12))
+grid = fig.add_gridspec(2, 1, height_ratios=[2, 1.1], hspace=0.28)
+top = grid[0].subgridspec(2, 3, wspace=0.3, hspace=0.45)
+bottom = grid[1].subgridspec(1, 2, wspace=0.25)
 shades = plt.cm.viridis(np.linspace(0, 0.9, DEPTH))
 for column, (label, nonlinearity, _) in enumerate(CONFIGS):
     layers = results[label]
     value_range = (-1, 1) if nonlinearity == "tanh" else (0, max(layer.max() for layer in layers))
-    ax = fig.add_subplot(top[column])
+    ax = fig.add_subplot(top[column // 3, column % 3])
     for depth, layer in enumerate(layers):
         values = layer.ravel() if nonlinearity == "tanh" else layer[layer > 0]
         ax.hist(values, bins=40, range=value_range, weights=np.full(values.size, 1 / values.size),
@@ -141,7 +143,7 @@ for column, (label, nonlinearity, _) in enumerate(CONFIGS):
     ax.set_xlabel("activation" if nonlinearity == "tanh" else "activation (> 0 only)", fontsize=10)
     ax.tick_params(labelsize=9)
     ax.legend(fontsize=9, loc="upper right")
-    if column == 0:
+    if column % 3 == 0:
         ax.set_ylabel("fraction of units per bin", fontsize=10)
 for column, (what, values) in enumerate((("activations a", stds), ("gradients ∂L/∂a", grad_stds))):
     ax = fig.add_subplot(bottom[column])
@@ -150,7 +152,7 @@ for column, (what, values) in enumerate((("activations a", stds), ("gradients �
     ax.set_yscale("log")
     ax.set_xlabel("layer", fontsize=10)
     ax.set_ylabel("standard deviation", fontsize=10)
-    ax.set_title(f"Scale of the {what} by layer" + (" (backward: read right to left)" if column else ""), fontsize=12)
+    ax.set_title(f"Scale of the {what} by layer" + ("\n(backward: read right to left)" if column else ""), fontsize=12)
     ax.set_xticks(range(1, DEPTH + 1))
     ax.tick_params(labelsize=9)
     ax.grid(alpha=0.3)

@@ -93,7 +93,7 @@ coverage = reference.col2im(np.ones_like(cols), x.shape, kernel, stride, padding
 print("how many fields cover each pixel =\n", coverage[0, 0])
 assert coverage[0, 0, 0, 0] == 1 and coverage[0, 0, 1, 1] == 4 and coverage.sum() == cols.size
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), gridspec_kw=dict(width_ratios=[1, 2.2, 1]))
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6), gridspec_kw=dict(width_ratios=[1, 2.2, 1]))
 highlight = np.zeros((4, 4))
 highlight[0:3, 1:4] = 1
 axes[0].imshow(highlight, cmap="Blues", vmin=0, vmax=2)

@@ -89,7 +89,7 @@ assert x_box["requires_grad"] and x_box["leaf"]
 assert exp_box["leaf"] and not exp_box["requires_grad"], "exp(y) was not recorded: a constant"
 assert dot_text.count("->") == len(edges) == 11
 assert all("grad" not in line for n in nodes for line in n["lines"][1:]), "no gradient before backward()"
-show(viz.draw(f, OUT / "18_expression_before_backward.png", names=names))
+show(viz.draw(f, OUT / "18_expression_before_backward.png", names=names, direction="TB"))
 
 # %% [markdown]
 # After `backward()` x's box shows its gradient, which is lesson 01's closed form
@@ -109,7 +109,7 @@ nodes, _ = viz.graph(f, names=names)
 assert x_box["lines"][-1] == f"grad {closed_form:.4g}", x_box["lines"]
 assert sum(line.startswith("grad") for n in nodes for line in n["lines"]) == 1
 print(f"x.grad = {x.grad.item():.6f} = tanh(c) + x(1 − tanh²c)y")
-show(viz.draw(f, OUT / "18_expression_graph.png", names=names))
+show(viz.draw(f, OUT / "18_expression_graph.png", names=names, direction="TB"))
 
 # %% [markdown]
 # ## 2. A small MLP
@@ -176,7 +176,7 @@ print(viz.to_dot(evaluation))
 # why it is used when present.
 
 # %%
-drawn = viz.draw(f, OUT / "18_expression_matplotlib.png", names=names, engine="matplotlib")
+drawn = viz.draw(f, OUT / "18_expression_matplotlib.png", names=names, engine="matplotlib", direction="TB")
 assert drawn.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 show(drawn)
 if DOT:
