@@ -52,7 +52,7 @@ SAMPLES = 250 if QUICK else 1000
 # One unit of a layer computes z = Σᵢ wᵢ aᵢ over n inputs. With independent,
 # zero-mean weights and inputs,
 #
-# $$\operatorname{Var}(z) = n \operatorname{Var}(w)\, \mathbb{E}[a^2] .$$
+# $$\operatorname{Var}(z) = n \operatorname{Var}(w)\, \mathrm{E}[a^2] .$$
 #
 # * Var(w) = 0.01² and n = 500: each layer multiplies the scale by
 #   0.01·√500 ≈ 0.22 (tanh is ≈ linear near 0), so after 10 layers ≈ 0.22¹⁰ ≈ 3e-7.
@@ -115,7 +115,7 @@ for label, std in stds.items():
 # the gradients ∂L/∂a coming back down (right). The backward pass obeys the same
 # argument with the fans swapped,
 #
-# $$\operatorname{Var}\Big(\frac{\partial L}{\partial a_\text{in}}\Big) = n_\text{out} \operatorname{Var}(w)\, \mathbb{E}[f'(z)^2] \operatorname{Var}\Big(\frac{\partial L}{\partial a_\text{out}}\Big),$$
+# $$\operatorname{Var}\Big(\frac{\partial L}{\partial a_\text{in}}\Big) = n_\text{out} \operatorname{Var}(w)\, \mathrm{E}[f'(z)^2] \operatorname{Var}\Big(\frac{\partial L}{\partial a_\text{out}}\Big),$$
 #
 # so an initialisation that shrinks the forward signal shrinks the gradient on
 # its way down too, and weights too large for the layer make it grow.

@@ -99,7 +99,7 @@ CIFAR10 = os.environ.get("MINIGRAD_CIFAR10")
 # \end{aligned}$$
 #
 # Started at zero, the averages are too small: if the gradients have a steady mean,
-# $\mathbb{E}[m_t] = (1-\beta_1^t)\, \mathbb{E}[g]$, and dividing by $1-\beta_1^t$ removes exactly
+# $\mathrm{E}[m_t] = (1-\beta_1^t)\, \mathrm{E}[g]$, and dividing by $1-\beta_1^t$ removes exactly
 # that factor. Without it the first step would be
 # $\alpha (1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2\,\alpha$ per weight with $\beta_1 = 0.9$,
 # $\beta_2 = 0.999$; with it, it is $\approx \alpha$.
