@@ -161,8 +161,8 @@ np.testing.assert_allclose(reference.forward(x2, w2, b2, *geometry), y2, rtol=1e
 #
 # For Y = C Wᵀ (tutorial 02's matmul rule) and an output gradient gY:
 #
-# $$g_W = g_Y^\top C \quad \text{(backward\_weight: one more GEMM with the same cols)}, \qquad
-# g_C = g_Y W \quad \text{(backward\_data: a GEMM, then col2im)}$$
+# $$g_W = g_Y^\top C \quad \text{(backward_weight: one more GEMM with the same cols)}, \qquad
+# g_C = g_Y W \quad \text{(backward_data: a GEMM, then col2im)}$$
 #
 # gC is the gradient of every *copy* of a pixel in cols. A pixel that was copied
 # into four fields gets four contributions, and the chain rule adds them

@@ -100,17 +100,17 @@ assert np.allclose(x_hat[:, 0], x_hat[:, 1], atol=1e-6)
 # **Step 2, x̂ = (x − μ)·inv_std** with inv_std = (σ² + ε)^(−½). x̂ depends on
 # x directly, and on σ² through inv_std (∂inv_std/∂σ² = −½ (σ² + ε)^(−3/2) = −½ inv_std³):
 #
-# $$g_{\sigma^2} = \sum g_{\hat x}\,(x - \mu) \cdot \big(-\tfrac12\big) \cdot \text{inv\_std}^3$$
+# $$g_{\sigma^2} = \sum g_{\hat x}\,(x - \mu) \cdot \big(-\tfrac12\big) \cdot \text{inv_std}^3$$
 #
 # **Step 3, σ² = (1/M) Σ (x − μ)²**: ∂σ²/∂x = 2(x − μ)/M, and ∂σ²/∂μ = −(2/M) Σ (x − μ) = 0.
 # **Step 4, μ = (1/M) Σ x**: μ reaches y through x̂ (with factor −inv_std) and
 # through σ² (with a zero factor, just seen):
 #
-# $$g_\mu = -\text{inv\_std} \sum g_{\hat x} + g_{\sigma^2} \cdot 0$$
+# $$g_\mu = -\text{inv_std} \sum g_{\hat x} + g_{\sigma^2} \cdot 0$$
 #
 # **Step 5, collect the three paths from x** — directly into x̂, through σ², through μ:
 #
-# $$g_x = g_{\hat x}\, \text{inv\_std} + g_{\sigma^2} \frac{2(x - \mu)}{M} + \frac{g_\mu}{M}$$
+# $$g_x = g_{\hat x}\, \text{inv_std} + g_{\sigma^2} \frac{2(x - \mu)}{M} + \frac{g_\mu}{M}$$
 #
 # Let us compute exactly that, with the tiny batch above and a random gy:
 
@@ -129,14 +129,14 @@ gx_staged = g_x_hat * inv_std + g_var * 2 * (x - mu) / M + g_mu / M  # step 5
 # **Step 6, simplify.** Substitute gx̂ = γ·gy and (x − μ) = x̂/inv_std:
 #
 # $$\begin{aligned}
-# g_{\sigma^2} \frac{2(x - \mu)}{M} &= \Big(-\tfrac12 \text{inv\_std}^3 \cdot \frac{\gamma \sum g_y \hat x}{\text{inv\_std}}\Big) \cdot \frac{2 \hat x}{M\, \text{inv\_std}} = -\frac{\gamma\, \text{inv\_std}}{M}\, \hat x \sum g_y \hat x, \\
-# \frac{g_\mu}{M} &= -\frac{\gamma\, \text{inv\_std}}{M} \sum g_y, \\
-# g_{\hat x}\, \text{inv\_std} &= \frac{\gamma\, \text{inv\_std}}{M}\, M g_y,
+# g_{\sigma^2} \frac{2(x - \mu)}{M} &= \Big(-\tfrac12 \text{inv_std}^3 \cdot \frac{\gamma \sum g_y \hat x}{\text{inv_std}}\Big) \cdot \frac{2 \hat x}{M\, \text{inv_std}} = -\frac{\gamma\, \text{inv_std}}{M}\, \hat x \sum g_y \hat x, \\
+# \frac{g_\mu}{M} &= -\frac{\gamma\, \text{inv_std}}{M} \sum g_y, \\
+# g_{\hat x}\, \text{inv_std} &= \frac{\gamma\, \text{inv_std}}{M}\, M g_y,
 # \end{aligned}$$
 #
 # and the three terms share the factor γ·inv_std/M:
 #
-# $$g_x = \frac{1}{M}\, \gamma\, \text{inv\_std} \Big(M g_y - \sum g_y - \hat x \sum g_y \hat x\Big)$$
+# $$g_x = \frac{1}{M}\, \gamma\, \text{inv_std} \Big(M g_y - \sum g_y - \hat x \sum g_y \hat x\Big)$$
 #
 # — the closed form usually implemented (the three sums of Ioffe & Szegedy's §3, collected). It reuses the two sums
 # gβ = Σ gy and gγ = Σ gy·x̂ that the parameters need anyway: a kernel computes
@@ -235,8 +235,8 @@ assert np.allclose((gx_big * x_hat_b).sum(axis=(0, 2, 3)), 0, atol=1e-4)
 # where momentum is the weight of the *new* batch):
 #
 # $$\begin{aligned}
-# \text{running\_mean} &\leftarrow (1 - m)\, \text{running\_mean} + m\, \mu, \\
-# \text{running\_var} &\leftarrow (1 - m)\, \text{running\_var} + m\, \sigma^2 \frac{M}{M - 1}, \qquad m = \text{momentum}.
+# \text{running_mean} &\leftarrow (1 - m)\, \text{running_mean} + m\, \mu, \\
+# \text{running_var} &\leftarrow (1 - m)\, \text{running_var} + m\, \sigma^2 \frac{M}{M - 1}, \qquad m = \text{momentum}.
 # \end{aligned}$$
 #
 # The variance is made unbiased (M − 1 in the denominator) because it estimates
