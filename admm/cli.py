@@ -54,7 +54,7 @@ def _common(parser):
     parser.add_argument("--eval-every", type=int, default=None, help="iterations between test evaluations")
     parser.add_argument("--quick", action="store_true",
                         help="a small run for CI and a first look (see admm/demo.py's QUICK)")
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>/)")
+    parser.add_argument("--out", default=None, help="output folder, new or empty (default: a new runs/<command>-<timestamp>-…/)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 

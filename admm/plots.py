@@ -45,6 +45,8 @@ def losses(histories, path):
         _curve(axes[1], history, "loss_net1", name, smooth=0.9, color=f"C{i}")
     axes[0].set_title("net2 (or the single net): training cross-entropy")
     axes[1].set_title("net1: its consensus objective")
+    axes[0].set_ylabel("cross-entropy (smoothed)")
+    axes[1].set_ylabel("net1's loss (smoothed, log scale)")
     axes[1].set_yscale("log")
     return _finish(figure, axes, path)
 
@@ -55,6 +57,7 @@ def accuracy(histories, path):
     for i, (name, history) in enumerate(histories.items()):
         _curve(ax, history, "test_acc", name, table="epochs", color=f"C{i}", marker="o")
     ax.set_title("test accuracy")
+    ax.set_ylabel("fraction of test images right")
     return _finish(figure, [ax], path)
 
 
@@ -74,7 +77,9 @@ def consensus(histories, path):
                 axes[1].plot([r["step"] for r in rows], [r[key] / rows[0][key] for r in rows], style,
                              color=f"C{i}", marker="o", label=f"{name}: {key.replace('test_', '')} / start")
     axes[0].set_title("consensus of the dual layers")
+    axes[0].set_ylabel("relative error ‖conv3 − conv3′‖ / ‖conv3‖")
     axes[0].set_yscale("log")
     axes[1].set_title("mean activation norm on the test set, relative to the start")
+    axes[1].set_ylabel("norm / norm at the start")
     axes[1].set_yscale("log")
     return _finish(figure, axes, path)

@@ -42,6 +42,10 @@ MATHJAX_LOCAL_CONFIG = """MathJax.Hub.Config({
 });
 MathJax.Ajax.loadComplete("[MathJax]/config/local/minigrad.js");
 """
+# the MathJax URL of mkdocs.yml's lesson pages, from the site's root
+MATHJAX_URL = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe,local/minigrad"
+# TeX in a markdown page: $…$ or $$…$$ (pymdownx.arithmatex hands it to MathJax)
+TEX = re.compile(r"(?<![\\\w`])\$\$?[^\s$`]")
 # a markdown link: [text](target) where target is relative (no scheme, not only a fragment)
 LINK = re.compile(r"(\]\()(?![a-z]+:|#)([^)\s]+?)((?:#[^)\s]*)?\))")
 
@@ -116,6 +120,14 @@ def rewrite_links(text, page, repo_dir, sources):
     return LINK.sub(replace, text)
 
 
+def with_mathjax(text, page):
+    """``text`` of the markdown page ``page`` with the site's MathJax loaded at its end when
+    it holds TeX (mkdocs-jupyter loads it on the lesson pages; MkDocs itself does not)."""
+    if not TEX.search(re.sub(r"```.*?```|`[^`]*`", "", text, flags=re.DOTALL)):
+        return text
+    return text.rstrip("\n") + f'\n\n<script src="{relative(MATHJAX_URL, page)}"></script>\n'
+
+
 def lesson_sources(readme_text):
     """``{lesson file: [repository paths]}`` from tutorials/README.md's table, whose last
     column lists the source files each lesson opens. A bare name (``adagrad.py``) is in the
@@ -184,7 +196,7 @@ def stage(stage_dir, site_dir, jobs):
     sources = SourcePages()
     (docs / "tutorials").mkdir(parents=True)
 
-    (docs / "README.md").write_text(rewrite_links((ROOT / "README.md").read_text(encoding="utf-8"), "README.md", "", sources))
+    (docs / "README.md").write_text(with_mathjax(rewrite_links((ROOT / "README.md").read_text(encoding="utf-8"), "README.md", "", sources), "README.md"))
     notes = []
     for path in sorted((ROOT / "docs").rglob("*")):
         rel = path.relative_to(ROOT).as_posix()
@@ -192,7 +204,7 @@ def stage(stage_dir, site_dir, jobs):
             continue
         (docs / rel).parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".md":
-            (docs / rel).write_text(rewrite_links(path.read_text(encoding="utf-8"), rel, os.path.dirname(rel), sources))
+            (docs / rel).write_text(with_mathjax(rewrite_links(path.read_text(encoding="utf-8"), rel, os.path.dirname(rel), sources), rel))
             if path.parent == ROOT / "docs":
                 notes.append(rel)
         else:

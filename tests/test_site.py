@@ -4,9 +4,13 @@
 the build) and MkDocs builds with ``--strict`` (a broken markdown link stops it);
 ``scripts/check_site.py`` then opens the home page, the lessons' index, every lesson and
 every note in Chromium and checks that each renders, loads every figure and formula from
-the site itself, and links to nothing missing. Here we also check that each lesson of
+the site itself, links to nothing missing, typesets its TeX without error, shows no
+build leftovers (warnings, tracebacks, paths of the building machine, sections or outputs
+shown twice, formulas set as code blocks), and fits a 1280 px and a 390 px screen (a
+screenshot of each page at both widths). Here we also check that each lesson of
 tests/test_tutorials.py has its page, named by its number, showing at least the figures
-the lesson writes.
+the lesson writes. The leftover and layout rules themselves are tested on made-up pages
+first, without a browser.
 
 Needs the docs extra (``pip install -e ".[docs]"``) and Debian's ``chromium`` (.ci/run
 installs both); skips with the reason otherwise.
@@ -24,6 +28,55 @@ import pytest
 from test_tutorials import LESSONS
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def check_site_module():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import check_site
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return check_site
+
+
+def page(**fields):
+    """A made-up page report, as check_site's INSPECT script returns it: clean by default."""
+    report = dict(outputs=["loss 0.31 after 2 epochs"], prose=["A paragraph of prose."], proseBlocks=[],
+                  pictures=[], pageOverflow=0, clipped=[], breaksWords=[], articleWidth=900, articleRight=1200)
+    report.update(fields)
+    return report
+
+
+def test_leftover_rules_catch_what_a_build_must_not_leave():
+    site = check_site_module()
+    assert site.leftovers(page()) == []
+    bad = {
+        "a warning": page(outputs=["/x/tqdm/auto.py:21: TqdmWarning: IProgress not found"]),
+        "a traceback": page(outputs=["Traceback (most recent call last):\n  File \"a.py\", line 3"]),
+        "a temporary folder": page(outputs=["wrote /tmp/minigrad-docs.0d3D50/figures/run/summary.json"]),
+        "a printed path object": page(outputs=["PosixPath('figures/15.json')"]),
+        "a repeated section": page(prose=["Source files it opens: a.py", "**Source files it opens:** a.py"]),
+        "a repeated output": page(outputs=["Sequential(conv1, relu1, pool1, conv2, relu2, pool2) " * 3] * 2),
+        "a formula as code": page(proseBlocks=[dict(text="∂f/∂x = tanh(c) + x·(1 − tanh²c)·y", language="")]),
+    }
+    for what, report in bad.items():
+        assert site.leftovers(report), f"check_site.leftovers missed {what}"
+    # a printed error message that a lesson shows on purpose, and code in prose, are fine
+    assert site.leftovers(page(outputs=["ValueError: conv2d: input has 16 channels but the weight expects 8"])) == []
+    assert site.leftovers(page(proseBlocks=[dict(text="python -m admm demo --beta 0.001", language="language-bash"),
+                                            dict(text="x = mg.tensor([1.0, 2.0])  # λ", language="")])) == []
+
+
+def test_layout_rules_catch_cut_code_and_shrunken_figures():
+    site = check_site_module()
+    assert site.layout(page(pictures=[dict(src="a.png", shown=900, natural=1000, right=1100)]), 1280) == []
+    assert site.layout(page(clipped=["def f(x):"]), 390)
+    assert site.layout(page(breaksWords=["loss 0.31"]), 1280)
+    assert site.layout(page(pageOverflow=120), 390)
+    assert site.layout(page(pictures=[dict(src="a.png", shown=584, natural=1474, right=1100)]), 1280), \
+        "a figure shown at 40 % of its size has labels too small to read"
+    assert site.layout(page(pictures=[dict(src="a.png", shown=900, natural=1000, right=1300)]), 1280), \
+        "a figure wider than the column"
 
 
 def test_every_lesson_lists_source_files_that_exist():
@@ -57,10 +110,15 @@ def test_site_builds_and_every_page_works_in_chromium(tmp_path):
     assert build.returncode == 0, f"site build failed:\n{build.stdout[-4000:]}\n{build.stderr[-6000:]}"
     assert not (tmp_path / "tutorial_output").exists() and not (ROOT / "tutorials" / "tutorial_output").exists()
 
-    check = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_site.py"), str(site)], env=env,
-                           capture_output=True, text=True, timeout=600)
+    shots = tmp_path / "screenshots"
+    check = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_site.py"), str(site), "--screenshots", str(shots)],
+                           env=env, capture_output=True, text=True, timeout=900)
     assert check.returncode == 0, f"browser check failed:\n{check.stdout[-6000:]}\n{check.stderr[-3000:]}"
     pages = json.loads(check.stdout.rsplit("site check: ", 1)[1])
+    for width in (1280, 390):
+        taken = sorted(shots.glob(f"*-{width}.png"))
+        assert len(taken) == len(pages), f"{len(taken)} screenshots at {width} px for {len(pages)} pages"
+        assert all(p.stat().st_size > 5_000 for p in taken), f"an empty screenshot at {width} px"
     for lesson, figures in LESSONS.items():
         page = f"tutorials/{lesson[:-3]}.html"
         assert page in pages, f"{lesson} has no page in the site (pages: {sorted(pages)})"

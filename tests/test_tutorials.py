@@ -29,7 +29,7 @@ LESSONS = {
     "10_batch_norm.py": ["10_running_statistics.png", "10_training_with_batch_norm.png"],
     "11_regularization.py": ["11_augmentation.png", "11_early_stopping.png"],
     "12_first_cnn.py": ["12_training.png", "12_filters.png"],
-    "13_dual_net_admm.py": ["13_collapse.png"],
+    "13_dual_net_admm.py": ["13_split.png", "13_collapse.png"],
     "14_model_parallel_with_mpi.py": [],
     "15_optimizers_on_a_resnet.py": ["15_optimizers_on_a_resnet.png"],
     "16_data_parallelism.py": ["16_data_parallel_speedup.png"],

@@ -42,31 +42,25 @@ rng = np.random.default_rng(0)
 #
 # Take
 #
-#     f(x, y) = x · tanh(x·y + exp(y))
+# $$f(x, y) = x \tanh(xy + e^{y})$$
 #
 # and cut it into steps, one elementary function per line:
 #
-#     a = x · y
-#     b = exp(y)
-#     c = a + b
-#     d = tanh(c)
-#     f = d · x
+# $$a = x y, \quad b = e^{y}, \quad c = a + b, \quad d = \tanh c, \quad f = d\,x .$$
 #
 # Each step has a *local* derivative we know from a table:
 #
-#     ∂a/∂x = y,  ∂a/∂y = x,   ∂b/∂y = exp(y),   ∂c/∂a = ∂c/∂b = 1,
-#     ∂d/∂c = 1 − tanh²(c) = 1 − d²,   ∂f/∂d = x,  ∂f/∂x (direct) = d.
+# $$\frac{\partial a}{\partial x} = y,\ \ \frac{\partial a}{\partial y} = x,\ \ \frac{\partial b}{\partial y} = e^{y},\ \ \frac{\partial c}{\partial a} = \frac{\partial c}{\partial b} = 1,\ \ \frac{\partial d}{\partial c} = 1 - \tanh^2 c = 1 - d^2,\ \ \frac{\partial f}{\partial d} = x,\ \ \frac{\partial f}{\partial x}\Big|_\text{direct} = d .$$
 #
 # Reverse mode walks the steps from the end to the start, carrying the
 # "adjoint" f̄ᵥ = ∂f/∂v of each intermediate v. Each adjoint is the adjoint of
 # whatever used v, times the local derivative:
 #
-#     f̄_f = 1
-#     f̄_d = f̄_f · x
-#     f̄_c = f̄_d · (1 − d²)
-#     f̄_a = f̄_c · 1,    f̄_b = f̄_c · 1
-#     f̄_y = f̄_a · x + f̄_b · exp(y)
-#     f̄_x = f̄_f · d + f̄_a · y          ← x is used twice: the two shares ADD
+# $$\begin{aligned}
+# \bar f_f &= 1, & \bar f_d &= \bar f_f\, x, & \bar f_c &= \bar f_d\,(1 - d^2), \\
+# \bar f_a &= \bar f_c \cdot 1, & \bar f_b &= \bar f_c \cdot 1, & \bar f_y &= \bar f_a\, x + \bar f_b\, e^{y}, \\
+# \bar f_x &= \bar f_f\, d + \bar f_a\, y && \text{($x$ is used twice: the two shares add)}
+# \end{aligned}$$
 #
 # That last line is the multivariable chain rule: x reaches f along two paths
 # (directly, and through a), and the derivative is the sum over paths.
@@ -95,8 +89,8 @@ print(f"f({x0}, {y0}) = {f0:.6f}   ∂f/∂x = {fx0:.6f}   ∂f/∂y = {fy0:.6f}
 # %% [markdown]
 # Check it against the closed form, differentiated the school way:
 #
-#     ∂f/∂x = tanh(c) + x·(1 − tanh²c)·y
-#     ∂f/∂y = x·(1 − tanh²c)·(x + exp(y))
+# $$\frac{\partial f}{\partial x} = \tanh c + x\,(1 - \tanh^2 c)\,y, \qquad
+# \frac{\partial f}{\partial y} = x\,(1 - \tanh^2 c)\,(x + e^{y}).$$
 
 # %%
 def closed_form(x, y):
@@ -346,6 +340,16 @@ print(f"minigrad backprop through {2 * steps} ops: d t/d t0 = {t0.grad.item():.6
 #    part of our `parent.grad += node.grad * derivative`.
 # 4. Lesson 18 draws the graph of this section's `f` with `minigrad.viz`; draw
 #    the 20,000-op chain of section 5 as DOT text and count its lines.
+
+
+# %% [markdown]
+# ## References
+#
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html>.
+# * A. Griewank, A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM, 2008 — the chain rule on a computational graph, adjoints.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 01: all checks passed")

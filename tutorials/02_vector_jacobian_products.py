@@ -51,7 +51,7 @@ def t64(array, requires_grad=False):
 # Yet the gradient the optimizer needs is only gᵀ ∂h/∂W, which works out to
 # the outer product
 #
-#     ∂L/∂W = g xᵀ      (g = ∂L/∂h, 1000 numbers)
+# $$\frac{\partial L}{\partial W} = g\,x^\top \qquad \Big(g = \frac{\partial L}{\partial h},\ \text{1000 numbers}\Big)$$
 #
 # — 10⁶ numbers, 4 MB, 10⁶ multiplications. Every Jacobian in a network is
 # like this: huge and mostly zeros (h_i depends only on row i of W), with a
@@ -81,7 +81,7 @@ print("minigrad's ∂L/∂W for the 1000×1000 layer is g xᵀ")
 # one backward pass per output. Finite differences build it **column by
 # column**, one pair of evaluations per input:
 #
-#     J[:, j] ≈ (f(x + ε eⱼ) − f(x − ε eⱼ)) / 2ε
+# $$J_{:,j} \approx \frac{f(x + \varepsilon e_j) - f(x - \varepsilon e_j)}{2\varepsilon}$$
 #
 # We use both on small cases to check minigrad's VJPs.
 
@@ -137,8 +137,10 @@ print("tanh: J is diagonal and gᵀJ = g ⊙ (1 − y²)")
 #
 # For Y = A B with A (m×k), B (k×p) and upstream gradient G = ∂L/∂Y (m×p):
 #
-#     ∂L/∂A_ij = Σ_q G_iq B_jq   →   gA = G Bᵀ     (m×k, like A)
-#     ∂L/∂B_jq = Σ_i A_ij G_iq   →   gB = Aᵀ G     (k×p, like B)
+# $$\begin{aligned}
+# \frac{\partial L}{\partial A_{ij}} &= \sum_q G_{iq} B_{jq} & &\Rightarrow & g_A &= G B^\top \quad (m \times k, \text{ like } A), \\
+# \frac{\partial L}{\partial B_{jq}} &= \sum_i A_{ij} G_{iq} & &\Rightarrow & g_B &= A^\top G \quad (k \times p, \text{ like } B).
+# \end{aligned}$$
 #
 # A quick sanity check: the shapes only fit one way. The Jacobian ∂Y/∂A would
 # have (m·p) × (m·k) entries: for m = k = p = 1000 that is 10¹², against one
@@ -168,7 +170,7 @@ print(f"matmul: vec(G)ᵀ J_A ({J_A.shape[0]}×{J_A.shape[1]}) = G Bᵀ and vec(
 # three times (twice by the product u·u, once by the addition u·u + u; the
 # final Σ uses only the addition's result), so
 #
-#     ∂f/∂u = u + u + 1 = 2u + 1.
+# $$\frac{\partial f}{\partial u} = u + u + 1 = 2u + 1 .$$
 
 # %%
 xt = t64(rng.standard_normal(5), requires_grad=True)
@@ -198,8 +200,7 @@ print("fan-out: u.grad = u (first factor) + u (second factor) + 1 (the addition)
 # influences every copy, so its gradient is the **sum** of the gradients of the
 # copies (fan-out again):
 #
-#     gb = Σ_rows G             (4,)
-#     gc = Σ_cols (G ⊙ x)       (3×1, keeping the axis)
+# $$g_b = \sum_\text{rows} G \quad \text{(shape (4,))}, \qquad g_c = \sum_\text{columns} (G \odot x) \quad \text{(3×1, keeping the axis)}$$
 #
 # minigrad does this in one helper, `sum_to(g, shape)` in `minigrad/ops/shape.py`:
 # it sums the leading axes broadcasting added and the axes where `shape` has
@@ -230,7 +231,7 @@ print("broadcasting: gb, gc are sums of G over the copied axes (sum_to)")
 # gradient ∇f is then a differentiable function of x, and differentiating
 # ⟨∇f, v⟩ once more gives a Hessian-vector product
 #
-#     H v = ∇ₓ ⟨∇f(x), v⟩
+# $$H v = \nabla_x \langle \nabla f(x), v \rangle$$
 #
 # at the cost of about two backward passes, never forming the n×n Hessian.
 # (Newton-CG and curvature diagnostics are built on this.)
@@ -238,7 +239,7 @@ print("broadcasting: gb, gc are sums of G over the copied axes (sum_to)")
 # Test case: f(x) = logsumexp(A x), whose Hessian is known in closed form. With
 # p = softmax(A x):
 #
-#     ∇f = Aᵀ p,    H = Aᵀ (diag(p) − p pᵀ) A.
+# $$\nabla f = A^\top p, \qquad H = A^\top \big(\operatorname{diag}(p) - p\,p^\top\big) A .$$
 
 # %%
 n_in, n_out = (5, 7) if QUICK else (40, 60)
@@ -288,6 +289,18 @@ except RuntimeError as error:
 #    diag(y) − y yᵀ. Why does the VJP in `minigrad/ops/reduce.py` never form it?
 # 3. Use Hessian-vector products and a few steps of power iteration to find the
 #    largest eigenvalue of H above, and compare with `np.linalg.eigvalsh(H)`.
+
+
+# %% [markdown]
+# ## References
+#
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html> — VJPs and JVPs.
+# * A. Griewank, A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM, 2008.
+# * B. A. Pearlmutter, "Fast Exact Multiplication by the Hessian", *Neural Computation* 6(1),
+#   1994 — Hessian-vector products from two backward passes.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 02: all checks passed")

@@ -44,12 +44,14 @@ rng = np.random.default_rng(0)
 #
 # Taylor's theorem around x:
 #
-#     f(x + ε) = f(x) + ε f′(x) + ε²/2 f″(x) + ε³/6 f‴(x) + …
+# $$f(x + \varepsilon) = f(x) + \varepsilon f'(x) + \frac{\varepsilon^2}{2} f''(x) + \frac{\varepsilon^3}{6} f'''(x) + \dots$$
 #
 # gives two estimates of f′(x):
 #
-#     forward:  (f(x + ε) − f(x)) / ε        = f′(x) + ε/2 f″(x) + …    error O(ε)
-#     central:  (f(x + ε) − f(x − ε)) / 2ε   = f′(x) + ε²/6 f‴(x) + …   error O(ε²)
+# $$\begin{aligned}
+# \text{forward:}\quad & \frac{f(x + \varepsilon) - f(x)}{\varepsilon} = f'(x) + \frac{\varepsilon}{2} f''(x) + \dots & &\text{error } O(\varepsilon), \\
+# \text{central:}\quad & \frac{f(x + \varepsilon) - f(x - \varepsilon)}{2\varepsilon} = f'(x) + \frac{\varepsilon^2}{6} f'''(x) + \dots & &\text{error } O(\varepsilon^2).
+# \end{aligned}$$
 #
 # In the central difference the ε² terms cancel. So: make ε small? Only up to a
 # point. f is computed with a relative rounding error of about the machine
@@ -57,9 +59,10 @@ rng = np.random.default_rng(0)
 # difference of two nearly equal numbers by ε magnifies it to about u·|f|/ε.
 # The total error is truncation + rounding, smallest where the two meet:
 #
-#                              float64              float32
-#     forward: ε* ≈ √u,   error ≈ √u     ε* ≈ 1e-8, 1e-8      ε* ≈ 2e-4, 2e-4
-#     central: ε* ≈ u^⅓,  error ≈ u^⅔    ε* ≈ 5e-6, 2e-11     ε* ≈ 4e-3, 2e-5
+# | difference | best $\varepsilon^*$ | its error | float64: $\varepsilon^*$, error | float32: $\varepsilon^*$, error |
+# |---|---|---|---|---|
+# | forward | $\sqrt{u}$ | $\sqrt{u}$ | 1e-8, 1e-8 | 2e-4, 2e-4 |
+# | central | $u^{1/3}$ | $u^{2/3}$ | 5e-6, 2e-11 | 4e-3, 2e-5 |
 #
 # We measure it on f(x) = tanh(x)·exp(x) at a batch of points x, computed with
 # minigrad ops, against the exact derivative from minigrad's backward pass in
@@ -195,7 +198,7 @@ print(f"directional gradcheck passed: {sum(t.numel() for t in large)} elements, 
 # input, packed by `minigrad.tensor.result(data, op, parents, vjps)` — the
 # same function every op in `minigrad/ops/` ends with. Let us add softplus,
 #
-#     y = log(1 + eˣ),    ∂y/∂x = eˣ / (1 + eˣ) = σ(x),
+# $$y = \log(1 + e^{x}), \qquad \frac{\partial y}{\partial x} = \frac{e^{x}}{1 + e^{x}} = \sigma(x),$$
 #
 # once correctly, once with a classic slip (the denominator forgotten), and
 # once with a subtler one: the VJP ignores the incoming gradient g.
@@ -283,6 +286,18 @@ except RuntimeError as error:
 #    Predict from the plot which one fails and why.
 # 3. Write a `cube(x)` op with `result(...)` and a VJP `g * 3 * x * x`; check it
 #    with `minigrad.gradcheck` and with `minigrad.gradgradcheck`.
+
+
+# %% [markdown]
+# ## References
+#
+# * A. Ng et al., *UFLDL Tutorial*, Stanford, <http://ufldl.stanford.edu/tutorial/> — "Debugging: Gradient Checking".
+# * N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM, 2002 —
+#   rounding error and the best step of a finite difference.
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 03: all checks passed")

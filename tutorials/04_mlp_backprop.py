@@ -11,25 +11,24 @@
 # # 04 · Backpropagation through a multi-layer perceptron
 #
 # A multi-layer perceptron of logistic (sigmoid) units, first by hand and then with
-# minigrad. The equations are the classic ones, in UFLDL's notation: for layer l = 1 … L with
+# minigrad. The equations are the classic ones, in the notation of Stanford's UFLDL tutorial (Ng et al.; see the references): for layer l = 1 … L with
 # weights W⁽ˡ⁾ (shape n_l × n_{l−1}) and biases b⁽ˡ⁾, on one example x,
 #
 # **forward propagation**
 #
-#     a⁽⁰⁾ = x
-#     z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾
-#     a⁽ˡ⁾ = σ(z⁽ˡ⁾),        σ(z) = 1 / (1 + e⁻ᶻ),   σ′(z) = a (1 − a)
+# $$a^{(0)} = x, \qquad z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = \sigma(z^{(l)}), \qquad
+# \sigma(z) = \frac{1}{1 + e^{-z}}, \quad \sigma'(z) = a\,(1 - a)$$
 #
 # **the cost** of one example, J = ½ ‖a⁽ᴸ⁾ − y‖², averaged over the N examples;
 #
 # **backpropagation**: the "error" δ⁽ˡ⁾ = ∂J/∂z⁽ˡ⁾ of each layer, from the top down,
 #
-#     δ⁽ᴸ⁾ = (a⁽ᴸ⁾ − y) ⊙ σ′(z⁽ᴸ⁾)
-#     δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ′(z⁽ˡ⁾)              for l = L−1 … 1
+# $$\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(L)}), \qquad
+# \delta^{(l)} = \big(W^{(l+1)\top} \delta^{(l+1)}\big) \odot \sigma'(z^{(l)}) \quad \text{for } l = L-1, \dots, 1$$
 #
 # and then the gradients, one outer product per layer,
 #
-#     ∂J/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ,      ∂J/∂b⁽ˡ⁾ = δ⁽ˡ⁾.
+# $$\frac{\partial J}{\partial W^{(l)}} = \delta^{(l)} a^{(l-1)\top}, \qquad \frac{\partial J}{\partial b^{(l)}} = \delta^{(l)} .$$
 #
 # For a batch the examples are the rows of a matrix (minigrad's and PyTorch's layout,
 # `X` of shape N × n₀), so every column vector above becomes a row: `Z = A Wᵀ + b`, and
@@ -135,7 +134,7 @@ print(f"∂J/∂W⁽¹⁾[2,1]: backprop {grad_W[0][2, 1]:.10f}, finite differen
 # *wrong* (a ≈ 0 where y = 1) has σ′ ≈ 0 and hardly learns. With a softmax output and
 # the cross-entropy cost, the factor cancels and the output error is just
 #
-#     δ⁽ᴸ⁾ = softmax(z⁽ᴸ⁾) − onehot(y)     (divided by N for the batch mean),
+# $$\delta^{(L)} = \operatorname{softmax}(z^{(L)}) - \operatorname{onehot}(y) \quad \text{(divided by $N$ for the batch mean),}$$
 #
 # largest exactly where the net is most wrong. Check it against minigrad:
 
@@ -190,6 +189,17 @@ print(f"test accuracy {test_accuracy:.4f} with {sum(p.array.size for p in mlp.pa
 #    trains MNIST fastest with the same SGD settings?
 # 3. Train the MNIST net with `nn.Sigmoid()` outputs and `F.euclidean_loss` against
 #    one-hot targets: how much slower is it, and why (see the δ⁽ᴸ⁾ above)?
+
+
+# %% [markdown]
+# ## References
+#
+# * A. Ng et al., *UFLDL Tutorial*, Stanford, <http://ufldl.stanford.edu/tutorial/> — "Multi-Layer Neural Network" and backpropagation.
+# * D. E. Rumelhart, G. E. Hinton, R. J. Williams, "Learning representations by
+#   back-propagating errors", *Nature* 323, 1986.
+# * Y. LeCun, C. Cortes, C. J. C. Burges, *The MNIST database of handwritten digits*, 1998.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 04: all checks passed")

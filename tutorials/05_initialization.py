@@ -11,8 +11,8 @@
 # # 05 · Weight initialisation
 #
 # Before any training, a deep network's random weights already decide whether
-# signals can flow through it. This lesson repeats the experiment of the
-# lecture notes on deep neural nets: push a batch of N(0, 1) inputs through a
+# signals can flow through it. This lesson repeats the experiment of Glorot & Bengio
+# (2010, §4) and He et al. (2015, §2.2): push a batch of N(0, 1) inputs through a
 # 10-layer network with no biases and look at the activations of every layer,
 # and at the gradients coming back, for
 #
@@ -52,7 +52,7 @@ SAMPLES = 250 if QUICK else 1000
 # One unit of a layer computes z = Σᵢ wᵢ aᵢ over n inputs. With independent,
 # zero-mean weights and inputs,
 #
-#     Var(z) = n · Var(w) · E[a²].
+# $$\operatorname{Var}(z) = n \operatorname{Var}(w)\, \mathrm{E}[a^2] .$$
 #
 # * Var(w) = 0.01² and n = 500: each layer multiplies the scale by
 #   0.01·√500 ≈ 0.22 (tanh is ≈ linear near 0), so after 10 layers ≈ 0.22¹⁰ ≈ 3e-7.
@@ -115,21 +115,23 @@ for label, std in stds.items():
 # the gradients ∂L/∂a coming back down (right). The backward pass obeys the same
 # argument with the fans swapped,
 #
-#     Var(∂L/∂a_in) = n_out · Var(w) · E[f′(z)²] · Var(∂L/∂a_out),
+# $$\operatorname{Var}\Big(\frac{\partial L}{\partial a_\text{in}}\Big) = n_\text{out} \operatorname{Var}(w)\, \mathrm{E}[f'(z)^2] \operatorname{Var}\Big(\frac{\partial L}{\partial a_\text{out}}\Big),$$
 #
 # so an initialisation that shrinks the forward signal shrinks the gradient on
 # its way down too, and weights too large for the layer make it grow.
 
 # %%
-fig = plt.figure(figsize=(18, 8.5))
-grid = fig.add_gridspec(2, 1, height_ratios=[1, 1.15], hspace=0.35)
-top = grid[0].subgridspec(1, len(CONFIGS), wspace=0.3)
-bottom = grid[1].subgridspec(1, 2, wspace=0.2)
+# three histograms a row (12 inches at 100 dpi: the width of the page's column, so the
+# labels show at their size)
+fig = plt.figure(figsize=(12, 12))
+grid = fig.add_gridspec(2, 1, height_ratios=[2, 1.1], hspace=0.28)
+top = grid[0].subgridspec(2, 3, wspace=0.3, hspace=0.45)
+bottom = grid[1].subgridspec(1, 2, wspace=0.25)
 shades = plt.cm.viridis(np.linspace(0, 0.9, DEPTH))
 for column, (label, nonlinearity, _) in enumerate(CONFIGS):
     layers = results[label]
     value_range = (-1, 1) if nonlinearity == "tanh" else (0, max(layer.max() for layer in layers))
-    ax = fig.add_subplot(top[column])
+    ax = fig.add_subplot(top[column // 3, column % 3])
     for depth, layer in enumerate(layers):
         values = layer.ravel() if nonlinearity == "tanh" else layer[layer > 0]
         ax.hist(values, bins=40, range=value_range, weights=np.full(values.size, 1 / values.size),
@@ -141,7 +143,7 @@ for column, (label, nonlinearity, _) in enumerate(CONFIGS):
     ax.set_xlabel("activation" if nonlinearity == "tanh" else "activation (> 0 only)", fontsize=10)
     ax.tick_params(labelsize=9)
     ax.legend(fontsize=9, loc="upper right")
-    if column == 0:
+    if column % 3 == 0:
         ax.set_ylabel("fraction of units per bin", fontsize=10)
 for column, (what, values) in enumerate((("activations a", stds), ("gradients ∂L/∂a", grad_stds))):
     ax = fig.add_subplot(bottom[column])
@@ -150,7 +152,7 @@ for column, (what, values) in enumerate((("activations a", stds), ("gradients �
     ax.set_yscale("log")
     ax.set_xlabel("layer", fontsize=10)
     ax.set_ylabel("standard deviation", fontsize=10)
-    ax.set_title(f"Scale of the {what} by layer" + (" (backward: read right to left)" if column else ""), fontsize=12)
+    ax.set_title(f"Scale of the {what} by layer" + ("\n(backward: read right to left)" if column else ""), fontsize=12)
     ax.set_xticks(range(1, DEPTH + 1))
     ax.tick_params(labelsize=9)
     ax.grid(alpha=0.3)
@@ -259,6 +261,17 @@ print("Var(xavier_normal_) = 2/(n_in + n_out), Var(kaiming_normal_, relu) = 2/n_
 #    in layer 1 and layer 10 for each row: ∂L/∂W = (∂L/∂z)ᵀ a, so which of the
 #    two curves of the bottom row does it follow?
 # 3. He init uses only fan_in. Try `mode="fan_out"`: what does it preserve instead?
+
+
+# %% [markdown]
+# ## References
+#
+# * X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward neural
+#   networks", AISTATS 2010, <https://proceedings.mlr.press/v9/glorot10a.html>.
+# * K. He, X. Zhang, S. Ren, J. Sun, "Delving Deep into Rectifiers", ICCV 2015,
+#   <https://arxiv.org/abs/1502.01852>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 05: all checks passed")

@@ -11,9 +11,8 @@
 # # 06 · Optimizers: the update rules, a canyon, MNIST, and what each one remembers
 #
 # Every optimizer turns the gradient ∇W of the loss into a step for the weights W. The
-# lecture notes on optimization for training deep models write the rules as below (α the
-# learning rate, products and squares element-wise); "the lecture rule" in this lesson
-# means that table. The same algorithms are in chapter 8, "Optimization for Training Deep
+# textbook writes the rules as below (α the learning rate, products and squares
+# element-wise); "the lecture rule" in this lesson means that table. The algorithms are in chapter 8, "Optimization for Training Deep
 # Models", of Goodfellow, Bengio & Courville, *Deep Learning* (MIT Press, 2016), and in
 # the original papers: AdaGrad (Duchi, Hazan & Singer, JMLR 2011), RMSprop (Tieleman &
 # Hinton, Coursera lecture 6.5, 2012), Adam (Kingma & Ba, ICLR 2015).
@@ -133,7 +132,7 @@ for cls in (optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam):
 #   is the α of the table.
 # * **Momentum.** PyTorch's SGD keeps a buffer b ← μb + (1−τ)∇W (τ = `dampening`) and
 #   starts it at the first gradient, b₁ = ∇W₁. With μ = τ = β that *is* the lecture
-#   rule, provided V also starts at ∇W₁; started at V = 0 (the notes' habit) the
+#   rule, provided V also starts at ∇W₁; started at V = 0 (the textbook's habit) the
 #   buffers differ by β^t ∇W₁, a transient that dies out (the weights keep the offset
 #   the first steps gave them).
 
@@ -327,6 +326,25 @@ for name, (make, buffers) in EXPECTED_BUFFERS.items():
 #    too? (Hint: the roots of λ² − (1 + β − α(1−β)κ)λ + β.) Then try `nesterov=True`.
 # 3. On MNIST, raise plain SGD's rate until it matches momentum's curve: how close to
 #    `lr / (1 − μ)` is the rate you need?
+
+
+# %% [markdown]
+# ## References
+#
+# * I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press, 2016,
+#   <https://www.deeplearningbook.org/> — chapter 8.
+# * Y. Nesterov, "A method for solving the convex programming problem with convergence rate
+#   O(1/k²)", *Soviet Mathematics Doklady* 27, 1983.
+# * J. Duchi, E. Hazan, Y. Singer, "Adaptive Subgradient Methods", *JMLR* 12, 2011,
+#   <https://jmlr.org/papers/v12/duchi11a.html> — AdaGrad.
+# * G. Hinton, N. Srivastava, K. Swersky, *Neural Networks for Machine Learning*, lecture 6e,
+#   Coursera, 2012, <https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf> — RMSprop.
+# * M. D. Zeiler, "ADADELTA", 2012, <https://arxiv.org/abs/1212.5701>.
+# * D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015,
+#   <https://arxiv.org/abs/1412.6980>.
+# * PyTorch, `torch.optim`, <https://pytorch.org/docs/stable/optim.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 06: all checks passed")

@@ -14,8 +14,7 @@
 # right constant: large early (to move), small late (to settle). This lesson
 #
 # 1. draws every schedule in `minigrad/optim/lr_scheduler.py` — step decay, the
-#    1/(C+t) and 1/√t of the lecture notes on optimization for training deep
-#    models (the decays under which SGD's iterates converge, Robbins & Monro 1951:
+#    1/(C+t) and 1/√t (Goodfellow, Bengio & Courville, *Deep Learning*, 2016, §8.3.1: the decays under which SGD's iterates converge, Robbins & Monro 1951:
 #    Σ lr_t = ∞ and Σ lr_t² < ∞), cosine (Loshchilov & Hutter, SGDR, ICLR 2017),
 #    linear warm-up, reduce-on-plateau — and
 #    checks each against its formula;
@@ -163,7 +162,7 @@ print(f"E[w²] after {STEPS} steps: constant rate {constant:.4f} (theory {floor:
 # Some losses have cliffs: a region where the loss drops steeply, so the gradient is
 # enormous for a short stretch (recurrent nets are famous for them). Here
 #
-#     L(w) = ½ (w − 3)² + H σ(−s (w − 1)),     H = 50, s = 100,
+# $$L(w) = \tfrac12 (w - 3)^2 + H\, \sigma\big(-s(w - 1)\big), \qquad H = 50,\ s = 100,$$
 #
 # a wall of height H at w = 1 above a valley with its minimum near w = 3. On the wall
 # the slope is about H s / 4 ≈ 1250. One SGD step with α = 0.1 from w = 0.99 moves w by
@@ -246,6 +245,21 @@ show(figure, "07_cliff.png", dpi=100)
 #    steps does it then need to reach the valley's minimum?
 # 3. Train the MLP of lesson 04 with `LinearWarmup(…, after=CosineAnnealingLR(…))`
 #    stepped once per iteration.
+
+
+# %% [markdown]
+# ## References
+#
+# * I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press, 2016,
+#   <https://www.deeplearningbook.org/> — §8.3.1, learning-rate decay.
+# * H. Robbins, S. Monro, "A Stochastic Approximation Method", *Annals of Mathematical
+#   Statistics* 22(3), 1951.
+# * I. Loshchilov, F. Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts",
+#   ICLR 2017, <https://arxiv.org/abs/1608.03983>.
+# * R. Pascanu, T. Mikolov, Y. Bengio, "On the difficulty of training recurrent neural
+#   networks", ICML 2013, <https://arxiv.org/abs/1211.5063> — gradient clipping.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 07: all checks passed")

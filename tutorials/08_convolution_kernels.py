@@ -53,13 +53,13 @@ rng = np.random.default_rng(0)
 #
 # The definition (a cross-correlation, as in every deep-learning library):
 #
-#     y[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, c, i·sh + p, j·sw + q]
+# $$y_{n,o,i,j} = b_o + \sum_{c,p,q} w_{o,c,p,q}\; x^\text{pad}_{n,\,c,\,i s_h + p,\,j s_w + q}$$
 #
 # with `OH = (H + 2·ph − kh) // sh + 1` output rows (likewise OW). For each output
 # pixel (n, i, j), the numbers x_pad[n, :, i·sh : i·sh+kh, j·sw : j·sw+kw] are its
 # **receptive field**. im2col copies each field into one row of a matrix:
 #
-#     cols[(n, i, j), (c, p, q)] = x_pad[n, c, i·sh + p, j·sw + q]      (N·OH·OW, C·kh·kw)
+# $$\text{cols}_{(n,i,j),\,(c,p,q)} = x^\text{pad}_{n,\,c,\,i s_h + p,\,j s_w + q} \qquad (N \cdot OH \cdot OW) \times (C \cdot k_h \cdot k_w)$$
 #
 # Take one 4×4 image holding 1…16, a 3×3 kernel, stride 1, no padding: 2×2 outputs,
 # so cols has 4 rows of 9 numbers.
@@ -93,7 +93,7 @@ coverage = reference.col2im(np.ones_like(cols), x.shape, kernel, stride, padding
 print("how many fields cover each pixel =\n", coverage[0, 0])
 assert coverage[0, 0, 0, 0] == 1 and coverage[0, 0, 1, 1] == 4 and coverage.sum() == cols.size
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), gridspec_kw=dict(width_ratios=[1, 2.2, 1]))
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6), gridspec_kw=dict(width_ratios=[1, 2.2, 1]))
 highlight = np.zeros((4, 4))
 highlight[0:3, 1:4] = 1
 axes[0].imshow(highlight, cmap="Blues", vmin=0, vmax=2)
@@ -124,7 +124,7 @@ show(fig, "08_im2col.png", dpi=100, bbox_inches="tight")
 # (c, p, q) order as the columns. Row r of `cols @ w_matᵀ` is then Σ w·field for
 # every output channel: the whole convolution in one BLAS call,
 #
-#     y_rows = cols @ w_matᵀ        (N·OH·OW, C_out),
+# $$y_\text{rows} = \text{cols}\; w_\text{mat}^\top \qquad (N \cdot OH \cdot OW) \times C_\text{out},$$
 #
 # reshaped to `(N, OH, OW, C_out)` and transposed to `(N, C_out, OH, OW)`.
 # Check it on two channels in and three out against the six loops of the definition.
@@ -161,8 +161,8 @@ np.testing.assert_allclose(reference.forward(x2, w2, b2, *geometry), y2, rtol=1e
 #
 # For Y = C Wᵀ (tutorial 02's matmul rule) and an output gradient gY:
 #
-#     gW = gYᵀ C          → backward_weight: one more GEMM with the same cols
-#     gC = gY W           → backward_data:   a GEMM, then col2im
+# $$g_W = g_Y^\top C \quad \text{(backward_weight: one more GEMM with the same cols)}, \qquad
+# g_C = g_Y W \quad \text{(backward_data: a GEMM, then col2im)}$$
 #
 # gC is the gradient of every *copy* of a pixel in cols. A pixel that was copied
 # into four fields gets four contributions, and the chain rule adds them
@@ -364,6 +364,20 @@ assert np.abs(layer.weight.numpy()).max() <= bound
 #    implementations process the batch in chunks?
 # 4. Write col2im as a *scatter* kernel (one thread per cols element, adding into
 #    gx). Why does it need `cuda.atomic.add`, and why is the gather version better?
+
+
+# %% [markdown]
+# ## References
+#
+# * K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for
+#   Document Processing", IWFHR 2006, <https://inria.hal.science/inria-00112631> — im2col.
+# * Y. Jia et al., "Caffe: Convolutional Architecture for Fast Feature Embedding", ACM
+#   Multimedia 2014, <https://arxiv.org/abs/1408.5093> — im2col + one GEMM, as Caffe does it.
+# * V. Dumoulin, F. Visin, "A guide to convolution arithmetic for deep learning", 2016,
+#   <https://arxiv.org/abs/1603.07285> — output sizes, stride and padding.
+# * Numba, "CUDA Python" and "The CUDA simulator", <https://numba.readthedocs.io/en/stable/cuda/index.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 08: all checks passed")

@@ -54,7 +54,7 @@ rng = np.random.default_rng(0)
 # A window of kh×kw slides over each (H, W) plane with stride s; each output is
 # the largest value under the window:
 #
-#     y[n, c, i, j] = max over (r, q) in the window of x[n, c, i·s + r − p, j·s + q − p]
+# $$y_{n,c,i,j} = \max_{(r, q) \in \text{window}} x_{n,\,c,\,i s + r - p,\,j s + q - p}$$
 #
 # The output size is Ho = (H + 2p − kh) // s + 1. Padding p counts as −∞, so it
 # never wins; PyTorch (and minigrad) allow p ≤ k/2 only, so no window is padding
@@ -84,7 +84,7 @@ assert np.array_equal(y[0, 0], by_hand) and np.array_equal(argmax[0, 0], winner)
 # The backward follows from y[o] = x[argmax[o]]: the output o depends on one
 # input only, with derivative 1, so
 #
-#     ∂L/∂x[m] = Σ over outputs o with argmax[o] = m of ∂L/∂y[o]
+# $$\frac{\partial L}{\partial x_m} = \sum_{o\,:\,\operatorname{argmax}(o) = m} \frac{\partial L}{\partial y_o}$$
 #
 # Every other input gets 0. The forward *records* the argmax for exactly this
 # reason: the backward never looks at x again. With overlapping windows
@@ -143,7 +143,7 @@ assert np.allclose(kernels.pool.avg_forward(ones, 3, 1, 1), 4 / 9)  # the paddin
 # Which windows cover input row r? Window i spans rows i·s − p … i·s − p + k − 1,
 # so r is covered when i·s − p ≤ r < i·s − p + k:
 #
-#     first i = 0 if r + p < k, else (r + p − k) // s + 1,     last i = min((r + p) // s, Ho − 1)
+# $$i_\text{first} = \begin{cases} 0 & r + p < k \\ \lfloor (r + p - k)/s \rfloor + 1 & \text{otherwise} \end{cases}, \qquad i_\text{last} = \min\big(\lfloor (r + p)/s \rfloor,\ H_o - 1\big)$$
 #
 # (the same two lines as `_first_window` and `_last_window` in the CUDA face).
 # Here is that gather in NumPy, against the scatter:
@@ -277,6 +277,19 @@ show(fig, "09_max_pool_routing.png", dpi=120)
 #    passes through ReLU. Which order is cheaper in a CNN?
 # 3. Run section 6 with `MINIGRAD_FACE=reference` set in the environment: what do
 #    `F.max_pool2d` and `F.relu` run then?
+
+
+# %% [markdown]
+# ## References
+#
+# * Y. Jia et al., "Caffe: Convolutional Architecture for Fast Feature Embedding", ACM
+#   Multimedia 2014, <https://arxiv.org/abs/1408.5093> — im2col + one GEMM, as Caffe does it — pooling with stored argmax.
+# * K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for
+#   Document Processing", IWFHR 2006, <https://inria.hal.science/inria-00112631> — im2col.
+# * V. Nair, G. Hinton, "Rectified Linear Units Improve Restricted Boltzmann Machines",
+#   ICML 2010 — the ReLU.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 09: all checks passed")

@@ -19,8 +19,8 @@
 #
 # 1. the forward, by hand on a tiny batch, against the kernel;
 # 2. the backward derived step by step through the graph x → μ → σ² → x̂ → y, each
-#    step checked numerically, down to the closed form of the lecture notes on
-#    deep neural nets, gx = (1/M)·γ·inv_std·(M·gy − Σgy − x̂·Σgy·x̂) (Ioffe &
+#    step checked numerically, down to the closed form
+#    gx = (1/M)·γ·inv_std·(M·gy − Σgy − x̂·Σgy·x̂) (Ioffe &
 #    Szegedy, "Batch normalization", ICML 2015, §3, give the staged form);
 # 3. that formula against `minigrad.gradcheck`, against batch norm composed of
 #    Tensor ops, and against the kernel — and the bug it prevents (treating μ and
@@ -57,10 +57,12 @@ EPS = 1e-5
 # For each channel c, over its M values (M = N for an (N, C) input, N·H·W for
 # (N, C, H, W)):
 #
-#     μ = (1/M) Σ x                     the batch mean
-#     σ² = (1/M) Σ (x − μ)²             the batch variance (biased: divide by M)
-#     x̂ = (x − μ) / √(σ² + ε)           zero mean, unit variance
-#     y = γ x̂ + β                       the learned scale and shift
+# $$\begin{aligned}
+# \mu &= \frac{1}{M}\sum x && \text{the batch mean} \\
+# \sigma^2 &= \frac{1}{M}\sum (x - \mu)^2 && \text{the batch variance (biased: divide by $M$)} \\
+# \hat x &= \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} && \text{zero mean, unit variance} \\
+# y &= \gamma \hat x + \beta && \text{the learned scale and shift}
+# \end{aligned}$$
 #
 # Write inv_std = 1/√(σ² + ε). Four samples, two features:
 
@@ -93,22 +95,22 @@ assert np.allclose(x_hat[:, 0], x_hat[:, 1], atol=1e-6)
 # **Step 1, y = γ x̂ + β.** γ and β are shared by all M values, so their gradients
 # collect over them; x̂ gets the local factor γ:
 #
-#     gβ = Σ gy          gγ = Σ gy·x̂          gx̂ = γ·gy
+# $$g_\beta = \sum g_y, \qquad g_\gamma = \sum g_y \hat x, \qquad g_{\hat x} = \gamma\, g_y$$
 #
 # **Step 2, x̂ = (x − μ)·inv_std** with inv_std = (σ² + ε)^(−½). x̂ depends on
 # x directly, and on σ² through inv_std (∂inv_std/∂σ² = −½ (σ² + ε)^(−3/2) = −½ inv_std³):
 #
-#     gσ² = Σ gx̂·(x − μ)·(−½)·inv_std³
+# $$g_{\sigma^2} = \sum g_{\hat x}\,(x - \mu) \cdot \big(-\tfrac12\big) \cdot \text{inv_std}^3$$
 #
 # **Step 3, σ² = (1/M) Σ (x − μ)²**: ∂σ²/∂x = 2(x − μ)/M, and ∂σ²/∂μ = −(2/M) Σ (x − μ) = 0.
 # **Step 4, μ = (1/M) Σ x**: μ reaches y through x̂ (with factor −inv_std) and
 # through σ² (with a zero factor, just seen):
 #
-#     gμ = −inv_std·Σ gx̂ + gσ²·0
+# $$g_\mu = -\text{inv_std} \sum g_{\hat x} + g_{\sigma^2} \cdot 0$$
 #
 # **Step 5, collect the three paths from x** — directly into x̂, through σ², through μ:
 #
-#     gx = gx̂·inv_std + gσ²·2(x − μ)/M + gμ/M
+# $$g_x = g_{\hat x}\, \text{inv_std} + g_{\sigma^2} \frac{2(x - \mu)}{M} + \frac{g_\mu}{M}$$
 #
 # Let us compute exactly that, with the tiny batch above and a random gy:
 
@@ -126,15 +128,17 @@ gx_staged = g_x_hat * inv_std + g_var * 2 * (x - mu) / M + g_mu / M  # step 5
 # %% [markdown]
 # **Step 6, simplify.** Substitute gx̂ = γ·gy and (x − μ) = x̂/inv_std:
 #
-#     gσ²·2(x − μ)/M = (−½ inv_std³ · γ Σ gy·x̂ / inv_std) · 2 x̂ / (M·inv_std) = −(γ inv_std / M)·x̂·Σ gy·x̂
-#     gμ/M           = −(γ inv_std / M)·Σ gy
-#     gx̂·inv_std     =  (γ inv_std / M)·M·gy
+# $$\begin{aligned}
+# g_{\sigma^2} \frac{2(x - \mu)}{M} &= \Big(-\tfrac12 \text{inv_std}^3 \cdot \frac{\gamma \sum g_y \hat x}{\text{inv_std}}\Big) \cdot \frac{2 \hat x}{M\, \text{inv_std}} = -\frac{\gamma\, \text{inv_std}}{M}\, \hat x \sum g_y \hat x, \\
+# \frac{g_\mu}{M} &= -\frac{\gamma\, \text{inv_std}}{M} \sum g_y, \\
+# g_{\hat x}\, \text{inv_std} &= \frac{\gamma\, \text{inv_std}}{M}\, M g_y,
+# \end{aligned}$$
 #
 # and the three terms share the factor γ·inv_std/M:
 #
-#     gx = (1/M)·γ·inv_std·(M·gy − Σ gy − x̂·Σ gy·x̂)
+# $$g_x = \frac{1}{M}\, \gamma\, \text{inv_std} \Big(M g_y - \sum g_y - \hat x \sum g_y \hat x\Big)$$
 #
-# — the formula of the lecture notes on deep neural nets. It reuses the two sums
+# — the closed form usually implemented (the three sums of Ioffe & Szegedy's §3, collected). It reuses the two sums
 # gβ = Σ gy and gγ = Σ gy·x̂ that the parameters need anyway: a kernel computes
 # both in one pass over gy and x, then gx in a second (`kernels/batchnorm/cpu.py`).
 
@@ -207,7 +211,7 @@ except minigrad.GradcheckError as error:
 # (Σ x̂)·Σgy·x̂ = 0, because Σ x̂ = 0. Multiply by x̂ first and sum: M Σgy·x̂ − 0 −
 # (Σ x̂²)·Σgy·x̂ = 0, because Σ x̂² = M·σ²/(σ² + ε) ≈ M. So
 #
-#     Σ gx = 0      and      Σ gx·x̂ ≈ 0
+# $$\sum g_x = 0 \qquad \text{and} \qquad \sum g_x \hat x \approx 0 .$$
 #
 # The reason: y does not change if every x of a channel is shifted by the same
 # amount, or (up to ε) scaled by the same factor — so the gradient has no
@@ -230,8 +234,10 @@ assert np.allclose((gx_big * x_hat_b).sum(axis=(0, 2, 3)), 0, atol=1e-4)
 # estimated during training. After each training batch (PyTorch's convention,
 # where momentum is the weight of the *new* batch):
 #
-#     running_mean ← (1 − momentum)·running_mean + momentum·μ
-#     running_var  ← (1 − momentum)·running_var  + momentum·σ²·M/(M − 1)
+# $$\begin{aligned}
+# \text{running_mean} &\leftarrow (1 - m)\, \text{running_mean} + m\, \mu, \\
+# \text{running_var} &\leftarrow (1 - m)\, \text{running_var} + m\, \sigma^2 \frac{M}{M - 1}, \qquad m = \text{momentum}.
+# \end{aligned}$$
 #
 # The variance is made unbiased (M − 1 in the denominator) because it estimates
 # the variance of the population, not of this batch. In evaluation mode,
@@ -375,6 +381,15 @@ show(fig, "10_training_with_batch_norm.png", dpi=100)
 #    follow a distribution that drifts during training?
 # 3. Train-mode batch norm on a batch of 2 samples of an (N, C) input: what is x̂?
 #    What is gx, whatever gy is? (Hint: section 4.)
+
+
+# %% [markdown]
+# ## References
+#
+# * S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
+#   Internal Covariate Shift", ICML 2015, <https://arxiv.org/abs/1502.03167> — §3, the forward and the staged backward.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 10: all checks passed")

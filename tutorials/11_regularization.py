@@ -324,5 +324,19 @@ show(figure, "11_early_stopping.png", dpi=100)
 # 3. Compare `optim.Adam(weight_decay=λ)` with `optim.AdamW(weight_decay=λ)` on it: why
 #    do they differ (see `minigrad/optim/adam.py`)?
 
+
+# %% [markdown]
+# ## References
+#
+# * I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning*, MIT Press, 2016,
+#   <https://www.deeplearningbook.org/> — chapter 7 (weight decay, augmentation, early stopping).
+# * N. Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from Overfitting",
+#   *JMLR* 15, 2014, <https://jmlr.org/papers/v15/srivastava14a.html>.
+# * I. Loshchilov, F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+#   <https://arxiv.org/abs/1711.05101> — AdamW.
+# * H. Xiao, K. Rasul, R. Vollgraf, "Fashion-MNIST", 2017, <https://arxiv.org/abs/1708.07747>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
+
 # %%
 print("lesson 11: all checks passed")

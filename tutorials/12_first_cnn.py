@@ -22,10 +22,9 @@
 # 4. saving the `state_dict` to a file and loading it into a fresh model that
 #    then gives exactly the same outputs.
 #
-# Source files it opens: `minigrad/nn/module.py` (registration by attribute,
-# `named_parameters`, `state_dict`, `train`/`eval`), `minigrad/nn/conv.py`,
-# `minigrad/nn/pool.py`, `minigrad/nn/batchnorm.py`, `minigrad/checkpoint.py`.
-# `MINIGRAD_QUICK=1` trains on 6,400 images for one epoch instead of 20,000
+# The code it follows: `minigrad/nn/module.py` (registration by attribute,
+# `named_parameters`, `state_dict`, `train`/`eval`), the layers in `minigrad/nn/`, and
+# `minigrad/checkpoint.py`. `MINIGRAD_QUICK=1` trains on 6,400 images for one epoch instead of 20,000
 # images for three.
 
 # %%
@@ -198,6 +197,7 @@ with minigrad.no_grad():
 assert not np.allclose(train_alone, train_batch, atol=1e-4)
 assert not np.array_equal(running_mean, model.bn2.running_mean.numpy()), "train mode moved the running mean"
 model.eval()  # from here on we only evaluate
+print("eval mode: an image alone gives its output in a batch; train mode does not, and it moves the running mean")
 
 # %% [markdown]
 # The loss per step (faint) with its running mean, and the test accuracy after
@@ -289,6 +289,18 @@ except KeyError as error:
 # 4. Lesson 13 cuts a network like this one in two and trains the halves
 #    separately. Which layer's output would you send between the halves, and
 #    how many numbers is that per image?
+
+
+# %% [markdown]
+# ## References
+#
+# * Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-Based Learning Applied to Document
+#   Recognition", *Proceedings of the IEEE* 86(11), 1998 — LeNet and MNIST.
+# * S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
+#   Internal Covariate Shift", ICML 2015, <https://arxiv.org/abs/1502.03167>.
+# * PyTorch, `torch.nn.Module`, <https://pytorch.org/docs/stable/generated/torch.nn.Module.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 12: all checks passed")

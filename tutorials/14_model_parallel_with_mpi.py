@@ -19,14 +19,17 @@
 # * **Model parallelism**: each device holds *part* of the network. Activations go
 #   forward across the cut and something (a gradient, or a target) comes back. The
 #   traffic is proportional to the batch × the size of the activations at the cut,
-#   whatever the parameters — and each device stores only its part's activations,
-#   which is why the report's split fitted a bigger batch.
+#   whatever the parameters. Each device stores only its part's activations, so a split
+#   *can* fit a bigger batch — but only when the activations are spread evenly. The
+#   report found a bigger batch with its CaffeNet; for our CNN the first block holds most
+#   of the activations, and the largest batch the split fits is 0.97× the single net's
+#   (measured by `python -m admm batch`, in `docs/admm.md`).
 #
 # The dual net is model parallel: net1 (conv1 … pool2) on rank 0, net2 (conv3′ … fc)
 # on rank 1. This lesson counts the traffic of both schemes for our network, then
 # runs the *same* training in one process and in two MPI ranks and compares the
-# numbers. Files it opens: `admm/transport.py` (both transports, deadlines),
-# `admm/demo.py` (who does what on which rank).
+# numbers. The code it follows: both transports and their deadlines in
+# `admm/transport.py`, who does what on which rank in `admm/demo.py`.
 
 # %%
 import json
@@ -37,6 +40,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import minigrad
 from admm.session import configure, fresh_model
 from admm.split import split
 from _figures import output_dir
@@ -53,8 +57,11 @@ config = configure()
 model, cut = fresh_model(config, (1, 28, 28))
 parts = split(model, cut)
 parameters = sum(p.numel() for p in model.parameters())
-pool2 = 32 * 7 * 7                       # the activations at the cut, per image
-conv3 = 64 * 7 * 7                       # what admm mode sends back: the target z for conv3
+with minigrad.no_grad():                 # one image through net1 gives the sizes at the cut
+    p = parts.trunk(minigrad.zeros((1, 1, 28, 28)))
+    pool2 = p.numel()                    # the activations at the cut, per image
+    conv3 = parts.dual(p).numel()        # what admm mode sends back: the target z for conv3
+print(f"per image: {pool2} numbers of {parts.at} {tuple(p.shape[1:])} forward, {conv3} of the target z back")
 batch = config["batch"]
 data_parallel = 2 * 4 * parameters       # an all-reduce moves about 2× the gradients (ring), float32
 model_parallel = 4 * batch * (pool2 + conv3)
@@ -85,10 +92,17 @@ common = ["demo", "--quiet", *size]
 env = dict(os.environ, OMP_NUM_THREADS="1", MPIEXEC_TIMEOUT="300", MPLBACKEND="Agg",
            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 work = Path(tempfile.mkdtemp(dir=OUT))
+
+
+def shown(stdout):
+    """The run's report, with the (temporary) folder it wrote into named by its role."""
+    return stdout.replace(str(work), "<run folder>")
+
+
 one = subprocess.run([sys.executable, "-m", "admm", *common, "--out", str(work / "inproc")],
                      env=env, capture_output=True, text=True, timeout=600)
 assert one.returncode == 0, one.stderr
-print(one.stdout)
+print(shown(one.stdout))
 inproc = json.loads((work / "inproc" / "summary.json").read_text())
 
 # %%
@@ -105,7 +119,7 @@ else:
                           "--transport", "mpi", "--out", str(work / "mpi")],
                          env=env, capture_output=True, text=True, timeout=600)
     assert "(mpi transport)" in two.stdout, two.stdout + two.stderr   # rank 0 reported
-    print(two.stdout)
+    print(shown(two.stdout))
     mpi = json.loads((work / "mpi" / "summary.json").read_text())
     for key in ("single_test_acc", "dual_test_acc", "frozen_net1_test_acc", "consensus_rel_error",
                 "conv3_norm_ratio"):
@@ -122,8 +136,17 @@ else:
 # mini-batch into M micro-batches so that net1 works on micro-batch i+1 while net2 works
 # on i; each half still updates once per mini-batch, so its gradients equal this
 # schedule's (nothing is stale). How much it can gain is bounded by the cut: with
-# shares s1 and s2 of a step's compute, at most 1/max(s1, s2) — `python -m admm cost`
+# shares $s_1$ and $s_2$ of a step's compute, at most $1/\max(s_1, s_2)$ — `python -m admm cost`
 # prints that bound for every cut, and `docs/admm.md` what it measured.
+#
+# ## References
+#
+# * W. Dziwulski, *Distributed Neural Network Training*, final-year project report
+#   (not published): the dual net and its two-GPU split.
+# * Message Passing Interface Forum, *MPI: A Message-Passing Interface Standard*,
+#   version 4.1, 2023, <https://www.mpi-forum.org/docs/>; mpi4py, <https://mpi4py.readthedocs.io/>.
+# * Y. Huang et al., "GPipe: Efficient Training of Giant Neural Networks using Pipeline
+#   Parallelism", NeurIPS 2019, <https://arxiv.org/abs/1811.06965> — micro-batches in a pipeline.
 
 # %%
 print("all checks passed")

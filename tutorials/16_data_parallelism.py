@@ -10,14 +10,15 @@
 # %% [markdown]
 # # 16 · Data parallelism
 #
-# The lecture's last slides on training: to train on W devices, give each one a full
+# Data parallelism, as Krizhevsky's "One weird trick for parallelizing convolutional neural
+# networks" (2014, <https://arxiv.org/abs/1404.5997>) describes it: to train on W devices, give each one a full
 # copy of the network and 1/W of every mini-batch. Each copy computes the gradients of
 # *all* parameters on its share; the copies average their gradients (an
 # **all-reduce**), so all of them take the same step and stay identical. Its price:
 # every gradient crosses the wire every step, and the effective batch is W times the
 # per-device one.
 #
-# This lesson makes those slides runnable:
+# This lesson makes it runnable:
 #
 # 1. split a batch and average the gradients, by hand: the same gradient as the whole batch;
 # 2. uneven shares break that equality, which is why `DistributedSampler` pads;
@@ -25,9 +26,9 @@
 # 4. what the communication costs, measured, and the speed-up it leaves;
 # 5. when model parallelism (lesson 14) wins instead.
 #
-# Files it opens: `minigrad/distributed/` (the MPI layer: `collectives.py`, `group.py`),
-# `minigrad/nn/parallel.py` (DDP), `minigrad/data/sampler.py`, and the hook in
-# `minigrad/autograd.py` that tells DDP when a gradient is complete.
+# The code it follows: the MPI layer in `minigrad/distributed/` (`collectives.py`,
+# `group.py`), DDP in `minigrad/nn/parallel.py`, the sampler in `minigrad/data/sampler.py`,
+# and the hook in `minigrad/autograd.py` that tells DDP when a gradient is complete.
 
 # %%
 import json
@@ -47,10 +48,10 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
 from minigrad.data import DistributedSampler
+from _figures import output_dir, show
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "tutorial_output"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = output_dir()
 ROOT = Path(__file__).resolve().parent.parent if "__file__" in globals() else Path.cwd().parent
 
 
@@ -69,10 +70,11 @@ def gradients(model, x, y):
 # %% [markdown]
 # ## 1. Split the batch, average the gradients
 #
-# With a loss that is the *mean* over the batch, L = (1/B) Σᵢ ℓᵢ, and W equal shares
-# of b = B/W examples,
+# With a loss that is the *mean* over the batch, $L = \frac{1}{B}\sum_i \ell_i$, and $W$
+# equal shares of $b = B/W$ examples,
 #
-#     (1/W) Σ_r ∇L_r = (1/W) Σ_r (1/b) Σ_{i ∈ share r} ∇ℓᵢ = (1/B) Σᵢ ∇ℓᵢ = ∇L.
+# $$\frac{1}{W}\sum_r \nabla L_r = \frac{1}{W}\sum_r \frac{1}{b}\sum_{i \in \text{share } r} \nabla \ell_i
+#   = \frac{1}{B}\sum_i \nabla \ell_i = \nabla L .$$
 #
 # The average of the shares' gradients *is* the whole batch's gradient — not an
 # approximation. In float64 the two differ only by rounding.
@@ -217,13 +219,13 @@ else:
 # ## 4. What the communication costs
 #
 # Per step, every rank sends and receives about the size of the gradients: an
-# all-reduce of n bytes over W ranks moves 2·(W−1)/W·n per rank in the ring algorithm
-# (a reduce-scatter, then an all-gather). For the report's CNN that is 4 bytes × its
-# parameters — whatever the batch size. The step time of W ranks is then about
+# all-reduce of $n$ bytes over $W$ ranks moves $2\frac{W-1}{W}n$ per rank in the ring
+# algorithm (a reduce-scatter, then an all-gather). For the report's CNN that is 4 bytes ×
+# its parameters — whatever the batch size. The step time of $W$ ranks is then about
 #
-#     T_W ≈ T_compute / W + T_allreduce(n),
+# $$T_W \approx \frac{T_\text{compute}}{W} + T_\text{all-reduce}(n),$$
 #
-# so the speed-up T_1 / T_W stays near W while the all-reduce is small next to the
+# so the speed-up $T_1 / T_W$ stays near $W$ while the all-reduce is small next to the
 # computation. `benchmarks/data_parallel.py` measures it for the report's CNN on this
 # machine's two cores (docs/benchmarks.md); here, the model with our measured numbers.
 
@@ -265,8 +267,8 @@ ax.set_ylabel("speed-up T₁ / T_W")
 ax.set_title("data parallelism: the report's CNN, global batch 128")
 ax.legend()
 fig.tight_layout()
-fig.savefig(OUT / "16_data_parallel_speedup.png", dpi=120)
 assert (compute / slow)[15] < speedup[15]
+show(fig, "16_data_parallel_speedup.png", dpi=120)
 
 # %% [markdown]
 # In the model, one thing bends the line away from the ideal: the all-reduce does not
@@ -282,7 +284,7 @@ assert (compute / slow)[15] < speedup[15]
 # to the parameters. Data parallelism sends the *parameters'* gradients, whatever the
 # batch. So model parallelism moves fewer bytes when
 #
-#     batch × (activations at the cut, both ways)  <  2 × parameter bytes,
+# $$\text{batch} \times \text{(activations at the cut, both ways)} < 2 \times \text{parameter bytes},$$
 #
 # i.e. for networks whose weights are large next to their activations (the huge fully
 # connected layers of AlexNet-era networks, or today's language models) and for small
@@ -291,18 +293,31 @@ assert (compute / slow)[15] < speedup[15]
 # it trains with (the demo's 64, the benchmark's 128):
 
 # %%
-cut = 4 * (32 * 7 * 7 + 64 * 7 * 7)  # bytes per image across the pool2 cut: pool2 forward, conv3 target back
+from admm.session import configure, fresh_model
+from admm.split import split
+
+parts = split(*fresh_model(configure(), (1, 28, 28)))
+with mg.no_grad():                   # one image through net1: the sizes at the pool2 cut
+    p = parts.trunk(mg.zeros((1, 1, 28, 28)))
+    cut = 4 * (p.numel() + parts.dual(p).numel())  # bytes per image: pool2 forward, the conv3 target back
 crossover = 2 * gradient_bytes / cut
 print(f"report's CNN: model parallelism moves fewer bytes only below a batch of {crossover:.1f} images")
 assert crossover < 64
-wide = 4 * (4096 * 4096 + 4096 * 1000)                      # an AlexNet-style fc6/fc7 block after the cut
-print(f"with a 4096-wide fully connected block ({wide / 1e6:.0f} MB of weights) the crossover is a batch of "
+wide = 4 * (9216 * 4096 + 4096 * 4096)   # AlexNet's fc6 (256·6·6 = 9216 → 4096) and fc7 (4096 → 4096) after the cut
+print(f"with AlexNet's fc6 and fc7 ({wide / 1e6:.0f} MB of weights) the crossover is a batch of "
       f"{2 * wide / cut:,.0f}")
 assert 2 * wide / cut > 1024
 
 # %% [markdown]
 # Hybrids use both: model parallelism inside a group of devices (for the layers that
 # do not fit, or whose weights are huge) and data parallelism across the groups.
+#
+# **References.** A. Krizhevsky, I. Sutskever, G. Hinton, "ImageNet Classification with
+# Deep Convolutional Neural Networks", NeurIPS 2012 (AlexNet's fc6 and fc7, and its
+# split over two GPUs); S. Li et al., "PyTorch Distributed: Experiences on Accelerating
+# Data Parallel Training", VLDB 2020, <https://arxiv.org/abs/2006.15704> (DDP's buckets
+# and overlap); P. Patarasuk, X. Yuan, "Bandwidth optimal all-reduce algorithms for
+# clusters of workstations", JPDC 2009 (the ring all-reduce's ≈ 2n bytes per rank).
 #
 # **Exercises.** (1) Run the program of section 3 with `-n 3`: the 64 examples no
 # longer split into equal shares of 8 — what does `DistributedSampler` do, and does the

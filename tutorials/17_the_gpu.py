@@ -30,9 +30,9 @@
 # switched on before Numba is first imported, so in a notebook restart the
 # kernel before re-running this lesson.
 #
-# Source files it opens: `kernels/cuda_launch.py` (grid sizing and launch),
-# `kernels/relu/cuda.py`, `kernels/batchnorm/cuda.py`, `kernels/conv/cuda.py`,
-# `minigrad/backend.py` (`.to("cuda")`).
+# The code it follows: grid sizing and launch in `kernels/cuda_launch.py`, the kernels in
+# `kernels/relu/cuda.py`, `kernels/batchnorm/cuda.py` and `kernels/conv/cuda.py`, and
+# `.to("cuda")` in `minigrad/backend.py`.
 
 # %%
 import os
@@ -504,6 +504,21 @@ else:
 # 3. Rewrite `_statistics` so that thread t handles the contiguous chunk
 #    `[t·M/256, (t+1)·M/256)` instead of every 256th value. Count the segments of
 #    a warp's first load with `segments`: what happens to coalescing?
+
+
+# %% [markdown]
+# ## References
+#
+# * NVIDIA, *CUDA C++ Programming Guide*, <https://docs.nvidia.com/cuda/cuda-c-programming-guide/> —
+#   threads, blocks, grids, memory spaces.
+# * NVIDIA, *CUDA C++ Best Practices Guide*, <https://docs.nvidia.com/cuda/cuda-c-best-practices-guide/> —
+#   coalesced access, occupancy.
+# * Numba, "CUDA Python" and "The CUDA simulator", <https://numba.readthedocs.io/en/stable/cuda/index.html>.
+# * CuPy, <https://docs.cupy.dev/>.
+# * K. Chellapilla, S. Puri, P. Simard, "High Performance Convolutional Neural Networks for
+#   Document Processing", IWFHR 2006, <https://inria.hal.science/inria-00112631> — im2col.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 17: all checks passed")

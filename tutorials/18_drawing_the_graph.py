@@ -89,7 +89,7 @@ assert x_box["requires_grad"] and x_box["leaf"]
 assert exp_box["leaf"] and not exp_box["requires_grad"], "exp(y) was not recorded: a constant"
 assert dot_text.count("->") == len(edges) == 11
 assert all("grad" not in line for n in nodes for line in n["lines"][1:]), "no gradient before backward()"
-show(viz.draw(f, OUT / "18_expression_before_backward.png", names=names))
+show(viz.draw(f, OUT / "18_expression_before_backward.png", names=names, direction="TB"))
 
 # %% [markdown]
 # PyTorch shows the same graph from the output's end, and so does minigrad: a tensor
@@ -131,7 +131,7 @@ nodes, _ = viz.graph(f, names=names)
 assert x_box["lines"][-1] == f"grad {closed_form:.4g}", x_box["lines"]
 assert sum(line.startswith("grad") for n in nodes for line in n["lines"]) == 1
 print(f"x.grad = {x.grad.item():.6f} = tanh(c) + x(1 − tanh²c)y")
-show(viz.draw(f, OUT / "18_expression_graph.png", names=names))
+show(viz.draw(f, OUT / "18_expression_graph.png", names=names, direction="TB"))
 
 # %% [markdown]
 # ## 2. A small MLP
@@ -139,7 +139,8 @@ show(viz.draw(f, OUT / "18_expression_graph.png", names=names))
 # A 4-8-3 MLP with a ReLU, a cross-entropy loss on five samples. Passing
 # `names=dict(model.named_parameters())` labels the weights with the names the
 # `state_dict` uses (`0.weight`, `2.bias`, …). Each `nn.Linear` is
-# `x @ W.T + b` (`F.linear`): a `transpose`, a `matmul` and an `add`, and the
+# `x @ W.T + b` (`F.linear`): a `permute` (what `W.T` records: the axes of `W` in reverse
+# order, as PyTorch's `.T` does), a `matmul` and an `add`, and the
 # loss is `log_softmax` written out (`logsumexp`, `sub`), the picked entries
 # (`getitem`) and their mean. The graph is long, so it is drawn top to bottom
 # (`direction="TB"`).
@@ -197,7 +198,7 @@ print(viz.to_dot(evaluation))
 # why it is used when present.
 
 # %%
-drawn = viz.draw(f, OUT / "18_expression_matplotlib.png", names=names, engine="matplotlib")
+drawn = viz.draw(f, OUT / "18_expression_matplotlib.png", names=names, engine="matplotlib", direction="TB")
 assert drawn.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 show(drawn)
 if DOT:
@@ -215,6 +216,16 @@ else:
 #    `backward()` and draw again: which box gains a gradient?
 # 3. Draw a `nn.Conv2d` followed by `nn.MaxPool2d` (lesson 08, 09): which ops
 #    are kernel-backed, first-order only nodes?
+
+
+# %% [markdown]
+# ## References
+#
+# * A. G. Baydin, B. A. Pearlmutter, A. A. Radul, J. M. Siskind, "Automatic Differentiation in
+#   Machine Learning: a Survey", *JMLR* 18(153), 2018, <https://jmlr.org/papers/v18/17-468.html>.
+# * Graphviz, the DOT language, <https://graphviz.org/doc/info/lang.html>.
+#
+# Every source the lessons cite is listed in `docs/references.md`.
 
 # %%
 print("lesson 18: all checks passed")
