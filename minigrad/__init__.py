@@ -6,6 +6,7 @@
     x.grad  # tensor([2., 4.])
 """
 from minigrad import cuda, data, dtypes, functional, nn, optim
+from minigrad import backends, xpu
 from minigrad.autograd import backward, grad
 from minigrad.backend import cuda_available, device
 from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -48,4 +49,4 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
-__all__ += ["load", "save"]
+__all__ += ["backends", "load", "save", "xpu"]
