@@ -5,10 +5,7 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
-from math import e, inf, nan, pi  # torch.pi is math.pi (and so on): see below
-
 from minigrad import cuda, data, dtypes, functional, nn, optim
-from minigrad import backends, xpu
 from minigrad.autograd import backward, grad
 from minigrad.backend import cuda_available, device
 from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -31,9 +28,12 @@ from minigrad.serialization import load, save
 from minigrad.tensor import (Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad, set_grad_enabled,
                              tensor)
 
-# e, inf, nan, pi (imported at the top) are torch's constants, as tutorials write
-# torch.linspace(-torch.pi, torch.pi, ...); they stay out of __all__, like the builtins' names,
-# so `from minigrad import *` cannot shadow a user's own e.
+from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
+
+# torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
+# __all__, like the builtins' names, so `from minigrad import *` cannot shadow a user's own e.
+from math import e, inf, nan, pi  # noqa: E402
+
 numel = Tensor.numel  # torch.numel(x) is x.numel()
 
 __version__ = "0.1.0"
@@ -56,4 +56,5 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
-__all__ += ["backends", "load", "numel", "save", "xpu"]
+__all__ += ["load", "save"]
+__all__ += ["backends", "numel", "xpu"]
