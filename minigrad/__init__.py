@@ -56,5 +56,5 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
-__all__ += ["load", "save"]
 __all__ += ["backends", "numel", "xpu"]
+__all__ += ["load", "save"]
