@@ -28,6 +28,8 @@ from minigrad.serialization import load, save
 from minigrad.tensor import (Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad, set_grad_enabled,
                              tensor)
 
+__version__ = "0.1.0"
+
 from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
 
 # torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
@@ -36,11 +38,10 @@ from math import e, inf, nan, pi  # noqa: E402
 
 numel = Tensor.numel  # torch.numel(x) is x.numel()
 
-__version__ = "0.1.0"
-
 # Names that would shadow Python's builtins (max, sum, int, ...) stay out of __all__, so
 # `from minigrad import *` cannot replace them; use them as mg.max, mg.sum, mg.int.
 __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "argsort", "as_tensor", "backward",
+           "backends", "numel", "xpu",
            "bmm", "cat", "ceil", "chunk", "clamp", "clip", "clone", "concatenate", "cos", "cuda", "cuda_available",
            "cumsum", "data", "device", "div", "dot", "double", "dtypes", "einsum", "empty", "empty_like",
            "enable_grad", "eq", "equal", "exp", "expm1", "eye", "flatten", "flip", "float16", "float32", "float64",
@@ -56,5 +57,4 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
-__all__ += ["backends", "numel", "xpu"]
 __all__ += ["load", "save"]
