@@ -7,11 +7,6 @@ def is_available():
     return backend.cuda_available()
 
 
-def device_count():
-    """How many GPUs minigrad can use: 1 or 0 (it drives one GPU)."""
-    return int(backend.cuda_available())
-
-
 def manual_seed(seed):
     """torch.cuda.manual_seed: minigrad has no separate GPU generator — random numbers for GPU
     tensors are drawn on the CPU by the default generator and moved, so ``minigrad.manual_seed``
@@ -30,3 +25,9 @@ def empty_cache():
     torch.cuda.empty_cache does for its caching allocator; nothing to do without a GPU."""
     if backend.cuda_available():
         backend.cupy.get_default_memory_pool().free_all_blocks()
+
+
+def device_count():
+    """How many GPUs minigrad can use: 1 or 0 (it drives one GPU)."""
+    return int(backend.cuda_available())
+
