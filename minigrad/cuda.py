@@ -30,4 +30,3 @@ def empty_cache():
 def device_count():
     """How many GPUs minigrad can use: 1 or 0 (it drives one GPU)."""
     return int(backend.cuda_available())
-
