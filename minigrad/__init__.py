@@ -39,9 +39,18 @@ for _name, _value in list(globals().items()):
 
 __version__ = "0.1.0"
 
+from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
+
+# torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
+# __all__, like the builtins' names, so `from minigrad import *` cannot shadow a user's own e.
+from math import e, inf, nan, pi  # noqa: E402
+
+numel = Tensor.numel  # torch.numel(x) is x.numel()
+
 # Names that would shadow Python's builtins (max, sum, int, ...) stay out of __all__, so
 # `from minigrad import *` cannot replace them; use them as mg.max, mg.sum, mg.int.
 __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "argsort", "as_tensor", "backward",
+           "backends", "numel", "xpu",
            "bmm", "cat", "ceil", "chunk", "clamp", "clip", "clone", "concatenate", "cos", "cuda", "cuda_available",
            "cumsum", "data", "device", "div", "dot", "double", "dtypes", "einsum", "empty", "empty_like",
            "enable_grad", "eq", "equal", "exp", "expm1", "eye", "flatten", "flip", "float16", "float32", "float64",

@@ -161,16 +161,30 @@ def _dropout(x, p, mask_shape, inplace, generator, name):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
-    """Channel dropout: zero whole feature maps of (N, C, H, W) (or (C, H, W)) with
-    probability p, scaling the rest by 1/(1−p) — neighbouring pixels are correlated,
-    so dropping single ones regularises little (Tompson et al., 2015)."""
+    """Channel dropout: zero whole feature maps of (N, C, H, W) with probability p, scaling
+    the rest by 1/(1−p) — neighbouring pixels are correlated, so dropping single ones
+    regularises little (Tompson et al., 2015).
+
+    Other ranks follow torch's ``feature_dropout`` rule, which drops along the first two
+    dims whatever they are: (N, C, L) drops rows of L (torch's 3-D reading, with its
+    warning), and (N, C) drops single elements, as ``dropout`` (a 2-D input, which
+    torch accepts with a deprecation warning; PyTorch's ``mnist_rnn`` example does this)."""
     if not 0 <= p < 1:
         raise ValueError(f"dropout2d: p must be in [0, 1), got {p}")
+    if input.ndim < 2:
+        raise RuntimeError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, "
+                           f"got shape {input.shape}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expects (N, C, H, W) or (C, H, W), got shape {input.shape}")
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated "
+                      f"(as in torch); channel-wise dropout is meant for (N, C, H, W) inputs. Use dropout "
+                      f"for the element-wise behaviour", stacklevel=2)
+    elif input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+                      "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+                      "the channel dim (as in torch)", stacklevel=2)
     if not training or p == 0:
         return input
-    return _dropout(input, p, input.shape[:-2] + (1, 1), inplace, generator, "dropout2d")
+    return _dropout(input, p, input.shape[:2] + (1,) * (input.ndim - 2), inplace, generator, "dropout2d")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

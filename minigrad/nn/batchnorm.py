@@ -15,7 +15,7 @@ statistics: the same in training and in eval mode.
 import numpy as np
 
 from minigrad import functional as F
-from minigrad.nn.module import Module, Parameter
+from minigrad.nn.module import Module, Parameter, factory_dtype
 from minigrad.tensor import Tensor
 
 
@@ -23,8 +23,9 @@ class _BatchNorm(Module):
     ranks = ()  # the input ranks the layer accepts
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 dtype=np.float32):
+                 device=None, dtype=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         name = type(self).__name__
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
@@ -43,6 +44,8 @@ class _BatchNorm(Module):
         else:
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(buffer, None)
+        if device is not None:
+            self.to(device)
 
     def reset_running_stats(self):
         if self.track_running_stats:
@@ -92,14 +95,17 @@ class LayerNorm(Module):
     """Normalise each example over its last dims ``normalized_shape`` (``F.layer_norm``),
     with a learned γ (ones) and β (zeros) of that shape, as PyTorch's."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=np.float32):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         if not shape or not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         """γ = 1, β = 0, as at construction."""

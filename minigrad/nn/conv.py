@@ -7,7 +7,7 @@ import numpy as np
 from kernels.geometry import dilation_pair, pair, stride_and_padding
 from minigrad import functional as F
 from minigrad.nn import init
-from minigrad.nn.module import Module, Parameter
+from minigrad.nn.module import Module, Parameter, factory_dtype
 
 
 class Conv2d(Module):
@@ -23,8 +23,9 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=np.float32, generator=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None, generator=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         op = "Conv2d"
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -58,6 +59,8 @@ class Conv2d(Module):
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
         self.generator = generator
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         """Draw the weights afresh, as at construction (PyTorch's default init)."""

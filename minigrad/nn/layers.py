@@ -6,14 +6,15 @@ import numpy as np
 
 from minigrad import functional as F
 from minigrad.nn import init
-from minigrad.nn.module import Module, Parameter
+from minigrad.nn.module import Module, Parameter, factory_dtype
 
 
 class Linear(Module):
     """y = x Wᵀ + b. W: (out_features, in_features), b: (out_features,)."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float32, generator=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None, generator=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear: in_features and out_features must be positive, "
                              f"got {in_features} and {out_features}")
@@ -22,6 +23,8 @@ class Linear(Module):
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.generator = generator
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         """Draw the weights afresh, as at construction (PyTorch's default init)."""
@@ -40,8 +43,9 @@ class Embedding(Module):
     zero and is never trained."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, dtype=np.float32, generator=None):
+                 scale_grad_by_freq=False, sparse=False, *, device=None, dtype=None, generator=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         if num_embeddings <= 0 or embedding_dim <= 0:
             raise ValueError(f"Embedding: num_embeddings and embedding_dim must be positive, "
                              f"got {num_embeddings} and {embedding_dim}")
@@ -55,6 +59,8 @@ class Embedding(Module):
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         self.generator = generator
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         """N(0, 1) again, the padding row zero."""

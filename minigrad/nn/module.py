@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, dtypes
 from minigrad.tensor import Tensor, to_arguments
 
 
@@ -42,6 +42,12 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return super().__repr__()
+
+
+def factory_dtype(dtype):
+    """A layer's ``dtype=`` argument: None means the default float dtype
+    (``minigrad.set_default_dtype``), as in torch."""
+    return dtypes.get_default_dtype() if dtype is None else dtype
 
 
 class Parameter(Tensor):

@@ -10,21 +10,24 @@ import numpy as np
 
 from minigrad import functional as F
 from minigrad.nn.batchnorm import _BatchNorm
-from minigrad.nn.module import Module, Parameter
+from minigrad.nn.module import Module, Parameter, factory_dtype
 
 
 class GroupNorm(Module):
     """(N, C, *) → the same shape, each example's ``num_groups`` groups of C/num_groups
     channels standardised on their own (Wu & He, 2018)."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, dtype=np.float32):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, bias=True):
         super().__init__()
+        dtype = factory_dtype(dtype)
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups (got {num_channels} "
                              f"and {num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         self.weight = Parameter(np.ones(num_channels, dtype=dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_channels, dtype=dtype)) if affine and bias else None
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         """γ = 1, β = 0, as at construction."""
@@ -50,9 +53,9 @@ class InstanceNorm2d(_BatchNorm):
     ranks = (3, 4)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
-                 dtype=np.float32, *, bias=True):
+                 device=None, dtype=None, bias=True):
         F._refuse("InstanceNorm2d", "bias", bias, True)
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, x):
         if x.ndim not in self.ranks or x.shape[-3] != self.num_features:

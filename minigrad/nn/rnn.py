@@ -25,7 +25,7 @@ import numpy as np
 from minigrad import functional as F
 from minigrad import ops
 from minigrad.nn import init
-from minigrad.nn.module import Module, Parameter
+from minigrad.nn.module import Module, Parameter, factory_dtype
 from minigrad.tensor import Tensor
 
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -68,8 +68,9 @@ class _RNNBase(Module):
     mode = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, nonlinearity="tanh", proj_size=0, dtype=np.float32, generator=None):
+                 bidirectional=False, nonlinearity="tanh", proj_size=0, device=None, dtype=None, generator=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         name = type(self).__name__
         _check_sizes(name, input_size, hidden_size, nonlinearity)
         if not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
@@ -95,6 +96,8 @@ class _RNNBase(Module):
                     setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(np.empty(rows, dtype=dtype)))
                     setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(np.empty(rows, dtype=dtype)))
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         _uniform_init(self)
@@ -188,9 +191,9 @@ class RNN(_RNNBase):
     mode = "RNN"
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32, generator=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, generator=None):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         nonlinearity=nonlinearity, dtype=dtype, generator=generator)
+                         nonlinearity=nonlinearity, device=device, dtype=dtype, generator=generator)
 
 
 class LSTM(_RNNBase):
@@ -199,9 +202,9 @@ class LSTM(_RNNBase):
     mode = "LSTM"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, dtype=np.float32, generator=None):
+                 bidirectional=False, proj_size=0, device=None, dtype=None, generator=None):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size=proj_size, dtype=dtype, generator=generator)
+                         proj_size=proj_size, device=device, dtype=dtype, generator=generator)
 
 
 class GRU(_RNNBase):
@@ -209,16 +212,18 @@ class GRU(_RNNBase):
     mode = "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=np.float32, generator=None):
+                 bidirectional=False, device=None, dtype=None, generator=None):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, generator=generator)
+                         device=device, dtype=dtype, generator=generator)
 
 
 class _CellBase(Module):
     mode = None
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=np.float32, generator=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None,
+                 generator=None):
         super().__init__()
+        dtype = factory_dtype(dtype)
         _check_sizes(type(self).__name__, input_size, hidden_size, nonlinearity)
         self.input_size, self.hidden_size, self.bias, self.nonlinearity = input_size, hidden_size, bias, nonlinearity
         self.generator = generator
@@ -228,6 +233,8 @@ class _CellBase(Module):
         self.bias_ih = Parameter(np.empty(rows, dtype=dtype)) if bias else None
         self.bias_hh = Parameter(np.empty(rows, dtype=dtype)) if bias else None
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         _uniform_init(self)
@@ -275,13 +282,13 @@ class LSTMCell(_CellBase):
     """One step of ``LSTM``: (h', c') from x and (h, c)."""
     mode = "LSTM"
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=np.float32, generator=None):
-        super().__init__(input_size, hidden_size, bias, dtype=dtype, generator=generator)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, generator=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype, generator=generator)
 
 
 class GRUCell(_CellBase):
     """One step of ``GRU``: h' from x and h."""
     mode = "GRU"
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=np.float32, generator=None):
-        super().__init__(input_size, hidden_size, bias, dtype=dtype, generator=generator)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, generator=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype, generator=generator)

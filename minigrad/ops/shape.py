@@ -354,15 +354,18 @@ def _winners(shape, index, xp, dtype):
 def _along(x, dim, index, op):
     """For ``index`` with x's number of dims: the integer arrays that address
     ``x[i][index[i][j][k]][k]`` (dim=1) for every position (i, j, k) of index, as
-    torch.gather and torch.scatter read it."""
+    torch.gather and torch.scatter read it. As in torch, a 0-d index counts as 1-d, so
+    ``zeros(10).scatter_(0, tensor(3), value=1)`` (a one-hot label) works."""
     d = normalize_dim(dim, x.ndim, op)
     picks = index.array if isinstance(index, Tensor) else backend.xp(x.array).asarray(index)
-    if picks.dtype.kind not in "iu" or picks.ndim != x.ndim or x.ndim == 0:
+    if picks.dtype.kind not in "iu" or max(picks.ndim, 1) != x.ndim or x.ndim == 0:
         raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} and dtype {picks.dtype} must be an "
                            f"integer tensor with as many dims as the input of shape {x.shape} (at least 1)")
     if any(m > n for i, (m, n) in enumerate(zip(picks.shape, x.shape)) if i != d):
         raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} is larger than the input of shape "
                            f"{x.shape} outside dim {d}")
+    if picks.ndim == 0:  # x is 1-d: the index alone addresses it
+        return (picks,), ()
     grid = backend.xp(picks).ogrid[tuple(slice(n) for n in picks.shape)]
     return tuple(picks if i == d else grid[i] for i in range(x.ndim)), tuple(picks.shape)
 

@@ -9,6 +9,9 @@ Every schedule except ReduceLROnPlateau is a closed formula ``lr_t = f(lr₀, t)
 ``ClosedFormLR``; a new one is a subclass with its own ``_lr(base_lr, t)``):
 
     StepLR             lr₀ · γ^⌊t / step_size⌋
+    MultiStepLR        lr₀ · γ^(number of milestones ≤ t)
+    ExponentialLR      lr₀ · γ^t
+    LambdaLR           lr₀ · f(t), for a function f of yours
     InverseTimeLR      lr₀ · C / (C + t)                      the lecture notes' 1/(C+t)
     InverseSqrtLR      lr₀ / √(1 + t/C)                       ≈ lr₀ √C / √t for t ≫ C
     CosineAnnealingLR  η_min + (lr₀ − η_min)(1 + cos(π t / T_max)) / 2
@@ -20,6 +23,7 @@ has stopped improving for ``patience`` epochs.
 ``state_dict()`` holds Python numbers, strings and lists (and a nested dict for the
 schedule a warm-up hands over to), ready for JSON or an ``.npz``.
 """
+import bisect
 import math
 
 import numpy as np
@@ -150,6 +154,62 @@ class StepLR(ClosedFormLR):
 
     def _lr(self, base_lr, t):
         return base_lr * self.gamma ** (t // self.step_size)
+
+
+class MultiStepLR(ClosedFormLR):
+    """MultiStepLR(optimizer, milestones, gamma=0.1, last_epoch=-1): multiply by γ at each
+    milestone, ``lr_t = lr₀ · γ^(number of milestones ≤ t)`` (a repeated milestone counts
+    twice, as in PyTorch)."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones, self.gamma = tuple(sorted(milestones)), gamma  # a tuple: not one entry per group
+        super().__init__(optimizer, last_epoch)
+
+    def _check_arguments(self):
+        self._require(all(_is_count(m, 0) for m in self.milestones), "milestones", self.milestones,
+                      "a list of integers >= 0")
+        self._require(self.gamma > 0, "gamma", self.gamma, "gamma > 0")
+
+    def _lr(self, base_lr, t):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, t)
+
+
+class ExponentialLR(ClosedFormLR):
+    """ExponentialLR(optimizer, gamma, last_epoch=-1): ``lr_t = lr₀ · γ^t`` (multiply by γ
+    every step)."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _check_arguments(self):
+        self._require(self.gamma > 0, "gamma", self.gamma, "gamma > 0")
+
+    def _lr(self, base_lr, t):
+        return base_lr * self.gamma ** t
+
+
+class LambdaLR(ClosedFormLR):
+    """LambdaLR(optimizer, lr_lambda, last_epoch=-1): ``lr_t = lr₀ · f(t)`` for a function
+    ``f`` of the step count (or a list of them, one per parameter group). As in PyTorch the
+    functions are not part of ``state_dict()``: make the schedule with them, then load."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups or not all(callable(f) for f in lambdas):
+            raise ValueError(f"LambdaLR: expected one function or a list of {groups} functions "
+                             f"(one per parameter group), got {lr_lambda!r}")
+        self._lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, t):
+        return [base_lr * f(t) for base_lr, f in zip(self.base_lrs, self._lr_lambdas)]
+
+    def state_dict(self):
+        state = super().state_dict()
+        del state["_lr_lambdas"]
+        return state
 
 
 class _TimeConstantLR(ClosedFormLR):
