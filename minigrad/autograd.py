@@ -16,6 +16,7 @@ node: the sort puts them side by side, after every use of any of them, so its ba
 runs once, with all their gradients.
 """
 from minigrad import backend
+from minigrad import function  # noqa: F401  (torch's path: torch.autograd.function.once_differentiable)
 from minigrad.function import Function, FunctionCtx, FunctionNode, once_differentiable  # noqa: F401 (public names)
 from minigrad.tensor import Tensor, set_grad_enabled
 
