@@ -45,11 +45,11 @@ FLOAT64_ACCUMULATORS = {
 
 
 @cuda.jit(device=True, inline="always")
-def _block_sum(part, t):
-    """Tree-reduce the block's ``part`` (THREADS values in shared memory) into
-    part[0]. Every thread of the block must call it (it holds barriers); the caller
-    has already synchronised after writing ``part``."""
-    stride = THREADS // 2
+def _block_sum(part, t, size):
+    """Tree-reduce the block's ``part`` (``size`` values in shared memory, a power of 2)
+    into part[0]. Every thread of the block must call it (it holds barriers); the
+    caller has already synchronised after writing ``part``."""
+    stride = size // 2
     while stride > 0:
         if t < stride:
             part[t] += part[t + stride]
@@ -76,7 +76,7 @@ def _partial_sums(x, center, squared, partial):
         k += parts * THREADS
     acc[t] = total
     cuda.syncthreads()
-    _block_sum(acc, t)
+    _block_sum(acc, t, THREADS)
     if t == 0:
         partial[ch, part] = acc[0]
 
@@ -103,8 +103,8 @@ def _backward_partial_sums(gy, x, mean, inv_std, partial_gy, partial_gy_xhat):
     acc_gy[t] = s1
     acc_gy_xhat[t] = s2
     cuda.syncthreads()
-    _block_sum(acc_gy, t)
-    _block_sum(acc_gy_xhat, t)
+    _block_sum(acc_gy, t, THREADS)
+    _block_sum(acc_gy_xhat, t, THREADS)
     if t == 0:
         partial_gy[ch, part] = acc_gy[0]
         partial_gy_xhat[ch, part] = acc_gy_xhat[0]
@@ -112,12 +112,13 @@ def _backward_partial_sums(gy, x, mean, inv_std, partial_gy, partial_gy_xhat):
 
 @cuda.jit
 def _fold(partial, scale, out):
-    """out[ch] = scale · Σ partial[ch, :]: one block per channel, at most THREADS parts."""
+    """out[ch] = scale · Σ partial[ch, :]: one block per channel, one thread per part
+    (blockDim a power of 2, at most THREADS; threads past the last part add 0)."""
     ch, t = cuda.blockIdx.x, cuda.threadIdx.x
     acc = cuda.shared.array(THREADS, numba.float64)
     acc[t] = partial[ch, t] if t < partial.shape[1] else 0.0
     cuda.syncthreads()
-    _block_sum(acc, t)
+    _block_sum(acc, t, cuda.blockDim.x)
     if t == 0:
         out[ch] = acc[0] * scale
 
@@ -170,8 +171,9 @@ def _per_channel_sums(op, kernel, args, outputs):
     parts = _parts(c, n * length)
     partials = [cuda_launch.empty((c, parts), "float64", like=args[0]) for _ in outputs]
     kernel[(parts, c), THREADS, cuda_launch.stream()](*args, *partials)
+    fold_threads = max(32, 1 << (parts - 1).bit_length())  # a power of 2 ≥ parts, a warp at least
     for partial, (out, scale) in zip(partials, outputs):
-        _fold[c, THREADS, cuda_launch.stream()](partial, scale, out)
+        _fold[c, fold_threads, cuda_launch.stream()](partial, scale, out)
 
 
 def _inv_std(var, eps):
