@@ -76,6 +76,16 @@ def zeros(shape, dtype, like):
     return face.xp(like).zeros(shape, dtype=dtype)
 
 
+def free_bytes(like):
+    """Device memory still free for ``like``'s device: the driver's free memory plus the
+    blocks CuPy's pool holds unused (infinite under the simulator, which has no device)."""
+    if not face.is_cupy(like):
+        return math.inf
+    free, _ = face.cupy.cuda.runtime.memGetInfo()
+    pool = face.cupy.get_default_memory_pool()
+    return free + pool.total_bytes() - pool.used_bytes()
+
+
 def launch(op, kernel, n, *args):
     """Run ``kernel`` with one thread per item, ``n`` items: ``ceil(n / THREADS)``
     blocks of ``THREADS`` threads; each thread checks ``i < n`` itself. ``op`` names

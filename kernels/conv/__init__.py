@@ -17,6 +17,12 @@ The three functions below are the op's forward and its two derivatives:
 They check their inputs, then run the face that ``kernels.face`` picks for the
 arrays (``reference``, ``cpu`` or ``cuda``). Every face takes stride and padding
 as checked pairs ``(sh, sw)``, ``(ph, pw)``.
+
+gW needs the forward's im2col columns again. ``forward(..., keep_columns=True)``
+returns them beside y where the face keeps them (the cuda face, while memory allows:
+``kernels.conv.cuda.keeps_columns``), and ``backward_weight(..., columns=...)`` then
+skips rebuilding them; the CPU faces rebuild them chunk by chunk, which is cheaper
+there than keeping a whole batch's columns (``kernels/conv/cpu.py``).
 """
 from kernels import face
 from kernels.geometry import output_size, pair, stride_and_padding  # noqa: F401 (part of this API)
@@ -58,9 +64,11 @@ def _check_gy(op, gy, y_shape):
                          f"output has shape {y_shape}")
 
 
-def forward(x, w, b=None, stride=1, padding=0):
+def forward(x, w, b=None, stride=1, padding=0, keep_columns=False):
     """y = conv(x, w) + b.  x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,) or None
-    → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype."""
+    → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype.
+    With ``keep_columns=True``: (y, columns), columns the im2col of x for ``backward_weight``
+    where the face keeps it, else None."""
     op = "conv2d"
     arrays = (x, w) if b is None else (x, w, b)
     _check_arrays(op, **dict(zip(("input", "weight", "bias"), arrays)))
@@ -68,7 +76,12 @@ def forward(x, w, b=None, stride=1, padding=0):
     if b is not None and tuple(b.shape) != (w.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({w.shape[0]},) for {w.shape[0]} output channels, "
                          f"got {tuple(b.shape)}")
-    return face.module("conv", op, *arrays).forward(x, w, b, stride, padding)
+    faces = face.module("conv", op, *arrays)
+    if not keep_columns:
+        return faces.forward(x, w, b, stride, padding)
+    if hasattr(faces, "forward_keeping_columns"):
+        return faces.forward_keeping_columns(x, w, b, stride, padding)
+    return faces.forward(x, w, b, stride, padding), None
 
 
 def backward_data(gy, w, x_shape, stride=1, padding=0):
@@ -81,11 +94,15 @@ def backward_data(gy, w, x_shape, stride=1, padding=0):
     return face.module("conv", op, gy, w).backward_data(gy, w, x_shape, stride, padding)
 
 
-def backward_weight(gy, x, w_shape, stride=1, padding=0):
-    """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``."""
+def backward_weight(gy, x, w_shape, stride=1, padding=0, columns=None):
+    """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``.
+    ``columns``: what ``forward(x, ..., keep_columns=True)`` returned beside y, or None."""
     op = "conv2d backward_weight"
     _check_arrays(op, output_gradient=gy, input=x)
     w_shape = tuple(int(s) for s in w_shape)
     stride, padding, y_shape = _geometry(op, x.shape, w_shape, stride, padding)
     _check_gy(op, gy, y_shape)
-    return face.module("conv", op, gy, x).backward_weight(gy, x, w_shape, stride, padding)
+    faces = face.module("conv", op, gy, x)
+    if columns is None:
+        return faces.backward_weight(gy, x, w_shape, stride, padding)
+    return faces.backward_weight(gy, x, w_shape, stride, padding, columns=columns)

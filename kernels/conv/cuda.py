@@ -22,11 +22,19 @@ Where the GEMMs read gy: gW = gYᵀ C needs gy as rows (one transposed copy, by
 NCHW gy, whose (C_out, OH·OW) planes are already the matrices cuBLAS needs, giving
 the columns in col2im's (N, K, OH·OW) layout, so backward_data copies no gy at all.
 
+gW needs the forward's columns again: ``forward_keeping_columns`` hands them back
+for ``backward_weight`` while they fit (``keeps_columns``), trading memory held
+from forward to backward for one im2col launch per layer and step. For the benchmark
+CNN (``benchmarks/cnn_step.py``) at batch 256 in float32 the four layers' columns
+take 75, 200, 50 and 9 MiB: 334 MiB held through a step, where rebuilding needs at
+most the largest, 200 MiB, at a time.
+
 On a GPU the arrays are CuPy's and ``@`` is cuBLAS; under Numba's CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``) the same kernels run thread by thread on NumPy arrays
 and ``@`` is NumPy's.
 """
 import math
+import os
 
 import numba
 from numba import cuda
@@ -35,6 +43,7 @@ from kernels import cuda_launch
 from kernels.conv import output_size
 from kernels.cuda_launch import divmod32
 
+KEEP_COLUMNS_SHARE = 0.25  # "auto" keeps columns taking at most this share of the free device memory
 TILE = 32  # a transpose tile is TILE × TILE values: one warp reads (or writes) one of its rows, 128 bytes
 TILE_ROWS = 8  # a block is TILE × TILE_ROWS threads; each moves TILE / TILE_ROWS values of its tile
 TILE_PITCH = TILE + 1  # one spare column in shared memory (see transpose_kernel)
@@ -178,13 +187,38 @@ def _planes(a):
     return cuda_launch.contiguous(a).reshape(a.shape[0], a.shape[1], -1)
 
 
-def forward(x, w, b, stride, padding):
+def keeps_columns(nbytes, like):
+    """Whether to keep ``nbytes`` of columns from forward to backward, by
+    ``MINIGRAD_CONV_KEEP_COLUMNS``: ``1`` always, ``0`` never, ``auto`` (the default)
+    while they take at most KEEP_COLUMNS_SHARE of the memory still free on the
+    device (the driver's free memory plus what CuPy's pool holds unused)."""
+    choice = os.environ.get("MINIGRAD_CONV_KEEP_COLUMNS", "auto")
+    if choice not in ("0", "1", "auto"):
+        raise ValueError(f"MINIGRAD_CONV_KEEP_COLUMNS={choice!r}: expected 0, 1 or auto")
+    if choice != "auto":
+        return choice == "1"
+    return nbytes <= KEEP_COLUMNS_SHARE * cuda_launch.free_bytes(like)
+
+
+def _forward(x, w, b, stride, padding):
+    """(y, cols): the convolution and the im2col it multiplied."""
     c_out, _, kh, kw = w.shape
     n, _, h, wd = x.shape
     oh, ow = output_size(h, kh, stride[0], padding[0]), output_size(wd, kw, stride[1], padding[1])
-    y_rows = im2col(x, (kh, kw), stride, padding) @ w.reshape(c_out, -1).T  # (N·OH·OW, C_out)
+    cols = im2col(x, (kh, kw), stride, padding)
+    y_rows = cols @ w.reshape(c_out, -1).T  # (N·OH·OW, C_out)
     bias = cuda_launch.zeros((c_out,), x.dtype, like=x) if b is None else b
-    return transpose(y_rows.reshape(n, oh * ow, c_out), bias).reshape(n, c_out, oh, ow)
+    return transpose(y_rows.reshape(n, oh * ow, c_out), bias).reshape(n, c_out, oh, ow), cols
+
+
+def forward(x, w, b, stride, padding):
+    return _forward(x, w, b, stride, padding)[0]
+
+
+def forward_keeping_columns(x, w, b, stride, padding):
+    """(y, cols) where ``keeps_columns`` allows keeping cols for ``backward_weight``, else (y, None)."""
+    y, cols = _forward(x, w, b, stride, padding)
+    return y, (cols if keeps_columns(cols.nbytes, like=x) else None)
 
 
 def backward_data(gy, w, x_shape, stride, padding):
@@ -193,7 +227,7 @@ def backward_data(gy, w, x_shape, stride, padding):
     return col2im(g_cols, x_shape, (kh, kw), stride, padding)
 
 
-def backward_weight(gy, x, w_shape, stride, padding):
-    cols = im2col(x, w_shape[2:], stride, padding)
+def backward_weight(gy, x, w_shape, stride, padding, columns=None):
+    cols = im2col(x, w_shape[2:], stride, padding) if columns is None else columns
     gy_rows = transpose(_planes(gy)).reshape(-1, gy.shape[1])  # (N·OH·OW, C_out)
     return (gy_rows.T @ cols).reshape(w_shape)  # gW = gYᵀ C
