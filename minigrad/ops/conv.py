@@ -26,9 +26,11 @@ def conv2d(x, w, b=None, stride=1, padding=0):
         if not isinstance(t, Tensor):
             raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
     check_devices("conv2d", *tensors)
-    keep = w.requires_grad and is_grad_enabled()
-    y, columns = kernels.conv.forward(x.array, w.array, None if b is None else b.array, stride, padding,
-                                      keep_columns=keep)
+    arrays = (x.array, w.array, None if b is None else b.array, stride, padding)
+    if w.requires_grad and is_grad_enabled():
+        y, columns = kernels.conv.forward(*arrays, keep_columns=True)
+    else:
+        y, columns = kernels.conv.forward(*arrays), None
     vjps = (lambda g, y: Tensor._wrap(kernels.conv.backward_data(g.array, w.array, x.shape, stride, padding)),
             lambda g, y: Tensor._wrap(kernels.conv.backward_weight(g.array, x.array, w.shape, stride, padding,
                                                                    columns=columns)),
