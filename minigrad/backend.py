@@ -89,7 +89,54 @@ def to_device(array, name):
 
 
 def to_numpy(array):
-    return cupy.asnumpy(array) if is_cupy(array) else np.asarray(array)
+    """``array`` on the host. From a GPU this waits for the GPU, so the checks queued
+    by ``defer_check`` are read first, with it."""
+    if is_cupy(array):
+        raise_deferred()
+        return cupy.asnumpy(array)
+    return np.asarray(array)
+
+
+def host_array(x):
+    """``x`` as an array that stays where it is: a device array as it is, anything
+    else (a list, a NumPy array) through ``np.asarray``. ``np.asarray`` alone would
+    copy a device array to the host (and CuPy refuses it)."""
+    return x if is_cupy(x) else np.asarray(x)
+
+
+# Checks of values on a GPU (a label in range) are queued, not read: reading a flag
+# would stall the host until the GPU catches up, once per loss. They are read at the
+# next read from the device, as CUDA reports a kernel's failed assertion at the next
+# synchronisation (PyTorch's "device-side assert triggered").
+_deferred = []  # (0-d or 1-d device bool array: True where a check failed, [raise ...])
+_DEFERRED_FOLD = 64  # fold the queue into one array beyond this many checks
+
+
+def defer_check(failed, error):
+    """Queue a check on a GPU: ``failed`` a 0-d device bool array, ``error()`` the
+    exception to raise when it is True (built only then). On the CPU, raise at once."""
+    if not is_cupy(failed):
+        if failed:
+            raise error()
+        return
+    _deferred.append((failed.reshape(1), [error]))
+    if len(_deferred) > _DEFERRED_FOLD:
+        flags = cupy.concatenate([f for f, _ in _deferred])
+        errors = [e for _, es in _deferred for e in es]
+        _deferred[:] = [(flags, errors)]
+
+
+def raise_deferred():
+    """Read the queued checks (one read) and raise the first that failed."""
+    if not _deferred:
+        return
+    checks = _deferred[:]
+    _deferred.clear()
+    flags = cupy.asnumpy(cupy.concatenate([f for f, _ in checks]))
+    errors = [e for _, es in checks for e in es]
+    for failed, error in zip(flags, errors):
+        if failed:
+            raise error()
 
 
 def scatter_add(target, index, values):
