@@ -27,6 +27,7 @@ which stays accurate where E[x²] − μ² would cancel.
 
 The elementwise steps (normalise, gx) use one thread per element.
 """
+import functools
 import math
 
 import numba
@@ -150,7 +151,13 @@ def _backward_input(gy, x, mean, inv_std, weight, sum_gy, sum_gy_xhat, m, gx):
 def _multiprocessors():
     if face.simulated():
         return SIMULATED_SMS
-    return face.cupy.cuda.Device().attributes["MultiProcessorCount"]
+    return _multiprocessors_of(face.cupy.cuda.Device().id)
+
+
+@functools.lru_cache(maxsize=None)
+def _multiprocessors_of(device):
+    # asked once per device: CuPy's ``attributes`` queries every attribute of the device
+    return face.cupy.cuda.Device(device).attributes["MultiProcessorCount"]
 
 
 def _parts(channels, m):

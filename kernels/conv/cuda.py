@@ -96,8 +96,8 @@ def col2im_kernel(cols, gx, kh, kw, sh, sw, ph, pw, oh, ow, zero):
 
 
 @cuda.jit
-def transpose_kernel(src, bias, dst):
-    """dst[n, i, j] = src[n, j, i] (+ bias[i] where ``bias`` is not empty).
+def transpose_kernel(src, bias, add_bias, dst):
+    """dst[n, i, j] = src[n, j, i] (+ bias[i] when ``add_bias``).
 
     Read straight, one of the two sides would be strided: each warp touching 32
     different 32-byte sectors for 32 useful values. So a block stages a TILE × TILE
@@ -118,17 +118,19 @@ def transpose_kernel(src, bias, dst):
         i, j = i0 + k, j0 + tx
         if i < size_i and j < size_j:
             v = tile[tx, k]
-            dst[n, i, j] = v + bias[i] if bias.size > 0 else v
+            dst[n, i, j] = v + bias[i] if add_bias else v
 
 
 def _signatures(*layouts):
     """One signature per dtype: ``layouts`` maps each argument to an array rank or,
-    for 0, to an int64 (a size) or to a scalar of the dtype ("scalar")."""
+    for 0, to an int64 (a size), to a scalar of the dtype ("scalar") or to a boolean ("bool")."""
     def one(dtype):
         types = []
         for layout in layouts:
             if layout == "scalar":
                 types.append(dtype)
+            elif layout == "bool":
+                types.append(numba.boolean)
             elif layout == 0:
                 types.append(numba.int64)
             else:
@@ -141,7 +143,7 @@ def _signatures(*layouts):
 KERNELS = [
     (im2col_kernel, _signatures(4, 2, 0, 0, 0, 0, 0, 0, 0, 0)),
     (col2im_kernel, _signatures(3, 4, 0, 0, 0, 0, 0, 0, 0, 0, "scalar")),
-    (transpose_kernel, _signatures(3, 1, 3)),
+    (transpose_kernel, _signatures(3, 1, "bool", 3)),
 ]
 
 
@@ -152,10 +154,11 @@ def transpose(src, bias=None):
         raise RuntimeError(f"conv2d: a batch of {n} images of {a} pixels is more than one CUDA grid "
                            f"holds (at most {cuda_launch.MAX_GRID_YZ} images, {cuda_launch.MAX_GRID_YZ * TILE} pixels); split the batch")
     dst = cuda_launch.empty((n, b, a), src.dtype, like=src)
-    bias = cuda_launch.empty((0,), src.dtype, like=src) if bias is None else cuda_launch.contiguous(bias)
+    add_bias = bias is not None
+    bias = cuda_launch.contiguous(bias) if add_bias else cuda_launch.zeros((1,), src.dtype, like=src)
     cuda_launch.check_index_range("conv2d", src, dst)
     grid = (math.ceil(b / TILE), math.ceil(a / TILE), n)
-    transpose_kernel[grid, (TILE, TILE_ROWS), cuda_launch.stream()](cuda_launch.contiguous(src), bias, dst)
+    transpose_kernel[grid, (TILE, TILE_ROWS), cuda_launch.stream()](cuda_launch.contiguous(src), bias, add_bias, dst)
     return dst
 
 
