@@ -86,6 +86,20 @@ def free_bytes(like):
     return free + pool.total_bytes() - pool.used_bytes()
 
 
+def run(kernel, grid, block, *args):
+    """Launch ``kernel[grid, block]`` on CuPy's current stream (``stream``).
+
+    A CuPy array passed to a Numba kernel as it is goes through the CUDA Array
+    Interface, whose consumer waits for the array's stream to finish (Numba's
+    ``CUDA_ARRAY_INTERFACE_SYNC``): a host sync per array per launch, which would
+    leave the GPU idle between our kernels. Our kernels run on that same stream, in
+    order after the work that wrote their inputs, so the wait buys nothing: each
+    CuPy array is wrapped without it (``cuda.as_cuda_array(a, sync=False)``)."""
+    if not face.simulated():
+        args = [cuda.as_cuda_array(a, sync=False) if face.is_cupy(a) else a for a in args]
+    kernel[grid, block, stream()](*args)
+
+
 def launch(op, kernel, n, *args):
     """Run ``kernel`` with one thread per item, ``n`` items: ``ceil(n / THREADS)``
     blocks of ``THREADS`` threads; each thread checks ``i < n`` itself. ``op`` names
@@ -93,8 +107,7 @@ def launch(op, kernel, n, *args):
     check_index_range(op, n, *args)
     if n == 0:
         return
-    blocks = math.ceil(n / THREADS)
-    kernel[blocks, THREADS, stream()](*args)
+    run(kernel, math.ceil(n / THREADS), THREADS, *args)
 
 
 def contiguous(array):

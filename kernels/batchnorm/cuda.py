@@ -177,10 +177,10 @@ def _per_channel_sums(op, kernel, args, outputs):
         raise RuntimeError(f"{op}: {c} channels are more than one CUDA grid holds ({cuda_launch.MAX_GRID_YZ})")
     parts = _parts(c, n * length)
     partials = [cuda_launch.empty((c, parts), "float64", like=args[0]) for _ in outputs]
-    kernel[(parts, c), THREADS, cuda_launch.stream()](*args, *partials)
+    cuda_launch.run(kernel, (parts, c), THREADS, *args, *partials)
     fold_threads = max(32, 1 << (parts - 1).bit_length())  # a power of 2 ≥ parts, a warp at least
     for partial, (out, scale) in zip(partials, outputs):
-        _fold[c, fold_threads, cuda_launch.stream()](partial, scale, out)
+        cuda_launch.run(_fold, c, fold_threads, partial, scale, out)
 
 
 def _inv_std(var, eps):

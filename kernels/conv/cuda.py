@@ -158,7 +158,7 @@ def transpose(src, bias=None):
     bias = cuda_launch.contiguous(bias) if add_bias else cuda_launch.zeros((1,), src.dtype, like=src)
     cuda_launch.check_index_range("conv2d", src, dst)
     grid = (math.ceil(b / TILE), math.ceil(a / TILE), n)
-    transpose_kernel[grid, (TILE, TILE_ROWS), cuda_launch.stream()](cuda_launch.contiguous(src), bias, add_bias, dst)
+    cuda_launch.run(transpose_kernel, grid, (TILE, TILE_ROWS), cuda_launch.contiguous(src), bias, add_bias, dst)
     return dst
 
 
