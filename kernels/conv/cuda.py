@@ -154,6 +154,8 @@ def transpose(src, bias=None):
         raise RuntimeError(f"conv2d: a batch of {n} images of {a} pixels is more than one CUDA grid "
                            f"holds (at most {cuda_launch.MAX_GRID_YZ} images, {cuda_launch.MAX_GRID_YZ * TILE} pixels); split the batch")
     dst = cuda_launch.empty((n, b, a), src.dtype, like=src)
+    if dst.size == 0:  # an empty batch: CUDA refuses a grid with no blocks
+        return dst
     add_bias = bias is not None
     bias = cuda_launch.contiguous(bias) if add_bias else cuda_launch.zeros((1,), src.dtype, like=src)
     cuda_launch.check_index_range("conv2d", src, dst)
@@ -187,7 +189,8 @@ def col2im(cols, x_shape, kernel, stride, padding):
 
 def _planes(a):
     """(N, C, H, W) → the (N, C, H·W) view: one (C, H·W) matrix per image."""
-    return cuda_launch.contiguous(a).reshape(a.shape[0], a.shape[1], -1)
+    n, c, h, w = a.shape
+    return cuda_launch.contiguous(a).reshape(n, c, h * w)
 
 
 def keeps_columns(nbytes, like):
@@ -232,5 +235,6 @@ def backward_data(gy, w, x_shape, stride, padding):
 
 def backward_weight(gy, x, w_shape, stride, padding, columns=None):
     cols = im2col(x, w_shape[2:], stride, padding) if columns is None else columns
-    gy_rows = transpose(_planes(gy)).reshape(-1, gy.shape[1])  # (N·OH·OW, C_out)
+    n, c_out, oh, ow = gy.shape
+    gy_rows = transpose(_planes(gy)).reshape(n * oh * ow, c_out)
     return (gy_rows.T @ cols).reshape(w_shape)  # gW = gYᵀ C

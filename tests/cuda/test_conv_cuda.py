@@ -49,6 +49,16 @@ def test_cuda_face_matches_reference(name, dtype):
     compare(CASES[name], dtype, seed=0)
 
 
+def test_cuda_face_on_an_empty_batch():
+    """N = 0: empty outputs and a zero weight gradient, with no kernel launched on an empty grid."""
+    x, w = np.zeros((0, 2, 5, 4), np.float32), np.ones((3, 2, 3, 3), np.float32)
+    gy = np.zeros((0, 3, 5, 4), np.float32)
+    assert to_host(conv.forward(on_device(x), on_device(w), None, 1, 1)).shape == (0, 3, 5, 4)
+    assert to_host(conv.backward_data(on_device(gy), on_device(w), x.shape, 1, 1)).shape == x.shape
+    np.testing.assert_array_equal(to_host(conv.backward_weight(on_device(gy), on_device(x), w.shape, 1, 1)),
+                                  np.zeros(w.shape, np.float32))
+
+
 def test_cuda_face_without_bias():
     compare(CASES["3x3 pad 1"], np.float32, seed=1, with_bias=False)
 
