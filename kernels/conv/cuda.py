@@ -20,7 +20,8 @@ so neighbouring threads write neighbouring addresses (coalesced stores).
 Where the GEMMs read gy: gW = gYᵀ C needs gy as rows (one transposed copy, by
 ``transpose_kernel``); gC = gY W is computed per image as Wᵀ gy[n] straight from the
 NCHW gy, whose (C_out, OH·OW) planes are already the matrices cuBLAS needs, giving
-the columns in col2im's (N, K, OH·OW) layout, so backward_data copies no gy at all.
+the columns in col2im's (N, K, OH·OW) layout, so backward_data copies no gy at all
+(CuPy's batched matmul copies only the small Wᵀ to make it contiguous).
 
 gW needs the forward's columns again: ``forward_keeping_columns`` hands them back
 for ``backward_weight`` while they fit (``keeps_columns``), trading memory held
