@@ -430,7 +430,8 @@ def markdown(info, results, dry_run):
     if "summary" in demo:
         s = demo["summary"]
         lines += ["", f"`{demo['command']}`: {demo['demo_seconds']:.0f} s; test accuracy single "
-                      f"{s['single_test_acc']}, dual-net {s['dual_test_acc']}, net1 frozen {s['frozen_net1_test_acc']}."]
+                      f"{s['single_test_acc']}, dual-net {s['dual_test_acc']}, "
+                      f"net1 frozen {s['frozen_net1_test_acc']}."]
     for name, r in results.items():
         if r["status"] != "ok" and r.get("tail"):
             lines += ["", f"{name} ended with:", "", "```", r["tail"].strip()[-1500:], "```"]

@@ -152,8 +152,9 @@ def transpose(src, bias=None):
     """(N, A, B) → a new C-contiguous (N, B, A), ``bias`` (B,) added along the new axis 1."""
     n, a, b = src.shape
     if n > cuda_launch.MAX_GRID_YZ or math.ceil(a / TILE) > cuda_launch.MAX_GRID_YZ:
-        raise RuntimeError(f"conv2d: a batch of {n} images of {a} pixels is more than one CUDA grid "
-                           f"holds (at most {cuda_launch.MAX_GRID_YZ} images, {cuda_launch.MAX_GRID_YZ * TILE} pixels); split the batch")
+        raise RuntimeError(f"conv2d: transposing an array of shape {tuple(src.shape)} takes more blocks than "
+                           f"a CUDA grid holds (at most {cuda_launch.MAX_GRID_YZ} images, and "
+                           f"{cuda_launch.MAX_GRID_YZ * TILE} along the second axis); split the batch")
     dst = cuda_launch.empty((n, b, a), src.dtype, like=src)
     if dst.size == 0:  # an empty batch: CUDA refuses a grid with no blocks
         return dst
