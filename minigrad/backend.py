@@ -128,15 +128,28 @@ def defer_check(failed, error):
 
 def raise_deferred():
     """Read the queued checks (one read) and raise the first that failed."""
-    if not _deferred:
-        return
+    read_numbers([])
+
+
+def read_numbers(values):
+    """``values`` (0-d arrays, Python numbers or None) as Python floats (None stays None),
+    in **one** read from the device: each read stalls the host until the GPU has done
+    everything queued before it, so a training loop keeps its statistics on the device
+    and reads them together at its logging points. The checks queued by ``defer_check``
+    travel in the same read and raise first. On the CPU, ``float`` of each."""
+    on_device = [v for v in values if is_cupy(v)]
+    if not on_device and not _deferred:
+        return [None if v is None else float(v) for v in values]
     checks = _deferred[:]
     _deferred.clear()
-    flags = cupy.asnumpy(cupy.concatenate([f for f, _ in checks]))
-    errors = [e for _, es in checks for e in es]
-    for failed, error in zip(flags, errors):
+    parts = [f.astype(np.float64) for f, _ in checks] + [v.astype(np.float64).reshape(1) for v in on_device]
+    host = cupy.asnumpy(cupy.concatenate(parts))
+    flags = host[:len(host) - len(on_device)]
+    for failed, error in zip(flags, [e for _, es in checks for e in es]):
         if failed:
             raise error()
+    numbers = iter(host[len(flags):].tolist())
+    return [next(numbers) if is_cupy(v) else None if v is None else float(v) for v in values]
 
 
 def scatter_add(target, index, values):

@@ -107,3 +107,71 @@ def test_device_choice_is_the_first_line_and_a_missing_gpu_is_one_line(tmp_path)
     assert minigrad.cuda.choose_device("cpu") == "cpu"
     line = minigrad.cuda.describe_device("cuda")
     assert line.startswith("device: cuda (")
+
+
+# --- the sync budget: reads from the device happen at logging points only ---------------
+
+def reads():
+    """Reads from the device counted by the stand-in: copies back, scalar reads, syncs."""
+    totals = cupy._counts.totals()
+    assert totals["refused"] == 0, cupy._counts.counts()["refused"]
+    return totals["d2h"] + totals["scalar"] + totals["sync"]
+
+
+def tiny_fit(device, log_every):
+    import minigrad.functional as F
+    from minigrad import nn, optim
+    from minigrad.data import ArrayDataset, DataLoader
+    from minigrad.train import fit
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((80, 6)).astype(np.float32), rng.integers(0, 4, 80)
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4)).to(device)
+    loader = DataLoader(ArrayDataset(x, y), 8, device=device)   # 10 steps
+    if STANDIN:
+        cupy._counts.reset()
+    history = fit(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, loader, 1, progress=False,
+                  log_every=log_every)
+    return history, (reads() if STANDIN and device == "cuda" else None)
+
+
+@pytest.mark.skipif(not STANDIN, reason="counts reads on the CuPy stand-in")
+@pytest.mark.parametrize("log_every", [1, 5])
+def test_fit_reads_the_device_once_per_logging_point(log_every):
+    cpu, _ = tiny_fit("cpu", log_every)
+    gpu, counted = tiny_fit("cuda", log_every)
+    # one read per logging point (10 steps), and one at the end of the epoch for the weights' check
+    assert counted == 10 // log_every + 1, cupy._counts.counts()
+    assert gpu.steps == cpu.steps and gpu.epochs[0]["loss"] == cpu.epochs[0]["loss"]
+    assert gpu.epochs[0]["accuracy"] == cpu.epochs[0]["accuracy"]
+
+
+@pytest.mark.skipif(not STANDIN, reason="counts reads on the CuPy stand-in")
+@pytest.mark.parametrize("mode", ["admm", "single"])
+def test_admm_reads_the_device_once_per_iteration(mode):
+    from admm import demo, session, trainer, transport
+    numbers = {}
+    for device in ("cpu", "cuda"):
+        config = session.configure(arch="mlp", batch=8, iters=6, train_limit=48, test_limit=16, eval_every=3,
+                                   device=device, multiplier="sample" if mode == "admm" else "none")
+        prep = demo.prepare(config)
+        if mode == "single":
+            run = session.single_run(config, prep)
+        else:
+            net2 = session.net2_side(config, mode, prep)
+            run = session.net1_side(config, mode, prep, transport.InProc(net2.handle))
+        cupy._counts.reset()
+        history = trainer.train(run, prep["loader"](), prep["test_loader"], prep["iterations"], prep["eval_every"])
+        numbers[device] = history
+        if device == "cuda":
+            # 6 iterations, one read each; 3 evaluations (steps 0, 3, 6), one read each
+            assert reads() == 6 + 3, cupy._counts.counts()
+    # the same numbers; not bit for bit in one process: the CPU face's matmul runs under its own
+    # BLAS thread limit (kernels.cpu_threads), which rounds a float32 GEMM differently (the demo
+    # test above compares whole processes bit for bit)
+    for table in ("steps", "epochs"):
+        for gpu, cpu in zip(getattr(numbers["cuda"], table), getattr(numbers["cpu"], table), strict=True):
+            assert gpu.keys() == cpu.keys()
+            for key in gpu:
+                if "seconds" not in key:
+                    assert gpu[key] == pytest.approx(cpu[key], rel=1e-6, abs=1e-7, nan_ok=True), (table, key)
