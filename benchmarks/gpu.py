@@ -393,7 +393,8 @@ def markdown(info, results, dry_run):
     lines.append("| step | status | seconds |")
     lines.append("|---|---|---|")
     for name, r in results.items():
-        lines.append(f"| {name} | {r['status']} | {r.get('seconds', float('nan')):.0f} |")
+        seconds = f"{r['seconds']:.0f}" if "seconds" in r else "—"
+        lines.append(f"| {name} | {r['status']} | {seconds} |")
     tests = results["tests"]
     if "summary" in tests:
         which = "one file, on the stand-in" if dry_run else "real CuPy"
