@@ -25,7 +25,8 @@ def _common(parser):
     parser.add_argument("--arch", default=d["arch"], choices=["caffenet", "mlp"],
                         help="caffenet: the report's CNN (default); mlp: a small stand-in that runs in seconds")
     parser.add_argument("--at", default=None, help="the layer to split after (default: pool2, relu2 for mlp)")
-    parser.add_argument("--device", default=d["device"], choices=["cpu", "cuda"], help="default %(default)s")
+    parser.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"],
+                        help="auto (default): the GPU when minigrad.cuda.is_available(), else the CPU")
     parser.add_argument("--epochs", type=int, default=None,
                         help=f"passes over the training set (default {d['epochs']})")
     parser.add_argument("--iters", type=int, default=None, help="iterations (overrides --epochs)")
@@ -187,14 +188,14 @@ def _demo_mpi(args, config, log):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    import minigrad.cuda
+    try:
+        args.device = str(minigrad.cuda.choose_device(args.device))
+    except RuntimeError as error:
+        print(f"minigrad-admm {args.command}: {error}; run with --device cpu", file=sys.stderr)
+        return 1
+    print(minigrad.cuda.describe_device(args.device), flush=True)
     config = config_from(args)
-    if config["device"] == "cuda":
-        from minigrad import backend
-        try:
-            backend.check_device("cuda")
-        except RuntimeError as error:
-            print(f"minigrad-admm {args.command}: {error}", file=sys.stderr)
-            return 1
     try:
         if args.command == "demo":
             return _demo(args, config)

@@ -44,8 +44,16 @@ def _optimizer_state(optimizer, lr_schedule):
 
 
 def _labels_of(y):
-    """The loaders carry (label, sample index) pairs: y is int64 (N, 2)."""
-    return y.array[:, 0], backend.to_numpy(y.array[:, 1])
+    """The loaders carry (label, sample index) pairs: y is int64 (N, 2). Both stay where
+    y is: on a GPU the index goes to net2 (and λ) as a device array."""
+    return y.array[:, 0], y.array[:, 1]
+
+
+def _as_float64(loss):
+    """A scalar loss Tensor's value as a 0-d float64 array, not read: summed with other
+    such values it is the arithmetic of Python floats, on the device, read once per
+    iteration by the trainer (``backend.read_numbers``)."""
+    return loss.array.astype(np.float64)
 
 
 class Net2:
@@ -53,11 +61,13 @@ class Net2:
 
     def __init__(self, head, optimizer, mode, labels, device="cpu", lr_schedule=None, replicas=None):
         self.head, self.rest = head, head[1:]
-        self.optimizer, self.mode, self.labels, self.device = optimizer, mode, labels, device
+        self.optimizer, self.mode, self.device = optimizer, mode, device
+        self.labels = {which: backend.to_device(y, device) for which, y in labels.items()}  # copied once
         self.lr_schedule, self.replicas = lr_schedule, replicas
 
     def _labels(self, which, index):
-        return backend.to_device(self.labels[which][backend.to_numpy(index)], self.device)
+        labels = self.labels[which]
+        return labels[backend.xp(labels).asarray(index)]  # a gather where the labels are
 
     def step(self, p_data, labels, batch=None, first=True, last=True, share=1.0):
         """Forward and backward of net2 on p against the labels, then its update (step 2).
@@ -85,8 +95,8 @@ class Net2:
             if self.replicas is not None:
                 self.replicas.combine_gradients(self.optimizer, share)
             _update(self.optimizer, self.lr_schedule)
-        correct = float((logits.array.argmax(axis=1) == labels).sum())
-        return reply, {"loss_net2": loss.item(), "correct": correct,
+        correct = (logits.array.argmax(axis=1) == labels).sum()  # 0-d: read with the iteration's numbers
+        return reply, {"loss_net2": _as_float64(loss), "correct": correct,
                        "seconds": time.process_time() - started}
 
     def evaluate(self, p_data, labels):
@@ -94,9 +104,9 @@ class Net2:
             self.head.eval()
             y = self.head[0](Tensor._wrap(p_data))
             logits = self.rest(y)
-            loss = F.cross_entropy(logits, labels, reduction="sum").item()
+            loss = _as_float64(F.cross_entropy(logits, labels, reduction="sum"))
             self.head.train()
-        return y.array, {"correct": float((logits.array.argmax(axis=1) == labels).sum()), "loss_sum": loss}
+        return y.array, {"correct": (logits.array.argmax(axis=1) == labels).sum(), "loss_sum": loss}
 
     def handle(self, message):
         """Answer one message from net1 (see ``admm.transport``)."""
@@ -137,7 +147,8 @@ class _Clock:
 
 
 class _Tally:
-    """net1's numbers of one iteration, summed over its micro-batches."""
+    """net1's numbers of one iteration, summed over its micro-batches where they were
+    computed (on a GPU: 0-d float64 device arrays, read once by the trainer)."""
 
     def __init__(self, total):
         self.total, self.loss_net1 = total, None
@@ -145,15 +156,15 @@ class _Tally:
 
     def add(self, values, loss_net1, p):
         if loss_net1 is not None:   # each micro-batch's loss is already weighted by its share
-            self.loss_net1 = (self.loss_net1 or 0.0) + loss_net1
+            self.loss_net1 = (0.0 if self.loss_net1 is None else self.loss_net1) + loss_net1
         self.loss_net2 += values["loss_net2"]
         self.correct += values["correct"]
         self.net2_seconds += values["seconds"]
-        self.pool2_norms += float(_sample_norms(p).sum())
+        self.pool2_norms += _sample_norms(p).sum()
 
     def combine(self, replicas, share, total):
         """The numbers of the whole global batch of ``total``, from every replica's (hybrid)."""
-        weighted = [(self.loss_net1 or 0.0) * share, self.loss_net2 * share, self.correct, self.pool2_norms]
+        weighted = [(0.0 if self.loss_net1 is None else self.loss_net1) * share, self.loss_net2 * share, self.correct, self.pool2_norms]
         loss_net1, self.loss_net2, self.correct, self.pool2_norms = replicas.sum(weighted)
         self.loss_net1 = None if self.loss_net1 is None else loss_net1
         self.total = total
@@ -228,6 +239,7 @@ class SplitRun:
     def evaluate(self, loader):
         """Test accuracy of net2(trunk(x)) and the agreement of the dual layers:
         consensus_rel_error = ‖conv3 − conv3′‖ / ‖conv3‖ over the whole set."""
+        # sums of 0-d arrays where they are computed (a GPU's: read once, at the end)
         correct = loss = seen = 0.0
         difference = energy = conv3_norms = pool2_norms = 0.0
         self.trunk.eval()
@@ -242,12 +254,14 @@ class SplitRun:
                 correct += reply.values["correct"]
                 loss += reply.values["loss_sum"]
                 seen += len(x)
-                difference += float((_sample_norms(x3 - y3) ** 2).sum())
-                energy += float((_sample_norms(x3) ** 2).sum())
-                conv3_norms += float(_sample_norms(x3).sum())
-                pool2_norms += float(_sample_norms(p.array).sum())
+                difference += (_sample_norms(x3 - y3) ** 2).sum()
+                energy += (_sample_norms(x3) ** 2).sum()
+                conv3_norms += _sample_norms(x3).sum()
+                pool2_norms += _sample_norms(p.array).sum()
         self.trunk.train()
         self.dual.train()
+        correct, loss, difference, energy, conv3_norms, pool2_norms = backend.read_numbers(
+            [correct, loss, difference, energy, conv3_norms, pool2_norms])
         return {"test_acc": correct / seen, "test_loss": loss / seen,
                 "consensus_rel_error": (difference / max(energy, 1e-30)) ** 0.5,
                 "conv3_norm": conv3_norms / seen, "test_pool2_norm": pool2_norms / seen}
@@ -275,7 +289,7 @@ class SingleRun:
         self.optimizer.zero_grad()
         loss.backward()
         _update(self.optimizer, self.lr_schedule)
-        return {"loss_net2": loss.item(), "train_acc": float((logits.array.argmax(axis=1) == labels).mean())}
+        return {"loss_net2": _as_float64(loss), "train_acc": (logits.array.argmax(axis=1) == labels).mean()}
 
     def evaluate(self, loader):
         correct = loss = seen = 0.0
@@ -284,10 +298,11 @@ class SingleRun:
             for x, y in loader:
                 labels, _ = _labels_of(y)
                 logits = self.model(x)
-                loss += F.cross_entropy(logits, labels, reduction="sum").item()
-                correct += float((logits.array.argmax(axis=1) == labels).sum())
+                loss += _as_float64(F.cross_entropy(logits, labels, reduction="sum"))
+                correct += (logits.array.argmax(axis=1) == labels).sum()
                 seen += len(x)
         self.model.train()
+        correct, loss = backend.read_numbers([correct, loss])  # one read, at the end
         return {"test_acc": correct / seen, "test_loss": loss / seen}
 
     def save(self, prefix):

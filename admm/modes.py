@@ -27,6 +27,8 @@ Every iteration is the report's: (1) net1 forward, p sent;
   decoupled  net2 sends ∂ℓ/∂pool2 and net1 backpropagates it: exact backprop in two halves.
   frozen     the control: net2 learns on pool2, net1 stays at its random initialisation.
 """
+import numpy as np
+
 from minigrad import backend
 from admm.losses import REPORT_LOSSES, augmented_lagrangian
 
@@ -51,13 +53,15 @@ class Residual:
         self.r2 = self.x2 = 0.0
 
     def add(self, r, x):
+        # summed in float64 where r and x are (a GPU's: not read), as Python floats would be
         xp = backend.xp(x)
-        self.r2 += float(xp.vdot(r, r))
-        self.x2 += float(xp.vdot(x, x))
+        self.r2 += xp.vdot(r, r).astype(np.float64)
+        self.x2 += xp.vdot(x, x).astype(np.float64)
 
     def close(self, combine=None):
         r2, x2 = (self.r2, self.x2) if combine is None else combine([self.r2, self.x2])
-        value, self.r2, self.x2 = (r2 / max(x2, 1e-60)) ** 0.5, 0.0, 0.0
+        xp = backend.xp(x2)
+        value, self.r2, self.x2 = xp.sqrt(r2 / xp.maximum(x2, 1e-60)), 0.0, 0.0
         return value
 
 
@@ -85,7 +89,7 @@ class Report:
         loss = REPORT_LOSSES[self.loss](x, type(x)._wrap(y)) * weight  # eq. (10.2) or (10.3)
         loss.backward()
         self._residual.add(x.array - y, x.array)
-        return loss.item()
+        return loss.array.astype(np.float64)  # read with the iteration's numbers
 
     def finish(self, combine=None):
         self.residual = self._residual.close(combine)
@@ -174,7 +178,7 @@ class ADMM:
         elif self.multiplier == "feature":
             part = beta * weight * r.mean(axis=0)   # weight · mean over the part = its share of the batch mean
             self._feature_step = part if self._feature_step is None else self._feature_step + part
-        return loss.item()
+        return loss.array.astype(np.float64)  # read with the iteration's numbers
 
     def finish(self, combine=None):
         if self._feature_step is not None:

@@ -50,8 +50,8 @@ class Replicas:
             offset += g.size
 
     def sum(self, values):
-        """``values`` (floats) summed over the replicas."""
-        array = np.asarray(values, dtype=np.float64)
+        """``values`` (floats, or 0-d arrays: read from a GPU in one transfer) summed over the replicas."""
+        array = np.asarray(backend.read_numbers(values), dtype=np.float64)
         dist.all_reduce(array, group=self.group)
         return array.tolist()
 

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from minigrad import backend
 from minigrad import data as mg_data
 from minigrad.history import History
 from minigrad.train import NonFiniteLossError
@@ -67,7 +68,10 @@ def train(run, loader, test_loader, iterations, eval_every, checkpoint=None, log
         epoch += 1
         for x, y in loader:
             before, cpu_before = time.perf_counter(), time.process_time()
+            # the iteration's numbers, where it computed them (on a GPU: 0-d device arrays),
+            # read here in one transfer: the one host sync of an iteration
             stats = run.step(x, y)
+            stats = dict(zip(stats, backend.read_numbers(list(stats.values()))))
             # the iteration alone, no evaluation: wall seconds and this process's CPU seconds
             stats["step_seconds"] = time.perf_counter() - before
             stats["step_cpu_seconds"] = time.process_time() - cpu_before

@@ -107,7 +107,11 @@ class MPILink:
             raise TransportError(str(error)) from error
 
     def send(self, message):
-        header = {"kind": message.kind, "values": message.values,
+        # values computed on a GPU (net2's loss, its correct count) are read in one transfer
+        on_device = [k for k, v in message.values.items() if backend.is_cupy(v)]
+        values = dict(message.values, **dict(zip(on_device, backend.read_numbers(
+            [message.values[k] for k in on_device]))))
+        header = {"kind": message.kind, "values": values,
                   "arrays": [(k, tuple(a.shape), str(a.dtype)) for k, a in message.arrays.items()]}
         with self._bounded():
             dist.send_object_list([header], dst=self.peer, tag=_HEADER, timeout=self.deadline)

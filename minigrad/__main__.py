@@ -117,6 +117,9 @@ def parse(argv):
     parser.add_argument("--dropout", type=float, help=f"default {FULL['dropout']}")
     parser.add_argument("--seed", type=int, help=f"default {FULL['seed']}")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--device", choices=minigrad.cuda.DEVICE_CHOICES, default="auto",
+                        help="cpu, cuda, or auto (default): the GPU when minigrad.cuda.is_available(); "
+                             "not a setting of the run, so --resume may continue on another device")
     return parser, parser.parse_args(argv)
 
 
@@ -202,6 +205,10 @@ def agreed_facts(args, settings, datasets):
 
 def main(argv=None):
     parser, args = parse(argv)
+    try:
+        device = minigrad.cuda.choose_device(args.device)
+    except RuntimeError as error:
+        parser.exit(1, f"python -m minigrad: {error}; run with --device cpu\n")
     job = Job()  # one process, or data-parallel under mpiexec (see minigrad/distributed/launch.py)
     with job.ending("python -m minigrad"):
         return _main(job, parser, args)
@@ -238,7 +245,7 @@ def _main(job, parser, args):
             write_atomically(path / "settings.json", json.dumps(settings, indent=1))
         try:
             return train_and_test(job, path, settings, datasets, started, resume=bool(args.resume),
-                                  progress=not args.no_progress and job.is_main)
+                                  progress=not args.no_progress and job.is_main, device=device)
         except KeyboardInterrupt:
             # say only what is true: a checkpoint exists only after the first epoch
             if (path / "checkpoint.npz").exists():
@@ -250,24 +257,26 @@ def _main(job, parser, args):
             raise SystemExit(130) from None
 
 
-def train_and_test(job, out, settings, datasets, started, resume, progress):
+def train_and_test(job, out, settings, datasets, started, resume, progress, device="cpu"):
     """Train on ``datasets`` (``split``'s three) in the claimed folder ``out`` (resuming
     from its checkpoint if ``resume``), test, and write the history, plot and summary
     there; returns the summary (``seconds`` counted from ``started``). Under MPI every
     rank trains its share of each batch (``job``) and only rank 0 writes; the others
-    return None."""
+    return None. ``device``: where the model and batches live ("cpu" or "cuda")."""
+    if job.is_main:
+        print(minigrad.cuda.describe_device(device), flush=True)
     minigrad.manual_seed(settings["seed"])
     train, validation, test = datasets
     # statistics of the training images only: nothing about the test set leaks into training
     normalize = Normalize(*channel_stats(train.x))
     augment = Compose([RandomCrop(train.x.shape[2:], padding=2), normalize])
     train_loader = DataLoader(train, **job.loader_options(train, settings["batch_size"], settings["seed"]),
-                              transform=augment)
-    validation_loader = DataLoader(validation, 1000, transform=normalize)
-    test_loader = DataLoader(test, 1000, transform=normalize)
+                              transform=augment, device=device)
+    validation_loader = DataLoader(validation, 1000, transform=normalize, device=device)
+    test_loader = DataLoader(test, 1000, transform=normalize, device=device)
 
     classes = int(train.y.max()) + 1
-    model = job.wrap(network(settings, train.x.shape[1:], classes))
+    model = job.wrap(network(settings, train.x.shape[1:], classes).to(device))
     optimizer = optim.Adam(model.parameters(), lr=settings["lr"])
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings["epochs"])
     if job.is_main:

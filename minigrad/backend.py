@@ -89,7 +89,67 @@ def to_device(array, name):
 
 
 def to_numpy(array):
-    return cupy.asnumpy(array) if is_cupy(array) else np.asarray(array)
+    """``array`` on the host. From a GPU this waits for the GPU, so the checks queued
+    by ``defer_check`` are read first, with it."""
+    if is_cupy(array):
+        raise_deferred()
+        return cupy.asnumpy(array)
+    return np.asarray(array)
+
+
+def host_array(x):
+    """``x`` as an array that stays where it is: a device array as it is, anything
+    else (a list, a NumPy array) through ``np.asarray``. ``np.asarray`` alone would
+    copy a device array to the host (and CuPy refuses it)."""
+    return x if is_cupy(x) else np.asarray(x)
+
+
+# Checks of values on a GPU (a label in range) are queued, not read: reading a flag
+# would stall the host until the GPU catches up, once per loss. They are read at the
+# next read from the device, as CUDA reports a kernel's failed assertion at the next
+# synchronisation (PyTorch's "device-side assert triggered").
+_deferred = []  # (0-d or 1-d device bool array: True where a check failed, [raise ...])
+_DEFERRED_FOLD = 64  # fold the queue into one array beyond this many checks
+
+
+def defer_check(failed, error):
+    """Queue a check on a GPU: ``failed`` a 0-d device bool array, ``error()`` the
+    exception to raise when it is True (built only then). On the CPU, raise at once."""
+    if not is_cupy(failed):
+        if failed:
+            raise error()
+        return
+    _deferred.append((failed.reshape(1), [error]))
+    if len(_deferred) > _DEFERRED_FOLD:
+        flags = cupy.concatenate([f for f, _ in _deferred])
+        errors = [e for _, es in _deferred for e in es]
+        _deferred[:] = [(flags, errors)]
+
+
+def raise_deferred():
+    """Read the queued checks (one read) and raise the first that failed."""
+    read_numbers([])
+
+
+def read_numbers(values):
+    """``values`` (0-d arrays, Python numbers or None) as Python floats (None stays None),
+    in **one** read from the device: each read stalls the host until the GPU has done
+    everything queued before it, so a training loop keeps its statistics on the device
+    and reads them together at its logging points. The checks queued by ``defer_check``
+    travel in the same read and raise first. On the CPU, ``float`` of each."""
+    on_device = [v for v in values if is_cupy(v)]
+    if not on_device and not _deferred:
+        return [None if v is None else float(v) for v in values]
+    checks = _deferred[:]
+    _deferred.clear()
+    parts = [f.astype(np.float64) for f, _ in checks] + [v.astype(np.float64).reshape(1) for v in on_device]
+    host = cupy.asnumpy(cupy.concatenate(parts))
+    flags = host[:len(host) - len(on_device)]
+    for failed, error in zip(flags, [e for _, es in checks for e in es]):
+        if failed:
+            raise error()
+    numbers = iter(host[len(flags):].tolist())
+    return [next(numbers) if is_cupy(v) else None if v is None else float(v) for v in values]
 
 
 def scatter_add(target, index, values):

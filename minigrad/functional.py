@@ -372,9 +372,11 @@ def _same_shape(a, b, op):
 
 def _class_indices(target, input, ignore_index, op):
     """Integer labels, checked against the log-probabilities ``input``: (N, C) or (C,)
-    or (N, C, d1, …) takes labels (N,), () or (N, d1, …). Returns the labels as a
-    host int64 array, the mask of those that count (≠ ignore_index; None when all do), and C."""
-    labels = target.array if isinstance(target, Tensor) else np.asarray(target)
+    or (N, C, d1, …) takes labels (N,), () or (N, d1, …). Returns the labels as an
+    int64 array on the labels' device, the mask of those that count (≠ ignore_index;
+    None when all do), and C. On a GPU the labels are never read: the mask is always
+    made and the range check is queued (``backend.defer_check``)."""
+    labels = backend.host_array(target.array if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must be integers (class indices), or class probabilities of the "
                         f"input's shape {input.shape}; got dtype {labels.dtype} and shape {tuple(labels.shape)}")
@@ -385,15 +387,40 @@ def _class_indices(target, input, ignore_index, op):
         raise ValueError(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
                          f"got {tuple(labels.shape)}")
     classes = input.shape[0 if input.ndim == 1 else 1]
-    host = backend.to_numpy(labels).astype(np.int64, copy=False)
+    if backend.is_cupy(labels) or backend.is_cupy(input.array):
+        return _class_indices_on_device(labels, input, ignore_index, classes, op)
+    host = labels.astype(np.int64, copy=False)
     if not host.size or (0 <= host.min() and host.max() < classes and not host.min() <= ignore_index <= host.max()):
         return host, None, classes  # the common case, checked with two reductions
     keep = host != ignore_index
     bad = host[keep & ((host < 0) | (host >= classes))]
     if bad.size:
-        raise IndexError(f"{op}: target {bad[0]} is out of bounds: labels must lie in [0, {classes}) "
-                         f"(or equal ignore_index={ignore_index})")
+        raise _label_error(op, bad[0], classes, ignore_index)
     return host, keep, classes
+
+
+def _label_error(op, label, classes, ignore_index):
+    return IndexError(f"{op}: target {label} is out of bounds: labels must lie in [0, {classes}) "
+                      f"(or equal ignore_index={ignore_index})")
+
+
+def _class_indices_on_device(labels, input, ignore_index, classes, op):
+    """The GPU's ``_class_indices``: labels moved to the input's device (a copy only when
+    they come from the host), every label masked, out-of-range ones replaced by 0 (so
+    indexing stays inside the array) and reported at the next read from the device."""
+    if not backend.is_cupy(input.array):
+        raise RuntimeError(f"{op}: input of shape {input.shape} is on cpu but the labels are on cuda; "
+                           f"move them with .to('cpu') or .to('cuda')")
+    array_module = backend.xp(input.array)
+    labels = array_module.asarray(labels).astype(np.int64, copy=False)
+    keep = labels != ignore_index
+    out_of_range = keep & ((labels < 0) | (labels >= classes))
+
+    def error():
+        host = backend.to_numpy(labels)
+        return _label_error(op, host[backend.to_numpy(out_of_range)][0], classes, ignore_index)
+    backend.defer_check(out_of_range.any(), error)
+    return array_module.where(out_of_range, 0, labels), keep, classes
 
 
 def _classes_last(x):
@@ -414,7 +441,7 @@ def _picked(logp, target, weight, ignore_index, op):
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
     array_module = backend.xp(logp.array)
-    safe = array_module.asarray((labels if keep is None else np.where(keep, labels, 0)).reshape(-1))
+    safe = array_module.asarray((labels if keep is None else array_module.where(keep, labels, 0)).reshape(-1))
     flat = _classes_last(logp)
     loss = -flat[array_module.arange(flat.shape[0]), safe]
     if weight is None and keep is None:
@@ -437,6 +464,9 @@ def _weighted_reduce(loss, w, reduction):
         if w is None:
             return loss.mean()
         total = w.sum()
+        if backend.is_cupy(total.array):  # the same, without reading total back from the GPU
+            none = _constant(total.array == 0, loss)
+            return ops.where(none, _constant(np.nan, loss, ()), loss.sum() / (total + none))
         if not total.item():  # every label ignored: the mean is 0/0 = nan, its gradient 0 (as PyTorch)
             return loss.sum() + _constant(np.nan, loss, ())
         return loss.sum() / total
@@ -483,7 +513,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {weight.shape}")
     logp = ops.log_softmax(input, class_dim)
     w_shape = (classes,) + (1,) * (input.ndim - 1 - class_dim)  # broadcasts along the class dim
-    labels = target.array if isinstance(target, Tensor) else np.asarray(target)
+    labels = backend.host_array(target.array if isinstance(target, Tensor) else target)
     if labels.dtype.kind == "f" and tuple(labels.shape) == input.shape:  # class probabilities
         if ignore_index != -100:
             raise ValueError(f"{op}: ignore_index is only for integer labels, not class probabilities")

@@ -280,6 +280,8 @@ class Tensor:
         if self.array.size != 1:
             raise RuntimeError(f"item(): a Tensor with {self.array.size} elements cannot be converted "
                                f"to a Python number (shape {self.shape})")
+        if backend.is_cupy(self.array):
+            backend.raise_deferred()
         return self.array.reshape(()).item()
 
     def __bool__(self):

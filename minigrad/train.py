@@ -33,9 +33,37 @@ class NonFiniteLossError(FloatingPointError):
 
 
 def _accuracy(logits, y):
+    """The batch's accuracy as a 0-d array where the logits are (on a GPU: not read), or
+    None when the batch is not a classification batch."""
     if logits.ndim != 2 or y.ndim != 1 or y.dtype.kind not in "iu":
-        return None  # not a classification batch
-    return float((logits.array.argmax(axis=1) == y.array).mean())
+        return None
+    return (logits.array.argmax(axis=1) == y.array).mean()
+
+
+class _Numbers:
+    """Per-batch losses and accuracies, summed weighted by the batch size. Each batch's
+    pair stays where it was computed (on a GPU: 0-d device arrays, no sync) until ``read``
+    fetches every pending one in one transfer (``backend.read_numbers``); they are then
+    summed on the host batch by batch: a CPU run's arithmetic, read later."""
+
+    def __init__(self):
+        self.pending, self.loss_sum, self.correct, self.seen, self.classification = [], 0.0, 0.0, 0, True
+
+    def add(self, step, n, loss, accuracy):
+        self.pending.append((step, n, loss, accuracy))
+
+    def read(self):
+        """[(step, loss, accuracy)] of the batches read now (Python floats; accuracy None
+        for a batch that is not a classification batch), added to the sums."""
+        numbers = backend.read_numbers([v for _, _, loss, acc in self.pending for v in (loss, acc)])
+        read = []
+        for (step, n, _, _), value, acc in zip(self.pending, numbers[::2], numbers[1::2]):
+            self.loss_sum, self.seen = self.loss_sum + value * n, self.seen + n
+            self.correct += (acc or 0.0) * n
+            self.classification = acc is not None
+            read.append((step, value, acc))
+        self.pending = []
+        return read
 
 
 def evaluate(model, loader, loss_fn=cross_entropy):
@@ -44,22 +72,19 @@ def evaluate(model, loader, loss_fn=cross_entropy):
     Returns ``(loss, accuracy)``; accuracy is None when the targets are not class labels."""
     was_training = model.training
     model.eval()
-    total_loss, correct, seen, classification = 0.0, 0.0, 0, True
+    numbers, classification = _Numbers(), True
     try:
         with no_grad():
             for x, y in loader:
                 logits = model(x)
-                n = len(x)
-                total_loss += loss_fn(logits, y).item() * n
-                acc = _accuracy(logits, y)
-                classification = classification and acc is not None
-                correct += (acc or 0.0) * n
-                seen += n
+                numbers.add(None, len(x), loss_fn(logits, y).array, _accuracy(logits, y))
+        for _, _, acc in numbers.read():  # one read from a GPU, after the last batch
+            classification = classification and acc is not None
     finally:
         model.train(was_training)
-    if seen == 0:
+    if numbers.seen == 0:
         raise ValueError("evaluate: the loader produced no batches")
-    return total_loss / seen, (correct / seen if classification else None)
+    return numbers.loss_sum / numbers.seen, (numbers.correct / numbers.seen if classification else None)
 
 
 def _learning_rate(optimizer):
@@ -145,9 +170,10 @@ def _restore(state, model, optimizer, scheduler, loader, path):
 def _non_finite(model):
     """Names of the parameters and buffers holding a NaN or an infinity (checked where
     they live: no copy to the host)."""
-    entries = list(model.named_parameters()) + list(model.named_buffers())
-    return [name for name, t in entries
-            if t.array.dtype.kind in "fc" and not bool(backend.xp(t.array).isfinite(t.array).all())]
+    entries = [(name, t.array) for name, t in list(model.named_parameters()) + list(model.named_buffers())
+               if t.array.dtype.kind in "fc"]
+    finite = backend.read_numbers([backend.xp(a).isfinite(a).all() for _, a in entries])  # one read
+    return [name for (name, _), ok in zip(entries, finite) if not ok]
 
 
 def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, scheduler=None,
@@ -164,11 +190,15 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
     resume: continue from ``checkpoint`` if it exists (the epochs already done count).
         The whole checkpoint is checked against the run first: on a mismatch nothing
         (weights, optimizer, schedule, data order, random state) is changed.
-    log_every: record every ``log_every``-th step in ``History.steps``.
+    log_every: record every ``log_every``-th step in ``History.steps``. On a GPU the
+        steps' losses and accuracies stay on the device between these logging points
+        and are read once at each (and at the end of the epoch): one host sync per
+        ``log_every`` steps; the progress bar shows them then.
     A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and step; the
     weights are not updated with it and the last checkpoint stays as it was. So does a
     NaN or infinite validation loss or weight at the end of an epoch (no checkpoint is
-    written from it).
+    written from it). On a GPU a loss is seen at the next logging point: a NaN between
+    two of them has reached the weights, which are then not saved.
     """
     for name, value, least in (("epochs", epochs, 0), ("log_every", log_every, 1)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
@@ -191,34 +221,44 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, schedu
     for epoch in range(start_epoch, epochs):
         started = time.perf_counter()
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
-        loss_sum, correct, seen = 0.0, 0.0, 0
+        tally = _Numbers()
+
+        def read():
+            """The pending steps' numbers: checked, logged; the bar shows the last."""
+            for at, value, acc in tally.read():
+                if not math.isfinite(value):
+                    raise NonFiniteLossError(f"fit: the loss became {value} at epoch {epoch + 1}, step {at} "
+                                             f"(learning rate too high, or bad inputs?)"
+                                             f"{_kept(checkpoint, saved_epoch)}")
+                if at % log_every == 0:
+                    history.log_step(step=at, epoch=epoch + 1, loss=value, accuracy=acc,
+                                     lr=_learning_rate(optimizer))
+                elapsed = time.perf_counter() - started
+                bar.set_postfix(loss=f"{value:.4f}", acc="-" if acc is None else f"{acc:.3f}",
+                                lr=f"{_learning_rate(optimizer):.3g}",
+                                samples_per_s=f"{tally.seen / max(elapsed, 1e-9):.0f}")
+
         for x, y in bar:
             output = model(x)
             loss = loss_fn(output, y)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise NonFiniteLossError(f"fit: the loss became {value} at epoch {epoch + 1}, step {step + 1} "
-                                         f"(learning rate too high, or bad inputs?)"
-                                         f"{_kept(checkpoint, saved_epoch)}")
+            tally.add(step + 1, len(x), loss.array, _accuracy(output, y))
+            # Reading a GPU's number stalls the host until the GPU catches up, so the numbers
+            # wait on the device for the next logging point and are read together there
+            # (on the CPU reading is free: every step). The read comes before the update, so
+            # a NaN loss read there never reaches the weights.
+            if (step + 1) % log_every == 0 or not backend.is_cupy(loss.array):
+                read()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             step += 1
-            n = len(x)
-            acc = _accuracy(output, y)
-            loss_sum, seen = loss_sum + value * n, seen + n
-            correct += (acc or 0.0) * n
-            if step % log_every == 0:
-                history.log_step(step=step, epoch=epoch + 1, loss=value, accuracy=acc, lr=_learning_rate(optimizer))
-            elapsed = time.perf_counter() - started
-            bar.set_postfix(loss=f"{value:.4f}", acc="-" if acc is None else f"{acc:.3f}",
-                            lr=f"{_learning_rate(optimizer):.3g}", samples_per_s=f"{seen / max(elapsed, 1e-9):.0f}")
+        read()  # the epoch's steps after its last logging point
         bar.close()
-        if seen == 0:
+        if tally.seen == 0:
             raise ValueError("fit: the training loader produced no batches")
-        row = {"epoch": epoch + 1, "step": step, "loss": loss_sum / seen,
-               "accuracy": correct / seen if acc is not None else None, "lr": _learning_rate(optimizer),
-               "seconds": time.perf_counter() - started}
+        row = {"epoch": epoch + 1, "step": step, "loss": tally.loss_sum / tally.seen,
+               "accuracy": tally.correct / tally.seen if tally.classification else None,
+               "lr": _learning_rate(optimizer), "seconds": time.perf_counter() - started}
         val_loss = None
         if val_loader is not None:
             val_loss, row["val_accuracy"] = evaluate(model, val_loader, loss_fn)

@@ -23,3 +23,17 @@ def _cuda_face_runs_here():
 
 
 collect_ignore = [] if _cuda_face_runs_here() else ["cuda"]
+
+
+def _cupy_here():
+    """CuPy (or the CuPy stand-in of tests/standin, put first on PYTHONPATH) with a device."""
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+# tests/test_device_cupy_*.py put CuPy arrays through the whole project; without CuPy
+# tests/test_device_standin.py runs them in a subprocess on the stand-in
+collect_ignore_glob = [] if _cupy_here() else ["test_device_cupy_*.py"]

@@ -3,7 +3,8 @@
 The simulator must be switched on before Numba is imported, which this test
 process has long done, so the CUDA face's tests run as a subprocess with
 ``NUMBA_ENABLE_CUDASIM=1`` and ``MINIGRAD_FACE=cuda``: every CUDA kernel, its
-launcher and its checks execute on NumPy arrays, thread by thread.
+launcher and its checks execute thread by thread, on the device arrays of the CuPy
+stand-in (``tests/standin``), which hand the simulator the NumPy buffers they wrap.
 """
 import os
 import subprocess
@@ -15,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_cuda_face_under_the_simulator():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", MINIGRAD_FACE="cuda",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests" / "standin"), str(ROOT),
+                                                         os.environ.get("PYTHONPATH")])))
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "cuda")],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     tail = run.stdout[-4000:] + run.stderr[-2000:]

@@ -332,7 +332,8 @@ def masked_fill(x, mask, value):
 def _compare(name, ufunc):
     def compare(a, b):
         a, b = binary(name, a, b)
-        return Tensor._wrap(ufunc(a.array, b.array))
+        # the array module's own ufunc: NumPy's would ask CuPy for a host copy
+        return Tensor._wrap(getattr(backend.xp(a.array), ufunc.__name__)(a.array, b.array))
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``{name}`` (a bool tensor, no gradient)."
     return compare
@@ -382,7 +383,7 @@ def logical(name, a, b):
     a, b = binary(name, a, b)
     if a.dtype.kind == "f":
         raise TypeError(f"{name}: bitwise operators need bool or integer tensors, got {a.dtype}")
-    return Tensor._wrap(_LOGICAL[name](a.array, b.array))
+    return Tensor._wrap(getattr(backend.xp(a.array), _LOGICAL[name].__name__)(a.array, b.array))
 
 
 def logical_not(x):
