@@ -91,8 +91,8 @@ def _per_group(groups, run, inputs, axis):
     arrays go through untouched."""
     if groups == 1:
         return run(*(array for array, _ in inputs))
-    slices = [array if isinstance(array, list) else [None] * groups if array is None else _split(array, along, groups)
-              for array, along in inputs]
+    slices = [array if isinstance(array, list) else [None] * groups if array is None
+              else _split(array, along, groups) for array, along in inputs]
     parts = [run(*group) for group in zip(*slices)]
     return face.xp(parts[0]).concatenate(parts, axis=axis)
 

@@ -217,8 +217,7 @@ def forward_with_columns(x, w, b, stride, padding, dilation=(1, 1)):
               output_size(wd, kw, stride[1], padding[1], dilation[1]))
     cols = im2col(x, (kh, kw), stride, padding, dilation)
     y_rows = cols @ w.reshape(c_out, -1).T  # (N·OH·OW, C_out)
-    bias = cuda_launch.zeros((c_out,), x.dtype, like=x) if b is None else b
-    return transpose(y_rows.reshape(n, oh * ow, c_out), bias).reshape(n, c_out, oh, ow), cols
+    return transpose(y_rows.reshape(n, oh * ow, c_out), b).reshape(n, c_out, oh, ow), cols  # b None: no bias added
 
 
 def forward(x, w, b, stride, padding, dilation=(1, 1)):

@@ -86,7 +86,8 @@ def test_columns_kept_from_forward_give_backward_weight_the_same_gradient(monkey
     x, w, b, gy = case.arrays(np.float32, 3)
     asked = []  # the bytes keeps_columns was asked about: once per layer, all groups together
     keeps = conv_cuda.keeps_columns
-    monkeypatch.setattr(conv_cuda, "keeps_columns", lambda nbytes, like: asked.append(nbytes) or keeps(nbytes, like))
+    monkeypatch.setattr(conv_cuda, "keeps_columns",
+                        lambda nbytes, like: asked.append(nbytes) or keeps(nbytes, like))
     y, columns = conv.forward(on_device(x), on_device(w), on_device(b), *case.geometry, keep_columns=True)
     assert columns is not None  # the simulator has no memory limit; on a GPU these few bytes fit
     n, _, oh, ow = case.y_shape
