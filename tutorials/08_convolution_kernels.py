@@ -251,7 +251,7 @@ except RuntimeError as error:  # PyTorch's class for this mistake
 #     row, k = t // (C·kh·kw), t % (C·kh·kw)             which element of cols
 #     b, i, j = row // (OH·OW), (row // OW) % OH, row % OW  which output pixel
 #     c, p, q = k // (kh·kw), (k // kw) % kh, k % kw      which weight tap
-#     cols[row, k] = x[b, c, i·sh − ph + p, j·sw − pw + q]   (0 in the padding)
+#     cols[row, k] = x[b, c, i·sh − ph + p·dh, j·sw − pw + q·dw]   (0 in the padding; dh, dw: dilation)
 #
 # Neighbouring threads write neighbouring addresses, so the stores coalesce.
 # col2im is written the other way round: one thread per *pixel of gx*, which

@@ -99,20 +99,27 @@ def host(array):
 #
 # $$i = \text{blockIdx.x} \cdot \text{blockDim.x} + \text{threadIdx.x},$$
 #
-# which is what `cuda.grid(1)` returns. Threads run in groups of 32, the
-# **warps**, that execute each instruction together; a block is a multiple of
-# 32 threads (`THREADS = 256` in `kernels/cuda_launch.py`), and `launch`
-# sizes the grid to ⌈n / 256⌉ blocks, so the last block has spare threads: each
-# kernel starts with `if i < n`. ReLU's forward in `kernels/relu/cuda.py` is the
-# whole pattern:
+# which is what `cuda.grid(1)` returns. The hardware runs a block's threads in
+# groups of 32 consecutive threads, the **warps**, each of which executes one
+# instruction at a time for all its threads. A block may have any number of
+# threads up to 1024: it is split into ⌈threads / 32⌉ warps, the last one
+# partly empty when the count is not a multiple of 32 (NVIDIA's *CUDA C++
+# Programming Guide*, "Thread Hierarchy" and "SIMT Architecture"). A multiple of
+# 32 wastes no lane, which is why the *CUDA C++ Best Practices Guide* recommends
+# it ("Thread and Block Heuristics") and why `kernels/cuda_launch.py` uses
+# `THREADS = 256`; it is advice, not a rule, and the launches below use blocks of
+# 8 and 4. `launch` sizes the grid to ⌈n / 256⌉ blocks, so the last block has
+# spare threads: each kernel starts with `if i < n`. ReLU's forward in
+# `kernels/relu/cuda.py` is the whole pattern:
 #
 #     i = cuda.grid(1)
 #     if i < x.size:
 #         y[i] = 0 if x[i] < 0 else x[i]
 #
 # We launch that very kernel ourselves on 20 elements with blocks of 8 threads
-# (to see several blocks; real launches use 256), and a second kernel records
-# which block and thread handled each element.
+# (to see several blocks: each is one warp with 24 of its 32 lanes idle; real
+# launches use 256), and a second kernel records which block and thread handled
+# each element.
 
 # %%
 @cuda.jit
@@ -151,9 +158,10 @@ np.testing.assert_array_equal(host(block) * per_block + host(thread), np.arange(
 #
 # The kernel works for any n with the same launch, and at every sweep the grid's
 # threads touch consecutive elements (section 4 says why that matters). Batch
-# norm's statistics kernel uses the same idea inside one block: each of the 256
-# threads of a channel's block adds up every 256th value (`for k in range(t, m,
-# THREADS)` in `kernels/batchnorm/cuda.py`).
+# norm's reductions use the same idea within a channel: a channel's M values are
+# shared by `parts` blocks of 256 threads, and thread t of block `part` adds up
+# values part·256 + t, then every (parts·256)-th one after it (the `while k < n *
+# length` loop of `_partial_sums` in `kernels/batchnorm/cuda.py`).
 
 # %%
 @cuda.jit
@@ -183,16 +191,21 @@ np.testing.assert_array_equal(host(y), 2 * np.arange(n) + 1)
 # $$\mu_c = \frac{1}{M} \sum_{k=1}^{M} x_k, \qquad
 # \sigma_c^2 = \frac{1}{M} \sum_{k=1}^{M} (x_k - \mu_c)^2 .$$
 #
-# A sum is a **reduction**: many inputs, one output. `_statistics` in
-# `kernels/batchnorm/cuda.py` gives each channel one block. Each thread adds its
-# share (the block-stride loop) and writes the partial sum into **shared
-# memory**, a small fast memory that the threads of one block share
-# (`cuda.shared.array(THREADS, float64)`). Then the block folds the partial sums
-# in half, log₂(256) = 8 times: thread t adds `part[t + stride]` into `part[t]`
-# for stride = 128, 64, …, 1. Between the levels, `cuda.syncthreads()` is a
-# **barrier**: no thread goes on until all threads of the block reach it, so no
-# thread reads a partial sum that another is still writing. No atomics, and the
-# result does not depend on which thread ran first.
+# A sum is a **reduction**: many inputs, one output. `_partial_sums` in
+# `kernels/batchnorm/cuda.py` gives each channel several blocks: one block per
+# channel would launch only C blocks (16–64 in our networks) on a GPU with over a
+# hundred multiprocessors, most of them idle, so `_parts` picks enough blocks per
+# channel to give every multiprocessor about four. Each thread adds its share
+# (the loop of section 2) and writes its sum into **shared memory**, a small fast
+# memory that the threads of one block share (`cuda.shared.array(THREADS,
+# float64)`). Then the block folds the sums in half, log₂(256) = 8 times: thread
+# t adds `part[t + stride]` into `part[t]` for stride = 128, 64, …, 1. Between the
+# levels, `cuda.syncthreads()` is a **barrier**: no thread goes on until all
+# threads of the block reach it, so no thread reads a sum that another is still
+# writing. Each block writes its one sum to a (C, parts) array, and a second,
+# small launch (`_fold`, one block per channel) folds each channel's `parts` sums
+# the same way. No atomics: the order of the additions is fixed by the launch
+# shape, so the result does not depend on which thread ran first.
 #
 # The kernel below is that reduction (the same code as `_block_sum`) with 8
 # threads, recording `part` after every level.
@@ -238,61 +251,74 @@ for level in range(1, 4):  # each level adds the upper half onto the lower half
 assert levels[3, 0] == values.sum() == 210
 
 # %% [markdown]
-# The real kernel, 256 threads per channel and two passes (the mean, then the
-# squared deviations from it, which stays accurate where E[x²] − μ² would
-# cancel), against NumPy:
+# The real kernels, two passes (the mean, then the squared deviations from it,
+# which stays accurate where E[x²] − μ² would cancel), each a `_partial_sums`
+# launch and a `_fold`, against NumPy:
 
 # %%
-shape = (2, 3, 40) if not GPU else (64, 16, 28 * 28)
+shape = (2, 2, 300) if not GPU else (64, 16, 28 * 28)
 batch = np.random.default_rng(0).standard_normal(shape) * 3 + 5
 mean, var = batchnorm_cuda.statistics(xp.asarray(batch))
 np.testing.assert_allclose(host(mean), batch.mean(axis=(0, 2)), rtol=1e-12)
 np.testing.assert_allclose(host(var), batch.var(axis=(0, 2)), rtol=1e-12)
-print(f"batch-norm statistics of a {shape} batch: {shape[1]} blocks of {cuda_launch.THREADS} threads, "
-      f"equal to NumPy's mean and var to 1e-12")
+parts = batchnorm_cuda._parts(shape[1], shape[0] * shape[2])
+assert parts > 1
+print(f"batch-norm statistics of a {shape} batch: {shape[1]} channels × {parts} blocks of "
+      f"{cuda_launch.THREADS} threads, then a fold per channel; equal to NumPy's mean and var to 1e-12")
 
 # %% [markdown]
 # ## 4. Coalesced and strided access
 #
-# Global memory is read in aligned segments of 128 bytes. When the 32 threads
-# of a warp load 32 consecutive float32 values, the hardware serves the whole
-# warp with **one** segment: the access is *coalesced*. When each thread reads
-# an address `s` elements after its neighbour's, the warp needs up to 32
-# segments for the same 32 useful values, and the bandwidth it gets falls by
-# the same factor. The count is plain arithmetic on the addresses:
+# Global memory moves in aligned **sectors of 32 bytes**: the loads of a warp
+# are served by as many sectors as their addresses touch (the *CUDA C++ Best
+# Practices Guide*, "Coalesced Access to Global Memory"; the *CUDA C++
+# Programming Guide*, "Device Memory Accesses"). When the 32 threads of a warp
+# load 32 consecutive float32 values, 128 bytes, the warp needs **4** sectors and
+# uses every byte of them: the access is *coalesced*. When each thread reads an
+# address `s` elements after its neighbour's, the warp touches more sectors for
+# the same 32 useful values; from s = 8 floats (32 bytes) on, every thread has a
+# sector of its own: 32 sectors, of which 4 bytes in 32 are used, so about **8
+# times** the memory traffic of the coalesced load (not 32: the unit is the
+# 32-byte sector, not a 128-byte line). The count is plain arithmetic on the
+# addresses:
 
 # %%
-SEGMENT = 128  # bytes
+SECTOR = 32  # bytes
 
 
-def segments(byte_addresses):
-    """How many 128-byte segments one warp's loads touch."""
-    return len({int(a) // SEGMENT for a in byte_addresses})
+def sectors(byte_addresses):
+    """How many 32-byte sectors one warp's loads touch."""
+    return len({int(a) // SECTOR for a in byte_addresses})
 
 
 lanes = np.arange(32)
 strides = [1, 2, 4, 8, 16, 32, 64]
-per_warp = [segments(4 * s * lanes) for s in strides]
+per_warp = [sectors(4 * s * lanes) for s in strides]
 for s, count in zip(strides, per_warp):
-    print(f"stride {s:2d} floats: {count:2d} segment(s) per warp, {32 * 4 / (count * SEGMENT):.0%} of the bytes used")
-assert per_warp[0] == 1 and per_warp[-1] == 32
+    print(f"stride {s:2d} floats: {count:2d} sectors per warp, {32 * 4 / (count * SECTOR):.1%} of the bytes used")
+assert per_warp[0] == 4 and per_warp[-1] == 32 and per_warp[-1] / per_warp[0] == 8
 
 # %% [markdown]
 # Our kernels, checked with the same count (float32, the index arithmetic of
 # each kernel for the first warp):
 #
-# * ReLU: thread i reads `x[i]`, consecutive: one segment.
-# * Batch norm's statistics, block-stride loop over an (N, C, L) array: thread
-#   t reads `x[t // L, c, t % L]`, consecutive as long as L ≥ 32 (L is H·W).
-# * im2col writes `cols[row, k]` with k = t fastest: consecutive (one segment),
+# * ReLU: thread i reads `x[i]`, consecutive: 4 sectors.
+# * Batch norm's partial sums over an (N, C, L) array: thread t reads
+#   `x[t // L, c, t % L]`, consecutive as long as L ≥ 32 (L is H·W).
+# * im2col writes `cols[row, k]` with k = t fastest: consecutive (4 sectors),
 #   while its reads from the image jump by a row every kw taps (lesson 08's
-#   index formulas): several segments per warp, which the GPU's caches absorb
+#   index formulas): more sectors per warp, which the GPU's caches absorb
 #   because neighbouring windows overlap.
+# * The convolution's GEMM leaves one row of C_out values per output pixel, and
+#   the output is NCHW. Read straight, a warp writing 32 neighbouring pixels of
+#   one channel would read 32 values C_out apart: 32 sectors. `transpose_kernel`
+#   in `kernels/conv/cuda.py` instead stages a 32 × 32 tile in shared memory, read
+#   along the rows and written along the pixels: 4 sectors each way.
 
 # %%
-relu_reads = segments(4 * lanes)
+relu_reads = sectors(4 * lanes)
 channels, length, ch = 16, 28 * 28, 0  # an (N, 16, 784) batch, the block of channel 0
-bn_reads = segments(4 * ((lanes // length) * channels * length + ch * length + lanes % length))
+bn_reads = sectors(4 * ((lanes // length) * channels * length + ch * length + lanes % length))
 C, H, W, kh, kw, pad = 8, 14, 14, 3, 3, 1  # a 3×3 convolution, padding 1, on 8 channels of 14×14
 OW = W
 row, k = lanes // (C * kh * kw), lanes % (C * kh * kw)  # the first warp's elements of cols
@@ -300,11 +326,15 @@ i_out, j_out = row // OW, row % OW
 channel, p, q = k // (kh * kw), (k // kw) % kh, k % kw
 i_in, j_in = i_out - pad + p, j_out - pad + q
 inside = (i_in >= 0) & (i_in < H) & (j_in >= 0) & (j_in < W)  # taps in the padding read nothing
-im2col_writes = segments(4 * lanes)
-im2col_reads = segments(4 * (channel * H * W + i_in * W + j_in)[inside])
-print(f"segments per warp: ReLU read {relu_reads}, batch-norm statistics read {bn_reads}, "
-      f"im2col write {im2col_writes}, im2col read {im2col_reads}")
-assert relu_reads == bn_reads == im2col_writes == 1 and im2col_reads > 1
+im2col_writes = sectors(4 * lanes)
+im2col_reads = sectors(4 * (channel * H * W + i_in * W + j_in)[inside])
+c_out = 32  # the GEMM's rows: pixel-major, C_out values each; the first warp writes channel 0's pixels 0-31
+straight_reads = sectors(4 * (lanes * c_out + 0))
+tiled_reads = sectors(4 * lanes)  # a warp reads 32 channels of one pixel's row into the tile
+print(f"sectors per warp: ReLU read {relu_reads}, batch-norm partial sums read {bn_reads}, "
+      f"im2col write {im2col_writes}, im2col read {im2col_reads}, rows → NCHW read straight "
+      f"{straight_reads}, through the tile {tiled_reads}")
+assert relu_reads == bn_reads == im2col_writes == tiled_reads == 4 and im2col_reads > 4 and straight_reads == 32
 
 # %% [markdown]
 # On a GPU the effect is measured below: a copy kernel that reads with stride s
@@ -338,11 +368,11 @@ if GPU:
         print(f"stride {s:2d}: {measured[s]:7.1f} GB/s")
     assert measured[1] > 2 * measured[32], measured
 else:
-    print("under the simulator: no timing (see the segment counts above)")
+    print("under the simulator: no timing (see the sector counts above)")
 
 figure, ax = plt.subplots(figsize=(7, 3.6))
-ax.bar([str(s) for s in strides], per_warp, color="C0", label="128-byte segments per warp load (count)")
-ax.set(xlabel="stride between neighbouring threads (float32 elements)", ylabel="segments per warp",
+ax.bar([str(s) for s in strides], per_warp, color="C0", label="32-byte sectors per warp load (count)")
+ax.set(xlabel="stride between neighbouring threads (float32 elements)", ylabel="sectors per warp",
        title="Coalescing: one warp's 32 loads")
 if measured:
     twin = ax.twinx()
@@ -501,9 +531,9 @@ else:
 #    IndexError; on a GPU, a silent write past the end of the array.)
 # 2. Remove the `cuda.syncthreads()` inside the loop of `tree_sum_traced`. Why
 #    can the simulator still give the right answer, while a GPU may not?
-# 3. Rewrite `_statistics` so that thread t handles the contiguous chunk
-#    `[t·M/256, (t+1)·M/256)` instead of every 256th value. Count the segments of
-#    a warp's first load with `segments`: what happens to coalescing?
+# 3. Rewrite `_partial_sums` so that thread t handles a contiguous chunk of its
+#    block's share instead of every (parts·256)-th value. Count the sectors of a
+#    warp's first load with `sectors`: what happens to coalescing?
 
 
 # %% [markdown]

@@ -28,6 +28,14 @@ so one GEMM, per group; the faces themselves know nothing of groups), then run t
 that ``kernels.face`` picks for the arrays (``reference``, ``cpu`` or ``cuda``). Every
 face takes stride, padding and dilation as checked pairs ``(sh, sw)``, ``(ph, pw)``,
 ``(dh, dw)``.
+
+gW needs the forward's im2col columns again. ``forward(..., keep_columns=True)``
+returns them beside y where the face keeps them (the cuda face, while memory allows:
+``kernels.conv.cuda.keeps_columns``, asked once for the whole layer), and
+``backward_weight(..., columns=...)`` then skips rebuilding them; the CPU faces rebuild
+them chunk by chunk, which is cheaper there than keeping a whole batch's columns
+(``kernels/conv/cpu.py``). With groups the columns are one array per group, each the
+im2col of that group's input channels, as its GEMM multiplied them.
 """
 import numbers
 
@@ -77,12 +85,14 @@ def _split(array, axis, groups):
 
 def _per_group(groups, run, inputs, axis):
     """Grouped convolution as ``groups`` ungrouped ones (Krizhevsky et al. 2012): group g
-    reads only its slice of every input (``inputs``: (array or None, axis to split) pairs)
-    and writes its slice of the result, joined along ``axis``. One face call, hence one
-    GEMM, per group; with one group the arrays go through untouched."""
+    reads only its slice of every input (``inputs``: (array or None, axis to split) pairs;
+    a list is already split, one entry per group) and writes its slice of the result,
+    joined along ``axis``. One face call, hence one GEMM, per group; with one group the
+    arrays go through untouched."""
     if groups == 1:
         return run(*(array for array, _ in inputs))
-    slices = [[None] * groups if array is None else _split(array, along, groups) for array, along in inputs]
+    slices = [array if isinstance(array, list) else [None] * groups if array is None
+              else _split(array, along, groups) for array, along in inputs]
     parts = [run(*group) for group in zip(*slices)]
     return face.xp(parts[0]).concatenate(parts, axis=axis)
 
@@ -95,25 +105,59 @@ def _check_arrays(op, **arrays):
     face.check_float(op, *arrays.values())
 
 
+def _check_columns(op, columns, groups, shape):
+    """Kept columns must be what ``forward(keep_columns=True)`` returned for this geometry:
+    one (N·OH·OW, C_in / groups · kh·kw) array per group, a list of them when groups > 1."""
+    parts = columns if groups > 1 and isinstance(columns, list) else [columns]
+    got = [tuple(getattr(c, "shape", ())) for c in parts]
+    if len(parts) != groups or any(g != shape for g in got):
+        raise ValueError(f"{op}: columns must be what forward(keep_columns=True) returned, "
+                         f"{groups} array(s) of shape {shape}; got {type(columns).__name__} of shapes {got}")
+
+
 def _check_gy(op, gy, y_shape):
     if tuple(gy.shape) != y_shape:
         raise ValueError(f"{op}: output gradient has shape {tuple(gy.shape)}, but the convolution's "
                          f"output has shape {y_shape}")
 
 
-def forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+def _columns_nbytes(x, w, y_shape):
+    """The bytes of the whole layer's im2col columns, all groups together:
+    (N·OH·OW) rows of C_in·kh·kw values."""
+    n, _, oh, ow = y_shape
+    return n * oh * ow * x.shape[1] * w.shape[2] * w.shape[3] * x.dtype.itemsize
+
+
+def forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, keep_columns=False):
     """y = conv(x, w) + b.  x: (N, C_in, H, W), w: (C_out, C_in / groups, kh, kw),
-    b: (C_out,) or None → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype."""
+    b: (C_out,) or None → y: (N, C_out, OH, OW), a new C-contiguous array of x's dtype.
+    With ``keep_columns=True``: (y, columns), columns the im2col of x for ``backward_weight``
+    where the face keeps it (a list of one array per group when groups > 1), else None."""
     op = "conv2d"
     arrays = (x, w) if b is None else (x, w, b)
     _check_arrays(op, **dict(zip(("input", "weight", "bias"), arrays)))
-    stride, padding, dilation, _ = _geometry(op, x.shape, w.shape, stride, padding, dilation, groups)
+    stride, padding, dilation, y_shape = _geometry(op, x.shape, w.shape, stride, padding, dilation, groups)
     if b is not None and tuple(b.shape) != (w.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({w.shape[0]},) for {w.shape[0]} output channels, "
                          f"got {tuple(b.shape)}")
-    run = face.module("conv", op, *arrays).forward
-    return _per_group(groups, lambda xg, wg, bg: run(xg, wg, bg, stride, padding, dilation),
-                      [(x, 1), (w, 0), (b, 0)], axis=1)
+    faces = face.module("conv", op, *arrays)
+    inputs = [(x, 1), (w, 0), (b, 0)]
+    # one decision for the whole layer: asked group by group, a depthwise layer's many small
+    # groups would each pass the memory test and together take what the test meant to leave free
+    keep = keep_columns and hasattr(faces, "keeps_columns") and \
+        faces.keeps_columns(_columns_nbytes(x, w, y_shape), like=x)
+    if not keep:
+        y = _per_group(groups, lambda xg, wg, bg: faces.forward(xg, wg, bg, stride, padding, dilation),
+                       inputs, axis=1)
+        return (y, None) if keep_columns else y
+    columns = []  # each group's im2col, in group order
+
+    def run(xg, wg, bg):
+        yg, cols = faces.forward_with_columns(xg, wg, bg, stride, padding, dilation)
+        columns.append(cols)
+        return yg
+    y = _per_group(groups, run, inputs, axis=1)
+    return y, (columns[0] if groups == 1 else columns)
 
 
 def backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1):
@@ -129,8 +173,9 @@ def backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1):
                       [(gy, 1), (w, 0)], axis=1)
 
 
-def backward_weight(gy, x, w_shape, stride=1, padding=0, dilation=1, groups=1):
-    """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``."""
+def backward_weight(gy, x, w_shape, stride=1, padding=0, dilation=1, groups=1, columns=None):
+    """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``.
+    ``columns``: what ``forward(x, ..., keep_columns=True)`` returned beside y, or None."""
     op = "conv2d backward_weight"
     _check_arrays(op, output_gradient=gy, input=x)
     w_shape = tuple(int(s) for s in w_shape)
@@ -138,5 +183,11 @@ def backward_weight(gy, x, w_shape, stride=1, padding=0, dilation=1, groups=1):
     _check_gy(op, gy, y_shape)
     run = face.module("conv", op, gy, x).backward_weight
     group_w_shape = (w_shape[0] // groups,) + w_shape[1:]
-    return _per_group(groups, lambda gyg, xg: run(gyg, xg, group_w_shape, stride, padding, dilation),
-                      [(gy, 1), (x, 1)], axis=0)
+    if columns is None:
+        return _per_group(groups, lambda gyg, xg: run(gyg, xg, group_w_shape, stride, padding, dilation),
+                          [(gy, 1), (x, 1)], axis=0)
+    n, _, oh, ow = y_shape
+    _check_columns(op, columns, groups, (n * oh * ow, w_shape[1] * w_shape[2] * w_shape[3]))
+    return _per_group(groups, lambda gyg, xg, cols: run(gyg, xg, group_w_shape, stride, padding, dilation,
+                                                        columns=cols),
+                      [(gy, 1), (x, 1), (columns, None)], axis=0)

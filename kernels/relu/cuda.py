@@ -26,13 +26,13 @@ def _flat(a):
 
 def forward(x):
     y = cuda_launch.empty(x.shape, x.dtype, like=x)
-    cuda_launch.launch(_forward, x.size, _flat(x), y.reshape(-1))
+    cuda_launch.launch("relu", _forward, x.size, _flat(x), y.reshape(-1))
     return y
 
 
 def backward(gy, y):
     gx = cuda_launch.empty(gy.shape, gy.dtype, like=gy)
-    cuda_launch.launch(_backward, gy.size, _flat(gy), _flat(y), gx.reshape(-1))
+    cuda_launch.launch("relu backward", _backward, gy.size, _flat(gy), _flat(y), gx.reshape(-1))
     return gx
 
 

@@ -2,7 +2,8 @@
 reference face: forward and backward, float32 and float64, on small shapes that
 still cover padding, overlapping windows (the gather backward), stride > kernel,
 rectangular windows, a batch of 1, and more values per channel than a block has
-threads (the block-stride loop of the reductions)."""
+threads (the block-stride loop of the reductions), split between several blocks
+per channel (the partial sums and their fold)."""
 import numpy as np
 import pytest
 from cuda_arrays import GPU, on_device, to_host
@@ -102,7 +103,8 @@ def test_relu(dtype):
 
 
 BN_SHAPES = {"(N, C)": (5, 3), "(N, C, H, W), batch of 1": (1, 2, 3, 3),
-             "more values per channel than threads per block": (3, 1, 10, 10)}
+             "more values per channel than threads per block": (3, 1, 10, 10),
+             "several blocks per channel, the last one partly filled": (3, 2, 15, 17)}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -125,6 +127,16 @@ def test_batch_norm(name, dtype):
     np.testing.assert_allclose(to_host(got[0]).reshape(x3.shape), want[0], **tolerance(dtype))
     for g, w in zip(got[1:], want[1:]):
         np.testing.assert_allclose(to_host(g), w, **tolerance(dtype))
+
+
+def test_batch_norm_splits_a_channel_between_blocks_and_adds_in_a_fixed_order():
+    """The last shape above runs 3 blocks per channel; two runs give the same bits (no atomics)."""
+    from kernels.batchnorm import cuda as bn_cuda
+    assert bn_cuda._parts(2, 3 * 15 * 17) == 3
+    x = on_device(data((3, 1, 15, 17), np.float32, 13))
+    runs = [[to_host(a) for a in kernels.batchnorm.statistics(x)] for _ in range(2)]
+    for first, second in zip(*runs):
+        np.testing.assert_array_equal(first, second)
 
 
 def test_minigrad_ops_on_the_cuda_face_match_the_reference_face(monkeypatch):
