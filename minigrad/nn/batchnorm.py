@@ -91,7 +91,25 @@ class BatchNorm2d(_BatchNorm):
     ranks = (4,)
 
 
-class LayerNorm(Module):
+class AffineNorm(Module):
+    """A normalisation layer's learned scale γ (ones) and shift β (zeros), shared by
+    LayerNorm and GroupNorm (BatchNorm keeps its own, beside its running statistics)."""
+
+    def _affine(self, shape, affine, bias, dtype, device):
+        self.weight = Parameter(np.ones(shape, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self):
+        """γ = 1, β = 0, as at construction."""
+        if self.weight is not None:
+            self.weight.array[...] = 1
+        if self.bias is not None:
+            self.bias.array[...] = 0
+
+
+class LayerNorm(AffineNorm):
     """Normalise each example over its last dims ``normalized_shape`` (``F.layer_norm``),
     with a learned γ (ones) and β (zeros) of that shape, as PyTorch's."""
 
@@ -102,17 +120,7 @@ class LayerNorm(Module):
         if not shape or not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
-        if device is not None:
-            self.to(device)
-
-    def reset_parameters(self):
-        """γ = 1, β = 0, as at construction."""
-        if self.weight is not None:
-            self.weight.array[...] = 1
-        if self.bias is not None:
-            self.bias.array[...] = 0
+        self._affine(shape, elementwise_affine, bias, dtype, device)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

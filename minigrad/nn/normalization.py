@@ -6,14 +6,12 @@ batch norm they give the same result whatever the batch size, one image at a tim
 ``InstanceNorm2d`` has, as in PyTorch, no γ, β (``affine=False``) and no running statistics
 (``track_running_stats=False``) by default.
 """
-import numpy as np
-
 from minigrad import functional as F
-from minigrad.nn.batchnorm import _BatchNorm
-from minigrad.nn.module import Module, Parameter, factory_dtype
+from minigrad.nn.batchnorm import AffineNorm, _BatchNorm
+from minigrad.nn.module import factory_dtype
 
 
-class GroupNorm(Module):
+class GroupNorm(AffineNorm):
     """(N, C, *) → the same shape, each example's ``num_groups`` groups of C/num_groups
     channels standardised on their own (Wu & He, 2018)."""
 
@@ -24,17 +22,7 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups (got {num_channels} "
                              f"and {num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.weight = Parameter(np.ones(num_channels, dtype=dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_channels, dtype=dtype)) if affine and bias else None
-        if device is not None:
-            self.to(device)
-
-    def reset_parameters(self):
-        """γ = 1, β = 0, as at construction."""
-        if self.weight is not None:
-            self.weight.array[...] = 1
-        if self.bias is not None:
-            self.bias.array[...] = 0
+        self._affine(num_channels, affine, bias, dtype, device)
 
     def forward(self, x):
         if x.ndim < 2 or x.shape[1] != self.num_channels:
