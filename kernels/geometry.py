@@ -8,6 +8,10 @@ import numbers
 
 def pair(value, name, op):
     """An int or a pair of ints as a pair of Python ints (``3`` → ``(3, 3)``)."""
+    if type(value) is int:  # the usual argument, without the abstract-class checks below (every call pays them)
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        return value
     values = (value, value) if isinstance(value, numbers.Integral) else tuple(value) \
         if isinstance(value, (tuple, list)) else None
     if values is None or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
