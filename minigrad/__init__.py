@@ -49,3 +49,16 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
 __all__ += ["load", "save"]
+
+from minigrad.ops import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin,  # noqa: E402
+                          asinh, atan, atan2, atanh, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                          bitwise_right_shift, bitwise_xor, copysign, cosh, cummax, cummin, cumprod, diag, diag_embed,
+                          diagonal, erf, exp2, fmod, hypot, lerp, log2, logaddexp, logcumsumexp, logical_and,
+                          logical_not, logical_or, logical_xor, meshgrid, moveaxis, movedim, repeat_interleave, roll,
+                          sinh, std_mean, swapdims, tan, trace, unflatten, var_mean)
+__all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",
+            "atan", "atan2", "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+            "bitwise_right_shift", "bitwise_xor", "copysign", "cosh", "cummax", "cummin", "cumprod", "diag",
+            "diag_embed", "diagonal", "erf", "exp2", "fmod", "hypot", "lerp", "log2", "logaddexp", "logcumsumexp",
+            "logical_and", "logical_not", "logical_or", "logical_xor", "meshgrid", "moveaxis", "movedim",
+            "repeat_interleave", "roll", "sinh", "std_mean", "swapdims", "tan", "trace", "unflatten", "var_mean"]

@@ -10,6 +10,13 @@ from minigrad.ops.elementwise import (abs, add, allclose, ceil, clamp, clip, cos
                                       logical, logical_not, lt, masked_fill, maximum, minimum, mul, ne, neg, pow,
                                       reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
                                       sub, tanh, tril, triu, trunc, where)
+from minigrad.ops.elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin,
+                                      asinh, atan, atan2, atanh, bitwise_and, bitwise_left_shift, bitwise_not,
+                                      bitwise_or, bitwise_right_shift, bitwise_xor, copysign, cosh, erf, exp2, fmod,
+                                      hypot, lerp, log2, logaddexp, logical_and, logical_or, logical_xor, sinh, tan)
+from minigrad.ops.reduce import cummax, cummin, cumprod, logcumsumexp, std_mean, var_mean
+from minigrad.ops.shape import (diag, diag_embed, diagonal, meshgrid, moveaxis, movedim, repeat_interleave, roll,
+                                swapdims, trace, unflatten, unfold)
 from minigrad.ops.linalg import bmm, dot, einsum, matmul, mm, outer
 from minigrad.ops.pool import avg_pool2d, max_pool2d
 from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, argsort, cumsum, log_softmax, logsumexp, max,
@@ -31,3 +38,9 @@ __all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "ar
            "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "t", "take",
            "tanh", "to_device", "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze",
            "var", "view", "where"]
+__all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",
+            "atan", "atan2", "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+            "bitwise_right_shift", "bitwise_xor", "copysign", "cosh", "erf", "exp2", "fmod", "hypot", "lerp", "log2",
+            "logaddexp", "logical_and", "logical_or", "logical_xor", "sinh", "tan", "cummax", "cummin", "cumprod",
+            "logcumsumexp", "std_mean", "var_mean", "diag", "diag_embed", "diagonal", "meshgrid", "moveaxis",
+            "movedim", "repeat_interleave", "roll", "swapdims", "trace", "unflatten", "unfold"]

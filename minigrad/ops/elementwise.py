@@ -7,6 +7,8 @@ be differentiated again (``create_graph=True``). ``saved=`` names the inputs a V
 reads (only those whose partner needs a gradient, as PyTorch saves them), so an
 in-place change to one of them is caught at backward.
 """
+import math
+
 import numpy as np
 
 import kernels.relu
@@ -374,19 +376,162 @@ def equal(a, b):
     return a.shape == b.shape and bool((a.array == b.array).all())
 
 
-_LOGICAL = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}
-
-
 def logical(name, a, b):
     """``&``, ``|``, ``^`` on bool or integer tensors (bitwise, as in PyTorch)."""
-    a, b = binary(name, a, b)
-    if a.dtype.kind == "f":
-        raise TypeError(f"{name}: bitwise operators need bool or integer tensors, got {a.dtype}")
-    return Tensor._wrap(_LOGICAL[name](a.array, b.array))
+    return {"and": bitwise_and, "or": bitwise_or, "xor": bitwise_xor}[name](a, b)
 
 
 def logical_not(x):
-    """``~x``: not on a bool tensor, bitwise not on integers."""
+    """True where x is zero (a bool tensor), as torch.logical_not; ``~`` is ``bitwise_not``."""
+    return Tensor._wrap(x.array == 0)
+
+
+def bitwise_not(x):
+    """``~x``: not on a bool tensor, bitwise not on integers (torch.bitwise_not)."""
     if x.dtype.kind == "f":
-        raise TypeError(f"invert: ~ needs a bool or integer tensor, got {x.dtype}")
+        raise NotImplementedError(f'"bitwise_not" not implemented for {x.dtype} tensors: ~ needs a bool or '
+                                  f"integer tensor")
     return Tensor._wrap(~x.array)
+
+
+# ---- more functions of one variable, each with its derivative -------------------------------
+def _unary(name, forward, derivative):
+    """An elementwise op y = f(x) whose VJP is g·f'(x); ``forward`` maps the array module
+    and the array to f(x), ``derivative`` maps the tensors x and y to f'(x) (Tensor ops,
+    so the op can be differentiated again)."""
+    def op(x):
+        x = _floating(x, name)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # nan/inf as torch
+            data = forward(backend.xp(x.array), x.array)
+
+        def vjp(g, y):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return g * derivative(x, y)
+        return result(data.astype(x.dtype, copy=False), name, (x,), (vjp,), saved=(x,), saves_output=True)
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _erf_array(xp, a):
+    """erf elementwise: CuPy's on the GPU; on the CPU Python's ``math.erf`` (NumPy has none)."""
+    if backend.is_cupy(a):
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(a)
+    return np.asarray(np.vectorize(math.erf, otypes=[np.float64])(a), dtype=a.dtype)
+
+
+_LN2 = math.log(2.0)
+tan = _unary("tan", lambda xp, a: xp.tan(a), lambda x, y: 1 + y * y)                        # 1 + tan²x
+asin = _unary("asin", lambda xp, a: xp.arcsin(a), lambda x, y: rsqrt(1 - x * x))             # 1/√(1−x²)
+acos = _unary("acos", lambda xp, a: xp.arccos(a), lambda x, y: -rsqrt(1 - x * x))            # −1/√(1−x²)
+atan = _unary("atan", lambda xp, a: xp.arctan(a), lambda x, y: 1 / (1 + x * x))              # 1/(1+x²)
+sinh = _unary("sinh", lambda xp, a: xp.sinh(a), lambda x, y: cosh(x))
+cosh = _unary("cosh", lambda xp, a: xp.cosh(a), lambda x, y: sinh(x))
+asinh = _unary("asinh", lambda xp, a: xp.arcsinh(a), lambda x, y: rsqrt(x * x + 1))          # 1/√(x²+1)
+acosh = _unary("acosh", lambda xp, a: xp.arccosh(a), lambda x, y: rsqrt(x * x - 1))          # 1/√(x²−1)
+atanh = _unary("atanh", lambda xp, a: xp.arctanh(a), lambda x, y: 1 / (1 - x * x))           # 1/(1−x²)
+log2 = _unary("log2", lambda xp, a: xp.log2(a), lambda x, y: 1 / (x * _LN2))
+exp2 = _unary("exp2", lambda xp, a: xp.exp2(a), lambda x, y: y * _LN2)
+erf = _unary("erf", _erf_array, lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))        # 2/√π·e^(−x²)
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # torch's aliases
+
+
+# ---- more functions of two variables --------------------------------------------------------
+def atan2(a, b):
+    """The angle of the point (b, a), in (−π, π]:  ∂/∂a = b/(a²+b²),  ∂/∂b = −a/(a²+b²)."""
+    a, b = binary("atan2", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("atan2", a, b, dtype=dtypes.get_default_dtype())
+
+    def grad(sign, num, shape):
+        return lambda g, y: sum_to(sign * g * num / (a * a + b * b), shape)
+    return result(backend.xp(a.array).arctan2(a.array, b.array), "atan2", (a, b),
+                  (grad(1, b, a.shape), grad(-1, a, b.shape)), saved=(a, b))
+
+
+arctan2 = atan2
+
+
+def copysign(a, b):
+    """|a| with the sign of b (signed zeros count, as torch.copysign). The gradient reaches
+    a only, as ±1 (0 where a = 0, PyTorch's convention); b's is 0."""
+    a, b = binary("copysign", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("copysign", a, b, dtype=dtypes.get_default_dtype())
+    xp = backend.xp(a.array)
+    data = xp.copysign(a.array, b.array)
+    flip_sign = Tensor._wrap(xp.where(a.array == 0, 0, xp.sign(a.array) * xp.sign(data)).astype(a.dtype))
+    return result(data, "copysign", (a, b),
+                  (lambda g, y: sum_to(g * flip_sign, a.shape), lambda g, y: sum_to(g * 0, b.shape)))
+
+
+def logaddexp(a, b):
+    """log(eᵃ + eᵇ) without overflow: m + log(e^(a−m) + e^(b−m)) with m = max(a, b).
+    ∂/∂a = e^(a−y),  ∂/∂b = e^(b−y)."""
+    a, b = binary("logaddexp", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("logaddexp", a, b, dtype=dtypes.get_default_dtype())
+    return result(backend.xp(a.array).logaddexp(a.array, b.array), "logaddexp", (a, b),
+                  (lambda g, y: sum_to(g * exp(a - y), a.shape),
+                   lambda g, y: sum_to(g * exp(b - y), b.shape)), saved=(a, b), saves_output=True)
+
+
+def lerp(start, end, weight):
+    """start + weight·(end − start), as torch.lerp; ``weight`` a number or a tensor."""
+    return add(start, mul(weight, sub(end, start)))
+
+
+def hypot(a, b):
+    """√(a² + b²) elementwise."""
+    return sqrt(add(mul(a, a), mul(b, b)))
+
+
+def fmod(a, b):
+    """C's remainder: a − b·trunc(a/b), with the sign of a (torch.fmod; ``%`` is
+    ``remainder``). Gradients: 1 for a, −trunc(a/b) for b."""
+    a, b = binary("fmod", a, b)
+    xp = backend.xp(a.array)
+    if a.dtype.kind in "iu" and (b.array == 0).any():
+        raise RuntimeError("fmod: integer division by zero")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = Tensor._wrap(xp.trunc(a.array / b.array).astype(a.dtype))
+        data = xp.fmod(a.array, b.array)
+    return result(data, "fmod", (a, b),
+                  (lambda g, y: sum_to(g, a.shape), lambda g, y: sum_to(-g * quotient, b.shape)))
+
+
+# ---- bitwise and logical ops: no gradient ---------------------------------------------------
+def _bitwise(name, ufunc):
+    def op(a, b):
+        a, b = binary(name, a, b)
+        if a.dtype.kind == "f":
+            raise NotImplementedError(f'"{name}" not implemented for {a.dtype} tensors: it needs bool or '
+                                      f"integer tensors")
+        return Tensor._wrap(ufunc(a.array, b.array))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of bool or integer tensors, as torch.{name}."
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift)
+bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift)
+
+
+def _truth(x):
+    return x if isinstance(x, Tensor) and x.dtype.kind == "b" else ne(x, 0)
+
+
+def logical_and(a, b):
+    """True where both are nonzero (a bool tensor), as torch.logical_and."""
+    return bitwise_and(_truth(a), _truth(b))
+
+
+def logical_or(a, b):
+    return bitwise_or(_truth(a), _truth(b))
+
+
+def logical_xor(a, b):
+    return bitwise_xor(_truth(a), _truth(b))

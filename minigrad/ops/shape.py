@@ -444,3 +444,170 @@ def astype(x, dtype):
 def to_device(x, device):
     return result(backend.to_device(x.array, device), "to_device", (x,),
                   (lambda g, y: to_device(g, x.device),))
+
+
+# ---- more rearrangements, each built from the ops above (so their VJPs come for free) --------
+def unflatten(x, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one may be −1), as torch.unflatten."""
+    d = normalize_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+def movedim(x, source, destination):
+    """Move dims ``source`` to places ``destination`` (ints or tuples), the others keeping
+    their order, as torch.movedim."""
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                           f"contain the same number of dims as destination ({list(dst)} dims)")
+    src = [normalize_dim(s, x.ndim, "movedim") for s in src]
+    dst = [normalize_dim(t, x.ndim, "movedim") for t in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
+    order = [None] * x.ndim
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(d for d in range(x.ndim) if d not in src)
+    return permute(x, [o if o is not None else next(rest) for o in order])
+
+
+moveaxis = movedim
+
+
+def swapdims(x, dim0, dim1):
+    """torch's other name for ``transpose``."""
+    return transpose(x, dim0, dim1)
+
+
+def repeat_interleave(x, repeats, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times along ``dim`` (the flattened tensor when None),
+    as torch.repeat_interleave: [a, b] → [a, a, b, b]. ``repeats`` is an int, or one count
+    per element (a 1-D integer tensor)."""
+    if dim is None:
+        x, d = reshape(x, (-1,)), 0
+    else:
+        d = normalize_dim(dim, x.ndim, "repeat_interleave")
+    counts = repeats.array if isinstance(repeats, Tensor) else repeats
+    if isinstance(counts, (int, np.integer)) or np.ndim(counts) == 0:
+        count = int(counts)
+        if count < 0:
+            raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {count}")
+        if x.ndim == 0:
+            x, d = reshape(x, (1,)), 0
+        # insert a dim after d, broadcast it to the count, merge the two: each entry repeated in place
+        expanded = broadcast_to(unsqueeze(x, d + 1), x.shape[:d + 1] + (count,) + x.shape[d + 1:])
+        return reshape(expanded, x.shape[:d] + (x.shape[d] * count,) + x.shape[d + 1:])
+    counts = np.asarray(backend.to_numpy(counts))
+    if counts.ndim != 1 or counts.shape[0] not in (1, x.shape[d]) or (counts < 0).any():
+        raise RuntimeError(f"repeat_interleave: repeats must be one non-negative count per element of dim {d} "
+                           f"(size {x.shape[d]}), got shape {counts.shape}")
+    return index_select(x, d, Tensor._wrap(np.repeat(np.arange(x.shape[d]), counts)).to(x.device))
+
+
+def roll(x, shifts, dims=None):
+    """Rotate the entries along ``dims`` by ``shifts`` (those falling off one end come back at
+    the other), as torch.roll; with no dims the flattened tensor is rolled."""
+    shift_list = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None:
+        if len(shift_list) != 1:
+            raise RuntimeError(f"roll: with no dims, shifts must be one number, got {list(shift_list)}")
+        return reshape(roll(reshape(x, (-1,)), shift_list[0], 0), x.shape)
+    dim_list = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shift_list) != len(dim_list):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shift_list)}, "
+                           f"dims: {len(dim_list)}")
+    for shift, dim in zip(shift_list, dim_list):
+        d = normalize_dim(dim, x.ndim, "roll")
+        n = x.shape[d] if x.ndim else 1
+        k = int(shift) % n if n else 0
+        if k:
+            x = cat([narrow(x, d, n - k, k), narrow(x, d, 0, n - k)], d)
+    return x
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The entries x[.., i, .., i + offset, ..] of dims ``dim1`` and ``dim2`` as a new last
+    dim, as torch.diagonal (picked by integer indexing, so the gradient scatters back)."""
+    d1, d2 = normalize_dim(dim1, x.ndim, "diagonal"), normalize_dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dim ({d1})")
+    x = movedim(x, (d1, d2), (-2, -1))
+    rows, cols = x.shape[-2], x.shape[-1]
+    first_row, first_col = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - first_row, cols - first_col), 0)
+    steps = np.arange(length)
+    index_rows = Tensor._wrap(steps + first_row).to(x.device)
+    index_cols = Tensor._wrap(steps + first_col).to(x.device)
+    return getitem(x, (Ellipsis, index_rows, index_cols))
+
+
+_diagonal_of = diagonal  # for diag, whose torch keyword ``diagonal`` hides the function
+
+
+def diag_embed(x, offset=0):
+    """Square matrices with x's last dim on their diagonal ``offset`` (torch.diag_embed with
+    its default dims): shape (..., n) → (..., n + |offset|, n + |offset|)."""
+    n = x.shape[-1]
+    xp = backend.xp(x.array)
+    on_diagonal = unsqueeze(x, -1) * Tensor._wrap(xp.eye(n, dtype=x.dtype))      # (..., n, n)
+    k = abs(int(offset))
+    if not k:
+        return on_diagonal
+    lead = x.shape[:-1]
+    side = Tensor._wrap(xp.zeros(lead + (n, k), dtype=x.dtype))
+    band = Tensor._wrap(xp.zeros(lead + (k, n + k), dtype=x.dtype))
+    if offset > 0:   # x_i at (i, i + k): zero columns on the left, zero rows below
+        return cat([cat([side, on_diagonal], -1), band], -2)
+    return cat([band, cat([on_diagonal, side], -1)], -2)   # x_i at (i + k, i)
+
+
+def diag(x, diagonal=0):
+    """A 1-D x → the square matrix with x on diagonal ``diagonal``; a 2-D x → that diagonal
+    of it (torch.diag)."""
+    if x.ndim == 1:
+        return diag_embed(x, diagonal)
+    if x.ndim == 2:
+        return _diagonal_of(x, diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {x.shape})")
+
+
+def trace(x):
+    """The sum of a matrix's main diagonal, as torch.trace."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape {x.shape})")
+    from minigrad.ops.reduce import sum
+    return sum(diagonal(x))
+
+
+def unfold(x, dimension, size, step):
+    """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last dim
+    (torch.Tensor.unfold): shape (.., n, ..) → (.., (n − size) // step + 1, .., size)."""
+    d = normalize_dim(dimension, x.ndim, "unfold")
+    n = x.shape[d] if x.ndim else 1
+    if size > n:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    if x.ndim == 0:
+        return reshape(x, (size,))
+    windows = (n - size) // step + 1
+    index = Tensor._wrap(np.arange(windows)[:, None] * step + np.arange(size)[None, :]).to(x.device)
+    picked = getitem(movedim(x, d, -1), (Ellipsis, index))          # (.., windows, size)
+    return movedim(picked, -2, d)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors, as torch.meshgrid: with ``indexing='ij'`` grid i
+    varies along dim i; ``'xy'`` swaps the first two dims (NumPy's and MATLAB's habit)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    vectors = [reshape(t, (-1,)) for t in tensors]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = []
+    for i, v in enumerate(vectors):
+        grid = broadcast_to(reshape(v, (1,) * i + (-1,) + (1,) * (len(shape) - i - 1)), shape)
+        grids.append(transpose(grid, 0, 1) if indexing == "xy" and len(shape) > 1 else grid)
+    return tuple(grids)
