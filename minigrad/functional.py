@@ -804,7 +804,17 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     cells past the padding), divisor_override divides by that number: each is the
     kernel's average rescaled by kh·kw / count, count being the kernel's own pooling of
     a mask of the cells PyTorch counts (its avg_pool2d divide_factor).
+
+    An int64 input is pooled as torch pools it: each mean truncated toward zero, int64 out
+    (no gradient); other integer dtypes are refused, as torch refuses them.
     """
+    if input.dtype.kind != "f":
+        if input.dtype != np.int64:
+            raise NotImplementedError(f'"avg_pool2d" not implemented for {input.dtype} tensors (torch pools '
+                                      f"float and int64 tensors)")
+        means = avg_pool2d(input.detach().double(), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                           divisor_override)
+        return Tensor._wrap(backend.xp(means.array).trunc(means.array).astype(np.int64))
     if input.ndim == 3:
         return _one_image(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override)
