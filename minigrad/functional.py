@@ -382,7 +382,9 @@ def _class_indices(target, input, ignore_index, op):
         raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
     expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
     if tuple(labels.shape) != expected:
-        raise RuntimeError(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
+        # torch: a wrong batch size is its ValueError, a wrong number of dims its RuntimeError
+        error = ValueError if labels.ndim == len(expected) or labels.ndim == 0 else RuntimeError
+        raise error(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
                          f"got {tuple(labels.shape)}")
     classes = input.shape[0 if input.ndim == 1 else 1]
     host = backend.to_numpy(labels).astype(np.int64, copy=False)
