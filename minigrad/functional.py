@@ -815,8 +815,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
             raise NotImplementedError(f'"avg_pool2d" not implemented for {input.dtype} tensors (torch pools '
                                       f"float and int64 tensors)")
         means = avg_pool2d(input.detach().double(), kernel_size, stride, padding, ceil_mode, count_include_pad,
-                           divisor_override)
-        return Tensor._wrap(backend.xp(means.array).trunc(means.array).astype(np.int64))
+                           divisor_override).array
+        # an exact mean is a multiple of 1/divisor: a nudge of a fraction of that away from zero
+        # undoes float rounding (6.9999… for 7) before truncating
+        divisor = max(math.prod(pair(kernel_size, "kernel_size", "avg_pool2d")), divisor_override or 1)
+        xp = backend.xp(means)
+        return Tensor._wrap(xp.trunc(means + xp.sign(means) * (0.25 / divisor)).astype(np.int64))
     if input.ndim == 3:
         return _one_image(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override)
