@@ -402,3 +402,10 @@ def test_recurrent_layers_refuse_a_state_of_another_dtype():
         mg.nn.GRUCell(3, 4)(x[0], h[0])
     with pytest.raises(ValueError, match="does not match weight dtype"):
         mg.nn.GRU(3, 4)(x.double())
+
+
+def test_clamp_with_tensor_bounds():
+    x, low, high = (mg.tensor(v, requires_grad=True) for v in _inputs([(3, 4), (4,), (3, 4)], seed=2))
+    assert mg.gradcheck(lambda a, b, c: a.clamp(b, c), [x, low, high])
+    _same_as_torch(lambda L, F, a, b, c: a.clamp(b, c), [(3, 4), (4,), (3, 4)], seed=2)
+    _same_as_torch(lambda L, F, a, b: L.clamp(a, max=b), [(3, 4), (3, 1)], seed=2)

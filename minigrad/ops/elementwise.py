@@ -242,15 +242,16 @@ def abs(x):
 
 
 def clamp(x, min=None, max=None):
-    """Clamp to [min, max] (numbers); the gradient passes only where x was inside, bounds
-    included, as in PyTorch. A float bound on an integer tensor gives floats."""
+    """Clamp to [min, max] (numbers or tensors); the gradient passes only where x was inside,
+    bounds included, as in PyTorch. A float bound on an integer tensor gives floats."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min or max must not be None")
     bounds = [v for v in (min, max) if v is not None]
-    for v in bounds:
-        if isinstance(v, Tensor):
-            raise TypeError("clamp: min and max must be numbers here; for tensor bounds use "
-                            "minimum(maximum(x, low), high)")
+    if any(isinstance(v, Tensor) for v in bounds):
+        # tensor bounds (broadcast): torch's order, max wins where min > max; each bound gets
+        # the gradient where it was picked, x where it lies inside [min, max]
+        y = x if min is None else where(lt(x, min), min, x)
+        return y if max is None else where(gt(y, max), max, y)
     dtype = dtypes.result_type(x, *bounds)
     if dtype != x.dtype:
         from minigrad.ops.shape import astype
