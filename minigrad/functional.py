@@ -1151,3 +1151,72 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                          (0, _single(output_padding, "conv_transpose1d", "output_padding")), groups,
                          (1, _single(dilation, "conv_transpose1d", "dilation")))
     return ops.squeeze(y, -2)
+
+
+# ---- 1-d pooling (on images of height 1) and 3-d pooling (from windows) -------------------------
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Average pooling over the last dim of (N, C, L) or (C, L), run as avg_pool2d."""
+    stride = kernel_size if stride is None else stride
+    y = avg_pool2d(ops.unsqueeze(input, -2), (1, _single(kernel_size, "avg_pool1d", "kernel_size")),
+                   (1, _single(stride, "avg_pool1d", "stride")), (0, _single(padding, "avg_pool1d", "padding")),
+                   ceil_mode, count_include_pad)
+    return ops.squeeze(y, -2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling over the last dim of (N, C, L) or (C, L), run as max_pool2d (the indices
+    of a height-1 image are the positions along L)."""
+    stride = kernel_size if stride is None else stride
+    y = max_pool2d(ops.unsqueeze(input, -2), (1, _single(kernel_size, "max_pool1d", "kernel_size")),
+                   (1, _single(stride, "max_pool1d", "stride")), (0, _single(padding, "max_pool1d", "padding")),
+                   (1, _single(dilation, "max_pool1d", "dilation")), ceil_mode, return_indices)
+    return tuple(ops.squeeze(t, -2) for t in y) if return_indices else ops.squeeze(y, -2)
+
+
+def _triple(value, name, op):
+    values = (value,) * 3 if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != 3:
+        raise RuntimeError(f"{op}: {name} must be an int or three ints, got {value!r}")
+    return values
+
+
+def _windows3d(input, kernel_size, stride, padding, fill, op):
+    """Every pooling window of the last three dims of (N, C, D, H, W) (or (C, D, H, W)) as
+    trailing dims: (…, D', H', W', kd, kh, kw), the input padded with ``fill`` first."""
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"{op}: expects an (N, C, D, H, W) or (C, D, H, W) input, got shape {input.shape}")
+    kernel = _triple(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else _triple(stride, "stride", op)
+    padding = _triple(padding, "padding", op)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, got padding={padding} "
+                           f"and kernel_size={kernel}")
+    x = pad(input, [p for p in padding[::-1] for _ in (0, 1)], value=fill) if any(padding) else input
+    for axis, (k, s) in enumerate(zip(kernel, stride), start=x.ndim - 3):
+        x = x.unfold(axis, k, s)
+    return x
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each kd×kh×kw window of (N, C, D, H, W), as torch's avg_pool3d (floor mode).
+    count_include_pad=False divides by the input cells in the window."""
+    if ceil_mode:
+        raise NotImplementedError("avg_pool3d: ceil_mode=True is not supported")
+    sums = ops.sum(_windows3d(input, kernel_size, stride, padding, 0.0, "avg_pool3d"), (-3, -2, -1))
+    if divisor_override is not None:
+        return sums / divisor_override
+    if count_include_pad or not any(_triple(padding, "padding", "avg_pool3d")):
+        return sums / math.prod(_triple(kernel_size, "kernel_size", "avg_pool3d"))
+    cells = _constant(1, input, input.shape[-3:])
+    counts = ops.sum(_windows3d(ops.unsqueeze(ops.unsqueeze(cells, 0), 0), kernel_size, stride, padding, 0.0,
+                                "avg_pool3d"), (-3, -2, -1))
+    return sums / counts.reshape(counts.shape[2:])
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The largest value of each kd×kh×kw window of (N, C, D, H, W), as torch's max_pool3d
+    (floor mode, no dilation; ties share the gradient)."""
+    if dilation not in (1, (1, 1, 1)) or ceil_mode or return_indices:
+        raise NotImplementedError("max_pool3d: dilation, ceil_mode and return_indices are not supported")
+    return ops.amax(_windows3d(input, kernel_size, stride, padding, -math.inf, "max_pool3d"), (-3, -2, -1))

@@ -409,3 +409,25 @@ def test_clamp_with_tensor_bounds():
     assert mg.gradcheck(lambda a, b, c: a.clamp(b, c), [x, low, high])
     _same_as_torch(lambda L, F, a, b, c: a.clamp(b, c), [(3, 4), (4,), (3, 4)], seed=2)
     _same_as_torch(lambda L, F, a, b: L.clamp(a, max=b), [(3, 4), (3, 1)], seed=2)
+
+
+POOLS = [
+    ("avg_pool1d", (2, 3, 9), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("max_pool1d", (3, 9), dict(kernel_size=2, stride=3, dilation=2)),
+    ("avg_pool3d", (1, 2, 5, 4, 6), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool3d", (2, 4, 4, 5), dict(kernel_size=(2, 3, 2), divisor_override=5)),
+    ("max_pool3d", (1, 2, 5, 4, 6), dict(kernel_size=(3, 2, 3), stride=2, padding=1)),
+]
+
+
+@pytest.mark.parametrize("name, shape, options", POOLS)
+def test_pool1d_and_pool3d(name, shape, options):
+    x = mg.tensor(np.random.default_rng(4).permutation(np.prod(shape)).reshape(shape) / 7.0, requires_grad=True)
+    assert mg.gradcheck(lambda t: getattr(F, name)(t, **options), [x])
+    torch = _torch()
+    t = torch.tensor(x.numpy(), requires_grad=True)
+    y, expected = getattr(F, name)(x, **options), getattr(torch.nn.functional, name)(t, **options)
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), atol=1e-12)
+    y.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-12)
