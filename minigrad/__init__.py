@@ -55,10 +55,10 @@ from minigrad.ops import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           bitwise_right_shift, bitwise_xor, copysign, cosh, cummax, cummin, cumprod, diag, diag_embed,
                           diagonal, erf, exp2, fmod, hypot, lerp, log2, logaddexp, logcumsumexp, logical_and,
                           logical_not, logical_or, logical_xor, meshgrid, moveaxis, movedim, repeat_interleave, roll,
-                          sinh, std_mean, swapdims, tan, trace, unflatten, var_mean)
+                          scatter_reduce, sinh, std_mean, swapdims, tan, trace, unflatten, var_mean)
 __all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",
             "atan", "atan2", "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
             "bitwise_right_shift", "bitwise_xor", "copysign", "cosh", "cummax", "cummin", "cumprod", "diag",
             "diag_embed", "diagonal", "erf", "exp2", "fmod", "hypot", "lerp", "log2", "logaddexp", "logcumsumexp",
             "logical_and", "logical_not", "logical_or", "logical_xor", "meshgrid", "moveaxis", "movedim",
-            "repeat_interleave", "roll", "sinh", "std_mean", "swapdims", "tan", "trace", "unflatten", "var_mean"]
+            "repeat_interleave", "roll", "scatter_reduce", "sinh", "std_mean", "swapdims", "tan", "trace", "unflatten", "var_mean"]

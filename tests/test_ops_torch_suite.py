@@ -431,3 +431,36 @@ def test_pool1d_and_pool3d(name, shape, options):
     y.sum().backward()
     expected.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce(reduce, include_self):
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    index, x, src = rng.integers(0, 3, (3, 4, 2)), rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 4, 2))
+    for dim in (0, -1):
+        ours = mg.tensor(x).scatter_reduce(dim, mg.tensor(index), mg.tensor(src), reduce, include_self=include_self)
+        theirs = torch.tensor(x).scatter_reduce(dim, torch.tensor(index), torch.tensor(src), reduce,
+                                                include_self=include_self)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    if reduce in ("sum", "mean"):
+        a, b = mg.tensor(x, requires_grad=True), mg.tensor(src, requires_grad=True)
+        assert mg.gradcheck(lambda s, t: s.scatter_reduce(1, mg.tensor(index), t, reduce, include_self=include_self),
+                            [a, b])
+    else:
+        with pytest.raises(NotImplementedError, match="gradient"):
+            mg.tensor(x, requires_grad=True).scatter_reduce(1, mg.tensor(index), mg.tensor(src), reduce)
+
+
+def test_scatter_with_reduce_and_bool_triangles():
+    torch = _torch()
+    index = np.array([[0, 1], [2, 0]])
+    for reduce in ("add", "multiply"):
+        ours = mg.ones(2, 3).scatter(1, mg.tensor(index), value=2.5, reduce=reduce)
+        theirs = torch.ones(2, 3).scatter(1, torch.tensor(index), 2.5, reduce=reduce)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="add or multiply"):
+        mg.ones(2, 3).scatter(1, mg.tensor(index), value=1.0, reduce="typo")
+    assert mg.tensor([[True] * 3] * 3).triu(1).dtype == mg.bool
+    np.testing.assert_array_equal(mg.tensor([[True] * 3] * 3).tril().numpy(), np.tril(np.ones((3, 3), bool)))

@@ -16,7 +16,7 @@ from minigrad.ops.elementwise import (acos, acosh, arccos, arccosh, arcsin, arcs
                                       hypot, lerp, log2, logaddexp, logical_and, logical_or, logical_xor, sinh, tan)
 from minigrad.ops.reduce import cummax, cummin, cumprod, logcumsumexp, std_mean, var_mean
 from minigrad.ops.shape import (diag, diag_embed, diagonal, meshgrid, moveaxis, movedim, repeat_interleave, roll,
-                                swapdims, trace, unflatten, unfold)
+                                scatter_reduce, swapdims, trace, unflatten, unfold)
 from minigrad.ops.linalg import bmm, dot, einsum, matmul, mm, outer
 from minigrad.ops.pool import avg_pool2d, max_pool2d
 from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, argsort, cumsum, log_softmax, logsumexp, max,
@@ -43,4 +43,4 @@ __all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
             "bitwise_right_shift", "bitwise_xor", "copysign", "cosh", "erf", "exp2", "fmod", "hypot", "lerp", "log2",
             "logaddexp", "logical_and", "logical_or", "logical_xor", "sinh", "tan", "cummax", "cummin", "cumprod",
             "logcumsumexp", "std_mean", "var_mean", "diag", "diag_embed", "diagonal", "meshgrid", "moveaxis",
-            "movedim", "repeat_interleave", "roll", "swapdims", "trace", "unflatten", "unfold"]
+            "movedim", "repeat_interleave", "roll", "scatter_reduce", "swapdims", "trace", "unflatten", "unfold"]

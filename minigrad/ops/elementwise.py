@@ -313,7 +313,7 @@ def _triangle(x, diagonal, keep, op):
     if x.ndim < 2:
         raise RuntimeError(f"{op}: needs a tensor with at least 2 dims, got shape {x.shape}")
     mask = keep(backend.xp(x.array).ones(x.shape[-2:], dtype=bool), diagonal)
-    return where(Tensor._wrap(mask), x, 0)
+    return where(Tensor._wrap(mask), x, lift(0, x, dtype=x.dtype))  # a bool x stays bool
 
 
 def tril(x, diagonal=0):

@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad import backend, dtypes
 from minigrad.ops.base import check_devices, lift, normalize_axis, normalize_dim, numpy_aliases
-from minigrad.tensor import Tensor, result
+from minigrad.tensor import Tensor, is_grad_enabled, result
 
 
 def broadcast_to(x, shape):
@@ -346,12 +346,17 @@ def _source(src, shape, like, op):
     return getitem(src, tuple(slice(n) for n in shape)) if src.shape != shape else src
 
 
-def scatter(x, dim, index, src=None, value=None):
+def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     """A copy of x with ``out[i][index[i][j]] = src[i][j]`` (dim=1), as torch.scatter;
     ``src`` may be a tensor or a number (or give ``value=``). Built on ``index_put``, so
-    where an index repeats the last write wins and only it gets a gradient."""
+    where an index repeats the last write wins and only it gets a gradient. reduce="add" or
+    "multiply" combines instead (``scatter_reduce`` with "sum" or "prod")."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give src or value")
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+        return scatter_reduce(x, dim, index, value if src is None else src, {"add": "sum", "multiply": "prod"}[reduce])
     where, shape = _along(x, dim, index, "scatter")
     return index_put(x, where, _source(value if src is None else src, shape, x, "scatter"))
 
@@ -611,3 +616,48 @@ def meshgrid(*tensors, indexing="ij"):
         grid = broadcast_to(reshape(v, (1,) * i + (-1,) + (1,) * (len(shape) - i - 1)), shape)
         grids.append(transpose(grid, 0, 1) if indexing == "xy" and len(shape) > 1 else grid)
     return tuple(grids)
+
+
+_SCATTER_UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
+    """A copy of x where each ``src`` entry is combined into the place ``index`` sends it
+    along ``dim`` with ``reduce`` ("sum", "prod", "mean", "amax", "amin"), x's own value
+    taking part unless ``include_self=False``, as torch.scatter_reduce. Gradients are
+    implemented for "sum" and "mean" (g back to x where it took part, g read at index
+    for src, each divided by the count for "mean")."""
+    if reduce not in _SCATTER_UFUNCS:
+        raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, amax or amin, "
+                           f"got {reduce!r}")
+    where, shape = _along(x, dim, index, "scatter_reduce")
+    src = broadcast_to(_source(src, shape, x, "scatter_reduce"), shape)
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"scatter_reduce: Expected self.dtype to be equal to src.dtype, got {x.dtype} and "
+                           f"{src.dtype}")
+    if reduce not in ("sum", "mean") and (x.requires_grad or src.requires_grad) and is_grad_enabled():
+        raise NotImplementedError(f"scatter_reduce: the gradient of reduce={reduce!r} is not implemented; "
+                                  f"call it under no_grad() or on tensors that do not require grad")
+    # combined on the host with NumPy's ufunc.at (CuPy lacks it for prod/max/min): one round trip
+    data = backend.to_numpy(x.array).copy()
+    host_where = tuple(backend.to_numpy(w) for w in where)
+    touched = np.zeros(x.shape, dtype=np.int64)
+    np.add.at(touched, host_where, 1)
+    if not include_self:  # every touched place starts from the reduction's identity
+        lowest, highest = ((-np.inf, np.inf) if x.dtype.kind == "f" else (False, True) if x.dtype.kind == "b"
+                           else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max))
+        data[touched > 0] = {"sum": 0, "mean": 0, "prod": 1, "amax": lowest, "amin": highest}[reduce]
+    getattr(np, _SCATTER_UFUNCS[reduce]).at(data, host_where, backend.to_numpy(src.array))
+    count = touched + (1 if include_self else 0)
+    if reduce == "mean":  # integer means round down, as torch's
+        divided = data / np.maximum(count, 1)
+        data = np.where(touched > 0, divided if x.dtype.kind == "f" else np.floor(divided), data).astype(x.dtype)
+    data = backend.to_device(data, x.device)
+    # "sum"/"mean": x's entries take part where include_self or where nothing lands (1/count of a mean)
+    share = np.where(touched > 0, (1.0 if include_self else 0.0) / (np.maximum(count, 1) if reduce == "mean" else 1), 1.0)
+    share = Tensor._wrap(backend.to_device(share.astype(x.dtype), x.device))
+    per_src = (Tensor._wrap(backend.to_device((1.0 / np.maximum(count, 1)).astype(x.dtype), x.device))
+               if reduce == "mean" else None)
+    return result(data, "scatter_reduce", (x, src),
+                  (lambda g, y: g * share,
+                   lambda g, y: getitem(g if per_src is None else g * per_src, where)))
