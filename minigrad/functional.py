@@ -1220,3 +1220,30 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if dilation not in (1, (1, 1, 1)) or ceil_mode or return_indices:
         raise NotImplementedError("max_pool3d: dilation, ceil_mode and return_indices are not supported")
     return ops.amax(_windows3d(input, kernel_size, stride, padding, -math.inf, "max_pool3d"), (-3, -2, -1))
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution: input (N, C_in, D, H, W) or (C_in, D, H, W), weight
+    (C_out, C_in / groups, kd, kh, kw). Each depth tap of the kernel is a conv2d over the
+    depth slices it meets (folded into the batch); the taps' outputs are summed."""
+    if input.ndim == 4:
+        return _one_image(conv3d, input, weight, bias, stride, padding, dilation, groups)
+    if input.ndim != 5:
+        raise RuntimeError(f"conv3d: Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of "
+                           f"size: {list(input.shape)}")
+    (sd, sh, sw), (pd, ph, pw) = _triple(stride, "stride", "conv3d"), _triple(padding, "padding", "conv3d")
+    (dd, dh, dw) = _triple(dilation, "dilation", "conv3d")
+    x = pad(input, (0, 0, 0, 0, pd, pd)) if pd else input
+    n, depth, taps = x.shape[0], x.shape[2], weight.shape[2]
+    out_depth = (depth - dd * (taps - 1) - 1) // sd + 1
+    if out_depth < 1:
+        raise RuntimeError(f"conv3d: kernel depth {taps} (dilation {dd}) is larger than the padded input depth "
+                           f"{depth}")
+    total = None
+    for k in range(taps):
+        slices = x[:, :, k * dd:k * dd + (out_depth - 1) * sd + 1:sd]                     # (N, C, D', H, W)
+        batch = ops.movedim(slices, 2, 1).reshape((n * out_depth,) + slices.shape[1:2] + slices.shape[3:])
+        y = conv2d(batch, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)     # (N·D', C_out, H', W')
+        total = y if total is None else total + y
+    total = ops.movedim(total.reshape((n, out_depth) + total.shape[1:]), 1, 2)
+    return total if bias is None else total + bias.reshape((-1, 1, 1, 1))

@@ -343,6 +343,8 @@ CONVS = [
                                                                   groups=2)),
     ("conv_transpose2d", [(4, 3, 3), (4, 2, 2, 3)], dict(stride=2, dilation=(1, 2))),
     ("conv_transpose1d", [(2, 3, 5), (3, 2, 3)], dict(stride=3, padding=1, output_padding=2)),
+    ("conv3d", [(1, 2, 4, 4, 3), (2, 2, 3, 2, 2), (2,)], dict(padding=1)),
+    ("conv3d", [(4, 5, 3, 4), (2, 2, 2, 2, 1)], dict(stride=(2, 1, 1), dilation=(2, 1, 1), groups=2)),
 ]
 
 
