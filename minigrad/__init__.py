@@ -62,3 +62,11 @@ __all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
             "diag_embed", "diagonal", "erf", "exp2", "fmod", "hypot", "lerp", "log2", "logaddexp", "logcumsumexp",
             "logical_and", "logical_not", "logical_or", "logical_xor", "meshgrid", "moveaxis", "movedim",
             "repeat_interleave", "roll", "scatter_reduce", "sinh", "std_mean", "swapdims", "tan", "trace", "unflatten", "var_mean"]
+from minigrad.ops import (addcdiv, addcmul, addmm, aminmax, argwhere, atleast_1d, atleast_2d, atleast_3d, baddbmm,
+                          clamp_max, clamp_min, column_stack, count_nonzero, deg2rad, dstack, fliplr, flipud,
+                          float_power, frac, hstack, logit, nan_to_num, nansum, rad2deg, signbit, take_along_dim,
+                          tensordot, vstack, xlogy)  # noqa: E402
+__all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
+            "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
+            "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
+            "tensordot", "vstack", "xlogy"]

@@ -572,7 +572,10 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "lerp", "hypot", "fmod", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
               "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not", "cumprod", "cummax",
               "cummin", "logcumsumexp", "unflatten", "movedim", "moveaxis", "swapdims", "repeat_interleave", "roll",
-              "diagonal", "diag", "diag_embed", "trace", "unfold", "scatter_reduce"):
+              "diagonal", "diag", "diag_embed", "trace", "unfold", "scatter_reduce", "xlogy", "frac", "deg2rad",
+              "rad2deg", "logit", "signbit", "float_power", "addcmul", "addcdiv", "clamp_min", "clamp_max",
+              "nan_to_num", "aminmax", "count_nonzero", "nansum", "take_along_dim", "argwhere", "fliplr", "flipud",
+              "addmm", "baddbmm"):
     setattr(Tensor, _name, getattr(ops, _name))
 
 

@@ -466,3 +466,47 @@ def test_scatter_with_reduce_and_bool_triangles():
         mg.ones(2, 3).scatter(1, mg.tensor(index), value=1.0, reduce="typo")
     assert mg.tensor([[True] * 3] * 3).triu(1).dtype == mg.bool
     np.testing.assert_array_equal(mg.tensor([[True] * 3] * 3).tril().numpy(), np.tril(np.ones((3, 3), bool)))
+
+
+SMALL_OPS = {
+    "xlogy": ([(3, 4), (4,)], lambda L, F, a, b: L.xlogy(a, b.abs() + 0.1)),
+    "frac": ([(3, 4)], lambda L, F, x: L.frac(x * 3.3)),
+    "deg2rad": ([(3, 4)], lambda L, F, x: L.deg2rad(x)),
+    "rad2deg": ([(3, 4)], lambda L, F, x: x.rad2deg()),
+    "logit": ([(3, 4)], lambda L, F, x: L.logit(x.sigmoid(), eps=0.2)),
+    "float_power": ([(3, 4), (3, 4)], lambda L, F, a, b: L.float_power(a.abs() + 0.1, b)),
+    "addcmul": ([(3, 4), (3, 4), (4,)], lambda L, F, x, a, b: L.addcmul(x, a, b, value=0.5)),
+    "addcdiv": ([(3, 4), (3, 4), (4,)], lambda L, F, x, a, b: x.addcdiv(a, b.abs() + 0.5, value=-2)),
+    "clamp_min_max": ([(3, 4)], lambda L, F, x: L.clamp_max(L.clamp_min(x, -0.55), 0.77)),
+    "nan_to_num": ([(3, 4)], lambda L, F, x: L.nan_to_num(x.log(), nan=-3.0, neginf=-7.0)),
+    "aminmax": ([(3, 4)], lambda L, F, x: L.stack(L.aminmax(x, dim=1, keepdim=True))),
+    "nansum": ([(3, 4)], lambda L, F, x: L.nansum(x.log(), 1)),
+    "take_along_dim": ([(3, 4)], lambda L, F, x: L.take_along_dim(x, L.tensor([[0, 3, 3]]).T, dim=1)),
+    "take_along_flat": ([(3, 4)], lambda L, F, x: L.take_along_dim(x, L.tensor([0, 11, 5]))),
+    "stacks": ([(3,), (3,)], lambda L, F, a, b: L.cat([L.hstack([a, b]), L.vstack([a, b]).flatten(),
+                                                       L.dstack([a, b]).flatten(), L.column_stack([a, b]).flatten()])),
+    "atleast": ([()], lambda L, F, x: L.atleast_3d(x) + L.atleast_2d(x) + L.atleast_1d(x)),
+    "flips": ([(3, 4)], lambda L, F, x: L.fliplr(x) * L.flipud(x)),
+    "tensordot": ([(3, 4, 5), (5, 4, 2)], lambda L, F, a, b: L.tensordot(a, b, dims=([1, 2], [1, 0]))),
+    "tensordot_int": ([(3, 4), (4, 2)], lambda L, F, a, b: L.tensordot(a, b, 1)),
+    "addmm": ([(4,), (3, 5), (5, 4)], lambda L, F, x, a, b: L.addmm(x, a, b, beta=0.5, alpha=2)),
+    "baddbmm": ([(2, 3, 4), (2, 3, 5), (2, 5, 4)], lambda L, F, x, a, b: L.baddbmm(x, a, b)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_OPS))
+def test_small_ops_gradcheck_and_torch(name):
+    shapes, fn = SMALL_OPS[name]
+    xs = [mg.tensor(a, requires_grad=True) for a in _inputs(shapes, seed=6)]
+    assert mg.gradcheck(lambda *ts: fn(mg, F, *ts), xs)
+    _same_as_torch(fn, shapes, seed=6)
+
+
+def test_counting_and_bit_tests_match_torch():
+    torch = _torch()
+    values = [[0.0, -0.0, 2.0], [float("nan"), -1.0, 0.0]]
+    for fn in (lambda L, x: L.count_nonzero(x), lambda L, x: L.count_nonzero(x, dim=1), lambda L, x: L.signbit(x),
+               lambda L, x: L.argwhere(x), lambda L, x: x.nan_to_num()):
+        ours, theirs = fn(mg, mg.tensor(values)), fn(torch, torch.tensor(values))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")

@@ -44,3 +44,13 @@ __all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
             "logaddexp", "logical_and", "logical_or", "logical_xor", "sinh", "tan", "cummax", "cummin", "cumprod",
             "logcumsumexp", "std_mean", "var_mean", "diag", "diag_embed", "diagonal", "meshgrid", "moveaxis",
             "movedim", "repeat_interleave", "roll", "scatter_reduce", "swapdims", "trace", "unflatten", "unfold"]
+from minigrad.ops.elementwise import (addcdiv, addcmul, clamp_max, clamp_min, deg2rad, float_power, frac, logit,
+                                      nan_to_num, rad2deg, signbit, xlogy)
+from minigrad.ops.reduce import (aminmax, count_nonzero, nansum)
+from minigrad.ops.shape import (argwhere, atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud,
+                                hstack, take_along_dim, vstack)
+from minigrad.ops.linalg import (addmm, baddbmm, tensordot)
+__all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
+            "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
+            "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
+            "tensordot", "vstack", "xlogy"]

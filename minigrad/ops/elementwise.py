@@ -536,3 +536,73 @@ def logical_or(a, b):
 
 def logical_xor(a, b):
     return bitwise_xor(_truth(a), _truth(b))
+
+
+# ---- small compositions torch names ---------------------------------------------------------
+def xlogy(a, b):
+    """a·log(b), 0 where a = 0 (even where b = 0), as torch.xlogy."""
+    a, b = binary("xlogy", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("xlogy", a, b, dtype=dtypes.get_default_dtype())
+    return where(eq(a, 0) & ~isnan(b), 0.0, a * log(b))
+
+
+def frac(x):
+    """x − trunc(x), the fractional part with x's sign."""
+    return x - trunc(x)
+
+
+def deg2rad(x):
+    return _floating(x, "deg2rad") * (math.pi / 180)
+
+
+def rad2deg(x):
+    return _floating(x, "rad2deg") * (180 / math.pi)
+
+
+def logit(x, eps=None):
+    """log(p / (1 − p)), p = x clamped to [eps, 1 − eps] when eps is given."""
+    p = _floating(x, "logit") if eps is None else clamp(_floating(x, "logit"), eps, 1 - eps)
+    return log(p / (1 - p))
+
+
+def signbit(x):
+    """True where the sign bit is set (−0.0 included), a bool tensor."""
+    return Tensor._wrap(backend.xp(x.array).signbit(x.array))
+
+
+def float_power(a, b):
+    """a ** b computed in float64, as torch.float_power."""
+    a = a.to(dtype=np.float64) if isinstance(a, Tensor) else float(a)
+    b = b.to(dtype=np.float64) if isinstance(b, Tensor) else float(b)
+    return pow(a, b)
+
+
+def addcmul(x, t1, t2, value=1):
+    """x + value·t1·t2."""
+    return add(x, mul(t1, t2) * value)
+
+
+def addcdiv(x, t1, t2, value=1):
+    """x + value·t1/t2."""
+    return add(x, div(t1, t2) * value)
+
+
+def clamp_min(x, min):
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    return clamp(x, max=max)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with nan, +inf and −inf replaced (by 0 and the dtype's largest and smallest finite
+    values unless given), as torch.nan_to_num; the gradient passes where x was finite."""
+    if x.dtype.kind != "f":
+        return x * 1
+    info = np.finfo(x.dtype)
+    xp = backend.xp(x.array)
+    y = where(Tensor._wrap(xp.isnan(x.array)), lift(nan, x), x)
+    y = where(Tensor._wrap(xp.isposinf(x.array)), lift(info.max if posinf is None else posinf, x), y)
+    return where(Tensor._wrap(xp.isneginf(x.array)), lift(info.min if neginf is None else neginf, x), y)

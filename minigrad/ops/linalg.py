@@ -188,3 +188,37 @@ def einsum(equation, *operands):
         return grad
     return result(data, "einsum", operands, tuple(vjp(i) for i in range(len(operands))),
                   saved=tuple(operands) if len(operands) > 1 else ())
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last ``dims`` dims of a with the first of b (an int), or the listed
+    pairs (``([1, 0], [0, 1])``), as torch.tensordot; an einsum, so its VJP is one too."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"tensordot: both dimension lists should have same length, got {dims_a} and {dims_b}")
+    dims_a, dims_b = [d % a.ndim for d in dims_a], [d % b.ndim for d in dims_b]
+    letters = iter(string.ascii_letters)
+    term_a = [next(letters) for _ in range(a.ndim)]
+    term_b = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(dims_a, dims_b):
+        term_b[j] = term_a[i]
+    output = [c for i, c in enumerate(term_a) if i not in dims_a] + [c for j, c in enumerate(term_b)
+                                                                      if j not in dims_b]
+    return einsum(f"{''.join(term_a)},{''.join(term_b)}->{''.join(output)}", a, b)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta·input + alpha·(mat1 @ mat2), as torch.addmm (input broadcast to the product)."""
+    product = mm(mat1, mat2)
+    return (input * beta if beta != 1 else input) + (product * alpha if alpha != 1 else product)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta·input + alpha·(batch1 @ batch2) for batches of matrices, as torch.baddbmm."""
+    product = bmm(batch1, batch2)
+    return (input * beta if beta != 1 else input) + (product * alpha if alpha != 1 else product)

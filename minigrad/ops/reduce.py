@@ -416,3 +416,25 @@ def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
 def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """(std, mean) in one call, as torch.std_mean."""
     return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+
+
+aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(x, *, dim=None, keepdim=False):
+    """(amin, amax) in one call, as torch.aminmax."""
+    return aminmax_result(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def count_nonzero(x, dim=None):
+    """How many entries are nonzero (int64), over ``dim`` (all by default)."""
+    axes = normalize_axis(dim, x.ndim, "count_nonzero")
+    return Tensor._wrap(backend.xp(x.array).count_nonzero(x.array, axis=axes).astype(np.int64))
+
+
+@numpy_aliases
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """The sum with nan entries counted as 0 (they get no gradient)."""
+    if x.dtype.kind != "f":
+        return sum(x, dim, keepdim, dtype=dtype)
+    return sum(where(Tensor._wrap(backend.xp(x.array).isnan(x.array)), 0.0, x), dim, keepdim, dtype=dtype)

@@ -661,3 +661,69 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     return result(data, "scatter_reduce", (x, src),
                   (lambda g, y: g * share,
                    lambda g, y: getitem(g if per_src is None else g * per_src, where)))
+
+
+def take_along_dim(x, indices, dim=None):
+    """Entries of x picked by ``indices`` along ``dim`` (the flattened x when None), the two
+    broadcast against each other outside ``dim``, as torch.take_along_dim."""
+    if dim is None:
+        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    d = normalize_dim(dim, x.ndim, "take_along_dim")
+    shape_x, shape_i = list(x.shape), list(indices.shape)
+    shape_x[d] = shape_i[d] = 1
+    common = np.broadcast_shapes(tuple(shape_x), tuple(shape_i))
+    x = broadcast_to(x, common[:d] + (x.shape[d],) + common[d + 1:])
+    indices = Tensor._wrap(backend.xp(indices.array).broadcast_to(indices.array,
+                                                                 common[:d] + (indices.shape[d],) + common[d + 1:]))
+    return gather(x, d, indices)
+
+
+def argwhere(x):
+    """The positions of the nonzero entries, one row each: (count, ndim) int64."""
+    return nonzero(x)
+
+
+def atleast_1d(x):
+    return reshape(x, (1,)) if x.ndim == 0 else x
+
+
+def atleast_2d(x):
+    return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+
+def atleast_3d(x):
+    """As torch: () → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1)."""
+    if x.ndim == 0:
+        return reshape(x, (1, 1, 1))
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0], 1))
+    return reshape(x, x.shape + (1,)) if x.ndim == 2 else x
+
+
+def hstack(tensors):
+    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Join along dim 0, 1-D tensors as rows."""
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+def dstack(tensors):
+    """Join along dim 2 (depth), after atleast_3d."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    """1-D (and 0-d) tensors as columns, the others as they are, joined along dim 1."""
+    return hstack([reshape(t, (-1, 1)) if t.ndim < 2 else t for t in tensors])
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
