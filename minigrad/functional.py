@@ -1014,6 +1014,11 @@ def _source_positions(size_in, size_out, mode, align_corners, scale):
     return np.maximum((out + 0.5) * scale - 0.5, 0.0)
 
 
+def _on_device(array, like):
+    """A host array (indices, weights) as a Tensor on ``like``'s device."""
+    return Tensor._wrap(array).to(like.device)
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, *spatial) as torch.nn.functional.interpolate:
@@ -1051,15 +1056,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input if input.dtype.kind == "f" or mode not in _LINEAR_MODES else input.float()
     for axis, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes_out, scales), start=2):
         where = _source_positions(n_in, n_out, mode, bool(align_corners), scale)
-        on_device = lambda a: Tensor._wrap(a).to(input.device)  # noqa: E731
         if mode not in _LINEAR_MODES:
-            out = ops.index_select(out, axis, on_device(where))
+            out = ops.index_select(out, axis, _on_device(where, input))
             continue
         low = np.minimum(np.floor(where).astype(np.int64), n_in - 1)
         high = np.minimum(low + 1, n_in - 1)
-        weight = on_device((where - low).astype(out.dtype).reshape((-1,) + (1,) * (out.ndim - axis - 1)))
-        below = ops.index_select(out, axis, on_device(low))
-        out = below + (ops.index_select(out, axis, on_device(high)) - below) * weight
+        weight = _on_device((where - low).astype(out.dtype).reshape((-1,) + (1,) * (out.ndim - axis - 1)), input)
+        below = ops.index_select(out, axis, _on_device(low, input))
+        out = below + (ops.index_select(out, axis, _on_device(high, input)) - below) * weight
     return out if out.dtype == input.dtype else out.to(dtype=input.dtype)
 
 
@@ -1071,8 +1075,10 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 def pixel_shuffle(input, upscale_factor):
     """(N, C·r², H, W) → (N, C, H·r, W·r), as torch (Shi et al., 2016)."""
     r = upscale_factor
-    n, c, h, w = input.shape[-4:] if input.ndim >= 4 else (None,) + input.shape
-    lead = input.shape[:-3]
+    (c, h, w), lead = input.shape[-3:], input.shape[:-3]
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
     x = input.reshape(lead + (c // (r * r), r, r, h, w))
     k = len(lead)
     x = ops.permute(x, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))

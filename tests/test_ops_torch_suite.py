@@ -510,3 +510,10 @@ def test_counting_and_bit_tests_match_torch():
         ours, theirs = fn(mg, mg.tensor(values)), fn(torch, torch.tensor(values))
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+
+
+def test_pixel_shuffle():
+    _same_as_torch(lambda L, F, x: F.pixel_shuffle(x, 2), [(2, 8, 3, 2)])
+    _same_as_torch(lambda L, F, x: F.pixel_shuffle(x, 3), [(9, 2, 2)])
+    with pytest.raises(RuntimeError, match="divisible"):
+        F.pixel_shuffle(mg.ones(1, 6, 2, 2), 2)
