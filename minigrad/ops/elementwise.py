@@ -413,12 +413,15 @@ def _unary(name, forward, derivative):
     return op
 
 
+_C_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element (NumPy has no erf ufunc)
+
+
 def _erf_array(xp, a):
-    """erf elementwise: CuPy's on the GPU; on the CPU Python's ``math.erf`` (NumPy has none)."""
+    """erf elementwise: CuPy's on the GPU, the C library's on the CPU."""
     if backend.is_cupy(a):
         import cupyx.scipy.special
         return cupyx.scipy.special.erf(a)
-    return np.asarray(np.vectorize(math.erf, otypes=[np.float64])(a), dtype=a.dtype)
+    return np.asarray(_C_ERF(a), dtype=a.dtype)  # asarray: a 0-d input gives a Python float
 
 
 _LN2 = math.log(2.0)
