@@ -600,3 +600,5 @@ Tensor.__lshift__ = lambda self, other: ops.bitwise_left_shift(self, other)
 Tensor.__rshift__ = lambda self, other: ops.bitwise_right_shift(self, other)
 Tensor.__rlshift__ = lambda self, other: ops.bitwise_left_shift(other, self)
 Tensor.__rrshift__ = lambda self, other: ops.bitwise_right_shift(other, self)
+# torch's method form of where: x.where(condition, y) keeps x where condition holds, else y
+Tensor.where = lambda self, condition, other: ops.where(condition, self, other)

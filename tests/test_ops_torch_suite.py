@@ -517,3 +517,8 @@ def test_pixel_shuffle():
     _same_as_torch(lambda L, F, x: F.pixel_shuffle(x, 3), [(9, 2, 2)])
     with pytest.raises(RuntimeError, match="divisible"):
         F.pixel_shuffle(mg.ones(1, 6, 2, 2), 2)
+
+
+def test_where_method_is_torchs():
+    _same_as_torch(lambda L, F, x, y: x.where(x > 0.3, y), [(3, 4), (4,)])
+    _same_as_torch(lambda L, F, x: x.where(x < 0, 0.5), [(3, 4)])
