@@ -396,10 +396,11 @@ def bitwise_not(x):
 
 
 # ---- more functions of one variable, each with its derivative -------------------------------
-def _unary(name, forward, derivative):
+def _unary(name, forward, derivative, reads="x"):
     """An elementwise op y = f(x) whose VJP is g·f'(x); ``forward`` maps the array module
     and the array to f(x), ``derivative`` maps the tensors x and y to f'(x) (Tensor ops,
-    so the op can be differentiated again)."""
+    so the op can be differentiated again). ``reads``: which of x and y f' needs, the one
+    saved (and version-checked) for backward, as torch saves it."""
     def op(x):
         x = _floating(x, name)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # nan/inf as torch
@@ -408,7 +409,8 @@ def _unary(name, forward, derivative):
         def vjp(g, y):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 return g * derivative(x, y)
-        return result(data.astype(x.dtype, copy=False), name, (x,), (vjp,), saved=(x,), saves_output=True)
+        return result(data.astype(x.dtype, copy=False), name, (x,), (vjp,), saved=(x,) if reads == "x" else (),
+                      saves_output=reads == "y")
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -425,7 +427,7 @@ def _erf_array(xp, a):
 
 
 _LN2 = math.log(2.0)
-tan = _unary("tan", lambda xp, a: xp.tan(a), lambda x, y: 1 + y * y)                        # 1 + tan²x
+tan = _unary("tan", lambda xp, a: xp.tan(a), lambda x, y: 1 + y * y, "y")                      # 1 + tan²x
 asin = _unary("asin", lambda xp, a: xp.arcsin(a), lambda x, y: rsqrt(1 - x * x))             # 1/√(1−x²)
 acos = _unary("acos", lambda xp, a: xp.arccos(a), lambda x, y: -rsqrt(1 - x * x))            # −1/√(1−x²)
 atan = _unary("atan", lambda xp, a: xp.arctan(a), lambda x, y: 1 / (1 + x * x))              # 1/(1+x²)
@@ -435,7 +437,7 @@ asinh = _unary("asinh", lambda xp, a: xp.arcsinh(a), lambda x, y: rsqrt(x * x + 
 acosh = _unary("acosh", lambda xp, a: xp.arccosh(a), lambda x, y: rsqrt(x * x - 1))          # 1/√(x²−1)
 atanh = _unary("atanh", lambda xp, a: xp.arctanh(a), lambda x, y: 1 / (1 - x * x))           # 1/(1−x²)
 log2 = _unary("log2", lambda xp, a: xp.log2(a), lambda x, y: 1 / (x * _LN2))
-exp2 = _unary("exp2", lambda xp, a: xp.exp2(a), lambda x, y: y * _LN2)
+exp2 = _unary("exp2", lambda xp, a: xp.exp2(a), lambda x, y: y * _LN2, "y")
 erf = _unary("erf", _erf_array, lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))        # 2/√π·e^(−x²)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # torch's aliases
 
