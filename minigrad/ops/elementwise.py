@@ -513,17 +513,17 @@ def _bitwise(name, ufunc):
         if a.dtype.kind == "f":
             raise NotImplementedError(f'"{name}" not implemented for {a.dtype} tensors: it needs bool or '
                                       f"integer tensors")
-        return Tensor._wrap(ufunc(a.array, b.array))
+        return Tensor._wrap(getattr(backend.xp(a.array), ufunc)(a.array, b.array))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of bool or integer tensors, as torch.{name}."
     return op
 
 
-bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
-bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
-bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
-bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift)
-bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift)
+bitwise_and = _bitwise("bitwise_and", "bitwise_and")
+bitwise_or = _bitwise("bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _bitwise("bitwise_left_shift", "left_shift")
+bitwise_right_shift = _bitwise("bitwise_right_shift", "right_shift")
 
 
 def _truth(x):
