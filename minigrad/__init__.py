@@ -32,6 +32,17 @@ from minigrad.serialization import load, save
 from minigrad.tensor import (Size, Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad,
                              set_grad_enabled, tensor)
 
+from minigrad.ops import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin,
+                          asinh, atan, atan2, atanh, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                          bitwise_right_shift, bitwise_xor, copysign, cosh, cummax, cummin, cumprod, diag, diag_embed,
+                          diagonal, erf, exp2, fmod, hypot, lerp, log2, logaddexp, logcumsumexp, logical_and,
+                          logical_not, logical_or, logical_xor, meshgrid, moveaxis, movedim, repeat_interleave, roll,
+                          scatter_reduce, sinh, std_mean, swapdims, tan, trace, unflatten, var_mean)
+from minigrad.ops import (addcdiv, addcmul, addmm, aminmax, argwhere, atleast_1d, atleast_2d, atleast_3d, baddbmm,
+                          clamp_max, clamp_min, column_stack, count_nonzero, deg2rad, dstack, fliplr, flipud,
+                          float_power, frac, hstack, logit, nan_to_num, nansum, rad2deg, signbit, take_along_dim,
+                          tensordot, vstack, xlogy)
+
 # PyTorch's keyword names (input=, other=, ...) and out= on every public op and creation function
 for _name, _value in list(globals().items()):
     if callable(_value) and getattr(_value, "__module__", "").startswith(("minigrad.ops", "minigrad.creation")):
@@ -69,3 +80,13 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
 __all__ += ["load", "save", "Size", "dtype", "get_printoptions", "set_printoptions", "initial_seed", "seed"]
 __all__ += ["accelerator", "get_default_device", "get_num_threads", "set_default_device", "set_num_threads",
             "utils"]
+__all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",
+            "atan", "atan2", "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+            "bitwise_right_shift", "bitwise_xor", "copysign", "cosh", "cummax", "cummin", "cumprod", "diag",
+            "diag_embed", "diagonal", "erf", "exp2", "fmod", "hypot", "lerp", "log2", "logaddexp", "logcumsumexp",
+            "logical_and", "logical_not", "logical_or", "logical_xor", "meshgrid", "moveaxis", "movedim",
+            "repeat_interleave", "roll", "scatter_reduce", "sinh", "std_mean", "swapdims", "tan", "trace", "unflatten", "var_mean"]
+__all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
+            "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
+            "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
+            "tensordot", "vstack", "xlogy"]

@@ -73,20 +73,10 @@ def silu(input, inplace=False):
     return _activation(_silu, "silu", input, inplace)
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element (NumPy has no erf ufunc)
-
-
 def _normal_cdf(x):
-    """Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF, as an op: its VJP is g·φ(x) with
-    φ(x) = exp(−x²/2)/√(2π) written in Tensor ops, so it can be differentiated again."""
-    if backend.is_cupy(x.array):
-        import cupyx.scipy.special
-        erf = cupyx.scipy.special.erf(x.array / math.sqrt(2))
-    else:
-        erf = np.asarray(_ERF(x.array / math.sqrt(2)), dtype=x.dtype)  # a 0-d input gives a float: asarray
-    data = (0.5 * (1 + erf)).astype(x.dtype, copy=False)
-    return result(data, "normal_cdf", (x,), (lambda g, y: g * ops.exp(x * x * -0.5) / math.sqrt(2 * math.pi),),
-                  saved=(x,))
+    """Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF (``ops.erf``, whose VJP is
+    g·(2/√π)·exp(−u²), so Φ′ = φ(x) = exp(−x²/2)/√(2π) follows by the chain rule)."""
+    return (ops.erf(x * (1 / math.sqrt(2))) + 1) * 0.5
 
 
 def gelu(input, approximate="none"):
@@ -307,10 +297,10 @@ def pad(input, pad, mode="constant", value=None):
     """
     pad = list(pad)
     if len(pad) % 2 or not all(isinstance(p, numbers.Integral) for p in pad):
-        raise ValueError(f"pad: pad must be an even-length sequence of ints, got {pad}")
+        raise RuntimeError(f"pad: pad must be an even-length sequence of ints, got {pad}")
     dims = len(pad) // 2
     if dims > input.ndim:
-        raise ValueError(f"pad: {len(pad)} padding values pad {dims} dims, but the input of shape "
+        raise RuntimeError(f"pad: {len(pad)} padding values pad {dims} dims, but the input of shape "
                          f"{input.shape} has {input.ndim}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: mode {mode!r} is not supported "
@@ -327,7 +317,7 @@ def pad(input, pad, mode="constant", value=None):
         before, after = pad[2 * k], pad[2 * k + 1]
         n = out.shape[axis]
         if n + min(before, 0) + min(after, 0) < 0:
-            raise ValueError(f"pad: padding ({before}, {after}) of dim {axis} crops more than its {n} "
+            raise RuntimeError(f"pad: padding ({before}, {after}) of dim {axis} crops more than its {n} "
                              f"elements (input shape {input.shape})")
         where = [slice(None)] * out.ndim
         if mode == "constant":
@@ -341,7 +331,7 @@ def pad(input, pad, mode="constant", value=None):
         else:
             limit = n if mode == "circular" else n - 1 if mode == "reflect" else None
             if limit is not None and max(before, after) > limit:
-                raise ValueError(f"pad: mode {mode!r} needs padding at most {limit} for dim {axis} of size "
+                raise RuntimeError(f"pad: mode {mode!r} needs padding at most {limit} for dim {axis} of size "
                                  f"{n}, got ({before}, {after})")
             where[axis] = backend.xp(out.array).asarray(_pad_index(n, before, after, mode))
             out = out[tuple(where)]
@@ -407,13 +397,15 @@ def _class_indices(target, input, ignore_index, op):
     made and the range check is queued (``backend.defer_check``)."""
     labels = backend.host_array(target.array if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must be integers (class indices), or class probabilities of the "
+        raise RuntimeError(f"{op}: target must be integers (class indices), or class probabilities of the "
                         f"input's shape {input.shape}; got dtype {labels.dtype} and shape {tuple(labels.shape)}")
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
     expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
     if tuple(labels.shape) != expected:
-        raise ValueError(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
+        # torch: a wrong batch size is its ValueError, a wrong number of dims its RuntimeError
+        error = ValueError if labels.ndim == len(expected) or labels.ndim == 0 else RuntimeError
+        raise error(f"{op}: input of shape {input.shape} needs labels of shape {expected}, "
                          f"got {tuple(labels.shape)}")
     classes = input.shape[0 if input.ndim == 1 else 1]
     if backend.is_cupy(labels) or backend.is_cupy(input.array):
@@ -770,6 +762,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     total putting the extra row/column at the bottom/right, as PyTorch does)."""
     if input.ndim == 3:
         return _one_image(conv2d, input, weight, bias, stride, padding, dilation, groups)
+    if input.ndim != 4:
+        raise RuntimeError(f"conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of "
+                           f"size: {list(input.shape)}")
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -806,7 +801,7 @@ def _ceil_extra(size, kernel, stride, padding, dilation=1):
 def _pool_geometry(op, input, kernel_size, stride, padding, ceil_mode, dilation=(1, 1)):
     kernel, stride, padding = kernels.pool.window(op, kernel_size, stride, padding)
     if input.ndim != 4:
-        raise ValueError(f"{op}: expects an (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
+        raise RuntimeError(f"{op}: expects an (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
     extra = (0, 0)
     if ceil_mode:
         extra = tuple(_ceil_extra(*args) for args in zip(input.shape[2:], kernel, stride, padding, dilation))
@@ -876,7 +871,21 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     cells past the padding), divisor_override divides by that number: each is the
     kernel's average rescaled by kh·kw / count, count being the kernel's own pooling of
     a mask of the cells PyTorch counts (its avg_pool2d divide_factor).
+
+    An int64 input is pooled as torch pools it: each mean truncated toward zero, int64 out
+    (no gradient); other integer dtypes are refused, as torch refuses them.
     """
+    if input.dtype.kind != "f":
+        if input.dtype != np.int64:
+            raise NotImplementedError(f'"avg_pool2d" not implemented for {input.dtype} tensors (torch pools '
+                                      f"float and int64 tensors)")
+        means = avg_pool2d(input.detach().double(), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                           divisor_override).array
+        # an exact mean is a multiple of 1/divisor: a nudge of a fraction of that away from zero
+        # undoes float rounding (6.9999… for 7) before truncating
+        divisor = max(math.prod(pair(kernel_size, "kernel_size", "avg_pool2d")), divisor_override or 1)
+        xp = backend.xp(means)
+        return Tensor._wrap(xp.trunc(means + xp.sign(means) * (0.25 / divisor)).astype(np.int64))
     if input.ndim == 3:
         return _one_image(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override)
@@ -903,3 +912,409 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         mask[..., ph:ph + h - extra_h, pw:pw + w - extra_w] = 1
     count = kernels.pool.avg_forward(mask, kernel, stride, 0) * area
     return y * Tensor._wrap(area / count)
+
+
+# ---- more activations, composed from the ops (torch.nn.functional's names and defaults) -------
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale·elu(x, α) with Klambauer et al.'s (2017) self-normalising constants."""
+    return _activation(lambda x: _elu(x, _SELU_ALPHA) * _SELU_SCALE, "selu", input, inplace)
+
+
+def _celu(x, alpha):
+    return ops.where(x > 0, x, (ops.exp(ops.clip(x, None, 0) / alpha) - 1) * alpha)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x for x > 0, α(e^(x/α) − 1) otherwise (Barron, 2017)."""
+    return _activation(_celu, "celu", input, inplace, alpha)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped to [min_val, max_val]."""
+    return _activation(ops.clamp, "hardtanh", input, inplace, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """The piecewise-linear σ of MobileNetV3: clamp(x/6 + ½, 0, 1)."""
+    return _activation(lambda x: ops.clamp(x / 6 + 0.5, 0.0, 1.0), "hardsigmoid", input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x·hardsigmoid(x) (MobileNetV3)."""
+    return _activation(lambda x: x * ops.clamp(x + 3, 0.0, 6.0) / 6, "hardswish", input, inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (ops.abs(input) + 1)
+
+
+def mish(input, inplace=False):
+    """x·tanh(softplus(x)) (Misra, 2019)."""
+    return _activation(lambda x: x * ops.tanh(softplus(x)), "mish", input, inplace)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(−x)."""
+    return softmax(-input, _softmax_dim(input, dim, "softmin"), dtype=dtype)
+
+
+def glu(input, dim=-1):
+    """a·σ(b) for the two halves a, b of ``input`` along ``dim`` (Dauphin et al., 2017)."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    a, b = ops.chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else ``value``."""
+    return _activation(lambda x: ops.where(x > threshold, x, value), "threshold", input, inplace)
+
+
+def softshrink(input, lambd=0.5):
+    """x − λ above λ, x + λ below −λ, 0 between."""
+    return ops.where(input > lambd, input - lambd, ops.where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > λ, else 0."""
+    return ops.where(ops.abs(input) > lambd, input, 0.0)
+
+
+def tanhshrink(input):
+    """x − tanh(x)."""
+    return input - ops.tanh(input)
+
+
+def prelu(input, weight):
+    """x for x > 0, a·x otherwise, with one learned slope per channel (dim 1) or one for all."""
+    slope = weight if input.ndim < 2 or weight.numel() == 1 else weight.reshape((-1,) + (1,) * (input.ndim - 2))
+    return ops.where(input > 0, input, input * slope)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with slope (lower + upper)/2 in evaluation (the randomised training form
+    is not implemented)."""
+    if training:
+        raise NotImplementedError("rrelu: training=True (random slopes) is not supported; use training=False")
+    return leaky_relu(input, (lower + upper) / 2, inplace)
+
+
+# ---- distances and normalisation -----------------------------------------------------------
+def _p_norm(x, p, dim, keepdim):
+    return ops.sum(ops.abs(x) ** p, dim, keepdim) ** (1.0 / p)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(‖x‖_p, eps) along ``dim``."""
+    return input / ops.clamp(_p_norm(input, p, dim, True), eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along ``dim``."""
+    return ops.sum(normalize(x1, 2.0, dim, eps) * normalize(x2, 2.0, dim, eps), dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """‖x1 − x2 + eps‖_p along the last dim."""
+    return _p_norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+# ---- attention --------------------------------------------------------------------------------
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(Q Kᵀ · scale + mask) V (Vaswani et al., 2017), as torch's: query (..., L, E),
+    key (..., S, E), value (..., S, Ev) → (..., L, Ev). scale defaults to 1/√E; a bool mask
+    keeps the True places, a float mask is added; is_causal keeps j ≤ i; enable_gqa lets
+    key/value have fewer heads (dim −3) than query, each shared by a group of query heads."""
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention: _scaled_dot_product_attention: Explicit attn_mask "
+                           "should not be set when is_causal=True")
+    if enable_gqa and key.shape[-3] != query.shape[-3]:
+        groups, rest = divmod(query.shape[-3], key.shape[-3])
+        if rest:
+            raise RuntimeError(f"scaled_dot_product_attention: {query.shape[-3]} query heads are not a multiple "
+                               f"of {key.shape[-3]} key/value heads")
+        key, value = ops.repeat_interleave(key, groups, -3), ops.repeat_interleave(value, groups, -3)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ops.matmul(query, ops.transpose(key, -2, -1)) * scale
+    if is_causal:
+        length, source = scores.shape[-2:]
+        attn_mask = Tensor._wrap(backend.xp(scores.array).tril(backend.xp(scores.array).ones((length, source),
+                                                                                             dtype=bool)))
+    if attn_mask is not None:
+        if attn_mask.dtype.kind == "b":
+            scores = ops.where(attn_mask, scores, -math.inf)
+        else:
+            scores = scores + attn_mask
+    weights = ops.softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, training=True)
+    return ops.matmul(weights, value)
+
+
+# ---- resampling ---------------------------------------------------------------------------
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _source_positions(size_in, size_out, mode, align_corners, scale):
+    """Where each output position reads the input (torch's coordinate rules): ``scale`` is
+    in/out, or 1/scale_factor when the caller gave one."""
+    out = np.arange(size_out, dtype=np.float64)
+    if mode == "nearest":
+        return np.minimum(np.floor(out * scale).astype(np.int64), size_in - 1)
+    if mode == "nearest-exact":
+        return np.minimum(np.floor((out + 0.5) * scale).astype(np.int64), size_in - 1)
+    if align_corners:
+        return out * ((size_in - 1) / (size_out - 1) if size_out > 1 else 0.0)
+    return np.maximum((out + 0.5) * scale - 0.5, 0.0)
+
+
+def _on_device(array, like):
+    """A host array (indices, weights) as a Tensor on ``like``'s device."""
+    return Tensor._wrap(array).to(like.device)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of (N, C, *spatial) as torch.nn.functional.interpolate:
+    modes "nearest", "nearest-exact", "linear"/"bilinear"/"trilinear" (1/2/3 spatial
+    dims; ``align_corners`` as torch). Each spatial axis is resampled in turn by
+    index_select (and a lerp of two neighbours for the linear modes), so the gradient
+    flows back through those ops."""
+    spatial = input.ndim - 2
+    if spatial < 1:
+        raise ValueError(f"interpolate: expected an input (N, C, *spatial), got shape {input.shape}")
+    if mode not in ("nearest", "nearest-exact") and mode not in _LINEAR_MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported "
+                                  f"(nearest, nearest-exact, linear, bilinear, trilinear)")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
+        raise NotImplementedError(f"interpolate: mode {mode!r} needs {_LINEAR_MODES[mode] + 2}-d input, "
+                                  f"got {input.ndim}-d")
+    if align_corners is not None and mode not in _LINEAR_MODES:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    sizes_in = input.shape[2:]
+    if size is not None:
+        sizes_out = (size,) * spatial if isinstance(size, numbers.Integral) else tuple(size)
+        scales = [n_in / n_out for n_in, n_out in zip(sizes_in, sizes_out)]
+    else:
+        factors = (scale_factor,) * spatial if isinstance(scale_factor, numbers.Number) else tuple(scale_factor)
+        sizes_out = tuple(int(math.floor(n * f)) for n, f in zip(sizes_in, factors))
+        scales = [n_in / n_out if recompute_scale_factor else 1.0 / f
+                  for n_in, n_out, f in zip(sizes_in, sizes_out, factors)]
+    if len(sizes_out) != spatial:
+        raise ValueError(f"interpolate: size {size} must give {spatial} spatial sizes")
+    out = input if input.dtype.kind == "f" or mode not in _LINEAR_MODES else input.float()
+    for axis, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes_out, scales), start=2):
+        where = _source_positions(n_in, n_out, mode, bool(align_corners), scale)
+        if mode not in _LINEAR_MODES:
+            out = ops.index_select(out, axis, _on_device(where, input))
+            continue
+        low = np.minimum(np.floor(where).astype(np.int64), n_in - 1)
+        high = np.minimum(low + 1, n_in - 1)
+        weight = _on_device((where - low).astype(out.dtype).reshape((-1,) + (1,) * (out.ndim - axis - 1)), input)
+        below = ops.index_select(out, axis, _on_device(low, input))
+        out = below + (ops.index_select(out, axis, _on_device(high, input)) - below) * weight
+    return out if out.dtype == input.dtype else out.to(dtype=input.dtype)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """torch's older name for ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(N, C·r², H, W) → (N, C, H·r, W·r), as torch (Shi et al., 2016)."""
+    r = upscale_factor
+    (c, h, w), lead = input.shape[-3:], input.shape[:-3]
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    x = input.reshape(lead + (c // (r * r), r, r, h, w))
+    k = len(lead)
+    x = ops.permute(x, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return x.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+# ---- 1-d and transposed convolution, built on conv2d --------------------------------------------
+def _single(value, op, name):
+    if isinstance(value, str):
+        return value
+    values = (value,) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != 1:
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of 1 values to match "
+                           f"the convolution dimensions, but got {name}={list(values)}")
+    return values[0]
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution: input (N, C_in, L) or (C_in, L), weight (C_out, C_in / groups, k),
+    run as conv2d on images of height 1."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"conv1d: Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of "
+                           f"size: {list(input.shape)}")
+    padding = _single(padding, "conv1d", "padding")
+    y = conv2d(ops.unsqueeze(input, -2), ops.unsqueeze(weight, -2), bias, (1, _single(stride, "conv1d", "stride")),
+               padding if isinstance(padding, str) else (0, padding), (1, _single(dilation, "conv1d", "dilation")),
+               groups)
+    return ops.squeeze(y, -2)
+
+
+def _spread(x, stride, axis):
+    """Insert stride − 1 zeros between neighbours along ``axis`` (a transposed conv's input)."""
+    if stride == 1 or x.shape[axis] == 0:
+        return x
+    zeros = _constant(0, x, x.shape[:axis + 1] + (stride - 1,) + x.shape[axis + 1:])
+    spread = ops.cat([ops.unsqueeze(x, axis + 1), zeros], axis + 1)               # (.., n, s, ..)
+    spread = spread.reshape(x.shape[:axis] + (x.shape[axis] * stride,) + x.shape[axis + 1:])
+    return ops.narrow(spread, axis, 0, (x.shape[axis] - 1) * stride + 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transpose (adjoint) of conv2d, as torch's: input (N, C_in, H, W), weight
+    (C_in, C_out / groups, kh, kw) → (N, C_out, (H−1)s − 2p + d(kh−1) + output_padding + 1, …).
+    Built as the textbook equivalent (Dumoulin & Visin, 2016, §4): spread the input with
+    s − 1 zeros, pad it by d(k − 1) − p (plus output_padding at the bottom/right) and run
+    conv2d with the kernel flipped and its in/out channels swapped."""
+    if input.ndim == 3:
+        return _one_image(conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    if input.ndim != 4:
+        raise RuntimeError(f"conv_transpose2d: Expected 3D (unbatched) or 4D (batched) input, but got input of "
+                           f"size: {list(input.shape)}")
+    stride, padding = pair(stride, "stride", "conv_transpose2d"), pair(padding, "padding", "conv_transpose2d")
+    output_padding = pair(output_padding, "output_padding", "conv_transpose2d")
+    dilation = dilation_pair("conv_transpose2d", dilation)
+    c_in, c_out_group, kh, kw = weight.shape
+    if input.shape[1] != c_in or c_in % groups:
+        raise RuntimeError(f"conv_transpose2d: weight of shape {weight.shape} expects {c_in} input channels "
+                           f"(a multiple of groups={groups}), got input of shape {input.shape}")
+    x = _spread(_spread(input, stride[0], 2), stride[1], 3)
+    edges = []
+    for k, d, p, extra in zip((kw, kh), dilation[::-1], padding[::-1], output_padding[::-1]):
+        before = d * (k - 1) - p
+        edges += [before, before + extra]
+    x = pad(x, edges)
+    # (C_in, C_out/g, kh, kw) → (C_out, C_in/g, kh, kw), spatially flipped
+    w = weight.reshape((groups, c_in // groups, c_out_group, kh, kw))
+    w = ops.transpose(w, 1, 2).reshape((groups * c_out_group, c_in // groups, kh, kw))
+    return conv2d(x, ops.flip(w, (2, 3)), bias, 1, 0, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution, run as conv_transpose2d on images of height 1."""
+    y = conv_transpose2d(ops.unsqueeze(input, -2), ops.unsqueeze(weight, -2), bias,
+                         (1, _single(stride, "conv_transpose1d", "stride")),
+                         (0, _single(padding, "conv_transpose1d", "padding")),
+                         (0, _single(output_padding, "conv_transpose1d", "output_padding")), groups,
+                         (1, _single(dilation, "conv_transpose1d", "dilation")))
+    return ops.squeeze(y, -2)
+
+
+# ---- 1-d pooling (on images of height 1) and 3-d pooling (from windows) -------------------------
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Average pooling over the last dim of (N, C, L) or (C, L), run as avg_pool2d."""
+    stride = kernel_size if stride is None else stride
+    y = avg_pool2d(ops.unsqueeze(input, -2), (1, _single(kernel_size, "avg_pool1d", "kernel_size")),
+                   (1, _single(stride, "avg_pool1d", "stride")), (0, _single(padding, "avg_pool1d", "padding")),
+                   ceil_mode, count_include_pad)
+    return ops.squeeze(y, -2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling over the last dim of (N, C, L) or (C, L), run as max_pool2d (the indices
+    of a height-1 image are the positions along L)."""
+    stride = kernel_size if stride is None else stride
+    y = max_pool2d(ops.unsqueeze(input, -2), (1, _single(kernel_size, "max_pool1d", "kernel_size")),
+                   (1, _single(stride, "max_pool1d", "stride")), (0, _single(padding, "max_pool1d", "padding")),
+                   (1, _single(dilation, "max_pool1d", "dilation")), ceil_mode, return_indices)
+    return tuple(ops.squeeze(t, -2) for t in y) if return_indices else ops.squeeze(y, -2)
+
+
+def _triple(value, name, op):
+    values = (value,) * 3 if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != 3:
+        raise RuntimeError(f"{op}: {name} must be an int or three ints, got {value!r}")
+    return values
+
+
+def _windows3d(input, kernel_size, stride, padding, fill, op):
+    """Every pooling window of the last three dims of (N, C, D, H, W) (or (C, D, H, W)) as
+    trailing dims: (…, D', H', W', kd, kh, kw), the input padded with ``fill`` first."""
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"{op}: expects an (N, C, D, H, W) or (C, D, H, W) input, got shape {input.shape}")
+    kernel = _triple(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else _triple(stride, "stride", op)
+    padding = _triple(padding, "padding", op)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, got padding={padding} "
+                           f"and kernel_size={kernel}")
+    x = pad(input, [p for p in padding[::-1] for _ in (0, 1)], value=fill) if any(padding) else input
+    for axis, (k, s) in enumerate(zip(kernel, stride), start=x.ndim - 3):
+        x = x.unfold(axis, k, s)
+    return x
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each kd×kh×kw window of (N, C, D, H, W), as torch's avg_pool3d (floor mode).
+    count_include_pad=False divides by the input cells in the window."""
+    if ceil_mode:
+        raise NotImplementedError("avg_pool3d: ceil_mode=True is not supported")
+    sums = ops.sum(_windows3d(input, kernel_size, stride, padding, 0.0, "avg_pool3d"), (-3, -2, -1))
+    if divisor_override is not None:
+        return sums / divisor_override
+    if count_include_pad or not any(_triple(padding, "padding", "avg_pool3d")):
+        return sums / math.prod(_triple(kernel_size, "kernel_size", "avg_pool3d"))
+    cells = _constant(1, input, input.shape[-3:])
+    counts = ops.sum(_windows3d(ops.unsqueeze(ops.unsqueeze(cells, 0), 0), kernel_size, stride, padding, 0.0,
+                                "avg_pool3d"), (-3, -2, -1))
+    return sums / counts.reshape(counts.shape[2:])
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The largest value of each kd×kh×kw window of (N, C, D, H, W), as torch's max_pool3d
+    (floor mode, no dilation; ties share the gradient)."""
+    if dilation not in (1, (1, 1, 1)) or ceil_mode or return_indices:
+        raise NotImplementedError("max_pool3d: dilation, ceil_mode and return_indices are not supported")
+    return ops.amax(_windows3d(input, kernel_size, stride, padding, -math.inf, "max_pool3d"), (-3, -2, -1))
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution: input (N, C_in, D, H, W) or (C_in, D, H, W), weight
+    (C_out, C_in / groups, kd, kh, kw). Each depth tap of the kernel is a conv2d over the
+    depth slices it meets (folded into the batch); the taps' outputs are summed."""
+    if input.ndim == 4:
+        return _one_image(conv3d, input, weight, bias, stride, padding, dilation, groups)
+    if input.ndim != 5:
+        raise RuntimeError(f"conv3d: Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of "
+                           f"size: {list(input.shape)}")
+    (sd, sh, sw), (pd, ph, pw) = _triple(stride, "stride", "conv3d"), _triple(padding, "padding", "conv3d")
+    (dd, dh, dw) = _triple(dilation, "dilation", "conv3d")
+    x = pad(input, (0, 0, 0, 0, pd, pd)) if pd else input
+    n, depth, taps = x.shape[0], x.shape[2], weight.shape[2]
+    out_depth = (depth - dd * (taps - 1) - 1) // sd + 1
+    if out_depth < 1:
+        raise RuntimeError(f"conv3d: kernel depth {taps} (dilation {dd}) is larger than the padded input depth "
+                           f"{depth}")
+    total = None
+    for k in range(taps):
+        slices = x[:, :, k * dd:k * dd + (out_depth - 1) * sd + 1:sd]                     # (N, C, D', H, W)
+        batch = ops.movedim(slices, 2, 1).reshape((n * out_depth,) + slices.shape[1:2] + slices.shape[3:])
+        y = conv2d(batch, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)     # (N·D', C_out, H', W')
+        total = y if total is None else total + y
+    total = ops.movedim(total.reshape((n, out_depth) + total.shape[1:]), 1, 2)
+    return total if bias is None else total + bias.reshape((-1, 1, 1, 1))

@@ -563,7 +563,7 @@ class Tensor:
     def __and__(self, other): return ops.logical("and", self, other)
     def __or__(self, other): return ops.logical("or", self, other)
     def __xor__(self, other): return ops.logical("xor", self, other)
-    def __invert__(self): return ops.logical_not(self)
+    def __invert__(self): return ops.bitwise_not(self)
 
     # In-place: `x += y` changes x itself (and every view of it), as in PyTorch, so
     # `with no_grad(): p -= lr * p.grad` updates the parameter a module holds.
@@ -714,7 +714,16 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "sign", "round", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "flip", "split",
               "chunk", "repeat", "norm", "cumsum", "prod", "sort", "argsort", "topk", "nonzero", "mm", "bmm", "dot",
               "outer", "unbind", "narrow", "tril", "triu", "scatter", "scatter_add", "index_select", "masked_select",
-              "take", "unique", "contiguous"):
+              "take", "unique", "contiguous",
+              "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
+              "arcsinh", "arccosh", "arctanh", "log2", "exp2", "erf", "atan2", "arctan2", "copysign", "logaddexp",
+              "lerp", "hypot", "fmod", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+              "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not", "cumprod", "cummax",
+              "cummin", "logcumsumexp", "unflatten", "movedim", "moveaxis", "swapdims", "repeat_interleave", "roll",
+              "diagonal", "diag", "diag_embed", "trace", "unfold", "scatter_reduce", "xlogy", "frac", "deg2rad",
+              "rad2deg", "logit", "signbit", "float_power", "addcmul", "addcdiv", "clamp_min", "clamp_max",
+              "nan_to_num", "aminmax", "count_nonzero", "nansum", "take_along_dim", "argwhere", "fliplr", "flipud",
+              "addmm", "baddbmm"):
     setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 
@@ -729,3 +738,15 @@ def _inplace_method(name):
 for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "neg", "sin", "cos", "floor", "ceil", "trunc",
               "sign", "round", "reciprocal", "square"):
     setattr(Tensor, _name + "_", _inplace_method(_name))
+
+
+# The bitwise operators with a number on the left (``0x1337 ^ t``) and the shifts, torch's dunders.
+Tensor.__rand__ = lambda self, other: ops.bitwise_and(other, self)
+Tensor.__ror__ = lambda self, other: ops.bitwise_or(other, self)
+Tensor.__rxor__ = lambda self, other: ops.bitwise_xor(other, self)
+Tensor.__lshift__ = lambda self, other: ops.bitwise_left_shift(self, other)
+Tensor.__rshift__ = lambda self, other: ops.bitwise_right_shift(self, other)
+Tensor.__rlshift__ = lambda self, other: ops.bitwise_left_shift(other, self)
+Tensor.__rrshift__ = lambda self, other: ops.bitwise_right_shift(other, self)
+# torch's method form of where: x.where(condition, y) keeps x where condition holds, else y
+Tensor.where = lambda self, condition, other: ops.where(condition, self, other)

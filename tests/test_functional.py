@@ -33,8 +33,10 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, np.array([0, 1]))
     with pytest.raises(IndexError, match=r"\[0, 4\)"):
         F.cross_entropy(x, np.array([0, 1, 4]))
-    with pytest.raises(TypeError, match="integers"):
+    with pytest.raises(RuntimeError, match="integers"):  # torch: "expected target dtype to be Long"
         F.cross_entropy(x, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="needs labels of shape"):  # (N, 1): torch's multi-target error
+        F.cross_entropy(x, np.zeros((3, 1), dtype=np.int64))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(x, np.array([0, 1, 2]), reduction="avg")
 

@@ -23,7 +23,7 @@ class _BatchNorm(Module):
     ranks = ()  # the input ranks the layer accepts
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, bias=True):
         super().__init__()
         dtype = factory_dtype(dtype)
         name = type(self).__name__
@@ -36,7 +36,8 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        # bias=False keeps γ and drops β (torch's keyword; affine=False drops both)
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
@@ -58,6 +59,7 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.array[...] = 1
+        if self.bias is not None:
             self.bias.array[...] = 0
 
     def forward(self, x):
@@ -78,7 +80,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -122,6 +122,10 @@ class _RNNBase(Module):
                             f"(packed sequences are not supported)")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got shape {input.shape}")
+        weight_dtype = self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:  # torch refuses to mix them (its ValueError), rather than promote
+            raise ValueError(f"{name} input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
+                             f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})")
         batched = input.ndim == 3
         x = input if not batched else input.transpose(0, 1) if self.batch_first else input
         x = x if batched else x.unsqueeze(1)  # time first from here on: (L, N, features)
@@ -170,6 +174,7 @@ class _RNNBase(Module):
         checked = []
         for what, s in zip(("h_0", "c_0"), states):
             s = s if batched else s.unsqueeze(1)
+            _same_dtype(name, what, s, x)
             if s.shape != shape:
                 raise RuntimeError(f"{name}: expected {what} of shape {shape if batched else shape[::2]}, "
                                    f"got {tuple(s.shape) if batched else tuple(s.shape[::2])}")
@@ -246,6 +251,7 @@ class _CellBase(Module):
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
                              f"got {input.shape}")
+        _same_dtype(name, "input", input, self.weight_ih)
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
@@ -255,6 +261,8 @@ class _CellBase(Module):
             h, c = hx if self.mode == "LSTM" else (hx, None)
             h, c = (h, c) if batched else (h.unsqueeze(0), None if c is None else c.unsqueeze(0))
             for what, s in (("hx", h), ("cx", c)):
+                if s is not None:
+                    _same_dtype(name, what, s, self.weight_ih)
                 if s is not None and s.shape != shape:
                     raise RuntimeError(f"{name}: expected {what} of shape {shape if batched else shape[1:]}, "
                                        f"got {s.shape if batched else s.shape[1:]}")
@@ -292,3 +300,11 @@ class GRUCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, generator=None):
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype, generator=generator)
+
+
+def _same_dtype(name, what, tensor, like):
+    """torch multiplies a state by the weights without promoting: a float64 state with
+    float32 weights is its RuntimeError, not a silent float64 result."""
+    if tensor.dtype != like.dtype:
+        raise RuntimeError(f"{name}: {what} has dtype {tensor.dtype} but the weights are {like.dtype}; "
+                           f"convert one of them (tensor.to(dtype) or module.to(dtype))")

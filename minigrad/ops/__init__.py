@@ -10,6 +10,13 @@ from minigrad.ops.elementwise import (abs, add, allclose, ceil, clamp, clip, cos
                                       logical, logical_not, lt, masked_fill, maximum, minimum, mul, ne, neg, pow,
                                       reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
                                       sub, tanh, tril, triu, trunc, where)
+from minigrad.ops.elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin,
+                                      asinh, atan, atan2, atanh, bitwise_and, bitwise_left_shift, bitwise_not,
+                                      bitwise_or, bitwise_right_shift, bitwise_xor, copysign, cosh, erf, exp2, fmod,
+                                      hypot, lerp, log2, logaddexp, logical_and, logical_or, logical_xor, sinh, tan)
+from minigrad.ops.reduce import cummax, cummin, cumprod, logcumsumexp, std_mean, var_mean
+from minigrad.ops.shape import (diag, diag_embed, diagonal, meshgrid, moveaxis, movedim, repeat_interleave, roll,
+                                scatter_reduce, swapdims, trace, unflatten, unfold)
 from minigrad.ops.linalg import bmm, dot, einsum, matmul, mm, outer
 from minigrad.ops.pool import avg_pool2d, max_pool2d
 from minigrad.ops.reduce import (all, amax, amin, any, argmax, argmin, argsort, cumsum, log_softmax, logsumexp, max,
@@ -31,3 +38,19 @@ __all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "ar
            "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "swapaxes", "t", "take",
            "tanh", "to_device", "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze",
            "var", "view", "where"]
+__all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",
+            "atan", "atan2", "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+            "bitwise_right_shift", "bitwise_xor", "copysign", "cosh", "erf", "exp2", "fmod", "hypot", "lerp", "log2",
+            "logaddexp", "logical_and", "logical_or", "logical_xor", "sinh", "tan", "cummax", "cummin", "cumprod",
+            "logcumsumexp", "std_mean", "var_mean", "diag", "diag_embed", "diagonal", "meshgrid", "moveaxis",
+            "movedim", "repeat_interleave", "roll", "scatter_reduce", "swapdims", "trace", "unflatten", "unfold"]
+from minigrad.ops.elementwise import (addcdiv, addcmul, clamp_max, clamp_min, deg2rad, float_power, frac, logit,
+                                      nan_to_num, rad2deg, signbit, xlogy)
+from minigrad.ops.reduce import (aminmax, count_nonzero, nansum)
+from minigrad.ops.shape import (argwhere, atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud,
+                                hstack, take_along_dim, vstack)
+from minigrad.ops.linalg import (addmm, baddbmm, tensordot)
+__all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
+            "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
+            "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
+            "tensordot", "vstack", "xlogy"]

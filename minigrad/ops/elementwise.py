@@ -7,6 +7,8 @@ be differentiated again (``create_graph=True``). ``saved=`` names the inputs a V
 reads (only those whose partner needs a gradient, as PyTorch saves them), so an
 in-place change to one of them is caught at backward.
 """
+import math
+
 import numpy as np
 
 import kernels.relu
@@ -266,15 +268,16 @@ def abs(x):
 
 
 def clamp(x, min=None, max=None):
-    """Clamp to [min, max] (numbers); the gradient passes only where x was inside, bounds
-    included, as in PyTorch. A float bound on an integer tensor gives floats."""
+    """Clamp to [min, max] (numbers or tensors); the gradient passes only where x was inside,
+    bounds included, as in PyTorch. A float bound on an integer tensor gives floats."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min or max must not be None")
     bounds = [v for v in (min, max) if v is not None]
-    for v in bounds:
-        if isinstance(v, Tensor):
-            raise TypeError("clamp: min and max must be numbers here; for tensor bounds use "
-                            "minimum(maximum(x, low), high)")
+    if any(isinstance(v, Tensor) for v in bounds):
+        # tensor bounds (broadcast): torch's order, max wins where min > max; each bound gets
+        # the gradient where it was picked, x where it lies inside [min, max]
+        y = x if min is None else where(lt(x, min), min, x)
+        return y if max is None else where(gt(y, max), max, y)
     dtype = dtypes.result_type(x, *bounds)
     if dtype != x.dtype:
         from minigrad.ops.shape import astype
@@ -335,7 +338,7 @@ def _triangle(x, diagonal, keep, op):
     if x.ndim < 2:
         raise RuntimeError(f"{op}: needs a tensor with at least 2 dims, got shape {x.shape}")
     mask = keep(backend.xp(x.array).ones(x.shape[-2:], dtype=bool), diagonal)
-    return where(Tensor._wrap(mask), x, 0)
+    return where(Tensor._wrap(mask), x, lift(0, x, dtype=x.dtype))  # a bool x stays bool
 
 
 def tril(x, diagonal=0):
@@ -400,19 +403,237 @@ def equal(a, b):
     return a.shape == b.shape and bool((a.array == b.array).all())
 
 
-_LOGICAL = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}
-
-
 def logical(name, a, b):
     """``&``, ``|``, ``^`` on bool or integer tensors (bitwise, as in PyTorch)."""
-    a, b = binary(name, a, b)
-    if a.dtype.kind == "f":
-        raise TypeError(f"{name}: bitwise operators need bool or integer tensors, got {a.dtype}")
-    return Tensor._wrap(getattr(backend.xp(a.array), _LOGICAL[name].__name__)(a.array, b.array))
+    return {"and": bitwise_and, "or": bitwise_or, "xor": bitwise_xor}[name](a, b)
 
 
 def logical_not(x):
-    """``~x``: not on a bool tensor, bitwise not on integers."""
+    """True where x is zero (a bool tensor), as torch.logical_not; ``~`` is ``bitwise_not``."""
+    return Tensor._wrap(x.array == 0)
+
+
+def bitwise_not(x):
+    """``~x``: not on a bool tensor, bitwise not on integers (torch.bitwise_not)."""
     if x.dtype.kind == "f":
-        raise TypeError(f"invert: ~ needs a bool or integer tensor, got {x.dtype}")
+        raise NotImplementedError(f'"bitwise_not" not implemented for {x.dtype} tensors: ~ needs a bool or '
+                                  f"integer tensor")
     return Tensor._wrap(~x.array)
+
+
+# ---- more functions of one variable, each with its derivative -------------------------------
+def _unary(name, forward, derivative, reads="x"):
+    """An elementwise op y = f(x) whose VJP is g·f'(x); ``forward`` maps the array module
+    and the array to f(x), ``derivative`` maps the tensors x and y to f'(x) (Tensor ops,
+    so the op can be differentiated again). ``reads``: which of x and y f' needs, the one
+    saved (and version-checked) for backward, as torch saves it."""
+    def op(x):
+        x = _floating(x, name)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # nan/inf as torch
+            data = forward(backend.xp(x.array), x.array)
+
+        def vjp(g, y):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return g * derivative(x, y)
+        return result(data.astype(x.dtype, copy=False), name, (x,), (vjp,), saved=(x,) if reads == "x" else (),
+                      saves_output=reads == "y")
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+_C_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element (NumPy has no erf ufunc)
+
+
+def _erf_array(xp, a):
+    """erf elementwise: CuPy's on the GPU, the C library's on the CPU."""
+    if backend.is_cupy(a):
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(a)
+    return np.asarray(_C_ERF(a), dtype=a.dtype)  # asarray: a 0-d input gives a Python float
+
+
+_LN2 = math.log(2.0)
+tan = _unary("tan", lambda xp, a: xp.tan(a), lambda x, y: 1 + y * y, "y")                      # 1 + tan²x
+asin = _unary("asin", lambda xp, a: xp.arcsin(a), lambda x, y: rsqrt(1 - x * x))             # 1/√(1−x²)
+acos = _unary("acos", lambda xp, a: xp.arccos(a), lambda x, y: -rsqrt(1 - x * x))            # −1/√(1−x²)
+atan = _unary("atan", lambda xp, a: xp.arctan(a), lambda x, y: 1 / (1 + x * x))              # 1/(1+x²)
+sinh = _unary("sinh", lambda xp, a: xp.sinh(a), lambda x, y: cosh(x))
+cosh = _unary("cosh", lambda xp, a: xp.cosh(a), lambda x, y: sinh(x))
+asinh = _unary("asinh", lambda xp, a: xp.arcsinh(a), lambda x, y: rsqrt(x * x + 1))          # 1/√(x²+1)
+acosh = _unary("acosh", lambda xp, a: xp.arccosh(a), lambda x, y: rsqrt(x * x - 1))          # 1/√(x²−1)
+atanh = _unary("atanh", lambda xp, a: xp.arctanh(a), lambda x, y: 1 / (1 - x * x))           # 1/(1−x²)
+log2 = _unary("log2", lambda xp, a: xp.log2(a), lambda x, y: 1 / (x * _LN2))
+exp2 = _unary("exp2", lambda xp, a: xp.exp2(a), lambda x, y: y * _LN2, "y")
+erf = _unary("erf", _erf_array, lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))        # 2/√π·e^(−x²)
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # torch's aliases
+
+
+# ---- more functions of two variables --------------------------------------------------------
+def atan2(a, b):
+    """The angle of the point (b, a), in (−π, π]:  ∂/∂a = b/(a²+b²),  ∂/∂b = −a/(a²+b²)."""
+    a, b = binary("atan2", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("atan2", a, b, dtype=dtypes.get_default_dtype())
+
+    def grad(sign, num, shape):
+        return lambda g, y: sum_to(sign * g * num / (a * a + b * b), shape)
+    return result(backend.xp(a.array).arctan2(a.array, b.array), "atan2", (a, b),
+                  (grad(1, b, a.shape), grad(-1, a, b.shape)), saved=(a, b))
+
+
+arctan2 = atan2
+
+
+def copysign(a, b):
+    """|a| with the sign of b (signed zeros count, as torch.copysign). The gradient reaches
+    a only, as ±1 (0 where a = 0, PyTorch's convention); b's is 0."""
+    a, b = binary("copysign", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("copysign", a, b, dtype=dtypes.get_default_dtype())
+    xp = backend.xp(a.array)
+    data = xp.copysign(a.array, b.array)
+    flip_sign = Tensor._wrap(xp.where(a.array == 0, 0, xp.sign(a.array) * xp.sign(data)).astype(a.dtype))
+    return result(data, "copysign", (a, b),
+                  (lambda g, y: sum_to(g * flip_sign, a.shape), lambda g, y: sum_to(g * 0, b.shape)))
+
+
+def logaddexp(a, b):
+    """log(eᵃ + eᵇ) without overflow: m + log(e^(a−m) + e^(b−m)) with m = max(a, b).
+    ∂/∂a = e^(a−y),  ∂/∂b = e^(b−y)."""
+    a, b = binary("logaddexp", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("logaddexp", a, b, dtype=dtypes.get_default_dtype())
+    return result(backend.xp(a.array).logaddexp(a.array, b.array), "logaddexp", (a, b),
+                  (lambda g, y: sum_to(g * exp(a - y), a.shape),
+                   lambda g, y: sum_to(g * exp(b - y), b.shape)), saved=(a, b), saves_output=True)
+
+
+def lerp(start, end, weight):
+    """start + weight·(end − start), as torch.lerp; ``weight`` a number or a tensor."""
+    return add(start, mul(weight, sub(end, start)))
+
+
+def hypot(a, b):
+    """√(a² + b²) elementwise."""
+    return sqrt(add(mul(a, a), mul(b, b)))
+
+
+def fmod(a, b):
+    """C's remainder: a − b·trunc(a/b), with the sign of a (torch.fmod; ``%`` is
+    ``remainder``). Gradients: 1 for a, −trunc(a/b) for b."""
+    a, b = binary("fmod", a, b)
+    xp = backend.xp(a.array)
+    if a.dtype.kind in "iu" and (b.array == 0).any():
+        raise RuntimeError("fmod: integer division by zero")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = Tensor._wrap(xp.trunc(a.array / b.array).astype(a.dtype))
+        data = xp.fmod(a.array, b.array)
+    return result(data, "fmod", (a, b),
+                  (lambda g, y: sum_to(g, a.shape), lambda g, y: sum_to(-g * quotient, b.shape)))
+
+
+# ---- bitwise and logical ops: no gradient ---------------------------------------------------
+def _bitwise(name, ufunc):
+    def op(a, b):
+        a, b = binary(name, a, b)
+        if a.dtype.kind == "f":
+            raise NotImplementedError(f'"{name}" not implemented for {a.dtype} tensors: it needs bool or '
+                                      f"integer tensors")
+        return Tensor._wrap(getattr(backend.xp(a.array), ufunc)(a.array, b.array))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of bool or integer tensors, as torch.{name}."
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", "bitwise_and")
+bitwise_or = _bitwise("bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _bitwise("bitwise_left_shift", "left_shift")
+bitwise_right_shift = _bitwise("bitwise_right_shift", "right_shift")
+
+
+def _truth(x):
+    return x if isinstance(x, Tensor) and x.dtype.kind == "b" else ne(x, 0)
+
+
+def logical_and(a, b):
+    """True where both are nonzero (a bool tensor), as torch.logical_and."""
+    return bitwise_and(_truth(a), _truth(b))
+
+
+def logical_or(a, b):
+    return bitwise_or(_truth(a), _truth(b))
+
+
+def logical_xor(a, b):
+    return bitwise_xor(_truth(a), _truth(b))
+
+
+# ---- small compositions torch names ---------------------------------------------------------
+def xlogy(a, b):
+    """a·log(b), 0 where a = 0 (even where b = 0), as torch.xlogy."""
+    a, b = binary("xlogy", a, b)
+    if a.dtype.kind != "f":
+        a, b = binary("xlogy", a, b, dtype=dtypes.get_default_dtype())
+    return where(eq(a, 0) & ~isnan(b), 0.0, a * log(b))
+
+
+def frac(x):
+    """x − trunc(x), the fractional part with x's sign."""
+    return x - trunc(x)
+
+
+def deg2rad(x):
+    return _floating(x, "deg2rad") * (math.pi / 180)
+
+
+def rad2deg(x):
+    return _floating(x, "rad2deg") * (180 / math.pi)
+
+
+def logit(x, eps=None):
+    """log(p / (1 − p)), p = x clamped to [eps, 1 − eps] when eps is given."""
+    p = _floating(x, "logit") if eps is None else clamp(_floating(x, "logit"), eps, 1 - eps)
+    return log(p / (1 - p))
+
+
+def signbit(x):
+    """True where the sign bit is set (−0.0 included), a bool tensor."""
+    return Tensor._wrap(backend.xp(x.array).signbit(x.array))
+
+
+def float_power(a, b):
+    """a ** b computed in float64, as torch.float_power."""
+    a = a.to(dtype=np.float64) if isinstance(a, Tensor) else float(a)
+    b = b.to(dtype=np.float64) if isinstance(b, Tensor) else float(b)
+    return pow(a, b)
+
+
+def addcmul(x, t1, t2, value=1):
+    """x + value·t1·t2."""
+    return add(x, mul(t1, t2) * value)
+
+
+def addcdiv(x, t1, t2, value=1):
+    """x + value·t1/t2."""
+    return add(x, div(t1, t2) * value)
+
+
+def clamp_min(x, min):
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    return clamp(x, max=max)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with nan, +inf and −inf replaced (by 0 and the dtype's largest and smallest finite
+    values unless given), as torch.nan_to_num; the gradient passes where x was finite."""
+    if x.dtype.kind != "f":
+        return x * 1
+    info = np.finfo(x.dtype)
+    xp = backend.xp(x.array)
+    y = where(Tensor._wrap(xp.isnan(x.array)), lift(nan, x), x)
+    y = where(Tensor._wrap(xp.isposinf(x.array)), lift(info.max if posinf is None else posinf, x), y)
+    return where(Tensor._wrap(xp.isneginf(x.array)), lift(info.min if neginf is None else neginf, x), y)

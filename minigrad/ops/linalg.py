@@ -2,12 +2,14 @@
 broadcast as NumPy's and PyTorch's matmul do, then summed back by ``sum_to``).
 ``mm``, ``bmm``, ``dot`` and ``outer`` are matmul with torch's shape checks; ``einsum``
 is NumPy's with a VJP that is itself an einsum."""
+import string
+
 import numpy as np
 
 from kernels import cpu_threads
 from minigrad import backend, dtypes
-from minigrad.ops.base import check_devices, lift
-from minigrad.ops.shape import broadcast_to, reshape, sum_to, transpose
+from minigrad.ops.base import broadcast_shapes, check_devices, lift
+from minigrad.ops.shape import broadcast_to, diagonal, reshape, sum_to, transpose
 from minigrad.tensor import Tensor, result
 
 
@@ -84,9 +86,6 @@ def outer(a, b):
 def _einsum_terms(equation, count):
     """The input subscripts and the output subscripts of an einsum equation; without
     "->", the output is the letters used once, sorted (NumPy's and PyTorch's rule)."""
-    equation = equation.replace(" ", "")
-    if "." in equation:
-        raise NotImplementedError("einsum: '...' (ellipsis) is not implemented; name every dim")
     inputs, arrow, output = equation.partition("->")
     terms = inputs.split(",")
     if len(terms) != count:
@@ -94,11 +93,62 @@ def _einsum_terms(equation, count):
     letters = "".join(terms)
     if not arrow:
         output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for term in terms:
-        if len(set(term)) != len(term):
-            raise NotImplementedError(f"einsum: a letter repeated within one operand ({term!r}, a diagonal) "
-                                      f"is not implemented")
     return terms, output
+
+
+def _name_ellipses(equation, operands):
+    """The equation with each "..." replaced by letters of its own (the broadcast dims,
+    aligned on the right as torch does), and the operands broadcast along them. Without
+    "->" the output puts those dims first, then the letters used once, sorted."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(operands):
+        raise RuntimeError(f"einsum: the equation {equation!r} has {len(terms)} operands, got {len(operands)} tensors")
+    if "." not in equation:
+        return equation, operands
+    spare = [c for c in string.ascii_letters if c not in equation]
+    counts = []
+    for term, t in zip(terms, operands):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise RuntimeError(f"einsum(): found more than one ellipsis ('...') in the operand {term!r}")
+        counts.append(t.ndim - (len(term) - 3) if "..." in term else 0)
+    width = max(counts)
+    letters = "".join(spare[:width])
+    sizes = broadcast_shapes("einsum", *[t.shape[term.index("..."):term.index("...") + k]
+                                         for term, t, k in zip(terms, operands, counts) if "..." in term])
+    named, broadcast = [], []
+    for term, t, k in zip(terms, operands, counts):
+        if "..." in term:
+            start = term.index("...")
+            shape = t.shape[:start] + tuple(sizes[width - k:]) + t.shape[start + k:]
+            t = broadcast_to(t, shape) if shape != t.shape else t
+            term = term.replace("...", letters[width - k:])
+        named.append(term)
+        broadcast.append(t)
+    if arrow:
+        output = output.replace("...", letters)
+    else:
+        used = "".join(named)
+        output = letters + "".join(sorted(c for c in set(used) if used.count(c) == 1 and c not in letters))
+    return ",".join(named) + "->" + output, tuple(broadcast)
+
+
+def _take_diagonals(terms, operands):
+    """A letter repeated within one operand ("ii") means its diagonal: take it (``diagonal``,
+    so the gradient scatters back) until every operand names each dim once."""
+    terms, operands = list(terms), list(operands)
+    for i, term in enumerate(terms):
+        while len(set(term)) != len(term):
+            letter = next(c for c in term if term.count(c) > 1)
+            first, second = term.index(letter), term.index(letter, term.index(letter) + 1)
+            if operands[i].shape[first] != operands[i].shape[second]:
+                raise RuntimeError(f"einsum(): subscript {letter} is repeated for operand {i} but the sizes "
+                                   f"don't match, {operands[i].shape[first]} != {operands[i].shape[second]}")
+            operands[i] = diagonal(operands[i], 0, first, second)
+            term = "".join(c for j, c in enumerate(term) if j not in (first, second)) + letter
+        terms[i] = term
+    return terms, tuple(operands)
 
 
 def einsum(equation, *operands):
@@ -107,8 +157,13 @@ def einsum(equation, *operands):
     only i has (summed away at once) get g broadcast along them."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    terms, output = _einsum_terms(equation, len(operands))
     check_devices("einsum", *operands)
+    equation, operands = _name_ellipses(equation, operands)
+    for term, t in zip(equation.partition("->")[0].split(","), operands):
+        if len(term) != t.ndim:
+            raise RuntimeError(f"einsum: {term!r} names {len(term)} dims for an operand of shape {t.shape}")
+    terms, output = _einsum_terms(equation, len(operands))
+    terms, operands = _take_diagonals(terms, operands)
     dtype = dtypes.result_type(*operands)
     operands = tuple(t.to(dtype=dtype) for t in operands)
     for term, t in zip(terms, operands):
@@ -133,3 +188,37 @@ def einsum(equation, *operands):
         return grad
     return result(data, "einsum", operands, tuple(vjp(i) for i in range(len(operands))),
                   saved=tuple(operands) if len(operands) > 1 else ())
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last ``dims`` dims of a with the first of b (an int), or the listed
+    pairs (``([1, 0], [0, 1])``), as torch.tensordot; an einsum, so its VJP is one too."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"tensordot: both dimension lists should have same length, got {dims_a} and {dims_b}")
+    dims_a, dims_b = [d % a.ndim for d in dims_a], [d % b.ndim for d in dims_b]
+    letters = iter(string.ascii_letters)
+    term_a = [next(letters) for _ in range(a.ndim)]
+    term_b = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(dims_a, dims_b):
+        term_b[j] = term_a[i]
+    output = [c for i, c in enumerate(term_a) if i not in dims_a] + [c for j, c in enumerate(term_b)
+                                                                      if j not in dims_b]
+    return einsum(f"{''.join(term_a)},{''.join(term_b)}->{''.join(output)}", a, b)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta·input + alpha·(mat1 @ mat2), as torch.addmm (input broadcast to the product)."""
+    product = mm(mat1, mat2)
+    return (input * beta if beta != 1 else input) + (product * alpha if alpha != 1 else product)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta·input + alpha·(batch1 @ batch2) for batches of matrices, as torch.baddbmm."""
+    product = bmm(batch1, batch2)
+    return (input * beta if beta != 1 else input) + (product * alpha if alpha != 1 else product)

@@ -263,15 +263,17 @@ def _sorted(x, dim, descending, op):
 
 
 @numpy_aliases
-def sort(x, dim=-1, descending=False):
-    """(values, indices) sorted along ``dim``, as torch.sort (ties keep their order). The
+def sort(x, dim=-1, descending=False, *, stable=False):
+    """(values, indices) sorted along ``dim``, as torch.sort (ties always keep their order, so
+    ``stable=True`` changes nothing). The
     values are gathered from x, so the gradient goes back to where each came from."""
     d, index = _sorted(x, dim, descending, "sort")
     return sort_result(gather(x, d, index) if x.ndim else reshape(x, ()), index)
 
 
 @numpy_aliases
-def argsort(x, dim=-1, descending=False):
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    """The indices that sort x along ``dim`` (stable, as ``sort``)."""
     return _sorted(x, dim, descending, "argsort")[1]
 
 
@@ -344,3 +346,118 @@ def softmax(x, dim=-1, dtype=None):
     data = e / e.sum(axis=axes, keepdims=True)
     return result(data, "softmax", (x,), (lambda g, y: y * (g - sum(g * y, axes, keepdim=True)),),
                   saves_output=True)
+
+
+# ---- more running (cumulative) reductions and paired statistics -------------------------------
+cummax_result = collections.namedtuple("cummax", ["values", "indices"])
+cummin_result = collections.namedtuple("cummin", ["values", "indices"])
+
+
+def _scan_last(x, dim, op):
+    """x with ``dim`` swapped to the last place (its own inverse), and that dim."""
+    from minigrad.ops.shape import transpose
+    d = normalize_dim(dim, x.ndim, op)
+    return (transpose(x, d, -1) if x.ndim else x), d
+
+
+def cumprod(x, dim):
+    """Running products along ``dim``, as torch.cumprod. ∂y_j/∂x_i = ∏_{k≤j, k≠i} x_k for
+    i ≤ j: the VJP builds those products for every i (an n×n table per row), so zeros in x
+    need no division."""
+    from minigrad.ops.shape import transpose, unsqueeze
+    d = normalize_dim(dim, x.ndim, "cumprod")
+    if x.dtype.kind in "biu":
+        x = astype(x, dtypes.int64)
+    data = backend.xp(x.array).cumprod(x.array, axis=d) if x.ndim else x.array.copy()
+
+    def vjp(g, y):
+        if x.ndim == 0:
+            return g
+        xs, gs = transpose(x, d, -1), transpose(g, d, -1)
+        n = xs.shape[-1]
+        others = Tensor._wrap(backend.xp(x.array).eye(n, dtype=bool))     # [i, k]: k == i
+        table = cumprod(where(others, 1, unsqueeze(xs, -2)), -1)          # [i, j]: ∏_{k≤j, k≠i} x_k
+        later = Tensor._wrap(backend.xp(x.array).triu(backend.xp(x.array).ones((n, n), dtype=x.dtype)))
+        return transpose(sum(table * later * unsqueeze(gs, -2), -1), d, -1)
+    return result(data, "cumprod", (x,), (vjp,), saved=(x,))
+
+
+def _cumulative_extreme(x, dim, op, accumulate, named):
+    """(values, indices) of the running max or min; on ties the later index, as torch. The
+    values are gathered from x, so the gradient goes to the element each came from."""
+    xs, d = _scan_last(x, dim, op)
+    xp = backend.xp(x.array)
+    if x.ndim == 0:
+        return named(x * 1, Tensor._wrap(xp.zeros((), dtype=np.int64)))
+    a = xs.array
+    running = accumulate(a, axis=-1)
+    positions = xp.broadcast_to(xp.arange(a.shape[-1]), a.shape)
+    hit = (a == running) | (xp.isnan(a) if a.dtype.kind == "f" else False)
+    index = xp.maximum.accumulate(xp.where(hit, positions, 0), axis=-1) if a.size else positions
+    index = Tensor._wrap(xp.ascontiguousarray(xp.swapaxes(index, d, -1)).astype(np.int64))
+    return named(gather(x, d, index), index)
+
+
+def cummax(x, dim):
+    """Running maximum along ``dim`` and where it was found (torch.cummax); nan propagates."""
+    return _cumulative_extreme(x, dim, "cummax", backend.xp(x.array).maximum.accumulate, cummax_result)
+
+
+def cummin(x, dim):
+    """Running minimum along ``dim`` and where it was found (torch.cummin)."""
+    return _cumulative_extreme(x, dim, "cummin", backend.xp(x.array).minimum.accumulate, cummin_result)
+
+
+def logcumsumexp(x, dim=0):
+    """y_j = log Σ_{i≤j} exp(x_i) along ``dim``, accumulated with logaddexp (no overflow).
+    ∂y_j/∂x_i = exp(x_i − y_j) for i ≤ j (never above 1, since y_j ≥ x_i)."""
+    from minigrad.ops.shape import transpose, unsqueeze
+    d = normalize_dim(dim, x.ndim, "logcumsumexp")
+    if x.dtype.kind != "f":
+        x = astype(x, dtypes.get_default_dtype())
+    xp = backend.xp(x.array)
+    data = xp.logaddexp.accumulate(x.array, axis=d) if x.ndim and x.shape[d] else x.array.copy()
+
+    def vjp(g, y):
+        if x.ndim == 0:
+            return g
+        xs, ys, gs = transpose(x, d, -1), transpose(y, d, -1), transpose(g, d, -1)
+        n = xs.shape[-1]
+        later = Tensor._wrap(xp.triu(xp.ones((n, n), dtype=bool)))    # [i, j]: j ≥ i
+        weights = where(later, exp(unsqueeze(xs, -1) - unsqueeze(ys, -2)), 0)
+        return transpose(sum(weights * unsqueeze(gs, -2), -1), d, -1)
+    return result(data, "logcumsumexp", (x,), (vjp,), saved=(x,), saves_output=True)
+
+
+@numpy_aliases
+def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(var, mean) in one call, as torch.var_mean."""
+    return var(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+
+
+@numpy_aliases
+def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(std, mean) in one call, as torch.std_mean."""
+    return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+
+
+aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(x, *, dim=None, keepdim=False):
+    """(amin, amax) in one call, as torch.aminmax."""
+    return aminmax_result(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def count_nonzero(x, dim=None):
+    """How many entries are nonzero (int64), over ``dim`` (all by default)."""
+    axes = normalize_axis(dim, x.ndim, "count_nonzero")
+    return Tensor._wrap(backend.xp(x.array).count_nonzero(x.array, axis=axes).astype(np.int64))
+
+
+@numpy_aliases
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """The sum with nan entries counted as 0 (they get no gradient)."""
+    if x.dtype.kind != "f":
+        return sum(x, dim, keepdim, dtype=dtype)
+    return sum(where(Tensor._wrap(backend.xp(x.array).isnan(x.array)), 0.0, x), dim, keepdim, dtype=dtype)

@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad import backend, dtypes
 from minigrad.ops.base import check_devices, lift, normalize_axis, normalize_dim, numpy_aliases
-from minigrad.tensor import Tensor, result
+from minigrad.tensor import Tensor, is_grad_enabled, result
 
 
 def broadcast_to(x, shape):
@@ -386,12 +386,17 @@ def _source(src, shape, like, op):
     return getitem(src, tuple(slice(n) for n in shape)) if src.shape != shape else src
 
 
-def scatter(x, dim, index, src=None, value=None):
+def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     """A copy of x with ``out[i][index[i][j]] = src[i][j]`` (dim=1), as torch.scatter;
     ``src`` may be a tensor or a number (or give ``value=``). Built on ``index_put``, so
-    where an index repeats the last write wins and only it gets a gradient."""
+    where an index repeats the last write wins and only it gets a gradient. reduce="add" or
+    "multiply" combines instead (``scatter_reduce`` with "sum" or "prod")."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give src or value")
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+        return scatter_reduce(x, dim, index, value if src is None else src, {"add": "sum", "multiply": "prod"}[reduce])
     where, shape = _along(x, dim, index, "scatter")
     return index_put(x, where, _source(value if src is None else src, shape, x, "scatter"))
 
@@ -484,3 +489,281 @@ def astype(x, dtype):
 def to_device(x, device):
     return result(backend.to_device(x.array, device), "to_device", (x,),
                   (lambda g, y: to_device(g, x.device),))
+
+
+# ---- more rearrangements, each built from the ops above (so their VJPs come for free) --------
+def unflatten(x, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one may be −1), as torch.unflatten."""
+    d = normalize_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+def movedim(x, source, destination):
+    """Move dims ``source`` to places ``destination`` (ints or tuples), the others keeping
+    their order, as torch.movedim."""
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                           f"contain the same number of dims as destination ({list(dst)} dims)")
+    src = [normalize_dim(s, x.ndim, "movedim") for s in src]
+    dst = [normalize_dim(t, x.ndim, "movedim") for t in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
+    order = [None] * x.ndim
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(d for d in range(x.ndim) if d not in src)
+    return permute(x, [o if o is not None else next(rest) for o in order])
+
+
+moveaxis = movedim
+
+
+def swapdims(x, dim0, dim1):
+    """torch's other name for ``transpose``."""
+    return transpose(x, dim0, dim1)
+
+
+def repeat_interleave(x, repeats, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times along ``dim`` (the flattened tensor when None),
+    as torch.repeat_interleave: [a, b] → [a, a, b, b]. ``repeats`` is an int, or one count
+    per element (a 1-D integer tensor)."""
+    if dim is None:
+        x, d = reshape(x, (-1,)), 0
+    else:
+        d = normalize_dim(dim, x.ndim, "repeat_interleave")
+    counts = repeats.array if isinstance(repeats, Tensor) else repeats
+    if isinstance(counts, (int, np.integer)) or np.ndim(counts) == 0:
+        count = int(counts)
+        if count < 0:
+            raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {count}")
+        if x.ndim == 0:
+            x, d = reshape(x, (1,)), 0
+        # insert a dim after d, broadcast it to the count, merge the two: each entry repeated in place
+        expanded = broadcast_to(unsqueeze(x, d + 1), x.shape[:d + 1] + (count,) + x.shape[d + 1:])
+        return reshape(expanded, x.shape[:d] + (x.shape[d] * count,) + x.shape[d + 1:])
+    counts = np.asarray(backend.to_numpy(counts))
+    if counts.ndim != 1 or counts.shape[0] not in (1, x.shape[d]) or (counts < 0).any():
+        raise RuntimeError(f"repeat_interleave: repeats must be one non-negative count per element of dim {d} "
+                           f"(size {x.shape[d]}), got shape {counts.shape}")
+    return index_select(x, d, Tensor._wrap(np.repeat(np.arange(x.shape[d]), counts)).to(x.device))
+
+
+def roll(x, shifts, dims=None):
+    """Rotate the entries along ``dims`` by ``shifts`` (those falling off one end come back at
+    the other), as torch.roll; with no dims the flattened tensor is rolled."""
+    shift_list = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None:
+        if len(shift_list) != 1:
+            raise RuntimeError(f"roll: with no dims, shifts must be one number, got {list(shift_list)}")
+        return reshape(roll(reshape(x, (-1,)), shift_list[0], 0), x.shape)
+    dim_list = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shift_list) != len(dim_list):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shift_list)}, "
+                           f"dims: {len(dim_list)}")
+    for shift, dim in zip(shift_list, dim_list):
+        d = normalize_dim(dim, x.ndim, "roll")
+        n = x.shape[d] if x.ndim else 1
+        k = int(shift) % n if n else 0
+        if k:
+            x = cat([narrow(x, d, n - k, k), narrow(x, d, 0, n - k)], d)
+    return x
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The entries x[.., i, .., i + offset, ..] of dims ``dim1`` and ``dim2`` as a new last
+    dim, as torch.diagonal (picked by integer indexing, so the gradient scatters back)."""
+    d1, d2 = normalize_dim(dim1, x.ndim, "diagonal"), normalize_dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dim ({d1})")
+    x = movedim(x, (d1, d2), (-2, -1))
+    rows, cols = x.shape[-2], x.shape[-1]
+    first_row, first_col = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - first_row, cols - first_col), 0)
+    steps = np.arange(length)
+    index_rows = Tensor._wrap(steps + first_row).to(x.device)
+    index_cols = Tensor._wrap(steps + first_col).to(x.device)
+    return getitem(x, (Ellipsis, index_rows, index_cols))
+
+
+_diagonal_of = diagonal  # for diag, whose torch keyword ``diagonal`` hides the function
+
+
+def diag_embed(x, offset=0):
+    """Square matrices with x's last dim on their diagonal ``offset`` (torch.diag_embed with
+    its default dims): shape (..., n) → (..., n + |offset|, n + |offset|)."""
+    n = x.shape[-1]
+    xp = backend.xp(x.array)
+    on_diagonal = unsqueeze(x, -1) * Tensor._wrap(xp.eye(n, dtype=x.dtype))      # (..., n, n)
+    k = abs(int(offset))
+    if not k:
+        return on_diagonal
+    lead = x.shape[:-1]
+    side = Tensor._wrap(xp.zeros(lead + (n, k), dtype=x.dtype))
+    band = Tensor._wrap(xp.zeros(lead + (k, n + k), dtype=x.dtype))
+    if offset > 0:   # x_i at (i, i + k): zero columns on the left, zero rows below
+        return cat([cat([side, on_diagonal], -1), band], -2)
+    return cat([band, cat([on_diagonal, side], -1)], -2)   # x_i at (i + k, i)
+
+
+def diag(x, diagonal=0):
+    """A 1-D x → the square matrix with x on diagonal ``diagonal``; a 2-D x → that diagonal
+    of it (torch.diag)."""
+    if x.ndim == 1:
+        return diag_embed(x, diagonal)
+    if x.ndim == 2:
+        return _diagonal_of(x, diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {x.shape})")
+
+
+def trace(x):
+    """The sum of a matrix's main diagonal, as torch.trace."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape {x.shape})")
+    from minigrad.ops.reduce import sum
+    return sum(diagonal(x))
+
+
+def unfold(x, dimension, size, step):
+    """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last dim
+    (torch.Tensor.unfold): shape (.., n, ..) → (.., (n − size) // step + 1, .., size)."""
+    d = normalize_dim(dimension, x.ndim, "unfold")
+    n = x.shape[d] if x.ndim else 1
+    if size > n:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    if x.ndim == 0:
+        return reshape(x, (size,))
+    windows = (n - size) // step + 1
+    index = Tensor._wrap(np.arange(windows)[:, None] * step + np.arange(size)[None, :]).to(x.device)
+    picked = getitem(movedim(x, d, -1), (Ellipsis, index))          # (.., windows, size)
+    return movedim(picked, -2, d)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors, as torch.meshgrid: with ``indexing='ij'`` grid i
+    varies along dim i; ``'xy'`` swaps the first two dims (NumPy's and MATLAB's habit)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    vectors = [reshape(t, (-1,)) for t in tensors]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = []
+    for i, v in enumerate(vectors):
+        grid = broadcast_to(reshape(v, (1,) * i + (-1,) + (1,) * (len(shape) - i - 1)), shape)
+        grids.append(transpose(grid, 0, 1) if indexing == "xy" and len(shape) > 1 else grid)
+    return tuple(grids)
+
+
+_SCATTER_UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
+    """A copy of x where each ``src`` entry is combined into the place ``index`` sends it
+    along ``dim`` with ``reduce`` ("sum", "prod", "mean", "amax", "amin"), x's own value
+    taking part unless ``include_self=False``, as torch.scatter_reduce. Gradients are
+    implemented for "sum" and "mean" (g back to x where it took part, g read at index
+    for src, each divided by the count for "mean")."""
+    if reduce not in _SCATTER_UFUNCS:
+        raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, amax or amin, "
+                           f"got {reduce!r}")
+    where, shape = _along(x, dim, index, "scatter_reduce")
+    src = broadcast_to(_source(src, shape, x, "scatter_reduce"), shape)
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"scatter_reduce: Expected self.dtype to be equal to src.dtype, got {x.dtype} and "
+                           f"{src.dtype}")
+    if reduce not in ("sum", "mean") and (x.requires_grad or src.requires_grad) and is_grad_enabled():
+        raise NotImplementedError(f"scatter_reduce: the gradient of reduce={reduce!r} is not implemented; "
+                                  f"call it under no_grad() or on tensors that do not require grad")
+    # combined on the host with NumPy's ufunc.at (CuPy lacks it for prod/max/min): one round trip
+    data = backend.to_numpy(x.array).copy()
+    host_where = tuple(backend.to_numpy(w) for w in where)
+    touched = np.zeros(x.shape, dtype=np.int64)
+    np.add.at(touched, host_where, 1)
+    if not include_self:  # every touched place starts from the reduction's identity
+        lowest, highest = ((-np.inf, np.inf) if x.dtype.kind == "f" else (False, True) if x.dtype.kind == "b"
+                           else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max))
+        data[touched > 0] = {"sum": 0, "mean": 0, "prod": 1, "amax": lowest, "amin": highest}[reduce]
+    getattr(np, _SCATTER_UFUNCS[reduce]).at(data, host_where, backend.to_numpy(src.array))
+    count = touched + (1 if include_self else 0)
+    if reduce == "mean":  # integer means round down, as torch's
+        divided = data / np.maximum(count, 1)
+        data = np.where(touched > 0, divided if x.dtype.kind == "f" else np.floor(divided), data).astype(x.dtype)
+    data = backend.to_device(data, x.device)
+    # "sum"/"mean": x's entries take part where include_self or where nothing lands (1/count of a mean)
+    share = np.where(touched > 0, (1.0 if include_self else 0.0) / (np.maximum(count, 1) if reduce == "mean" else 1), 1.0)
+    share = Tensor._wrap(backend.to_device(share.astype(x.dtype), x.device))
+    per_src = (Tensor._wrap(backend.to_device((1.0 / np.maximum(count, 1)).astype(x.dtype), x.device))
+               if reduce == "mean" else None)
+    return result(data, "scatter_reduce", (x, src),
+                  (lambda g, y: g * share,
+                   lambda g, y: getitem(g if per_src is None else g * per_src, where)))
+
+
+def take_along_dim(x, indices, dim=None):
+    """Entries of x picked by ``indices`` along ``dim`` (the flattened x when None), the two
+    broadcast against each other outside ``dim``, as torch.take_along_dim."""
+    if dim is None:
+        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    d = normalize_dim(dim, x.ndim, "take_along_dim")
+    shape_x, shape_i = list(x.shape), list(indices.shape)
+    shape_x[d] = shape_i[d] = 1
+    common = np.broadcast_shapes(tuple(shape_x), tuple(shape_i))
+    x = broadcast_to(x, common[:d] + (x.shape[d],) + common[d + 1:])
+    indices = Tensor._wrap(backend.xp(indices.array).broadcast_to(indices.array,
+                                                                 common[:d] + (indices.shape[d],) + common[d + 1:]))
+    return gather(x, d, indices)
+
+
+def argwhere(x):
+    """The positions of the nonzero entries, one row each: (count, ndim) int64."""
+    return nonzero(x)
+
+
+def atleast_1d(x):
+    return reshape(x, (1,)) if x.ndim == 0 else x
+
+
+def atleast_2d(x):
+    return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+
+def atleast_3d(x):
+    """As torch: () → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1)."""
+    if x.ndim == 0:
+        return reshape(x, (1, 1, 1))
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0], 1))
+    return reshape(x, x.shape + (1,)) if x.ndim == 2 else x
+
+
+def hstack(tensors):
+    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Join along dim 0, 1-D tensors as rows."""
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+def dstack(tensors):
+    """Join along dim 2 (depth), after atleast_3d."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    """1-D (and 0-d) tensors as columns, the others as they are, joined along dim 1."""
+    return hstack([reshape(t, (-1, 1)) if t.ndim < 2 else t for t in tensors])
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
