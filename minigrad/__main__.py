@@ -211,10 +211,10 @@ def main(argv=None):
         parser.exit(1, f"python -m minigrad: {error}; run with --device cpu\n")
     job = Job()  # one process, or data-parallel under mpiexec (see minigrad/distributed/launch.py)
     with job.ending("python -m minigrad"):
-        return _main(job, parser, args)
+        return _main(job, parser, args, device)
 
 
-def _main(job, parser, args):
+def _main(job, parser, args, device):
     def decide():  # rank 0's: everything that can be checked before the data and the folder
         out, settings = settings_of(parser, args)
         problem = job.batch_problem(settings["batch_size"])
