@@ -305,7 +305,7 @@ try:
     raise AssertionError("backward should have refused the shape")
 except RuntimeError as error:
     print("RuntimeError:", error)
-    assert "LinearTransposed.backward" in str(error) and "(3, 2)" in str(error) and "(2, 3)" in str(error)
+    assert "LinearTransposed.backward" in str(error) and "[3, 2]" in str(error) and "[2, 3]" in str(error)
 
 # %% [markdown]
 # A wrong formula with the right shape and dtype is a silent wrong answer: only
