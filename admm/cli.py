@@ -194,7 +194,8 @@ def main(argv=None):
     except RuntimeError as error:
         print(f"minigrad-admm {args.command}: {error}; run with --device cpu", file=sys.stderr)
         return 1
-    print(minigrad.cuda.describe_device(args.device), flush=True)
+    if launched_rank_and_size()[0] == 0:  # one line for the job, not one per rank
+        print(minigrad.cuda.describe_device(args.device), flush=True)
     config = config_from(args)
     try:
         if args.command == "demo":

@@ -184,6 +184,7 @@ def test_item9_ctrl_c_to_the_data_parallel_job_is_one_line_once(tmp_path):
     job = subprocess.Popen([mpiexec(), "-n", "2", *JOB, *SMALL, "--epochs", "50", "--out", str(tmp_path / "run")],
                            env=environment(60), cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        assert job.stdout.readline().startswith("device: ")  # the jobs' first line names the device
         assert "training a" in job.stdout.readline()  # both ranks are past the handshake
         time.sleep(1)
         job.send_signal(signal.SIGINT)

@@ -440,6 +440,7 @@ def test_item15_ctrl_c_to_mpiexec_is_one_line_and_130(tmp_path):
                              "--arch", "mlp", "--quick", "--transport", "mpi", "--out", str(tmp_path / "run")],
                             env=environment(60), cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        assert job_.stdout.readline().startswith("device: ")  # the jobs' first line names the device
         assert "step 0/" in job_.stdout.readline()  # both ranks are up and training
         job_.send_signal(signal.SIGINT)
         code = job_.wait(timeout=60)
