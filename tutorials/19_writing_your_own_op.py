@@ -27,7 +27,7 @@
 # 4. what happens when a backward is wrong: the errors that name the op, and the
 #    bug only `gradcheck` can see.
 #
-# Source files it opens: `minigrad/function.py` (the `Function` class and the
+# The code it reads is `minigrad/function.py` (the `Function` class and the
 # checks on what `backward` returns) and `minigrad/autograd.py` (the walk that
 # calls it).
 
