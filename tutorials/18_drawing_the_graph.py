@@ -49,7 +49,7 @@ from _figures import output_dir, show
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
 OUT = output_dir()
 DOT = shutil.which("dot")
-print("Graphviz dot:", DOT or "not installed: viz.draw lays the graph out with matplotlib")
+print("Graphviz dot:", "installed: viz.draw uses it" if DOT else "not installed: viz.draw lays the graph out with matplotlib")
 
 # %% [markdown]
 # ## 1. A small expression
