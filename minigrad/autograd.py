@@ -48,8 +48,9 @@ def toposort(outputs, needing_grad=True):
             # explored first and a layer's weights land just before its output in the order:
             # backward then completes each weight's gradient as soon as its layer is done
             # (what lets DistributedDataParallel start all-reduces early)
-            stack.extend((p, False) for p in reversed(t.node.inputs())
-                         if (p.requires_grad or not needing_grad) and id(p) not in seen)
+            for p in reversed(t.node.inputs()):  # a plain loop: every node of every backward runs it
+                if (p.requires_grad or not needing_grad) and id(p) not in seen:
+                    stack.append((p, False))
     return order
 
 
@@ -115,7 +116,12 @@ def backprop(outputs, grad_outputs, create_graph, retain_graph, keep, on_kept=No
                         and gp.array.dtype == parent.array.dtype):
                     _check_grad(gp, parent, f"VJP of {node.op} for input {i}")  # raises, naming what is wrong
                 previous = grads.get(id(parent))
-                grads[id(parent)] = gp if previous is None else previous + gp
+                if previous is None:
+                    grads[id(parent)] = gp
+                elif create_graph:
+                    grads[id(parent)] = previous + gp  # recorded: the sum is part of the new graph
+                else:  # plain arrays of one shape and dtype (checked above): no op to record
+                    grads[id(parent)] = Tensor._wrap(previous.array + gp.array)
             if not retain_graph:
                 node.vjps = None
     return kept

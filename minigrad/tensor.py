@@ -21,35 +21,69 @@ import numpy as np
 from minigrad import backend, dtypes, printing
 from minigrad.dtypes import float32, float64
 
-_grad_mode = threading.local()
+
+class _GradMode(threading.local):
+    """Whether ops record a graph, per thread as in PyTorch; on by default in every thread
+    (the class attribute: a thread that never set it reads it, with no getattr default)."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled():
-    return getattr(_grad_mode, "enabled", True)
+    return _grad_mode.enabled
 
 
-@contextlib.contextmanager
-def set_grad_enabled(enabled):
-    previous = is_grad_enabled()
-    _grad_mode.enabled = bool(enabled)
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
+class _GradModeBlock(contextlib.ContextDecorator):
+    """A ``with`` block (or a decorated function) that runs with recording on or off, and
+    puts the previous setting back at its end, also when it raises. A class rather than
+    a generator: every optimizer step and every backward enters one."""
+
+    def __init__(self, enabled):
+        self.enabled = bool(enabled)
+
+    def __enter__(self):
+        self.previous, _grad_mode.enabled = _grad_mode.enabled, self.enabled
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.previous
+
+    def _recreate_cm(self):  # a decorated function may recurse: one block per call
+        return _GradModeBlock(self.enabled)
+
+
+class set_grad_enabled(_GradModeBlock):
+    """As ``torch.set_grad_enabled``: switches recording on or off at once, so a plain call
+    changes this thread's setting; used with ``with``, the block's end puts back the setting
+    from before the call; as a decorator, each call of the function runs with it."""
+
+    def __init__(self, enabled):
+        super().__init__(enabled)
+        super().__enter__()  # at once, as torch
+
+    def __enter__(self):
+        pass  # switched when made
+
+    def __call__(self, function):
+        # ``@set_grad_enabled(False)``: undo the switch made when the decorator was built,
+        # and switch around each call instead
+        _grad_mode.enabled = self.previous
+        return _GradModeBlock(self.enabled)(function)
 
 
 def no_grad():
-    """Context manager: ops inside record no graph (evaluation, optimizer steps)."""
-    return set_grad_enabled(False)
+    """Context manager (or decorator): ops inside record no graph (evaluation, optimizer steps)."""
+    return _GradModeBlock(False)
 
 
 def enable_grad():
-    return set_grad_enabled(True)
+    return _GradModeBlock(True)
 
 
 def inference_mode(mode=True):
     """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (``mode=False``: grad on)."""
-    return set_grad_enabled(not mode)
+    return _GradModeBlock(not mode)
 
 
 def is_tensor(obj):
@@ -91,7 +125,7 @@ class Node:
     def __init__(self, op, parents, vjps, first_order=False, saved=()):
         self.op = op
         self.parents = parents
-        self.versions = tuple(p._version_counter.value for p in parents)
+        self.versions = tuple([p._version_counter.value for p in parents])  # a list: cheaper than a generator
         self.vjps = vjps
         self.saved = saved
         self.first_order = first_order
@@ -667,9 +701,10 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
             break
     else:
         return out
-    if is_grad_enabled():
+    if _grad_mode.enabled:
         for p in parents:
-            p._check_view(op)
+            if p._is_view:
+                p._check_view(op)
         out.requires_grad = True
         # (counter, version, tensor): the message naming the tensor is built only if it is raised
         checks = [(t._version_counter, t._version_counter.value, t) for t in saved]

@@ -182,3 +182,46 @@ def test_mixing_devices_names_both():
     gpu = SimpleNamespace(shape=(2,), device="cuda", array=object())  # another array type
     with pytest.raises(RuntimeError, match=r"mul: inputs are on different devices \(\(2,\) on cpu, \(2,\) on cuda\)"):
         check_devices("mul", cpu, gpu)
+
+
+def test_set_grad_enabled_switches_at_once_as_torch():
+    """torch.set_grad_enabled(False) called alone turns recording off; in a ``with`` block the
+    previous setting comes back at its end; as a decorator it applies to each call only."""
+    x = mg.ones(2, requires_grad=True)
+    try:
+        mg.set_grad_enabled(False)
+        assert not mg.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        mg.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+    with mg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert mg.is_grad_enabled()
+
+    @mg.set_grad_enabled(False)
+    def doubled():
+        return x * 2
+    assert mg.is_grad_enabled() and not doubled().requires_grad and mg.is_grad_enabled()
+
+
+def test_no_grad_decorator_restores_after_recursion_and_errors():
+    x = mg.ones(2, requires_grad=True)
+
+    @mg.no_grad()
+    def depth(n):
+        if n == 0:
+            raise ValueError("bottom")
+        return depth(n - 1)
+    with pytest.raises(ValueError):
+        depth(3)
+    assert mg.is_grad_enabled() and (x * 2).requires_grad
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+    seen = []
+    with mg.no_grad():
+        worker = threading.Thread(target=lambda: seen.append(mg.is_grad_enabled()))
+        worker.start()
+        worker.join()
+    assert seen == [True]  # a new thread starts with recording on, as in PyTorch

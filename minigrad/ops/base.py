@@ -55,15 +55,24 @@ def broadcast_shapes(op, *shapes):
 def binary(op, a, b, dtype=None):
     """Lift a pair of operands to tensors of one dtype (PyTorch's result type, or
     ``dtype``) and check they can meet: same device, broadcastable shapes."""
-    if dtype is None and isinstance(a, Tensor) and isinstance(b, Tensor):
-        # The common case, kept cheap because every op pays for it: two tensors of one
-        # dtype on one device (the same array type). Nothing to lift or cast; only shapes
+    if dtype is None and isinstance(a, Tensor):
+        # The common cases, kept cheap because every op pays for them. Two tensors of one
+        # dtype on one device (the same array type): nothing to lift or cast; only shapes
         # that differ need the broadcasting check.
-        x, y = a.array, b.array
-        if x.dtype == y.dtype and type(x) is type(y):
-            if x.shape != y.shape:
-                broadcast_shapes(op, x.shape, y.shape)
-            return a, b
+        x = a.array
+        if isinstance(b, Tensor):
+            y = b.array
+            if x.dtype == y.dtype and type(x) is type(y):
+                if x.shape != y.shape and x.ndim and y.ndim:  # a 0-d operand broadcasts to anything
+                    broadcast_shapes(op, x.shape, y.shape)
+                return a, b
+        elif (type(b) is float or type(b) is int) and x.dtype.kind == "f":
+            # a float tensor and a Python number (``y * 1.5``): the number takes the tensor's
+            # dtype (PyTorch's rule), and a 0-d operand broadcasts against any shape
+            return a, lift(b, a, x.dtype, scalar=True)
+    elif dtype is None and (type(a) is float or type(a) is int) and isinstance(b, Tensor) \
+            and b.array.dtype.kind == "f":
+        return lift(a, b, b.array.dtype), b  # the same with the number on the left (``1 - y``)
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")

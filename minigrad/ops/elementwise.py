@@ -46,9 +46,10 @@ def sub(a, b, alpha=1):
 
 def mul(a, b):
     a, b = binary("mul", a, b)
+    shape_a, shape_b = a.array.shape, b.array.shape
     return result(a.array * b.array, "mul", (a, b),
-                  (lambda g, y: sum_to(g * b, a.shape),
-                   lambda g, y: sum_to(g * a, b.shape)),
+                  (lambda g, y: sum_to(g * b, shape_a),
+                   lambda g, y: sum_to(g * a, shape_b)),
                   saved=(b,) * a.requires_grad + (a,) * b.requires_grad)
 
 
