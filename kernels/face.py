@@ -80,10 +80,17 @@ def pick(op, *arrays):
     return name
 
 
+_modules = {}  # (family, face) → the imported face module
+
+
 def module(family, op, *arrays):
     """The face module of ``family`` (e.g. ``kernels.conv.cpu``) chosen for ``arrays``.
     Faces are imported on first use, so the CPU path never loads ``numba.cuda``."""
-    return importlib.import_module(f"kernels.{family}.{pick(op, *arrays)}")
+    key = (family, pick(op, *arrays))
+    found = _modules.get(key)
+    if found is None:
+        found = _modules[key] = importlib.import_module(f"kernels.{family}.{key[1]}")
+    return found
 
 
 def check_float(op, *arrays):

@@ -37,6 +37,7 @@ them chunk by chunk, which is cheaper there than keeping a whole batch's columns
 (``kernels/conv/cpu.py``). With groups the columns are one array per group, each the
 im2col of that group's input channels, as its GEMM multiplied them.
 """
+import functools
 import numbers
 
 from kernels import face
@@ -48,8 +49,21 @@ def _geometry(op, x_shape, w_shape, stride, padding, dilation, groups):
     output shape). The mistakes PyTorch reports with RuntimeError raise it here too."""
     stride, padding = stride_and_padding(op, stride, padding)
     dilation = dilation_pair(op, dilation)
-    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
-        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if type(groups) is not int:
+        if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
+            raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+        groups = int(groups)
+    return (stride, padding, dilation,
+            _output_shape(op, tuple(x_shape), tuple(w_shape), stride, padding, dilation, groups))
+
+
+# A training loop checks the same few geometries at every step (three times: forward and
+# both derivatives): remembered once they pass. A failing check raises, and lru_cache
+# remembers only results, so a bad geometry is refused every time.
+@functools.lru_cache(maxsize=512)
+def _output_shape(op, x_shape, w_shape, stride, padding, dilation, groups):
+    """The output shape (N, C_out, OH, OW), once the shapes are checked against the
+    (already checked) stride, padding and dilation pairs and the int ``groups``."""
     if groups <= 0:
         raise RuntimeError(f"{op}: groups must be positive, got {groups}")
     if len(x_shape) != 4:
@@ -72,9 +86,8 @@ def _geometry(op, x_shape, w_shape, stride, padding, dilation, groups):
         dilated = f" (kernel {kh}x{kw} with dilation {dilation})" if dilation != (1, 1) else ""
         raise RuntimeError(f"{op}: kernel {eh}x{ew}{dilated} is larger than the padded input "
                            f"{h + 2 * padding[0]}x{w + 2 * padding[1]} (input {h}x{w}, padding {padding})")
-    y_shape = (n, c_out, output_size(h, kh, stride[0], padding[0], dilation[0]),
-               output_size(w, kw, stride[1], padding[1], dilation[1]))
-    return stride, padding, dilation, y_shape
+    return (n, c_out, output_size(h, kh, stride[0], padding[0], dilation[0]),
+            output_size(w, kw, stride[1], padding[1], dilation[1]))
 
 
 def _split(array, axis, groups):

@@ -70,6 +70,8 @@ run of kw·C numbers; with dw > 1 it is kw runs of C numbers, dw·C apart, which
 same copy loop walks piece by piece. Groups never reach this file: ``kernels.conv``
 runs one ungrouped call per group.
 """
+import functools
+
 import numba
 import numpy as np
 
@@ -267,9 +269,17 @@ class _Plan:
                           self.oh, self.ow, padded, self.ph, self.pw, gx)
 
 
+# A training loop meets the same few geometries every step, and a plan costs more than a
+# tiny layer's arithmetic (11 µs against 30 for a 1×2×5×5 input): made once per geometry.
+# Its fields are only read, so one plan serves every call and thread with that geometry.
+@functools.lru_cache(maxsize=256)
+def _plan(x_shape, w_shape, stride, padding, dilation, dtype):
+    return _Plan(x_shape, w_shape, stride, padding, dilation, dtype)
+
+
 def forward(x, w, b, stride, padding, dilation=(1, 1)):
     x = np.ascontiguousarray(x)
-    plan = _Plan(x.shape, w.shape, stride, padding, dilation, x.dtype)
+    plan = _plan(x.shape, w.shape, stride, padding, dilation, x.dtype)
     bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
     if plan.dead:
@@ -292,7 +302,7 @@ def forward(x, w, b, stride, padding, dilation=(1, 1)):
 
 def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
     gy = np.ascontiguousarray(gy)
-    plan = _Plan(x_shape, w.shape, stride, padding, dilation, gy.dtype)
+    plan = _plan(tuple(x_shape), w.shape, stride, padding, dilation, gy.dtype)
     if plan.dead:
         return np.zeros(x_shape, dtype=gy.dtype)
     w_mat = np.ascontiguousarray(w[(slice(None), slice(None)) + plan.taps].transpose(0, 2, 3, 1)).reshape(
@@ -312,7 +322,7 @@ def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
 
 def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
     x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
-    plan = _Plan(x.shape, w_shape, stride, padding, dilation, x.dtype)
+    plan = _plan(x.shape, tuple(w_shape), stride, padding, dilation, x.dtype)
     full = np.zeros(w_shape, dtype=x.dtype)  # the dead taps' gradient is 0
     if plan.dead:
         return full

@@ -19,31 +19,38 @@ def matmul(a, b):
     if not isinstance(a, Tensor):
         a = lift(a, b)
     b = lift(b, a)
-    check_devices("matmul", a, b)
-    if a.dtype != b.dtype:
+    # the arrays' own shapes and dtypes below: every linear layer and every VJP of one
+    # comes through here, and a Tensor's Size and minigrad.dtype are built per access
+    x, y = a.array, b.array
+    if type(x) is not type(y):
+        check_devices("matmul", a, b)
+    if x.dtype != y.dtype:
         dtype = dtypes.result_type(a, b)
         a, b = a.to(dtype=dtype), b.to(dtype=dtype)
-    if a.ndim == 0 or b.ndim == 0:
+        x, y = a.array, b.array
+    if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-    if a.ndim == 1 and b.ndim == 1:
+    if x.ndim == 1 and y.ndim == 1:
         return reshape(matmul(reshape(a, (1, -1)), reshape(b, (-1, 1))), ())
-    if a.ndim == 1:
-        y = matmul(reshape(a, (1,) + a.shape), b)
-        return reshape(y, y.shape[:-2] + y.shape[-1:])
-    if b.ndim == 1:
-        return reshape(matmul(a, reshape(b, b.shape + (1,))), a.shape[:-1])
-    if a.shape[-1] != b.shape[-2]:
+    if x.ndim == 1:
+        out = matmul(reshape(a, (1,) + x.shape), b)
+        return reshape(out, out.shape[:-2] + out.shape[-1:])
+    if y.ndim == 1:
+        return reshape(matmul(a, reshape(b, y.shape + (1,))), x.shape[:-1])
+    if x.shape[-1] != y.shape[-2]:
         raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-                           f"(inner dimensions {a.shape[-1]} and {b.shape[-2]} differ)")
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise RuntimeError(f"matmul: the batch dimensions {a.shape[:-2]} and {b.shape[:-2]} of shapes "
-                           f"{a.shape} and {b.shape} cannot be broadcast together") from None
-    product = a.array @ b.array if backend.is_cupy(a.array) else cpu_threads.matmul(a.array, b.array)
+                           f"(inner dimensions {x.shape[-1]} and {y.shape[-2]} differ)")
+    if (x.ndim > 2 or y.ndim > 2) and x.shape[:-2] != y.shape[:-2]:
+        try:
+            np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul: the batch dimensions {a.shape[:-2]} and {b.shape[:-2]} of shapes "
+                               f"{a.shape} and {b.shape} cannot be broadcast together") from None
+    product = cpu_threads.matmul(x, y) if type(x) is np.ndarray else x @ y
+    shape_a, shape_b = x.shape, y.shape
     return result(product, "matmul", (a, b),
-                  (lambda g, y: sum_to(matmul(g, transpose(b, -1, -2)), a.shape),
-                   lambda g, y: sum_to(matmul(transpose(a, -1, -2), g), b.shape)),
+                  (lambda g, out: sum_to(matmul(g, transpose(b, -1, -2)), shape_a),
+                   lambda g, out: sum_to(matmul(transpose(a, -1, -2), g), shape_b)),
                   saved=(b,) * a.requires_grad + (a,) * b.requires_grad)
 
 
