@@ -317,7 +317,6 @@ class Tensor:
         # As torch.Tensor(...): Python numbers and lists become the default float dtype
         # (torch.tensor(...), minigrad.tensor here, infers int64 and bool instead).
         self.array = _as_array(data, dtype, device, python_dtype=dtypes.get_default_dtype())
-        self._version_counter = Version()
         if requires_grad:
             self.requires_grad_(True)
 
@@ -327,12 +326,20 @@ class Tensor:
         ``version_counter``, a view sharing that counter."""
         t = cls.__new__(cls)
         t.array = data
-        if version_counter is None:
-            t._version_counter = Version()
-        else:
+        if version_counter is not None:
             t._version_counter, t._is_view = version_counter, True
             t._view_version = version_counter.value  # a view's data matches its node until this changes
         return t
+
+    def __getattr__(self, name):
+        # Only for attributes not found the usual way. A tensor's version counter is made the
+        # first time it is asked for (by an op that records a node, an in-place op, a view):
+        # most tensors — results under no_grad(), the gradients backward() computes — never
+        # are, and they skip making one.
+        if name == "_version_counter":
+            counter = self._version_counter = Version()
+            return counter
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # ``array`` is the engine's own name for the NumPy/CuPy array a tensor wraps: every op
     # reads and writes it. ``data`` is PyTorch's escape hatch, a Tensor view of the same memory.
