@@ -4,6 +4,7 @@ queued and the host's Python decides how fast kernels are launched.
 
     python benchmarks/overhead.py            # every row, written to docs/benchmarks.md
     python benchmarks/overhead.py --quick    # a few rounds, printed only (a smoke run)
+    python benchmarks/overhead.py --label "before the lean path"   # names the run in the history
 
 Rows: one ``a + b`` on 4×4 tensors without gradients; 20 small ops, a sum and ``backward()``
 on 4×4 tensors; then one op at a time (add, mul, matmul, relu, sum, conv2d on tiny sizes),
@@ -13,6 +14,11 @@ machine's speed hits both alike. Time is the thread's CPU time (both run on one
 thread), which leaves out the moments another process holds the core. Reported are the medians of the per-call times and the
 median of the per-round ratios minigrad / PyTorch, with its spread (the lowest and highest
 round ratio).
+
+Each row runs in a process of its own (a fresh interpreter, so no row inherits another's
+caches, garbage or memory layout). A full run is appended to the history kept in
+``benchmarks/results/overhead-cpu.json``, and docs/benchmarks.md shows the newest table
+and every run's ratios with its date, machine, load and commit.
 """
 import argparse
 import datetime
@@ -20,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -106,37 +113,100 @@ def table(results):
     return "\n".join(lines)
 
 
+def machine():
+    """What the reader needs to compare two runs: date, processor, cores, versions, commit."""
+    import torch
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "torch": torch.__version__, "commit": commit}
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def history_table(runs, names):
+    """One line per run: when, where, the load, and each row's ratio with its spread."""
+    lines = ["| run | machine | load | " + " | ".join(names) + " |",
+             "|---|---|---|" + "---|" * len(names)]
+    for run in runs:
+        m = run["machine"]
+        cells = [f"{run['rows'][n]['ratio']:.2f} ({run['rows'][n]['ratio_low']:.2f}–{run['rows'][n]['ratio_high']:.2f})"
+                 if n in run["rows"] else "—" for n in names]
+        label = f"{m['when']}, {m['commit']}" + (f": {run['label']}" if run.get("label") else "")
+        lines.append(f"| {label} | {m['cpu']} ({m['cores']} cores) | {run['load']:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_row(index, rounds, seconds):
+    """Measure row ``index`` in this process (a worker started by ``main``)."""
+    import torch
+    torch.set_num_threads(1)  # tiny tensors: both libraries on one thread, no pool wake-ups
+    (name, ours), (_, theirs) = rows(mg, mg.functional)[index], rows(torch, torch.nn.functional)[index]
+    return name, measure(ours, theirs, rounds, seconds)
+
+
+def worker_row(index, rounds):
+    """Row ``index`` measured in a fresh interpreter: (name, its numbers)."""
+    worker = subprocess.run([sys.executable, __file__, "--row", str(index), "--rounds", str(rounds)],
+                            capture_output=True, text=True)
+    if worker.returncode:
+        sys.exit(f"overhead.py: row {index} failed:\n{worker.stderr.strip()}")
+    name, numbers = json.loads(worker.stdout.strip().splitlines()[-1])
+    return name, numbers
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few short rounds, printed only")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--label", default="", help="a few words naming this run in the history")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--results", default=ROOT / "benchmarks" / "results" / "overhead-cpu.json")
+    parser.add_argument("--docs", default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--row", type=int, help=argparse.SUPPRESS)  # a worker: one row, JSON on stdout
     args = parser.parse_args(argv)
     try:
-        import torch
+        import torch  # noqa: F401
     except ImportError:
         sys.exit("overhead.py compares with PyTorch: pip install torch==2.13.0 (a CPU build) and run it again")
-    torch.set_num_threads(1)  # tiny tensors: both libraries on one thread, no pool wake-ups
     rounds, seconds = (3, 0.02) if args.quick else (args.rounds, 0.2)
-    ours, theirs = rows(mg, mg.functional), rows(torch, torch.nn.functional)
+    if args.row is not None:
+        print(json.dumps(run_row(args.row, rounds, seconds)))
+        return None
     results = {}
-    for (name, a), (_, b) in zip(ours, theirs):
-        results[name] = measure(a, b, rounds, seconds)
-        r = results[name]
+    for index in range(len(rows(mg, mg.functional))):
+        # --quick (the smoke run CI makes) stays in this process: nine interpreters with
+        # PyTorch loaded would take longer than the rounds themselves
+        name, r = run_row(index, rounds, seconds) if args.quick else worker_row(index, rounds)
+        results[name] = r
         print(f"{name:38s} minigrad {r['minigrad_us']:8.1f} µs   torch {r['torch_us']:7.1f} µs   "
               f"ratio {r['ratio']:.2f} ({r['ratio_low']:.2f}–{r['ratio_high']:.2f})", flush=True)
     if args.quick or args.no_write:
         return results
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    header = (f"Measured {when} on {platform.processor() or platform.machine()} "
-              f"({os.cpu_count()} cores, load average {load:.2f} at the end), Python "
-              f"{platform.python_version()}, NumPy {np.__version__}, PyTorch {torch.__version__}, one thread each; "
-              f"{rounds} alternating rounds of ~0.2 s per library per row.")
-    write_section(ROOT / "docs" / "benchmarks.md", BEGIN, END, header + "\n\n" + table(results),
-                  heading="Per-op overhead")
-    write_atomically(ROOT / "benchmarks" / "results" / "overhead-cpu.json",
-                     json.dumps({"when": when, "load": load, "rows": results}, indent=1))
+    run = {"machine": machine(), "load": load, "label": args.label, "rounds": rounds, "rows": results}
+    path = Path(args.results)
+    runs = json.loads(path.read_text())["runs"] if path.exists() else []
+    runs.append(run)
+    m = run["machine"]
+    header = (f"Measured {m['when']} on {m['cpu']} ({m['cores']} cores, load average {load:.2f} at the "
+              f"end), Python {m['python']}, NumPy {m['numpy']}, PyTorch {m['torch']}, one thread each, "
+              f"commit {m['commit']}; {rounds} alternating rounds of ~0.2 s per library per row, each row "
+              f"in its own process. `python benchmarks/overhead.py`.")
+    history = ("Every recorded run, minigrad / PyTorch per row (lowest–highest round); the newest last:")
+    write_section(args.docs, BEGIN, END, header + "\n\n" + table(results) + "\n\n" + history + "\n\n"
+                  + history_table(runs, list(results)), heading="Per-op overhead")
+    write_atomically(path, json.dumps({"runs": runs}, indent=1))
     return results
 
 
