@@ -133,7 +133,11 @@ class Node:
     def inputs(self):
         """The parents as they were when the op ran: a tensor since changed in place
         under autograd is represented by the snapshot taken at that change."""
-        return [p._at_version(v) if p._previous else p for p, v in zip(self.parents, self.versions)]
+        parents = self.parents
+        for p in parents:
+            if p._previous:  # rare: only after an in-place op under autograd
+                return [p._at_version(v) if p._previous else p for p, v in zip(parents, self.versions)]
+        return parents
 
     def check_saved(self):
         """Raise if the graph was freed, or a tensor the VJPs read was changed in place."""
