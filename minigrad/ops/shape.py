@@ -730,10 +730,12 @@ def _combine(data, where, values, ufunc):
             data[...] = xp.where(was_nan | (hit > 0), np.nan, data)
     elif backend.is_cupy(data):
         host = backend.to_numpy(data)
-        getattr(np, ufunc).at(host, tuple(backend.to_numpy(w) for w in where), backend.to_numpy(values))
+        with np.errstate(invalid="ignore"):  # a NaN is an answer here, as in torch: no warning
+            getattr(np, ufunc).at(host, tuple(backend.to_numpy(w) for w in where), backend.to_numpy(values))
         data[...] = backend.to_device(host, "cuda")
     else:
-        getattr(np, ufunc).at(data, where, values)
+        with np.errstate(invalid="ignore"):
+            getattr(np, ufunc).at(data, where, values)
 
 
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):

@@ -20,7 +20,8 @@ def _scatter(ufunc, name):
         Instead, it wraps indices")."""
         if a.dtype.name not in _SCATTER_DTYPES[name]:
             raise TypeError(f"scatter_{name} only supports {', '.join(_SCATTER_DTYPES[name])} as data type")
-        ufunc.at(a._a, _core._index(slices, a.shape), _core.unwrap(value))
+        with numpy.errstate(all="ignore"):  # a GPU kernel warns of nothing
+            ufunc.at(a._a, _core._index(slices, a.shape), _core.unwrap(value))
     scatter.__name__ = f"scatter_{name}"
     return scatter
 
