@@ -54,7 +54,8 @@ def check_index_range(indices, size, error, negatives=True):
     NumPy", "Out-of-bounds indices")."""
     if not indices.size:
         return
-    low, high = indices.min(), indices.max()
+    # compared as int64: an int8 or uint64 index beside a size or -size it cannot hold
+    low, high = indices.min().astype(np.int64), indices.max().astype(np.int64)
     backend.defer_check((low < (-size if negatives else 0)) | (high >= size),
                         lambda: error(int(high) if int(high) >= size else int(low)))
 
