@@ -414,6 +414,7 @@ def gather(x, dim, index):
 
 
 def _gather(x, dim, index, op, negatives=False):
+    """``gather`` under the name ``op``, negative indices allowed with ``negatives``."""
     where, _ = _along(x, dim, index, op, negatives)
     return _select(x, where)
 
