@@ -264,10 +264,14 @@ def _place(data, index):
     return data[tuple(basic)], tuple(advanced)
 
 
-def _check_key(index, shape, op):
-    """Check each integer index array of a key (as ``_index_arrays`` gives it) against the
-    dim it addresses: -size ≤ i < size, PyTorch's IndexError otherwise. On a GPU the
-    check is queued (``check_index_range``), since CuPy would wrap the index around."""
+def _check_key(index, x, op):
+    """On a GPU, check each integer index array of a key (as ``_index_arrays`` gives it)
+    against the dim of x it addresses: -size ≤ i < size, PyTorch's IndexError otherwise,
+    queued (``check_index_range``), since CuPy would wrap the index around. On the CPU
+    NumPy checks every index itself (its IndexError is reworded by ``_reworded``)."""
+    if not backend.is_cupy(x.array):
+        return
+    shape = x.shape
     parts = index if isinstance(index, tuple) else (index,)
     arrays = [hasattr(p, "ndim") and not isinstance(p, np.generic) for p in parts]
     spans = [0 if p is None or p is Ellipsis or isinstance(p, (bool, np.bool_))
@@ -283,12 +287,17 @@ def _check_key(index, shape, op):
         dim += span
 
 
+def _reworded(error, op, x):
+    """NumPy's (or CuPy's) IndexError in PyTorch's words: "dimension", not "axis"."""
+    return IndexError(f"{op}: {str(error).replace(' axis ', ' dimension ')} (tensor shape {x.shape})")
+
+
 def getitem(x, index):
     """``x[index]`` as PyTorch reads it: basic slicing, integer-array and boolean indexing,
     and keys that mix them (see ``_place``). Wrong keys raise IndexError, as in PyTorch;
     on a GPU an index out of range raises at the next read from the device."""
     index = _index_arrays(index, x.array)
-    _check_key(index, x.shape, "getitem")
+    _check_key(index, x, "getitem")
     return _select(x, index)
 
 
@@ -298,7 +307,7 @@ def _select(x, index):
         target, key = _place(x.array, index)
         data = target[key]
     except IndexError as error:
-        raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+        raise _reworded(error, "getitem", x) from None
     x_shape = x.shape
     return result(data, "getitem", (x,), (lambda g, y: scatter_to(g, index, x_shape),), view_of=x)
 
@@ -339,7 +348,7 @@ def index_put(x, index, value):
     cast to x's dtype); ``x[index] = value`` is this op done in place.
     Gradients: x's is g with the overwritten places zeroed; value's is g at those places."""
     index = _index_arrays(index, x.array)
-    _check_key(index, x.shape, "setitem")
+    _check_key(index, x, "setitem")
     return _put(x, index, value)
 
 
@@ -354,7 +363,7 @@ def _put(x, index, value):
         target, key = _place(data, index)
         target[key] = value.array
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor shape {x.shape})") from None
+        raise _reworded(error, "setitem", x) from None
     except ValueError:
         raise RuntimeError(f"setitem: a value of shape {value.shape} cannot be broadcast to the "
                            f"selection of shape {target[key].shape} (tensor shape {x.shape})") from None
