@@ -164,12 +164,15 @@ class _Tally:
         self.net2_seconds += values["seconds"]
         self.pool2_norms += _sample_norms(p).sum()
 
-    def combine(self, replicas, share, total):
-        """The numbers of the whole global batch of ``total``, from every replica's (hybrid)."""
+    def combine(self, replicas, share, total, others=()):
+        """The numbers of the whole global batch of ``total``, from every replica's (hybrid).
+        ``others`` (the residual's sums) are summed over the replicas in the same read and
+        all-reduce, and returned."""
         weighted = [(0.0 if self.loss_net1 is None else self.loss_net1) * share, self.loss_net2 * share, self.correct, self.pool2_norms]
-        loss_net1, self.loss_net2, self.correct, self.pool2_norms = replicas.sum(weighted)
+        *others, loss_net1, self.loss_net2, self.correct, self.pool2_norms = replicas.sum(list(others) + weighted)
         self.loss_net1 = None if self.loss_net1 is None else loss_net1
         self.total = total
+        return others
 
     def result(self, **extra):
         return dict(loss_net1=self.loss_net1, loss_net2=self.loss_net2, train_acc=self.correct / self.total,
@@ -226,12 +229,18 @@ class SplitRun:
                 tally.add(reply.values, loss, p.array)
                 if following is not None and not self.pipeline.overlap:
                     forward(following)
+        combined = False
+
+        def combine(sums):  # the residual's sums ride with the tally's: one read, one all-reduce
+            nonlocal combined
+            combined = True
+            return tally.combine(self.replicas, share, everyone, sums)
         if self.mode.trains_net1:
-            self.mode.finish(self.replicas and self.replicas.sum)
+            self.mode.finish(combine if self.replicas is not None else None)
             if self.replicas is not None:
                 self.replicas.combine_gradients(self.optimizer, share)
             _update(self.optimizer, self.lr_schedule)
-        if self.replicas is not None:
+        if self.replicas is not None and not combined:  # a mode without a residual
             tally.combine(self.replicas, share, everyone)
         stats = tally.result(residual=self.mode.residual, net1_seconds=clock.outside())
         if hasattr(self.mode, "beta"):

@@ -172,9 +172,19 @@ def read_numbers(values):
 
 
 def scatter_add(target, index, values):
-    """``target[index] += values`` with repeated indices summed (``np.add.at``)."""
-    if is_cupy(target):
-        import cupyx
-        cupyx.scatter_add(target, index, values)
-    else:
+    """``target[index] += values`` with repeated indices summed (``np.add.at``). On a GPU,
+    ``cupyx.scatter_add``, whose atomic adds take int32, uint32, uint64 and floats only:
+    an int64 target is added to as uint64 (two's complement: the same bits), a narrower
+    integer or bool one through int32 (cast back, it wraps as its own sum would)."""
+    if not is_cupy(target):
         np.add.at(target, index, values)
+        return
+    import cupyx
+    if target.dtype == np.int64:
+        cupyx.scatter_add(target.view(np.uint64), index, cupy.asarray(values, dtype=np.int64).view(np.uint64))
+    elif target.dtype.kind in "iub" and target.dtype.itemsize < 4:
+        wide = target.astype(np.int32)
+        cupyx.scatter_add(wide, index, cupy.asarray(values).astype(np.int32))
+        target[...] = wide.astype(bool) if target.dtype.kind == "b" else wide.astype(target.dtype)
+    else:
+        cupyx.scatter_add(target, index, values)

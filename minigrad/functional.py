@@ -17,6 +17,7 @@ from kernels.geometry import dilation_pair, pair, span
 from minigrad import backend, ops
 from minigrad import random as mg_random
 from minigrad.ops import logsumexp, sigmoid, tanh  # noqa: F401 (re-exported)
+from minigrad.ops.base import check_index_range
 from minigrad.tensor import Tensor, result
 
 
@@ -250,8 +251,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     rows = weight.shape[0]
-    indices = _checked_indices(indices, rows, lambda low, high: IndexError(
-        f"embedding: index {high if high >= rows else low} is out of range for {rows} embeddings"))
+    indices = _checked_indices(indices, rows, lambda bad: IndexError(
+        f"embedding: index {bad} is out of range for {rows} embeddings"))
     indices = backend.xp(weight.array).asarray(indices)
     out = weight[indices]
     if padding_idx is None:
@@ -261,15 +262,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def _checked_indices(indices, size, error):
-    """Integer ``indices`` checked to lie in [0, size). On the CPU ``error(lowest, highest)``
-    is raised at once; on a GPU the check is queued (``backend.defer_check``: raised at
-    the next read from the device, no wait now) and the indices are clipped into range,
-    so the gather they feed never reads outside its array in the meantime."""
-    if not indices.size:
-        return indices
-    low, high = indices.min(), indices.max()
-    backend.defer_check((low < 0) | (high >= size), lambda: error(int(low), int(high)))
-    return backend.xp(indices).clip(indices, 0, size - 1) if backend.is_cupy(indices) else indices
+    """Integer ``indices`` checked to lie in [0, size) (``ops.base.check_index_range``:
+    ``error(bad)`` raised at once on the CPU, at the next read from a GPU). On a GPU they
+    are also clipped into range, so the gather they feed never reads outside its array
+    in the meantime."""
+    check_index_range(indices, size, error, negatives=False)
+    return backend.xp(indices).clip(indices, 0, size - 1) if backend.is_cupy(indices) and indices.size else indices
 
 
 # ---- padding and one-hot ------------------------------------------------------------------------
@@ -349,10 +347,10 @@ def one_hot(tensor, num_classes=-1):
             raise ValueError("one_hot: cannot infer num_classes of an empty tensor; pass num_classes")
         num_classes = max(int(labels.max()) + 1, 0)  # the width is in the data: read (a GPU waits, as in PyTorch)
 
-    def error(low, high):
-        if low < 0:
-            return ValueError(f"one_hot: class values must be non-negative, got {low}")
-        return ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {high}")
+    def error(bad):
+        if bad < 0:
+            return ValueError(f"one_hot: class values must be non-negative, got {bad}")
+        return ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {bad}")
     labels = _checked_indices(labels, num_classes, error)
     return Tensor._wrap(backend.xp(labels).eye(num_classes, dtype=np.int64)[labels])
 

@@ -125,3 +125,34 @@ def test_mixed_keys_gradcheck_getitem_and_setitem(key):
     v = mg.tensor(rng.standard_normal(selection), requires_grad=True)
     assert mg.gradcheck(lambda t: t[key(mg)], [x])
     assert mg.gradcheck(lambda t, u: mg.ops.index_put(t, key(mg), u), [x, v])
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x, i: x.index_select(0, i([5])),
+    lambda lib, x, i: x.index_select(0, i([-1])),  # no negative index (torch: IndexError on dim 0, another class on 1)
+    lambda lib, x, i: lib.take(x, i([12])),
+    lambda lib, x, i: lib.take(x, i([-13])),
+    lambda lib, x, i: x.gather(1, i([[4]] * 3)),
+    lambda lib, x, i: x.gather(0, i([[-1] * 4])),          # neither do gather and the scatters
+    lambda lib, x, i: x.scatter(0, i([[3, 0, 0, 0]]), 1.0),
+    lambda lib, x, i: x.scatter_add(1, i([[-1]] * 3), lib.ones(3, 1)),
+    lambda lib, x, i: x.scatter_reduce(1, i([[4]] * 3), lib.ones(3, 1), "amax"),
+    lambda lib, x, i: lib.take_along_dim(x, i([-1])),
+    lambda lib, x, i: x[i([3])],
+    lambda lib, x, i: x[:, i([-5])],
+], ids=["index_select", "index_select-negative", "take", "take-below", "gather", "gather-negative", "scatter",
+        "scatter_add-negative", "scatter_reduce", "take_along_dim-flat-negative", "getitem", "getitem-below"])
+def test_indices_out_of_range_raise_torchs_exception_class(call):
+    def run(lib):
+        x = lib.zeros(3, 4)
+        with pytest.raises(Exception) as raised:
+            call(lib, x, lambda values: lib.tensor(values))
+        return raised.type
+    assert run(mg) is run(torch)
+
+
+def test_negative_indices_where_torch_takes_them():
+    x = np.arange(12.0).reshape(3, 4)
+    for call in (lambda lib, t: t[lib.tensor([-1, -3])], lambda lib, t: lib.take(t, lib.tensor([-12, -1])),
+                 lambda lib, t: lib.take_along_dim(t, lib.tensor([[-1], [-4], [0]]), 1)):
+        np.testing.assert_array_equal(call(mg, mg.tensor(x)).numpy(), call(torch, torch.tensor(x)).numpy())

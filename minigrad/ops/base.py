@@ -43,6 +43,23 @@ def check_devices(op, *tensors):
                            f"move them with .to('cpu') or .to('cuda')")
 
 
+def check_index_range(indices, size, error, negatives=True):
+    """Check that the integer array ``indices`` lies in [-size, size) (``negatives=True``,
+    as indexing reads them) or in [0, size) (gather, scatter, index_select, labels);
+    a failure raises ``error(bad)`` for an offending value ``bad``. On the CPU it is
+    raised at once. On a GPU the check is queued (``backend.defer_check``: raised at the
+    next read from the device, no wait now), because nothing else would catch it: CuPy
+    does not check integer-array indices, an out-of-range one wraps around and picks a
+    wrong element in silence (CuPy's documentation, "Differences between CuPy and
+    NumPy", "Out-of-bounds indices")."""
+    if not indices.size:
+        return
+    # compared as int64: an int8 or uint64 index beside a size or -size it cannot hold
+    low, high = indices.min().astype(np.int64), indices.max().astype(np.int64)
+    backend.defer_check((low < (-size if negatives else 0)) | (high >= size),
+                        lambda: error(int(high) if int(high) >= size else int(low)))
+
+
 def broadcast_shapes(op, *shapes):
     """The broadcast shape, or PyTorch's RuntimeError naming the op and the shapes."""
     try:

@@ -10,7 +10,7 @@ import numpy as np
 
 import kernels.pool
 from minigrad import backend
-from minigrad.ops.base import check_devices
+from minigrad.ops.base import check_devices, check_index_range
 from minigrad.tensor import Tensor, result
 
 
@@ -54,9 +54,8 @@ def max_unpool2d(x, indices, output_size):
     (n, c), (oh, ow) = x.shape[:2], output_size
     xp = backend.xp(x.array)
     planes = indices.array.reshape(n * c, -1)
-    if planes.size and (int(planes.min()) < 0 or int(planes.max()) >= oh * ow):
-        bad = int(planes.min()) if int(planes.min()) < 0 else int(planes.max())
-        raise RuntimeError(f"{op}: found an invalid max index {bad} (output planes are of size {oh}x{ow})")
+    check_index_range(planes, oh * ow, lambda bad: RuntimeError(  # queued on a GPU: no wait here
+        f"{op}: found an invalid max index {bad} (output planes are of size {oh}x{ow})"), negatives=False)
     flat = (planes + xp.arange(n * c).reshape(-1, 1) * (oh * ow)).reshape(-1)  # positions in y, flattened
     y = xp.zeros(n * c * oh * ow, dtype=x.array.dtype)
     y[flat] = x.array.reshape(-1)

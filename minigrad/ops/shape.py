@@ -11,7 +11,7 @@ where that happens (tinygrad's and DeZero's habit).
 import numpy as np
 
 from minigrad import backend, dtypes
-from minigrad.ops.base import check_devices, lift, normalize_axis, normalize_dim, numpy_aliases
+from minigrad.ops.base import check_devices, check_index_range, lift, normalize_axis, normalize_dim, numpy_aliases
 from minigrad.tensor import Tensor, is_grad_enabled, result
 
 
@@ -264,15 +264,50 @@ def _place(data, index):
     return data[tuple(basic)], tuple(advanced)
 
 
+def _check_key(index, x, op):
+    """On a GPU, check each integer index array of a key (as ``_index_arrays`` gives it)
+    against the dim of x it addresses: -size ≤ i < size, PyTorch's IndexError otherwise,
+    queued (``check_index_range``), since CuPy would wrap the index around. On the CPU
+    NumPy checks every index itself (its IndexError is reworded by ``_reworded``)."""
+    if not backend.is_cupy(x.array):
+        return
+    shape = x.shape
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [hasattr(p, "ndim") and not isinstance(p, np.generic) for p in parts]
+    spans = [0 if p is None or p is Ellipsis or isinstance(p, (bool, np.bool_))
+             else p.ndim if is_array and p.dtype.kind == "b" else 1 for p, is_array in zip(parts, arrays)]
+    dim = 0
+    for p, is_array, span in zip(parts, arrays, spans):
+        if p is Ellipsis:
+            dim += len(shape) - sum(spans)
+            continue
+        if is_array and p.dtype.kind in "iu" and dim < len(shape):
+            check_index_range(p, shape[dim], lambda bad, d=dim, size=shape[dim]: IndexError(
+                f"{op}: index {bad} is out of bounds for dimension {d} with size {size}"))
+        dim += span
+
+
+def _reworded(error, op, x):
+    """NumPy's (or CuPy's) IndexError in PyTorch's words: "dimension", not "axis"."""
+    return IndexError(f"{op}: {str(error).replace(' axis ', ' dimension ')} (tensor shape {x.shape})")
+
+
 def getitem(x, index):
     """``x[index]`` as PyTorch reads it: basic slicing, integer-array and boolean indexing,
-    and keys that mix them (see ``_place``). Wrong keys raise IndexError, as in PyTorch."""
+    and keys that mix them (see ``_place``). Wrong keys raise IndexError, as in PyTorch;
+    on a GPU an index out of range raises at the next read from the device."""
     index = _index_arrays(index, x.array)
+    _check_key(index, x, "getitem")
+    return _select(x, index)
+
+
+def _select(x, index):
+    """``getitem`` of a key whose index arrays are on x's device and checked already."""
     try:
         target, key = _place(x.array, index)
         data = target[key]
     except IndexError as error:
-        raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+        raise _reworded(error, "getitem", x) from None
     x_shape = x.shape
     return result(data, "getitem", (x,), (lambda g, y: scatter_to(g, index, x_shape),), view_of=x)
 
@@ -305,7 +340,7 @@ def scatter_to(g, index, shape):
     (repeated indices add up, since each use of an element sends its gradient back)."""
     data = backend.xp(g.array).zeros(shape, dtype=g.dtype)
     backend.scatter_add(*_place(data, index), g.array)
-    return result(data, "scatter_to", (g,), (lambda gg, y: getitem(gg, index),))
+    return result(data, "scatter_to", (g,), (lambda gg, y: _select(gg, index),))
 
 
 def index_put(x, index, value):
@@ -313,6 +348,12 @@ def index_put(x, index, value):
     cast to x's dtype); ``x[index] = value`` is this op done in place.
     Gradients: x's is g with the overwritten places zeroed; value's is g at those places."""
     index = _index_arrays(index, x.array)
+    _check_key(index, x, "setitem")
+    return _put(x, index, value)
+
+
+def _put(x, index, value):
+    """``index_put`` of a key whose index arrays are on x's device and checked already."""
     value = lift(value, x, dtype=x.dtype)
     check_devices("setitem", x, value)
     if value.dtype != x.dtype:
@@ -322,17 +363,17 @@ def index_put(x, index, value):
         target, key = _place(data, index)
         target[key] = value.array
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor shape {x.shape})") from None
+        raise _reworded(error, "setitem", x) from None
     except ValueError:
         raise RuntimeError(f"setitem: a value of shape {value.shape} cannot be broadcast to the "
                            f"selection of shape {target[key].shape} (tensor shape {x.shape})") from None
     value_shape, x_shape = value.shape, x.shape
 
     def grad_value(g, y):
-        picked = getitem(g, index) * _winners(x_shape, index, backend.xp(g.array), g.dtype)
+        picked = _select(g, index) * _winners(x_shape, index, backend.xp(g.array), g.dtype)
         lead = value.ndim - picked.ndim  # NumPy lets a value carry extra leading 1s
         return reshape(sum_to(picked, value_shape[lead:] if lead > 0 else value_shape), value_shape)
-    return result(data, "index_put", (x, value), (lambda g, y: index_put(g, index, 0), grad_value))
+    return result(data, "index_put", (x, value), (lambda g, y: _put(g, index, 0), grad_value))
 
 
 def _winners(shape, index, xp, dtype):
@@ -351,11 +392,13 @@ def _winners(shape, index, xp, dtype):
     return Tensor._wrap((target[key] == order).astype(dtype))
 
 
-def _along(x, dim, index, op):
+def _along(x, dim, index, op, negatives=False):
     """For ``index`` with x's number of dims: the integer arrays that address
     ``x[i][index[i][j][k]][k]`` (dim=1) for every position (i, j, k) of index, as
     torch.gather and torch.scatter read it. As in torch, a 0-d index counts as 1-d, so
-    ``zeros(10).scatter_(0, tensor(3), value=1)`` (a one-hot label) works."""
+    ``zeros(10).scatter_(0, tensor(3), value=1)`` (a one-hot label) works, and an index
+    must lie in [0, size) along ``dim`` (in [-size, size) with ``negatives``): torch's
+    RuntimeError otherwise, at the next read from the device on a GPU."""
     d = normalize_dim(dim, x.ndim, op)
     picks = index.array if isinstance(index, Tensor) else backend.xp(x.array).asarray(index)
     if picks.dtype.kind not in "iu" or max(picks.ndim, 1) != x.ndim or x.ndim == 0:
@@ -364,6 +407,9 @@ def _along(x, dim, index, op):
     if any(m > n for i, (m, n) in enumerate(zip(picks.shape, x.shape)) if i != d):
         raise RuntimeError(f"{op}: index of shape {tuple(picks.shape)} is larger than the input of shape "
                            f"{x.shape} outside dim {d}")
+    size = x.shape[d]
+    check_index_range(picks, size, lambda bad: RuntimeError(
+        f"{op}: index {bad} is out of bounds for dimension {d} with size {size}"), negatives=negatives)
     if picks.ndim == 0:  # x is 1-d: the index alone addresses it
         return (picks,), ()
     grid = backend.xp(picks).ogrid[tuple(slice(n) for n in picks.shape)]
@@ -373,8 +419,13 @@ def _along(x, dim, index, op):
 def gather(x, dim, index):
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim=1 (torch.gather). Built on
     ``getitem`` with an integer array per dim, so its VJP is getitem's scatter."""
-    where, _ = _along(x, dim, index, "gather")
-    return getitem(x, where)
+    return _gather(x, dim, index, "gather")
+
+
+def _gather(x, dim, index, op, negatives=False):
+    """``gather`` under the name ``op``, negative indices allowed with ``negatives``."""
+    where, _ = _along(x, dim, index, op, negatives)
+    return _select(x, where)
 
 
 def _source(src, shape, like, op):
@@ -398,7 +449,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
             raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
         return scatter_reduce(x, dim, index, value if src is None else src, {"add": "sum", "multiply": "prod"}[reduce])
     where, shape = _along(x, dim, index, "scatter")
-    return index_put(x, where, _source(value if src is None else src, shape, x, "scatter"))
+    return _put(x, where, _source(value if src is None else src, shape, x, "scatter"))
 
 
 def scatter_add(x, dim, index, src):
@@ -410,17 +461,20 @@ def scatter_add(x, dim, index, src):
         src = astype(src, x.dtype)
     data = x.array.copy()
     backend.scatter_add(data, where, src.array)
-    return result(data, "scatter_add", (x, src), (lambda g, y: g, lambda g, y: getitem(g, where)))
+    return result(data, "scatter_add", (x, src), (lambda g, y: g, lambda g, y: _select(g, where)))
 
 
 def index_select(x, dim, index):
-    """The entries ``index`` (1-D integers) along ``dim``, as torch.index_select."""
+    """The entries ``index`` (1-D integers in [0, size)) along ``dim``, as torch.index_select."""
     d = normalize_dim(dim, x.ndim, "index_select")
     picks = index.array if isinstance(index, Tensor) else backend.host_array(index)
     if picks.ndim > 1 or picks.dtype.kind not in "iu":
         raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(picks.shape)} "
                            f"and dtype {picks.dtype}")
-    return getitem(x, (slice(None),) * d + (picks.reshape(-1),))
+    size = x.shape[d] if x.ndim else 1
+    check_index_range(picks, size, lambda bad: IndexError(
+        f"index_select: index {bad} is out of range for dimension {d} with size {size}"), negatives=False)
+    return _select(x, _index_arrays((slice(None),) * d + (picks.reshape(-1),), x.array))
 
 
 def masked_select(x, mask):
@@ -436,8 +490,14 @@ def masked_select(x, mask):
 
 
 def take(x, index):
-    """x flattened, then indexed: ``take(x, index)`` has index's shape, as torch.take."""
-    return getitem(reshape(x, (-1,)), index.array if isinstance(index, Tensor) else backend.host_array(index))
+    """x flattened, then indexed: ``take(x, index)`` has index's shape, as torch.take;
+    each index must lie in [-numel, numel)."""
+    picks = _index_arrays(index.array if isinstance(index, Tensor) else backend.host_array(index), x.array)
+    if hasattr(picks, "dtype") and picks.dtype.kind in "iu":
+        numel = x.numel()
+        check_index_range(picks, numel, lambda bad: IndexError(
+            f"take: index {bad} is out of range for a tensor of {numel} elements"))
+    return _select(reshape(x, (-1,)), picks)
 
 
 @numpy_aliases
@@ -659,6 +719,33 @@ def meshgrid(*tensors, indexing="ij"):
 
 
 _SCATTER_UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+_DEVICE_EXTREMES = ("int32", "uint32", "uint64", "float32", "float64")  # what cupyx.scatter_max/min take
+
+
+def _combine(data, where, values, ufunc):
+    """``data[where] (ufunc)= values`` in place, repeated places combined (NumPy's
+    ``ufunc.at``). On a GPU: cupyx's scatter kernels for add (``backend.scatter_add``) and
+    for maximum/minimum in the dtypes CUDA's atomics take; multiply and the other dtypes
+    go through the host (one round trip each way), CuPy having no kernel for them."""
+    xp = backend.xp(data)
+    if ufunc == "add":
+        backend.scatter_add(data, where, values)
+    elif backend.is_cupy(data) and ufunc != "multiply" and data.dtype.name in _DEVICE_EXTREMES:
+        import cupyx
+        was_nan = xp.isnan(data) if data.dtype.kind == "f" else None
+        (cupyx.scatter_max if ufunc == "maximum" else cupyx.scatter_min)(data, where, values)
+        if was_nan is not None:  # a NaN wins, as in torch and NumPy, whatever the atomics make of it
+            hit = xp.zeros(data.shape, dtype=np.int64)
+            backend.scatter_add(hit, where, xp.isnan(values).astype(np.int64))
+            data[...] = xp.where(was_nan | (hit > 0), np.nan, data)
+    elif backend.is_cupy(data):
+        host = backend.to_numpy(data)
+        with np.errstate(invalid="ignore"):  # a NaN is an answer here, as in torch: no warning
+            getattr(np, ufunc).at(host, tuple(backend.to_numpy(w) for w in where), backend.to_numpy(values))
+        data[...] = backend.to_device(host, "cuda")
+    else:
+        with np.errstate(invalid="ignore"):
+            getattr(np, ufunc).at(data, where, values)
 
 
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
@@ -678,36 +765,35 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "mean") and (x.requires_grad or src.requires_grad) and is_grad_enabled():
         raise NotImplementedError(f"scatter_reduce: the gradient of reduce={reduce!r} is not implemented; "
                                   f"call it under no_grad() or on tensors that do not require grad")
-    # combined on the host with NumPy's ufunc.at (CuPy lacks it for prod/max/min): one round trip
-    data = backend.to_numpy(x.array).copy()
-    host_where = tuple(backend.to_numpy(w) for w in where)
-    touched = np.zeros(x.shape, dtype=np.int64)
-    np.add.at(touched, host_where, 1)
+    xp = backend.xp(x.array)
+    touched = xp.zeros(x.shape, dtype=np.int64)  # how many src entries land on each place
+    backend.scatter_add(touched, where, xp.ones(shape, dtype=np.int64))
+    data = x.array.copy()
     if not include_self:  # every touched place starts from the reduction's identity
         lowest, highest = ((-np.inf, np.inf) if x.dtype.kind == "f" else (False, True) if x.dtype.kind == "b"
                            else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max))
-        data[touched > 0] = {"sum": 0, "mean": 0, "prod": 1, "amax": lowest, "amin": highest}[reduce]
-    getattr(np, _SCATTER_UFUNCS[reduce]).at(data, host_where, backend.to_numpy(src.array))
+        identity = {"sum": 0, "mean": 0, "prod": 1, "amax": lowest, "amin": highest}[reduce]
+        data = xp.where(touched > 0, identity, data).astype(x.dtype, copy=False)
+    _combine(data, where, src.array, _SCATTER_UFUNCS[reduce])
     count = touched + (1 if include_self else 0)
     if reduce == "mean":  # integer means round down, as torch's
-        divided = data / np.maximum(count, 1)
-        data = np.where(touched > 0, divided if x.dtype.kind == "f" else np.floor(divided), data).astype(x.dtype)
-    data = backend.to_device(data, x.device)
+        divided = data / xp.maximum(count, 1)
+        data = xp.where(touched > 0, divided if x.dtype.kind == "f" else xp.floor(divided), data).astype(x.dtype)
     # "sum"/"mean": x's entries take part where include_self or where nothing lands (1/count of a mean)
-    share = np.where(touched > 0, (1.0 if include_self else 0.0) / (np.maximum(count, 1) if reduce == "mean" else 1), 1.0)
-    share = Tensor._wrap(backend.to_device(share.astype(x.dtype), x.device))
-    per_src = (Tensor._wrap(backend.to_device((1.0 / np.maximum(count, 1)).astype(x.dtype), x.device))
-               if reduce == "mean" else None)
+    share = xp.where(touched > 0, (1.0 if include_self else 0.0) / (xp.maximum(count, 1) if reduce == "mean" else 1),
+                     1.0)
+    share = Tensor._wrap(share.astype(x.dtype))
+    per_src = Tensor._wrap((1.0 / xp.maximum(count, 1)).astype(x.dtype)) if reduce == "mean" else None
     return result(data, "scatter_reduce", (x, src),
                   (lambda g, y: g * share,
-                   lambda g, y: getitem(g if per_src is None else g * per_src, where)))
+                   lambda g, y: _select(g if per_src is None else g * per_src, where)))
 
 
 def take_along_dim(x, indices, dim=None):
     """Entries of x picked by ``indices`` along ``dim`` (the flattened x when None), the two
     broadcast against each other outside ``dim``, as torch.take_along_dim."""
-    if dim is None:
-        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    if dim is None:  # torch refuses negative indices here, and takes them with a dim
+        return _gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)), "take_along_dim")
     d = normalize_dim(dim, x.ndim, "take_along_dim")
     shape_x, shape_i = list(x.shape), list(indices.shape)
     shape_x[d] = shape_i[d] = 1
@@ -715,7 +801,7 @@ def take_along_dim(x, indices, dim=None):
     x = broadcast_to(x, common[:d] + (x.shape[d],) + common[d + 1:])
     indices = Tensor._wrap(backend.xp(indices.array).broadcast_to(indices.array,
                                                                  common[:d] + (indices.shape[d],) + common[d + 1:]))
-    return gather(x, d, indices)
+    return _gather(x, d, indices, "take_along_dim", negatives=True)
 
 
 def argwhere(x):

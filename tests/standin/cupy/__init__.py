@@ -93,7 +93,7 @@ class ufunc:
         return call(self._f.reduceat, *args, **kwargs)
 
     def at(self, a, indices, b=None):
-        self._f.at(*unwrap((a,)), _core._index(indices), *(() if b is None else unwrap((b,))))
+        self._f.at(*unwrap((a,)), _core._index(indices, a.shape), *(() if b is None else unwrap((b,))))
 
     def __repr__(self):
         return f"<ufunc '{self.__name__}'>"
@@ -119,7 +119,7 @@ broadcast_arrays broadcast_to expand_dims squeeze concatenate stack vstack hstac
 split array_split hsplit vsplit dsplit tile repeat append resize trim_zeros flip fliplr flipud roll rot90
 packbits unpackbits
 indices ix_ ravel_multi_index unravel_index diag_indices diag_indices_from tril_indices tril_indices_from
-triu_indices triu_indices_from take take_along_axis put_along_axis choose diagonal select place put putmask
+triu_indices triu_indices_from choose diagonal select place putmask
 fill_diagonal
 dot vdot inner outer tensordot einsum kron trace
 all any iscomplex iscomplexobj isfortran isreal isrealobj isneginf isposinf allclose isclose array_equal
@@ -155,6 +155,33 @@ for _name in _ROUTINES:
     globals()[_name] = _routine(_name)
 for _name in _SYNCING:
     globals()[_name] = _routine(_name, syncs=True)
+
+
+# Out-of-range indices wrap around in CuPy's indexing routines, as in its integer-array
+# indexing (docs.cupy.dev, "Differences between CuPy and NumPy"): cupy.take has no mode
+# (its reference: "This function does not support mode option"), cupy.put's mode defaults
+# to "wrap", and take_along_axis / put_along_axis index with the arrays given.
+def take(a, indices, axis=None, out=None):
+    """numpy.take with mode="wrap", on the device."""
+    return call(numpy.take, a, indices, axis=axis, out=out, mode="wrap")
+
+
+def put(a, ind, v, mode="wrap"):
+    """numpy.put on the device; out-of-range indices wrap unless mode says otherwise."""
+    call(numpy.put, a, ind, v, mode=mode)
+
+
+def _wrapped_along(a, indices, axis):
+    size = a.size if axis is None else a.shape[axis]
+    return indices % size if size else indices
+
+
+def take_along_axis(a, indices, axis):
+    return call(numpy.take_along_axis, a, _wrapped_along(a, indices, axis), axis)
+
+
+def put_along_axis(arr, indices, values, axis):
+    call(numpy.put_along_axis, arr, _wrapped_along(arr, indices, axis), values, axis)
 
 
 def where(condition, *xy):

@@ -54,12 +54,30 @@ def call(function, *args, **kwargs):
     return wrap(function(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()}))
 
 
-def _index(key):
-    """An index on the device. A NumPy array or list in it is copied to the device
-    first (counted); a boolean mask makes CuPy read the number of selected items back
-    (counted as a sync)."""
-    if isinstance(key, tuple):
-        return tuple(_index(k) for k in key)
+def _index(key, shape):
+    """An index on the device, for an array of ``shape``. A NumPy array or list in it is
+    copied to the device first (counted); a boolean mask makes CuPy read the number of
+    selected items back (counted as a sync). Integer index arrays wrap around instead of
+    raising, as CuPy's do (docs.cupy.dev, "Differences between CuPy and NumPy",
+    "Out-of-bounds indices": NumPy raises an error, CuPy wraps around them), so a test
+    sees the silent wrong answer a GPU would give. Plain ints are checked on the host,
+    as CuPy checks them."""
+    parts = [_on_device(k) for k in (key if isinstance(key, tuple) else (key,))]
+    spans = [0 if k is None or k is Ellipsis or isinstance(k, (bool, numpy.bool_))
+             else k.ndim if isinstance(k, numpy.ndarray) and k.dtype == numpy.bool_ else 1 for k in parts]
+    dim = 0
+    for i, (k, span) in enumerate(zip(parts, spans)):
+        if k is Ellipsis:
+            dim += len(shape) - sum(spans)
+            continue
+        if isinstance(k, numpy.ndarray) and k.dtype.kind in "iu" and dim < len(shape) and shape[dim]:
+            parts[i] = k % shape[dim]  # Python's modulo: -4 → n - 1 for n = 3, as CuPy's kernels
+        dim += span
+    return tuple(parts) if isinstance(key, tuple) else parts[0]
+
+
+def _on_device(key):
+    """One part of an index, as its device array (counting an h2d or a sync) or as it is."""
     if isinstance(key, numpy.ndarray) or (isinstance(key, list) and _has_array_items(key)):
         _counts.record("h2d")
         key = numpy.asarray(key)
@@ -246,7 +264,7 @@ class ndarray(_Base):
         return (wrap(row) for row in self._a)
 
     def __getitem__(self, key):
-        return wrap(self._a[_index(key)])
+        return wrap(self._a[_index(key, self._a.shape)])
 
     def __setitem__(self, key, value):
         if isinstance(value, numpy.ndarray):  # CuPy copies it over first
@@ -256,7 +274,7 @@ class ndarray(_Base):
             value = numpy.asarray(value)
         else:
             value = unwrap(value)
-        self._a[_index(key)] = value
+        self._a[_index(key, self._a.shape)] = value
 
     def __copy__(self):
         return ndarray._of(self._a.copy())
@@ -270,6 +288,9 @@ class ndarray(_Base):
         if name.startswith("scatter_"):
             import cupyx
             return lambda *args: getattr(cupyx, name)(self, *args)
+        if name in ("take", "put"):  # CuPy's wrap out-of-range indices (see cupy.take)
+            import cupy
+            return lambda *args, **kwargs: getattr(cupy, name)(self, *args, **kwargs)
         function = getattr(self._a, name)
 
         def method(*args, **kwargs):

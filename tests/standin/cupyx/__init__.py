@@ -6,16 +6,29 @@ from cupy import _core
 from cupyx import scipy  # noqa: F401
 
 
-def _scatter(ufunc):
+# the dtypes CuPy's scatter kernels take (CUDA's atomics; CuPy raises TypeError for others)
+_SCATTER_DTYPES = {"add": "int32 float16 float32 float64 uint32 uint64".split(),
+                   "max": "int32 float32 float64 uint32 uint64".split(),
+                   "min": "int32 float32 float64 uint32 uint64".split()}
+
+
+def _scatter(ufunc, name):
     def scatter(a, slices, value):
-        """``a[slices] (op)= value`` with repeated indices combined, in place on the device."""
-        ufunc.at(a._a, _core._index(slices), _core.unwrap(value))
+        """``a[slices] (op)= value`` with repeated indices combined, in place on the device.
+        Out-of-range indices wrap around, as in indexing (CuPy's docstring of
+        ``scatter_add``: it "does not raise an error when indices exceed size of axes.
+        Instead, it wraps indices")."""
+        if a.dtype.name not in _SCATTER_DTYPES[name]:
+            raise TypeError(f"scatter_{name} only supports {', '.join(_SCATTER_DTYPES[name])} as data type")
+        with numpy.errstate(all="ignore"):  # a GPU kernel warns of nothing
+            ufunc.at(a._a, _core._index(slices, a.shape), _core.unwrap(value))
+    scatter.__name__ = f"scatter_{name}"
     return scatter
 
 
-scatter_add = _scatter(numpy.add)
-scatter_max = _scatter(numpy.maximum)
-scatter_min = _scatter(numpy.minimum)
+scatter_add = _scatter(numpy.add, "add")
+scatter_max = _scatter(numpy.maximum, "max")
+scatter_min = _scatter(numpy.minimum, "min")
 
 
 def rsqrt(x):
