@@ -187,8 +187,9 @@ def over_batch(n, work, size):
     the whole call reads or writes; below ``SERIAL_BELOW`` one range runs on the
     caller's thread, and while another caller thread has the workers, all ranges do.
     Every range has finished when this returns, also when one of them raised."""
-    small = size < SERIAL_BELOW or getattr(_inside, "busy", False)
-    parts = ranges(n, 1 if small else THREADS)
+    if THREADS == 1 or n <= 1 or size < SERIAL_BELOW or getattr(_inside, "busy", False):
+        return [work(0, n)]  # one range on this thread: the usual case for small calls
+    parts = ranges(n, THREADS)
     if len(parts) == 1 or not _workers_busy.acquire(blocking=False):
         return [work(b0, b1) for b0, b1 in parts]
     try:
