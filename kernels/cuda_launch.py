@@ -12,8 +12,16 @@ to the 32-bit instruction when both operands happen to fit). Every kernel theref
 divides through ``divmod32``, in unsigned 32-bit arithmetic, which is only exact
 while every index stays below 2³¹: ``check_index_range`` refuses larger arrays
 before a kernel runs (PyTorch's kernels make the same test, ``canUse32BitIndexMath``).
+
+**The host's work per launch.** On a GPU a small network's step is bound by the Python
+that runs before each launch, so ``run`` keeps it short: the Numba stream for CuPy's
+current stream is made once per (device, stream) (``stream``), which also lets Numba reuse
+its launch configuration for a (grid, block, stream); and each kernel is specialised
+once per argument types (``specialized``), so a launch skips the type inference Numba's
+dispatcher otherwise runs on every argument of every call.
 """
 import math
+from collections import OrderedDict
 
 import numba
 from numba import cuda
@@ -23,6 +31,9 @@ from kernels import face
 THREADS = 256  # threads per block: a multiple of the 32-thread warp, enough to hide latency
 INDEX_LIMIT = 2**31  # every flat index a kernel computes is below this (see divmod32)
 MAX_GRID_YZ = 65535  # CUDA's limit on gridDim.y and gridDim.z (gridDim.x may reach 2³¹ − 1)
+CACHE_SIZE = 256  # entries kept by each launch cache (streams, specialisations): far more than a network uses
+# Numba settles the simulator when it is first imported (above), so reading it once here is exact
+SIMULATED = face.simulated()
 
 
 # Device helpers are inlined ("always") so that compile_ptx can type them without a
@@ -58,13 +69,48 @@ def check_index_range(op, *arrays):
                                f"split the batch into smaller ones")
 
 
+class BoundedCache(OrderedDict):
+    """A dict that forgets its least recently used entry beyond ``size`` entries, so a
+    program that meets ever new keys (streams, shapes) cannot grow it without end."""
+
+    def __init__(self, size=CACHE_SIZE):
+        super().__init__()
+        self.size = size
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        if value is not default:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+_streams = BoundedCache()
+
+
 def stream():
     """CuPy's current stream as a Numba stream, so our kernels queue behind (and
-    before) CuPy's own work in order, without a device-wide synchronisation."""
-    if face.cupy is None or face.simulated():
+    before) CuPy's own work in order, without a device-wide synchronisation.
+
+    One Numba stream per (device, stream handle), made on first use: a fresh wrapper per
+    launch would cost a context lookup, and Numba caches a launch configuration by its
+    stream object, so a new one per launch would defeat that cache too. A handle CUDA
+    reuses for a later stream still names a stream of that device: the wrapper holds
+    nothing but the handle."""
+    if face.cupy is None or SIMULATED:
         return cuda.default_stream()
-    ptr = face.cupy.cuda.get_current_stream().ptr
-    return cuda.default_stream() if ptr == 0 else cuda.external_stream(ptr)
+    ptr = face.cupy.cuda.get_current_stream().ptr  # 0: CuPy's default (null) stream
+    key = (face.cupy.cuda.runtime.getDevice(), ptr)
+    found = _streams.get(key)
+    if found is None:
+        found = _streams.put(key, cuda.default_stream() if ptr == 0 else cuda.external_stream(ptr))
+    return found
 
 
 def empty(shape, dtype, like):
@@ -86,6 +132,44 @@ def free_bytes(like):
     return free + pool.total_bytes() - pool.used_bytes()
 
 
+def argument_types(args):
+    """What Numba's dispatcher would type ``args`` as, in the few facts that decide it:
+    for an array its dtype, rank and layout ("C", "F" or "A", by Numba's rule: an array
+    with a zero stride, a broadcast, is "A"); for anything else its Python type (an int is
+    int64, a NumPy scalar its dtype, a bool a boolean)."""
+    key = []
+    for a in args:
+        strides = getattr(a, "strides", None)
+        if strides is None:
+            key.append(type(a))
+            continue
+        flags = a.flags
+        if 0 in strides and a.size != 0:
+            layout = "A"
+        else:
+            layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
+        key.append((a.dtype, a.ndim, layout))
+    return tuple(key)
+
+
+_specialized = BoundedCache()
+
+
+def specialized(kernel, types, args):
+    """``kernel`` compiled for ``args``, whose ``argument_types`` are ``types``, looked up
+    without typing ``args`` again.
+
+    Numba's dispatcher types every argument of every launch to find the compiled kernel;
+    ``kernel.specialize(*args)`` (Numba's API) does that once and returns a dispatcher
+    bound to that one compilation. It is cached per kernel, device and ``argument_types``:
+    every fact Numba's typing reads, so arguments of other types, ranks or layouts (which
+    a specialised kernel would read wrongly) get their own specialisation."""
+    device = face.cupy.cuda.runtime.getDevice() if face.cupy is not None and not SIMULATED else None
+    key = (kernel, device, types)
+    found = _specialized.get(key)
+    return found if found is not None else _specialized.put(key, kernel.specialize(*args))
+
+
 def run(kernel, grid, block, *args):
     """Launch ``kernel[grid, block]`` on CuPy's current stream (``stream``).
 
@@ -95,9 +179,10 @@ def run(kernel, grid, block, *args):
     leave the GPU idle between our kernels. Our kernels run on that same stream, in
     order after the work that wrote their inputs, so the wait buys nothing: each
     CuPy array is wrapped without it (``cuda.as_cuda_array(a, sync=False)``)."""
-    if not face.simulated():
+    types = argument_types(args)  # of the arrays as given: CuPy's flags are cheaper to read than Numba's
+    if not SIMULATED:
         args = [cuda.as_cuda_array(a, sync=False) if face.is_cupy(a) else a for a in args]
-    kernel[grid, block, stream()](*args)
+    specialized(kernel, types, args)[grid, block, stream()](*args)
 
 
 def launch(op, kernel, n, *args):
@@ -107,7 +192,7 @@ def launch(op, kernel, n, *args):
     check_index_range(op, n, *args)
     if n == 0:
         return
-    run(kernel, math.ceil(n / THREADS), THREADS, *args)
+    run(kernel, (n + THREADS - 1) // THREADS, THREADS, *args)
 
 
 def contiguous(array):
