@@ -134,9 +134,11 @@ def free_bytes(like):
 
 def argument_types(args):
     """What Numba's dispatcher would type ``args`` as, in the few facts that decide it:
-    for an array its dtype, rank and layout ("C", "F" or "A", by Numba's rule: an array
-    with a zero stride, a broadcast, is "A"); for anything else its Python type (an int is
-    int64, a NumPy scalar its dtype, a bool a boolean)."""
+    for an array its dtype, rank, layout ("C", "F" or "A", by Numba's rule: an array
+    with a zero stride, a broadcast, is "A"), whether it is writable and aligned; for
+    anything else its Python type (an int is int64, a NumPy scalar its dtype, a bool a
+    boolean). Two argument lists with one key have one Numba type
+    (``tests/test_cuda_launch_cache.py`` checks it against ``numba.typeof``)."""
     key = []
     for a in args:
         strides = getattr(a, "strides", None)
@@ -148,7 +150,8 @@ def argument_types(args):
             layout = "A"
         else:
             layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
-        key.append((a.dtype, a.ndim, layout))
+        # NumPy's read-only or unaligned arrays are other Numba types; CuPy's are never either
+        key.append((a.dtype, a.ndim, layout, getattr(flags, "writeable", True), getattr(flags, "aligned", True)))
     return tuple(key)
 
 
