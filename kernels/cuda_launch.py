@@ -21,7 +21,6 @@ once per argument types (``specialized``), so a launch skips the type inference 
 dispatcher otherwise runs on every argument of every call.
 """
 import math
-from collections import OrderedDict
 
 import numba
 from numba import cuda
@@ -31,7 +30,7 @@ from kernels import face
 THREADS = 256  # threads per block: a multiple of the 32-thread warp, enough to hide latency
 INDEX_LIMIT = 2**31  # every flat index a kernel computes is below this (see divmod32)
 MAX_GRID_YZ = 65535  # CUDA's limit on gridDim.y and gridDim.z (gridDim.x may reach 2³¹ − 1)
-CACHE_SIZE = 256  # entries kept by each launch cache (streams, specialisations): far more than a network uses
+CACHE_SIZE = 256  # entries each launch cache (streams, specialisations) holds at most: more than a network uses
 # Numba settles the simulator when it is first imported (above), so reading it once here is exact
 SIMULATED = face.simulated()
 
@@ -69,29 +68,17 @@ def check_index_range(op, *arrays):
                                f"split the batch into smaller ones")
 
 
-class BoundedCache(OrderedDict):
-    """A dict that forgets its least recently used entry beyond ``size`` entries, so a
-    program that meets ever new keys (streams, shapes) cannot grow it without end."""
-
-    def __init__(self, size=CACHE_SIZE):
-        super().__init__()
-        self.size = size
-
-    def get(self, key, default=None):
-        value = super().get(key, default)
-        if value is not default:
-            self.move_to_end(key)
-        return value
-
-    def put(self, key, value):
-        self[key] = value
-        self.move_to_end(key)
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
+def remember(cache, key, value):
+    """``cache[key] = value``, emptying ``cache`` first once it holds CACHE_SIZE entries: a
+    program that meets ever new keys (streams, argument types) cannot grow it without end,
+    and an entry forgotten is only made again (Numba keeps its compilations itself)."""
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
-_streams = BoundedCache()
+_streams = {}  # (device, CuPy stream handle) → Numba stream
 
 
 def stream():
@@ -109,7 +96,7 @@ def stream():
     key = (face.cupy.cuda.runtime.getDevice(), ptr)
     found = _streams.get(key)
     if found is None:
-        found = _streams.put(key, cuda.default_stream() if ptr == 0 else cuda.external_stream(ptr))
+        found = remember(_streams, key, cuda.default_stream() if ptr == 0 else cuda.external_stream(ptr))
     return found
 
 
@@ -155,7 +142,7 @@ def argument_types(args):
     return tuple(key)
 
 
-_specialized = BoundedCache()
+_specialized = {}  # (kernel, device, argument_types) → specialised kernel
 
 
 def specialized(kernel, types, args):
@@ -170,7 +157,7 @@ def specialized(kernel, types, args):
     device = face.cupy.cuda.runtime.getDevice() if face.cupy is not None and not SIMULATED else None
     key = (kernel, device, types)
     found = _specialized.get(key)
-    return found if found is not None else _specialized.put(key, kernel.specialize(*args))
+    return found if found is not None else remember(_specialized, key, kernel.specialize(*args))
 
 
 def run(kernel, grid, block, *args):
@@ -184,7 +171,8 @@ def run(kernel, grid, block, *args):
     CuPy array is wrapped without it (``cuda.as_cuda_array(a, sync=False)``)."""
     types = argument_types(args)  # of the arrays as given: CuPy's flags are cheaper to read than Numba's
     if not SIMULATED:
-        args = [cuda.as_cuda_array(a, sync=False) if face.is_cupy(a) else a for a in args]
+        ndarray = face.cupy.ndarray if face.cupy is not None else ()
+        args = [cuda.as_cuda_array(a, sync=False) if isinstance(a, ndarray) else a for a in args]
     specialized(kernel, types, args)[grid, block, stream()](*args)
 
 

@@ -95,8 +95,8 @@ def fake_device(monkeypatch):
     monkeypatch.setattr(cuda_launch.face, "cupy", cupy)
     monkeypatch.setattr(cuda_launch, "SIMULATED", False)
     monkeypatch.setattr(cuda_launch, "cuda", numba_cuda)
-    monkeypatch.setattr(cuda_launch, "_streams", cuda_launch.BoundedCache())
-    monkeypatch.setattr(cuda_launch, "_specialized", cuda_launch.BoundedCache())
+    monkeypatch.setattr(cuda_launch, "_streams", {})
+    monkeypatch.setattr(cuda_launch, "_specialized", {})
     return state
 
 
@@ -133,13 +133,15 @@ def test_one_numba_stream_per_device_and_cupy_stream(fake_device):
     assert cuda_launch.stream() is default
 
 
-def test_the_launch_caches_are_bounded():
-    cache = cuda_launch.BoundedCache(size=3)
-    for k in range(3):
-        cache.put(k, str(k))
-    assert cache.get(0) == "0"  # used: now the most recent
-    cache.put(3, "3")
-    assert list(cache) == [2, 0, 3]  # the least recently used entry, 1, is gone
+def test_the_launch_caches_are_bounded(fake_device):
+    x = np.zeros(3, np.float32)
+    for _ in range(cuda_launch.CACHE_SIZE + 1):  # one more kernel than the cache holds
+        specialise(FakeKernel(), x)
+    assert 0 < len(cuda_launch._specialized) <= cuda_launch.CACHE_SIZE
+    for ptr in range(1, cuda_launch.CACHE_SIZE + 2):
+        fake_device.ptr = ptr
+        assert cuda_launch.stream()[:2] == ("external", ptr)
+    assert 0 < len(cuda_launch._streams) <= cuda_launch.CACHE_SIZE
 
 
 def test_launch_overhead_benchmark_smoke(tmp_path):
