@@ -81,8 +81,13 @@ def remember(cache, key, value):
 _streams = {}  # (device, CuPy stream handle) → Numba stream
 
 
-def stream():
-    """CuPy's current stream as a Numba stream, so our kernels queue behind (and
+def device():
+    """The current CUDA device's number (CuPy's), or None under the simulator."""
+    return None if face.cupy is None or SIMULATED else face.cupy.cuda.runtime.getDevice()
+
+
+def stream(on=None):
+    """CuPy's current stream on device ``on`` (default: ``device()``) as a Numba stream, so our kernels queue behind (and
     before) CuPy's own work in order, without a device-wide synchronisation.
 
     One Numba stream per (device, stream handle), made on first use: a fresh wrapper per
@@ -93,7 +98,7 @@ def stream():
     if face.cupy is None or SIMULATED:
         return cuda.default_stream()
     ptr = face.cupy.cuda.get_current_stream().ptr  # 0: CuPy's default (null) stream
-    key = (face.cupy.cuda.runtime.getDevice(), ptr)
+    key = (device() if on is None else on, ptr)
     found = _streams.get(key)
     if found is None:
         found = remember(_streams, key, cuda.default_stream() if ptr == 0 else cuda.external_stream(ptr))
@@ -145,17 +150,16 @@ def argument_types(args):
 _specialized = {}  # (kernel, device, argument_types) → specialised kernel
 
 
-def specialized(kernel, types, args):
-    """``kernel`` compiled for ``args``, whose ``argument_types`` are ``types``, looked up
-    without typing ``args`` again.
+def specialized(kernel, on, types, args):
+    """``kernel`` compiled on device ``on`` (``device()``) for ``args``, whose
+    ``argument_types`` are ``types``, looked up without typing ``args`` again.
 
     Numba's dispatcher types every argument of every launch to find the compiled kernel;
     ``kernel.specialize(*args)`` (Numba's API) does that once and returns a dispatcher
     bound to that one compilation. It is cached per kernel, device and ``argument_types``:
     every fact Numba's typing reads, so arguments of other types, ranks or layouts (which
     a specialised kernel would read wrongly) get their own specialisation."""
-    device = face.cupy.cuda.runtime.getDevice() if face.cupy is not None and not SIMULATED else None
-    key = (kernel, device, types)
+    key = (kernel, on, types)
     found = _specialized.get(key)
     return found if found is not None else remember(_specialized, key, kernel.specialize(*args))
 
@@ -170,10 +174,11 @@ def run(kernel, grid, block, *args):
     order after the work that wrote their inputs, so the wait buys nothing: each
     CuPy array is wrapped without it (``cuda.as_cuda_array(a, sync=False)``)."""
     types = argument_types(args)  # of the arrays as given: CuPy's flags are cheaper to read than Numba's
+    on = device()
     if not SIMULATED:
         ndarray = face.cupy.ndarray if face.cupy is not None else ()
         args = [cuda.as_cuda_array(a, sync=False) if isinstance(a, ndarray) else a for a in args]
-    specialized(kernel, types, args)[grid, block, stream()](*args)
+    specialized(kernel, on, types, args)[grid, block, stream(on)](*args)
 
 
 def launch(op, kernel, n, *args):

@@ -101,7 +101,7 @@ def fake_device(monkeypatch):
 
 
 def specialise(kernel, *args):
-    return cuda_launch.specialized(kernel, cuda_launch.argument_types(args), args)
+    return cuda_launch.specialized(kernel, cuda_launch.device(), cuda_launch.argument_types(args), args)
 
 
 def test_a_kernel_is_specialised_once_per_device_and_argument_types(fake_device):
