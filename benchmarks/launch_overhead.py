@@ -32,6 +32,7 @@ come from a run on a GPU (``python benchmarks/gpu.py`` runs this tool there too)
 ``--json PATH`` writes the table as JSON as well.
 """
 import argparse
+import collections
 import contextlib
 import functools
 import json
@@ -78,10 +79,11 @@ class Counts:
 
     def __init__(self):
         self.current = None  # the entry point now running (launches are charged to it)
+        self.step = 0  # the step now running (its seconds are summed apart)
         self.rows = {}
 
     def row(self, name):
-        return self.rows.setdefault(name, {"calls": 0, "launches": 0, "seconds": [], "python_calls": None})
+        return self.rows.setdefault(name, {"calls": 0, "launches": 0, "seconds": collections.defaultdict(float)})
 
 
 class CountingKernel:
@@ -132,7 +134,7 @@ def timed_entry(name, fn, counts):
         try:
             return fn(*args, **kwargs)
         finally:
-            row["seconds"].append(time.perf_counter() - start)
+            row["seconds"][counts.step] += time.perf_counter() - start
             row["calls"] += 1
             counts.current = None
     return wrapper
@@ -223,13 +225,12 @@ def measure(batch, image, bn, rounds):
             synchronize()
             counts.rows.clear()
             steps = []
-            for _ in range(rounds):
-                for row in counts.rows.values():
-                    row["seconds"].append(None)  # a step boundary
+            for counts.step in range(rounds):
                 start = time.perf_counter()
                 step()
                 steps.append(time.perf_counter() - start)
                 synchronize()  # outside the timed region
+            counts.step = rounds  # the profiled step: counted, not timed
             with profiled(counts) as tallies:
                 step()
             synchronize()
@@ -237,16 +238,9 @@ def measure(batch, image, bn, rounds):
             restore()
     table = []
     for name, row in counts.rows.items():
-        per_step = [[]]
-        for s in row["seconds"]:
-            if s is None:
-                per_step.append([])
-            else:
-                per_step[-1].append(s)
-        per_step = [sum(s) for s in per_step if s]
         calls = row["calls"] // (rounds + 1)
         launches = row["launches"] // (rounds + 1)
-        best = min(per_step[:rounds]) if per_step else 0.0
+        best = min(row["seconds"][k] for k in range(rounds))
         tally = tallies.get(name, {})
         table.append({"entry": name, "calls_per_step": calls, "launches_per_call": launches / max(calls, 1),
                       "host_us_per_call": 1e6 * best / max(calls, 1),
@@ -279,7 +273,8 @@ def markdown(result):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, help="images per step (default 64 on a GPU, 2 without one)")
-    parser.add_argument("--image", type=int, default=None, help="image side, a multiple of 8 (default 32; 16 without a GPU)")
+    parser.add_argument("--image", type=int, default=None,
+                        help="image side, a multiple of 8 (default 32; 16 without a GPU)")
     parser.add_argument("--rounds", type=int, default=None, help="timed steps, best one reported (default 20)")
     parser.add_argument("--quick", action="store_true", help="3 rounds: a smoke run")
     parser.add_argument("--json", help="also write the results here")

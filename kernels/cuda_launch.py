@@ -87,8 +87,9 @@ def device():
 
 
 def stream(on=None):
-    """CuPy's current stream on device ``on`` (default: ``device()``) as a Numba stream, so our kernels queue behind (and
-    before) CuPy's own work in order, without a device-wide synchronisation.
+    """CuPy's current stream on device ``on`` (default: ``device()``) as a Numba stream,
+    so our kernels queue behind (and before) CuPy's own work in order, without a
+    device-wide synchronisation.
 
     One Numba stream per (device, stream handle), made on first use: a fresh wrapper per
     launch would cost a context lookup, and Numba caches a launch configuration by its

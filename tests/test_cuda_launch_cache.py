@@ -153,8 +153,8 @@ def test_launch_overhead_benchmark_smoke(tmp_path):
                PYTHONPATH=os.pathsep.join(filter(None, [str(standin), str(ROOT), os.environ.get("PYTHONPATH")])))
     env.pop("MINIGRAD_FACE", None)
     out = tmp_path / "launch.json"
-    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "launch_overhead.py"), "--quick", "--json", str(out)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, str(ROOT / "benchmarks" / "launch_overhead.py"), "--quick", "--json", str(out)]
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads(out.read_text())
     assert [r["batchnorm"] for r in results] == [False, True]
@@ -166,7 +166,8 @@ def test_launch_overhead_benchmark_smoke(tmp_path):
         for row in entries.values():
             assert row["calls_per_step"] > 0 and row["host_us_per_call"] > 0
             assert row["python_calls_per_call"]["kernels"] > 0
-        assert sum(r["calls_per_step"] * r["launches_per_call"] for r in entries.values()) == result["launches_per_step"]
+        launches = sum(r["calls_per_step"] * r["launches_per_call"] for r in entries.values())
+        assert launches == result["launches_per_step"]
     assert {"batchnorm.statistics", "batchnorm.normalize", "batchnorm.backward"} <= \
         {row["entry"] for row in results[1]["entries"]}
     # conv: im2col + transpose forward, col2im, transpose (gW's columns kept); pool, ReLU: one each;
