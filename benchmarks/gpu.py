@@ -4,7 +4,7 @@ build of PyTorch:
     python benchmarks/gpu.py              # about 10 minutes; writes the GPU section of docs/benchmarks.md
     python benchmarks/gpu.py --dry-run    # every step tiny, on the CPU: proves the script itself
 
-Four steps, each in its own Python process with its own time limit, so one that fails
+Five steps, each in its own Python process with its own time limit, so one that fails
 or hangs is reported and the others still run:
 
 ``tests``   the CUDA face's tests (``tests/cuda``) on real CuPy arrays.
@@ -16,6 +16,9 @@ or hangs is reported and the others still run:
 ``step``    the benchmark CNN's training step (``benchmarks/cnn_step.py``) beside PyTorch
             at batch 64, 128 and 256, with and without batch norm; at batch 256 also with
             the forward's im2col columns kept for gW and without (time and CuPy's pool).
+``launch``  the host's work per kernel launch in the benchmark CNN's step at batch 64
+            (``benchmarks/launch_overhead.py``): host microseconds and function calls
+            per call of each kernel entry point, the device synchronised outside the timing.
 ``demo``    ``python -m admm demo --device cuda``, the default demo, to the end.
 
 The results go to the marked section ``<!-- gpu -->`` of docs/benchmarks.md (with the
@@ -47,8 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 STANDIN = ROOT / "tests" / "standin"
 BEGIN, END = "<!-- gpu -->", "<!-- /gpu -->"
-LIMITS = {"tests": 150, "kernels": 120, "step": 150, "demo": 180}  # seconds, real run: 10 minutes in all
-DRY_LIMITS = {"tests": 300, "kernels": 300, "step": 120, "demo": 300}  # the simulator on a shared CPU
+LIMITS = {"tests": 150, "kernels": 120, "step": 150, "launch": 60, "demo": 180}  # seconds, real run: 11 minutes in all
+DRY_LIMITS = {"tests": 300, "kernels": 300, "step": 120, "launch": 120, "demo": 300}  # the simulator on a shared CPU
 TINY_DEMO = ["--quick", "--quiet", "--arch", "mlp", "--iters", "2", "--batch", "8", "--train-limit", "32",
              "--test-limit", "16", "--eval-every", "1"]
 
@@ -295,6 +298,18 @@ def step_cnn(dry_run):
     return {"rows": rows, "keep_columns": keep, "device": device}
 
 
+# --- step: the host's work per kernel launch ----------------------------------------------------
+
+
+def step_launch(dry_run):
+    """benchmarks/launch_overhead.py at batch 64, with and without batch norm (batch 2 with
+    the launches stubbed in the dry run, where the simulator would run the kernels)."""
+    import launch_overhead
+    batch, image, rounds = (2, 16, 1) if dry_run else (64, 32, 20)
+    results = [launch_overhead.measure(batch, image, bn, rounds) for bn in (False, True)]
+    return {"results": results, "markdown": "\n\n".join(launch_overhead.markdown(r) for r in results)}
+
+
 def free_pool(device):
     """CuPy's memory pool emptied (so its size afterwards is the step's peak), or None."""
     if device != "cuda":
@@ -427,6 +442,11 @@ def markdown(info, results, dry_run):
             pool = f"{r['pool_bytes'] / 2**20:.0f} MiB" if r.get("pool_bytes") is not None else "—"
             lines.append(f"| {r['batch']} | {'kept' if r['keep_columns'] else 'rebuilt'} | "
                          f"{r['minigrad_median_s']:.4f} | {pool} |")
+    launch = results.get("launch", {})
+    if launch.get("markdown"):
+        lines += ["", "The host's work per kernel launch (`benchmarks/launch_overhead.py`), the benchmark "
+                      "CNN's step; host µs: the best step, the device synchronised outside the timing:", "",
+                  launch["markdown"]]
     demo = results["demo"]
     if "summary" in demo:
         s = demo["summary"]
@@ -439,7 +459,7 @@ def markdown(info, results, dry_run):
     return "\n".join(lines)
 
 
-STEPS = {"tests": step_tests, "kernels": step_kernels, "step": step_cnn, "demo": step_demo}
+STEPS = {"tests": step_tests, "kernels": step_kernels, "step": step_cnn, "launch": step_launch, "demo": step_demo}
 
 
 def main(argv=None):

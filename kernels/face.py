@@ -9,6 +9,7 @@ so the whole GPU path is exercised on a machine without a GPU.
 """
 import importlib
 import os
+import sys
 import tempfile
 
 import numpy
@@ -80,17 +81,14 @@ def pick(op, *arrays):
     return name
 
 
-_modules = {}  # (family, face) → the imported face module
-
-
 def module(family, op, *arrays):
     """The face module of ``family`` (e.g. ``kernels.conv.cpu``) chosen for ``arrays``.
     Faces are imported on first use, so the CPU path never loads ``numba.cuda``."""
-    key = (family, pick(op, *arrays))
-    found = _modules.get(key)
-    if found is None:
-        found = _modules[key] = importlib.import_module(f"kernels.{family}.{key[1]}")
-    return found
+    name = f"kernels.{family}.{pick(op, *arrays)}"
+    # sys.modules first: every kernel call passes here, and import_module's own lookup
+    # (locks, checks) costs more than the rest of this function
+    found = sys.modules.get(name)
+    return found if found is not None else importlib.import_module(name)
 
 
 def check_float(op, *arrays):

@@ -1,5 +1,5 @@
-"""``python benchmarks/gpu.py --dry-run``: the GPU run's four steps (the CUDA tests, the
-kernels beside PyTorch, the CNN step, the demo) at tiny sizes on the CPU, so the one
+"""``python benchmarks/gpu.py --dry-run``: the GPU run's five steps (the CUDA tests, the
+kernels beside PyTorch, the CNN step, the host's work per launch, the demo) at tiny sizes on the CPU, so the one
 command a GPU machine runs cannot fail for a trivial reason. It writes to the file it
 is given, never to docs/benchmarks.md."""
 import subprocess
@@ -18,8 +18,9 @@ def test_gpu_benchmark_dry_run(tmp_path):
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     text = doc.read_text()
     assert "<!-- gpu -->" in text and "<!-- /gpu -->" in text
-    for step in ("tests", "kernels", "step", "demo"):
+    for step in ("tests", "kernels", "step", "launch", "demo"):
         assert f"| {step} | ok |" in text, text
-    for row in ("| conv | backward_weight |", "| batchnorm | backward |", "| 2 | no |", "admm demo --device cuda"):
+    for row in ("| conv | backward_weight |", "| batchnorm | backward |", "| 2 | no |", "| batchnorm.normalize |",
+                "admm demo --device cuda"):
         assert row in text, row
     assert docs.read_text() == before, "a dry run must not write docs/benchmarks.md"

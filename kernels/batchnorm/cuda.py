@@ -25,7 +25,11 @@ are the only float64 arithmetic in the float32 kernels (``FLOAT64_ACCUMULATORS``
 the input's dtype. The variance is a second pass over x around the mean, Σ (x − μ)²,
 which stays accurate where E[x²] − μ² would cancel.
 
-The elementwise steps (normalise, gx) use one thread per element.
+The elementwise steps (normalise, gx) use one thread per element. Each thread computes
+its channel's √(σ² + eps) from var itself: a square root per element, which a
+memory-bound kernel hides, where preparing per-channel scale and shift vectors first
+would queue half a dozen small CuPy kernels, each costing the host more than the
+device (on a GPU a small network's step is bound by the host's launches).
 """
 import functools
 import math
@@ -83,15 +87,15 @@ def _partial_sums(x, center, squared, partial):
 
 
 @cuda.jit
-def _backward_partial_sums(gy, x, mean, inv_std, partial_gy, partial_gy_xhat):
-    """This block's share of Σ gy and Σ gy·x̂ for channel ch, x̂ = (x − μ)·inv_std."""
+def _backward_partial_sums(gy, x, mean, var, eps, partial_gy, partial_gy_xhat):
+    """This block's share of Σ gy and Σ gy·x̂ for channel ch, x̂ = (x − μ)/√(σ² + eps)."""
     part, ch = cuda.blockIdx.x, cuda.blockIdx.y
     t = cuda.threadIdx.x
     n, _, length = x.shape
     parts = partial_gy.shape[1]
     acc_gy = cuda.shared.array(THREADS, numba.float64)
     acc_gy_xhat = cuda.shared.array(THREADS, numba.float64)
-    mu, inv = mean[ch], inv_std[ch]
+    mu, sd = mean[ch], math.sqrt(var[ch] + eps)
     s1 = 0.0
     s2 = 0.0
     k = part * THREADS + t
@@ -99,7 +103,7 @@ def _backward_partial_sums(gy, x, mean, inv_std, partial_gy, partial_gy_xhat):
         b, i = divmod32(k, length)
         g = gy[b, ch, i]
         s1 += g
-        s2 += g * ((x[b, ch, i] - mu) * inv)
+        s2 += g * ((x[b, ch, i] - mu) / sd)
         k += parts * THREADS
     acc_gy[t] = s1
     acc_gy_xhat[t] = s2
@@ -125,33 +129,33 @@ def _fold(partial, scale, out):
 
 
 @cuda.jit
-def _affine(x, scale, shift, y):
-    # y = x·scale + shift, with scale = γ·inv_std and shift = β − μ·scale per channel
+def _normalize(x, mean, var, weight, bias, eps, y):
+    # y = γ·(x − μ)/√(σ² + eps) + β; eps in x's dtype, so a float32 kernel stays in float32
     i = cuda.grid(1)
     n, c, length = x.shape
     if i < n * c * length:
         rest, j = divmod32(i, length)
         b, ch = divmod32(rest, c)
-        y[b, ch, j] = x[b, ch, j] * scale[ch] + shift[ch]
+        y[b, ch, j] = weight[ch] * ((x[b, ch, j] - mean[ch]) / math.sqrt(var[ch] + eps)) + bias[ch]
 
 
 @cuda.jit
-def _backward_input(gy, x, mean, inv_std, weight, sum_gy, sum_gy_xhat, m, gx):
-    # gx = (1/M)·γ·inv_std·(M·gy − Σ gy − x̂·Σ gy·x̂); m is M in x's dtype
+def _backward_input(gy, x, mean, var, eps, weight, sum_gy, sum_gy_xhat, m, gx):
+    # gx = (1/M)·γ·inv_std·(M·gy − Σ gy − x̂·Σ gy·x̂), inv_std = 1/sd; m is M in x's dtype
     i = cuda.grid(1)
     n, c, length = x.shape
     if i < n * c * length:
         rest, j = divmod32(i, length)
         b, ch = divmod32(rest, c)
-        k = inv_std[ch]
-        x_hat = (x[b, ch, j] - mean[ch]) * k
-        gx[b, ch, j] = weight[ch] * k / m * (m * gy[b, ch, j] - sum_gy[ch] - x_hat * sum_gy_xhat[ch])
+        sd = math.sqrt(var[ch] + eps)
+        x_hat = (x[b, ch, j] - mean[ch]) / sd
+        gx[b, ch, j] = weight[ch] / sd / m * (m * gy[b, ch, j] - sum_gy[ch] - x_hat * sum_gy_xhat[ch])
 
 
 def _multiprocessors():
-    if face.simulated():
+    if cuda_launch.SIMULATED:
         return SIMULATED_SMS
-    return _multiprocessors_of(face.cupy.cuda.Device().id)
+    return _multiprocessors_of(face.cupy.cuda.runtime.getDevice())
 
 
 @functools.lru_cache(maxsize=None)
@@ -183,11 +187,6 @@ def _per_channel_sums(op, kernel, args, outputs):
         cuda_launch.run(_fold, c, fold_threads, partial, scale, out)
 
 
-def _inv_std(var, eps):
-    xp = face.xp(var)
-    return cuda_launch.contiguous((1 / xp.sqrt(var + eps)).astype(var.dtype, copy=False))
-
-
 def statistics(x):
     n, c, length = x.shape
     mean = cuda_launch.empty(c, x.dtype, like=x)
@@ -200,25 +199,23 @@ def statistics(x):
 
 
 def normalize(x, mean, var, weight, bias, eps):
-    scale = (weight * _inv_std(var, eps)).astype(x.dtype, copy=False)
-    shift = (bias - mean * scale).astype(x.dtype, copy=False)
     y = cuda_launch.empty(x.shape, x.dtype, like=x)
-    cuda_launch.launch("batch_norm", _affine, x.size, x, cuda_launch.contiguous(scale),
-                       cuda_launch.contiguous(shift), y)
+    vectors = [cuda_launch.contiguous(v) for v in (mean, var, weight, bias)]
+    cuda_launch.launch("batch_norm", _normalize, x.size, x, *vectors, x.dtype.type(eps), y)
     return y
 
 
 def backward(gy, x, mean, var, weight, eps):
     n, c, length = x.shape
-    inv_std = _inv_std(var, eps)
-    mean = cuda_launch.contiguous(mean)
+    real = x.dtype.type
+    mean, var = cuda_launch.contiguous(mean), cuda_launch.contiguous(var)
     sum_gy = cuda_launch.empty(c, x.dtype, like=x)
     sum_gy_xhat = cuda_launch.empty(c, x.dtype, like=x)
-    _per_channel_sums("batch_norm backward", _backward_partial_sums, (gy, x, mean, inv_std),
+    _per_channel_sums("batch_norm backward", _backward_partial_sums, (gy, x, mean, var, real(eps)),
                       outputs=[(sum_gy, 1.0), (sum_gy_xhat, 1.0)])
     gx = cuda_launch.empty(x.shape, x.dtype, like=x)
-    cuda_launch.launch("batch_norm backward", _backward_input, x.size, gy, x, mean, inv_std,
-                       cuda_launch.contiguous(weight), sum_gy, sum_gy_xhat, x.dtype.type(n * length), gx)
+    cuda_launch.launch("batch_norm backward", _backward_input, x.size, gy, x, mean, var, real(eps),
+                       cuda_launch.contiguous(weight), sum_gy, sum_gy_xhat, real(n * length), gx)
     return gx, sum_gy_xhat, sum_gy
 
 
@@ -235,8 +232,8 @@ def _signatures(*arrays):
 
 KERNELS = [
     (_partial_sums, _signatures("3", "1", "b", "P")),
-    (_backward_partial_sums, _signatures("3", "3", "1", "1", "P", "P")),
+    (_backward_partial_sums, _signatures("3", "3", "1", "1", "s", "P", "P")),
     (_fold, _signatures("P", "d", "1")),
-    (_affine, _signatures("3", "1", "1", "3")),
-    (_backward_input, _signatures("3", "3", "1", "1", "1", "1", "1", "s", "3")),
+    (_normalize, _signatures("3", "1", "1", "1", "1", "s", "3")),
+    (_backward_input, _signatures("3", "3", "1", "1", "s", "1", "1", "1", "s", "3")),
 ]

@@ -159,7 +159,9 @@ def transpose(src, bias=None):
     if dst.size == 0:  # an empty batch: CUDA refuses a grid with no blocks
         return dst
     add_bias = bias is not None
-    bias = cuda_launch.contiguous(bias) if add_bias else cuda_launch.zeros((1,), src.dtype, like=src)
+    # without a bias the kernel never reads one: any (1,) array of the dtype will do, and
+    # empty, unlike zeros, queues no fill kernel
+    bias = cuda_launch.contiguous(bias) if add_bias else cuda_launch.empty((1,), src.dtype, like=src)
     cuda_launch.check_index_range("conv2d", src, dst)
     grid = (math.ceil(b / TILE), math.ceil(a / TILE), n)
     cuda_launch.run(transpose_kernel, grid, (TILE, TILE_ROWS), cuda_launch.contiguous(src), bias, add_bias, dst)
