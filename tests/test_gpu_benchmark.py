@@ -24,3 +24,13 @@ def test_gpu_benchmark_dry_run(tmp_path):
                 "admm demo --device cuda"):
         assert row in text, row
     assert docs.read_text() == before, "a dry run must not write docs/benchmarks.md"
+
+
+def test_real_run_fits_one_device_command():
+    """A lent GPU machine runs one command for at most 10 minutes: the steps' limits,
+    with a minute for Python's start-up and the writing, must fit."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gpu_benchmark", ROOT / "benchmarks" / "gpu.py")
+    gpu = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu)
+    assert sum(gpu.LIMITS.values()) <= 540
