@@ -69,7 +69,8 @@ def col2im(cols, x_shape, kernel, stride, padding, dilation=(1, 1)):
 
 def rows_to_nchw(rows, n, oh, ow):
     """(N·OH·OW, C) with one row per pixel → (N, C, OH, OW)."""
-    return np.ascontiguousarray(rows.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2))
+    # the channel count by name, not -1: with an empty batch (N = 0) -1 cannot be inferred
+    return np.ascontiguousarray(rows.reshape(n, oh, ow, rows.shape[1]).transpose(0, 3, 1, 2))
 
 
 def nchw_to_rows(y):
