@@ -158,7 +158,7 @@ def backward(out, grad=None, retain_graph=None, create_graph=False):
         t.grad = g if t.grad is None else t.grad + g
         # during the walk, not after it, so DistributedDataParallel can start a bucket's
         # all-reduce while the rest of backward runs (torch's post-accumulate-grad hooks)
-        for hook in getattr(t, "_post_accumulate_grad_hooks", ()) if t.node is None else ():
+        for hook in t._post_accumulate_grad_hooks if t.node is None else ():
             hook(t)
     backprop([out], [seed], create_graph, retain_graph, keep=lambda t: t.node is None or t._retain_grad,
              on_kept=accumulate)

@@ -316,6 +316,7 @@ class Tensor:
     _is_view = False       # shares its version counter (and memory) with another tensor
     _view_version = 0      # the counter's value when the view was taken
     _previous = ()         # snapshots kept by in-place ops under autograd (ops/inplace.py)
+    _post_accumulate_grad_hooks = ()  # register_post_accumulate_grad_hook's, per tensor
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         # As torch.Tensor(...): Python numbers and lists become the default float dtype
@@ -717,6 +718,8 @@ def result(data, op, parents, vjps, first_order=False, saved=(), saves_output=Fa
             if p._is_view:
                 p._check_view(op)
         out.requires_grad = True
+        if not shares:  # a recorded output is an input of the next op: its counter now, not by __getattr__
+            out._version_counter = Version()
         # (counter, version, tensor): the message naming the tensor is built only if it is raised
         checks = [(t._version_counter, t._version_counter.value, t) for t in saved]
         if saves_output:
