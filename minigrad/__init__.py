@@ -42,6 +42,7 @@ from minigrad.ops import (addcdiv, addcmul, addmm, aminmax, argwhere, atleast_1d
                           clamp_max, clamp_min, column_stack, count_nonzero, deg2rad, dstack, fliplr, flipud,
                           float_power, frac, hstack, logit, nan_to_num, nansum, rad2deg, signbit, take_along_dim,
                           tensordot, vstack, xlogy)
+from minigrad.ops import index_add, index_copy, index_fill, kthvalue, median, nanmedian
 
 # PyTorch's keyword names (input=, other=, ...) and out= on every public op and creation function
 for _name, _value in list(globals().items()):
@@ -90,3 +91,4 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
             "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
             "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
             "tensordot", "vstack", "xlogy"]
+__all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]

@@ -723,7 +723,7 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "diagonal", "diag", "diag_embed", "trace", "unfold", "scatter_reduce", "xlogy", "frac", "deg2rad",
               "rad2deg", "logit", "signbit", "float_power", "addcmul", "addcdiv", "clamp_min", "clamp_max",
               "nan_to_num", "aminmax", "count_nonzero", "nansum", "take_along_dim", "argwhere", "fliplr", "flipud",
-              "addmm", "baddbmm"):
+              "addmm", "baddbmm", "median", "nanmedian", "kthvalue", "index_add", "index_copy", "index_fill"):
     setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 
@@ -750,3 +750,10 @@ Tensor.__rlshift__ = lambda self, other: ops.bitwise_left_shift(other, self)
 Tensor.__rrshift__ = lambda self, other: ops.bitwise_right_shift(other, self)
 # torch's method form of where: x.where(condition, y) keeps x where condition holds, else y
 Tensor.where = lambda self, condition, other: ops.where(condition, self, other)
+# torch's in-place index writes: x.index_add_(dim, index, source, alpha=1) and its kin
+Tensor.index_add_ = lambda self, dim, index, source, *, alpha=1: ops.inplace.update(
+    self, "index_add_", lambda x, src: ops.index_add(x, dim, index, src, alpha=alpha), source)
+Tensor.index_copy_ = lambda self, dim, index, source: ops.inplace.update(
+    self, "index_copy_", ops.index_copy, dim, index, source)
+Tensor.index_fill_ = lambda self, dim, index, value: ops.inplace.update(
+    self, "index_fill_", ops.index_fill, dim, index, value)

@@ -54,3 +54,6 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
             "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
             "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
             "tensordot", "vstack", "xlogy"]
+from minigrad.ops.indexed import index_add, index_copy, index_fill
+from minigrad.ops.reduce import kthvalue, median, nanmedian
+__all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]

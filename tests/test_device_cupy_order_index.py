@@ -1,0 +1,64 @@
+"""median, nanmedian, kthvalue and the index writes on CuPy arrays: the CPU's results and
+gradients, no read from the device in forward or backward, and an index out of range
+reported at the next read (as CUDA reports a device-side assert), not by a read of its own."""
+import numpy as np
+import pytest
+
+import cupy
+import minigrad as mg
+
+STANDIN = getattr(cupy, "STANDIN", False)
+
+
+def reads():
+    if not STANDIN:
+        return 0
+    totals = cupy._counts.totals()
+    return totals["d2h"] + totals["scalar"] + totals["sync"]
+
+
+def run(device, fn):
+    """fn's outputs and the gradients of x and s on ``device`` (float64), with the number of
+    reads from the device fn and backward made."""
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.permutation(24).reshape(2, 3, 4) / 7.0, device=device, requires_grad=True)
+    s = mg.tensor(rng.uniform(-1, 1, (2, 3, 2)), device=device, requires_grad=True)
+    if STANDIN:
+        cupy._counts.reset()
+    out = fn(x, s)
+    out.sum().backward()
+    counted = reads()
+    return [t.numpy() for t in (out, x.grad, s.grad if s.grad is not None else mg.zeros(1))], counted
+
+
+CASES = {
+    "median": lambda x, s: mg.median(x, 1).values,
+    "median_all": lambda x, s: mg.median(x) * s,
+    "nanmedian": lambda x, s: mg.nanmedian(x, -1, keepdim=True).values * s,
+    "kthvalue": lambda x, s: x.kthvalue(2, 0).values,
+    "index_add": lambda x, s: mg.index_add(x, 2, mg.tensor([3, 0], device=x.device), s, alpha=2),
+    "index_copy": lambda x, s: mg.index_copy(x, 2, mg.tensor([3, 1], device=x.device), s),
+    "index_fill": lambda x, s: x.index_fill(1, mg.tensor([-1, 0], device=x.device), s.sum()),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_same_results_as_the_cpu_without_reading_the_device(name):
+    cpu, _ = run("cpu", CASES[name])
+    gpu, counted = run("cuda", CASES[name])
+    assert counted == 0
+    for g, c in zip(gpu, cpu):
+        np.testing.assert_allclose(g, c, rtol=1e-12)
+
+
+def test_an_index_out_of_range_is_reported_at_the_next_read():
+    x = mg.zeros(3, 4, device="cuda")
+    if STANDIN:
+        cupy._counts.reset()
+    y = x.index_add(0, mg.tensor([1, 3], device="cuda"), mg.ones(2, 4, device="cuda"))
+    assert reads() == 0  # queued, not read
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        y.numpy()
+    z = x.index_fill(1, mg.tensor([-5], device="cuda"), 1.0)
+    with pytest.raises(IndexError, match="index -5 is out of bounds for dimension 1 with size 4"):
+        z.sum().item()
