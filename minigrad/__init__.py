@@ -43,6 +43,7 @@ from minigrad.ops import (addcdiv, addcmul, addmm, aminmax, argwhere, atleast_1d
                           float_power, frac, hstack, logit, nan_to_num, nansum, rad2deg, signbit, take_along_dim,
                           tensordot, vstack, xlogy)
 from minigrad.ops import index_add, index_copy, index_fill, kthvalue, median, nanmedian
+from minigrad.ops import cdist, cross, kron, rot90, tensor_split
 
 # PyTorch's keyword names (input=, other=, ...) and out= on every public op and creation function
 for _name, _value in list(globals().items()):
@@ -52,6 +53,7 @@ for _name, _value in list(globals().items()):
 __version__ = "0.1.0"
 
 from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
+from minigrad import linalg  # noqa: E402 (torch.linalg: its own argument names, not wrapped above)
 
 # torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
 # __all__, like the builtins' names, so `from minigrad import *` cannot shadow a user's own e.
@@ -92,3 +94,4 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
             "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
             "tensordot", "vstack", "xlogy"]
 __all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]
+__all__ += ["cdist", "cross", "kron", "linalg", "rot90", "tensor_split"]

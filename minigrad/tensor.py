@@ -723,7 +723,8 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "diagonal", "diag", "diag_embed", "trace", "unfold", "scatter_reduce", "xlogy", "frac", "deg2rad",
               "rad2deg", "logit", "signbit", "float_power", "addcmul", "addcdiv", "clamp_min", "clamp_max",
               "nan_to_num", "aminmax", "count_nonzero", "nansum", "take_along_dim", "argwhere", "fliplr", "flipud",
-              "addmm", "baddbmm", "median", "nanmedian", "kthvalue", "index_add", "index_copy", "index_fill"):
+              "addmm", "baddbmm", "median", "nanmedian", "kthvalue", "index_add", "index_copy", "index_fill",
+              "rot90", "tensor_split", "kron", "cross"):
     setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 

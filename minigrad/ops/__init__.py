@@ -57,3 +57,7 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
 from minigrad.ops.indexed import index_add, index_copy, index_fill
 from minigrad.ops.reduce import kthvalue, median, nanmedian
 __all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]
+from minigrad.ops.linalg import cross
+from minigrad.ops.norms import cdist
+from minigrad.ops.rearrange import kron, rot90, tensor_split
+__all__ += ["cdist", "cross", "kron", "rot90", "tensor_split"]

@@ -203,10 +203,16 @@ def any(x, dim=None, keepdim=False):
 
 @numpy_aliases
 def norm(x, p="fro", dim=None, keepdim=False):
-    """The 2-norm √Σx² over ``dim`` (all by default; "fro" is the same), as torch.norm.
+    """The 2-norm √Σx² over ``dim`` (all by default; "fro" is the same), as torch.norm; other
+    ``p`` (a number, or "nuc" for two dims) are ``linalg.vector_norm``/``matrix_norm``.
     ∂/∂x = x / ‖x‖, and 0 where the norm is 0 (PyTorch's choice at the kink)."""
-    if p not in ("fro", 2, 2.0):
-        raise NotImplementedError(f"norm: only the 2-norm (p=2 or 'fro') is implemented, got p={p!r}")
+    if p not in ("fro", 2, 2.0):  # the other orders are torch.linalg's, as torch.norm's are
+        from minigrad.ops.norms import matrix_norm, vector_norm
+        if p == "nuc":
+            return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        if isinstance(p, str):
+            raise RuntimeError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+        return vector_norm(x, p, dim, keepdim)
     axes = normalize_axis(dim, x.ndim, "norm")
     xp = backend.xp(x.array)
     kept = xp.sqrt((x.array * x.array).sum(axis=axes, keepdims=True))
