@@ -1,5 +1,5 @@
-"""median, nanmedian, kthvalue, the index writes, rot90, tensor_split, kron, cross, cdist and
-the linalg norms on CuPy arrays: the CPU's results and
+"""median, nanmedian, kthvalue, the index writes, rot90, tensor_split, kron, cross, cdist,
+the linalg norms and the optimizers Adamax, NAdam and RAdam on CuPy arrays: the CPU's results and
 gradients, no read from the device in forward or backward, and an index out of range
 reported at the next read (as CUDA reports a device-side assert), not by a read of its own."""
 import math
@@ -9,6 +9,7 @@ import pytest
 
 import cupy
 import minigrad as mg
+from minigrad import optim
 
 STANDIN = getattr(cupy, "STANDIN", False)
 
@@ -72,3 +73,17 @@ def test_an_index_out_of_range_is_reported_at_the_next_read():
     z = x.index_fill(1, mg.tensor([-5], device="cuda"), 1.0)
     with pytest.raises(IndexError, match="index -5 is out of bounds for dimension 1 with size 4"):
         z.sum().item()
+
+
+@pytest.mark.parametrize("name,hyperparameters", [("Adamax", dict(lr=0.01, weight_decay=0.01)),
+                                                  ("NAdam", dict(lr=0.01, decoupled_weight_decay=True,
+                                                                 weight_decay=0.01)),
+                                                  ("RAdam", dict(lr=0.01, weight_decay=0.01))])
+def test_new_optimizers_update_device_arrays_as_on_the_cpu(name, hyperparameters):
+    from test_optim_cuda import run as run_steps  # 5 steps after clipping, arrays updated in place
+    cls = getattr(optim, name)
+    gpu, _ = run_steps(cls, hyperparameters, "cuda", steps=8)  # past RAdam's switch to the rectified step
+    cpu, _ = run_steps(cls, hyperparameters, "cpu", steps=8)
+    for p, q in zip(cpu, gpu):
+        assert q.device == "cuda"
+        np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-10, atol=1e-12)
