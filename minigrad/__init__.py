@@ -54,6 +54,7 @@ __version__ = "0.1.0"
 
 from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
 from minigrad import linalg  # noqa: E402 (torch.linalg: its own argument names, not wrapped above)
+from minigrad.random_sampling import bernoulli, multinomial, normal  # noqa: E402 (torch's argument names already)
 
 # torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
 # __all__, like the builtins' names, so `from minigrad import *` cannot shadow a user's own e.
@@ -95,3 +96,4 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
             "tensordot", "vstack", "xlogy"]
 __all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]
 __all__ += ["cdist", "cross", "kron", "linalg", "rot90", "tensor_split"]
+__all__ += ["bernoulli", "multinomial", "normal"]

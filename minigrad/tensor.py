@@ -758,3 +758,7 @@ Tensor.index_copy_ = lambda self, dim, index, source: ops.inplace.update(
     self, "index_copy_", ops.index_copy, dim, index, source)
 Tensor.index_fill_ = lambda self, dim, index, value: ops.inplace.update(
     self, "index_fill_", ops.index_fill, dim, index, value)
+# torch's random fills and samplers as methods: x.normal_(), x.uniform_(a, b), x.bernoulli(), ...
+from minigrad import random_sampling  # noqa: E402
+for _name in ("normal_", "uniform_", "exponential_", "bernoulli_", "bernoulli", "multinomial"):
+    setattr(Tensor, _name, getattr(random_sampling, _name))

@@ -87,3 +87,45 @@ def test_new_optimizers_update_device_arrays_as_on_the_cpu(name, hyperparameters
     for p, q in zip(cpu, gpu):
         assert q.device == "cuda"
         np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-10, atol=1e-12)
+
+
+SAMPLERS = {  # x: 2000 zeros, quarter: 2000 times 0.25, both on the device
+    "normal_": lambda x, quarter: x.normal_(1.0, 2.0),
+    "uniform_": lambda x, quarter: x.uniform_(-1.0, 1.0),
+    "exponential_": lambda x, quarter: x.exponential_(2.0),
+    "bernoulli_": lambda x, quarter: x.bernoulli_(quarter),
+    "bernoulli": lambda x, quarter: mg.bernoulli(x.uniform_()),
+    "normal": lambda x, quarter: mg.normal(x, quarter * 4),
+    "multinomial": lambda x, quarter: mg.multinomial(x.uniform_().reshape(40, 50), 7),
+    "multinomial_replacement": lambda x, quarter: mg.multinomial(x.uniform_().reshape(40, 50), 70, True),
+}
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_draw_on_the_device(name):
+    def draw():
+        x, quarter = mg.zeros(2000, device="cuda"), mg.full((2000,), 0.25, device="cuda")
+        if STANDIN:
+            cupy._counts.reset()
+        made = SAMPLERS[name](x, quarter)
+        assert made.device == "cuda"
+        if STANDIN:
+            assert cupy._counts.totals()["h2d"] == 0 and reads() == 0  # drawn there, nothing read
+        return made.numpy()
+    mg.manual_seed(5)
+    first = draw()
+    mg.manual_seed(5)
+    np.testing.assert_array_equal(draw(), first)  # the generator's state decides the device's numbers
+    expected = {"normal_": 1.0, "uniform_": 0.0, "exponential_": 0.5, "bernoulli_": 0.25, "bernoulli": 0.5,
+                "normal": 0.0, "multinomial": 24.5, "multinomial_replacement": 24.5}[name]
+    assert abs(first.mean() - expected) < 0.15 * max(1.0, expected)
+
+
+def test_a_bad_distribution_on_the_device_is_reported_at_the_next_read():
+    weights = mg.tensor([[0.5, -1.0, 2.0]], device="cuda")
+    if STANDIN:
+        cupy._counts.reset()
+    picks = mg.multinomial(weights, 1)
+    assert reads() == 0
+    with pytest.raises(RuntimeError, match="element < 0"):
+        picks.numpy()
