@@ -44,6 +44,7 @@ from minigrad.ops import (addcdiv, addcmul, addmm, aminmax, argwhere, atleast_1d
                           tensordot, vstack, xlogy)
 from minigrad.ops import index_add, index_copy, index_fill, kthvalue, median, nanmedian
 from minigrad.ops import cdist, cross, kron, rot90, tensor_split
+from minigrad.ops import bincount, bucketize, digamma, erfc, erfinv, histc, lgamma, searchsorted
 
 # PyTorch's keyword names (input=, other=, ...) and out= on every public op and creation function
 for _name, _value in list(globals().items()):
@@ -55,6 +56,7 @@ __version__ = "0.1.0"
 from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
 from minigrad import linalg  # noqa: E402 (torch.linalg: its own argument names, not wrapped above)
 from minigrad.random_sampling import bernoulli, multinomial, normal  # noqa: E402 (torch's argument names already)
+from minigrad import special  # noqa: E402 (torch.special's names)
 
 # torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
 # __all__, like the builtins' names, so `from minigrad import *` cannot shadow a user's own e.
@@ -97,3 +99,4 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
 __all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]
 __all__ += ["cdist", "cross", "kron", "linalg", "rot90", "tensor_split"]
 __all__ += ["bernoulli", "multinomial", "normal"]
+__all__ += ["bincount", "bucketize", "digamma", "erfc", "erfinv", "histc", "lgamma", "searchsorted", "special"]

@@ -563,7 +563,7 @@ class Tensor:
     def __and__(self, other): return ops.logical("and", self, other)
     def __or__(self, other): return ops.logical("or", self, other)
     def __xor__(self, other): return ops.logical("xor", self, other)
-    def __invert__(self): return ops.bitwise_not(self)
+    def __invert__(self): return ops.elementwise.invert(self)
 
     # In-place: `x += y` changes x itself (and every view of it), as in PyTorch, so
     # `with no_grad(): p -= lr * p.grad` updates the parameter a module holds.
@@ -724,7 +724,7 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "rad2deg", "logit", "signbit", "float_power", "addcmul", "addcdiv", "clamp_min", "clamp_max",
               "nan_to_num", "aminmax", "count_nonzero", "nansum", "take_along_dim", "argwhere", "fliplr", "flipud",
               "addmm", "baddbmm", "median", "nanmedian", "kthvalue", "index_add", "index_copy", "index_fill",
-              "rot90", "tensor_split", "kron", "cross"):
+              "rot90", "tensor_split", "kron", "cross", "erfc", "erfinv", "lgamma", "digamma", "histc", "bincount"):
     setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 

@@ -50,6 +50,10 @@ CASES = {
     "cdist": lambda x, s: mg.cdist(x[:, :, :2], s, p=3),
     "vector_norm": lambda x, s: mg.linalg.vector_norm(x, 1.5, dim=(0, 2)),
     "matrix_norm": lambda x, s: mg.linalg.matrix_norm(x, "nuc") + mg.linalg.matrix_norm(x, -math.inf),
+    "erfc": lambda x, s: mg.erfc(x),
+    "erfinv": lambda x, s: mg.erfinv(x / 4 - 0.4),
+    "lgamma": lambda x, s: mg.lgamma(x - 1.5),
+    "digamma": lambda x, s: mg.digamma(x - 1.5),
 }
 
 
@@ -129,3 +133,25 @@ def test_a_bad_distribution_on_the_device_is_reported_at_the_next_read():
     assert reads() == 0
     with pytest.raises(RuntimeError, match="element < 0"):
         picks.numpy()
+
+
+def test_searching_and_counting_stay_on_the_device():
+    def make(device):
+        sequence = mg.tensor([[0.0, 1, 1, 3], [2, 2, 5, 9]], device=device)
+        values = mg.tensor([[1.0, 4, -1], [2, 9, 10]], device=device)
+        data = mg.tensor([0.5, 1, 1, 2.5, 4, 7], device=device)
+        counts, weights = mg.tensor([3, 0, 3, 5], device=device), data[:4]
+        first, second = sequence.unbind(0)
+        if STANDIN and device == "cuda":
+            cupy._counts.reset()
+        made = [mg.searchsorted(sequence, values, right=True), mg.searchsorted(first, values),
+                mg.bucketize(values, second), mg.histc(data, bins=4), mg.histc(data, 3, min=1, max=4)]
+        on_device = STANDIN and device == "cuda"
+        assert not on_device or reads() == 0
+        made.append(mg.bincount(counts, weights))
+        assert not on_device or reads() == 1  # bincount's length: the largest value + 1
+        return [t.numpy() for t in made]
+    for gpu, cpu in zip(make("cuda"), make("cpu")):
+        np.testing.assert_array_equal(gpu, cpu)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        mg.bincount(mg.tensor([2, -1], device="cuda"))

@@ -61,3 +61,6 @@ from minigrad.ops.linalg import cross
 from minigrad.ops.norms import cdist
 from minigrad.ops.rearrange import kron, rot90, tensor_split
 __all__ += ["cdist", "cross", "kron", "rot90", "tensor_split"]
+from minigrad.ops.binning import bincount, bucketize, histc, searchsorted
+from minigrad.ops.special import digamma, erfc, erfinv, lgamma
+__all__ += ["bincount", "bucketize", "digamma", "erfc", "erfinv", "histc", "lgamma", "searchsorted"]
