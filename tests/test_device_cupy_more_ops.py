@@ -9,6 +9,7 @@ import pytest
 
 import cupy
 import minigrad as mg
+import minigrad.functional as F
 from minigrad import optim
 
 STANDIN = getattr(cupy, "STANDIN", False)
@@ -54,6 +55,9 @@ CASES = {
     "erfinv": lambda x, s: mg.erfinv(x / 4 - 0.4),
     "lgamma": lambda x, s: mg.lgamma(x - 1.5),
     "digamma": lambda x, s: mg.digamma(x - 1.5),
+    "unfold": lambda x, s: F.unfold(x, 2, padding=1, stride=(1, 2)),
+    "fold": lambda x, s: F.fold(F.unfold(x, 2, dilation=(1, 2)), (3, 4), 2, dilation=(1, 2)),
+    "adaptive_max_pool2d": lambda x, s: F.adaptive_max_pool2d(x, (2, 3), return_indices=True)[0],
 }
 
 
@@ -155,3 +159,14 @@ def test_searching_and_counting_stay_on_the_device():
         np.testing.assert_array_equal(gpu, cpu)
     with pytest.raises(RuntimeError, match="non-negative"):
         mg.bincount(mg.tensor([2, -1], device="cuda"))
+
+
+def test_adaptive_max_pool_indices_are_the_cpus():
+    def make(device):
+        x = mg.tensor(np.random.default_rng(0).normal(size=(2, 3, 5, 7)), device=device)
+        if STANDIN and device == "cuda":
+            cupy._counts.reset()
+        _, index = F.adaptive_max_pool2d(x, (3, 4), return_indices=True)
+        assert not (STANDIN and device == "cuda") or reads() == 0
+        return index.numpy()
+    np.testing.assert_array_equal(make("cuda"), make("cpu"))
