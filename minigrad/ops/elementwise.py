@@ -476,7 +476,8 @@ acosh = _unary("acosh", lambda xp, a: xp.arccosh(a), lambda x, y: rsqrt(x * x - 
 atanh = _unary("atanh", lambda xp, a: xp.arctanh(a), lambda x, y: 1 / (1 - x * x))           # 1/(1−x²)
 log2 = _unary("log2", lambda xp, a: xp.log2(a), lambda x, y: 1 / (x * _LN2))
 exp2 = _unary("exp2", lambda xp, a: xp.exp2(a), lambda x, y: y * _LN2, "y")
-erf = _unary("erf", c_function("erf", math.erf), lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))        # 2/√π·e^(−x²)
+erf = _unary("erf", c_function("erf", math.erf),
+             lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))  # 2/√π·e^(−x²)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # torch's aliases
 
 

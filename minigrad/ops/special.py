@@ -61,7 +61,7 @@ def _trigamma_array(xp, a):
     series = 1 / z + w / 2 + (w / z) * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (1 / 30 - w * (
         5 / 66 - w * (691 / 2730 - w * 7 / 6))))))
     value = series + lifted
-    reflected = -value + (math.pi / xp.sin(math.pi * x)) ** 2                    # ψ₁(1 − x) + ψ₁(x) = π²/sin²(πx)
+    reflected = -value + (math.pi / xp.sin(math.pi * x)) ** 2   # ψ₁(1 − x) + ψ₁(x) = π²/sin²(πx)
     pole = negative & (x == xp.floor(x))
     return xp.where(pole, xp.nan, xp.where(negative, reflected, value)).astype(a.dtype)
 

@@ -4,8 +4,9 @@ correction, and μ_t warms up over time (Dozat, "Incorporating Nesterov Momentum
 ICLR 2016 workshop). ``torch.optim.NAdam``'s algorithm:
 
     g_t ← ∇f(θ_{t−1})   (−∇f when maximize)
-    if weight_decay λ ≠ 0:  θ_t ← θ_{t−1} − γ λ θ_{t−1} if decoupled_weight_decay, else g_t ← g_t + λ θ_{t−1}
-    μ_t ← β₁ (1 − ½ · 0.96^(t ψ)),   μ_{t+1} ← β₁ (1 − ½ · 0.96^((t+1) ψ))     (ψ: momentum_decay)
+    if weight_decay λ ≠ 0:  θ_t ← θ_{t−1} − γ λ θ_{t−1}   if decoupled_weight_decay
+                            g_t ← g_t + λ θ_{t−1}          otherwise
+    μ_t ← β₁ (1 − ½ · 0.96^(t ψ)),   μ_{t+1} ← β₁ (1 − ½ · 0.96^((t+1) ψ))   (ψ: momentum_decay)
     m_t ← β₁ m_{t−1} + (1−β₁) g_t
     v_t ← β₂ v_{t−1} + (1−β₂) g_t²
     m̂_t ← μ_{t+1} m_t / (1 − Π_{i≤t+1} μ_i) + (1−μ_t) g_t / (1 − Π_{i≤t} μ_i)

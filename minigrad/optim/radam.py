@@ -4,7 +4,8 @@ that it is SGD with momentum (Liu et al., "On the Variance of the Adaptive Learn
 and Beyond", ICLR 2020, Algorithm 2). ``torch.optim.RAdam``'s algorithm:
 
     g_t ← ∇f(θ_{t−1})   (−∇f when maximize)
-    if weight_decay λ ≠ 0:  θ_t ← θ_{t−1} − γ λ θ_{t−1} if decoupled_weight_decay, else g_t ← g_t + λ θ_{t−1}
+    if weight_decay λ ≠ 0:  θ_t ← θ_{t−1} − γ λ θ_{t−1}   if decoupled_weight_decay
+                            g_t ← g_t + λ θ_{t−1}          otherwise
     ρ_∞ ← 2 / (1−β₂) − 1
     m_t ← β₁ m_{t−1} + (1−β₁) g_t
     v_t ← β₂ v_{t−1} + (1−β₂) g_t²
