@@ -70,6 +70,7 @@ def test_median_is_the_lower_one_and_keeps_integer_dtypes():
     assert values.item() == 5.0 and indices.item() == 0
     assert mg.median(mg.tensor(5.0), 0).indices.item() == 0
     assert np.isnan(mg.median(mg.zeros(2, 0)).item())
+    assert mg.median(mg.tensor([], dtype=mg.int64)).item() == torch.median(torch.tensor([], dtype=torch.int64)).item()
     assert mg.median(mg.zeros(0, 3), 1).values.shape == (0,)
     assert mg.nanmedian(mg.tensor([[np.nan, np.nan], [1.0, 2.0]]), 1).indices.tolist() == [0, 0]
 

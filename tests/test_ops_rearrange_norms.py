@@ -76,6 +76,9 @@ def test_rearrangement_details_are_torchs():
         ours = mg.tensor_split(mg.arange(7), mg.tensor(cuts.numpy()))
         assert [t.tolist() for t in ours] == [t.tolist() for t in torch.tensor_split(torch.arange(7), cuts)]
     assert mg.kron(mg.ones(2, 3, dtype=mg.int64), mg.ones(4)).dtype == mg.float32
+    for keyword in (dict(sections=3), dict(indices=[2, 5])):
+        assert [t.tolist() for t in mg.tensor_split(mg.arange(7), **keyword)] == \
+            [t.tolist() for t in torch.tensor_split(torch.arange(7), **keyword)]
     assert mg.rot90(mg.arange(6).reshape(2, 3), 4).tolist() == [[0, 1, 2], [3, 4, 5]]
     for call in (lambda m: m.rot90(m.ones(2, 3), 1, [0, 0]), lambda m: m.rot90(m.ones(2, 3), 1, [0]),
                  lambda m: m.rot90(m.ones(2), 1), lambda m: m.tensor_split(m.arange(7), 0),
@@ -157,7 +160,7 @@ def test_norm_dispatch_and_errors_are_torchs():
         same_as_torch(call, [array], atol=1e-6)
     for call in (lambda m: m.linalg.vector_norm(m.tensor([1, 2])), lambda m: m.linalg.vector_norm(m.ones(2), "fro"),
                  lambda m: m.linalg.norm(m.ones(2, 2, 2), 2), lambda m: m.linalg.matrix_norm(m.ones(2), "fro"),
-                 lambda m: m.linalg.matrix_norm(m.ones(2, 2), 3),
+                 lambda m: m.linalg.matrix_norm(m.ones(2, 2), 3), lambda m: m.linalg.norm(m.ones(2, 3), "fro", dim=1),
                  lambda m: m.linalg.vector_norm(m.zeros(0, 3), math.inf),
                  lambda m: m.linalg.vector_norm(m.ones(2, dtype=m.float64), dtype=m.float32)):
         raises_as_torch(call)

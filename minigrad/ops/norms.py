@@ -112,7 +112,7 @@ def linalg_norm(a, ord=None, dim=None, keepdim=False, *, dtype=None):
     decides which."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        if len(dims) == 2:
+        if len(dims) == 2 or isinstance(ord, str):  # a named order is a matrix norm's
             return matrix_norm(a, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
         return vector_norm(a, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
     if ord is None:

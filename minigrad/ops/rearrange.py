@@ -30,14 +30,17 @@ def rot90(x, k=1, dims=(0, 1)):
     return x * 1  # a new tensor, as torch's copy
 
 
-def tensor_split(x, indices_or_sections, dim=0):
+def tensor_split(x, indices_or_sections=None, dim=0, *, sections=None, indices=None):
     """Views of x along ``dim`` (torch.tensor_split): ``sections`` (an int) near-equal pieces,
     the first n % sections one longer; or a list of indices where each piece starts (indices
     past the end give empty pieces). A 0-d integer tensor counts as sections, a 1-d one as
-    indices."""
+    indices. ``sections=`` and ``indices=`` name the two forms, as torch's overloads do."""
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split(): give one of indices_or_sections, sections= or indices=")
     d = normalize_dim(dim, x.ndim, "tensor_split")
     n = x.shape[d]
-    cuts = indices_or_sections
+    cuts = given[0]
     if isinstance(cuts, Tensor):  # torch wants it on the CPU: reading it is a host read there too
         if cuts.dtype.kind not in "iu" or cuts.ndim > 1:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "

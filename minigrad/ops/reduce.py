@@ -524,8 +524,9 @@ def _global_order_statistic(x, op, position):
     if x.dtype.kind == "b":
         raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
     xp = backend.xp(x.array)
-    if x.numel() == 0:
-        return Tensor._wrap(xp.full((), xp.nan, dtype=x.array.dtype))
+    if x.numel() == 0:  # nothing to pick: NaN, or for integers the value NaN becomes in torch's cast
+        empty = xp.nan if x.dtype.kind == "f" else np.iinfo(x.array.dtype).min
+        return Tensor._wrap(xp.full((), empty, dtype=x.array.dtype))
     flat = x.array.reshape(1, -1)
     nans = (xp.isnan(flat).sum(axis=1, keepdims=True) if x.dtype.kind == "f"
             else xp.zeros((1, 1), dtype=np.int64))
