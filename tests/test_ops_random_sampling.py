@@ -123,9 +123,8 @@ def test_samples_carry_zero_gradients_as_torchs():
         theirs = [torch.zeros(3, requires_grad=True), torch.ones(3, requires_grad=True)]
         make(mg, *ours).sum().backward()
         make(torch, *theirs).sum().backward()
-        for mine, reference in zip(ours, theirs):
-            if reference.grad is not None and not reference.grad.any():
-                assert mine.grad is not None and not mine.grad.numpy().any()
+        assert not theirs[0].grad.any()  # what went into the sampler gets zeros, in both
+        assert ours[0].grad is not None and not ours[0].grad.numpy().any()
     w = mg.ones(3, requires_grad=True)
     y = w * 2
     y.normal_()
