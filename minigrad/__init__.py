@@ -42,6 +42,9 @@ from minigrad.ops import (addcdiv, addcmul, addmm, aminmax, argwhere, atleast_1d
                           clamp_max, clamp_min, column_stack, count_nonzero, deg2rad, dstack, fliplr, flipud,
                           float_power, frac, hstack, logit, nan_to_num, nansum, rad2deg, signbit, take_along_dim,
                           tensordot, vstack, xlogy)
+from minigrad.ops import index_add, index_copy, index_fill, kthvalue, median, nanmedian
+from minigrad.ops import cdist, cross, kron, rot90, tensor_split
+from minigrad.ops import bincount, bucketize, digamma, erfc, erfinv, histc, lgamma, searchsorted
 
 # PyTorch's keyword names (input=, other=, ...) and out= on every public op and creation function
 for _name, _value in list(globals().items()):
@@ -51,6 +54,9 @@ for _name, _value in list(globals().items()):
 __version__ = "0.1.0"
 
 from minigrad import backends, xpu  # noqa: E402 (torch.backends.mps, torch.xpu: the device questions)
+from minigrad import linalg  # noqa: E402 (torch.linalg: its own argument names, not wrapped above)
+from minigrad.random_sampling import bernoulli, multinomial, normal  # noqa: E402 (torch's argument names already)
+from minigrad import special  # noqa: E402 (torch.special's names)
 
 # torch's constants, as tutorials write torch.linspace(-torch.pi, torch.pi, ...); they stay out of
 # __all__, like the builtins' names, so `from minigrad import *` cannot shadow a user's own e.
@@ -90,3 +96,7 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
             "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
             "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
             "tensordot", "vstack", "xlogy"]
+__all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]
+__all__ += ["cdist", "cross", "kron", "linalg", "rot90", "tensor_split"]
+__all__ += ["bernoulli", "multinomial", "normal"]
+__all__ += ["bincount", "bucketize", "digamma", "erfc", "erfinv", "histc", "lgamma", "searchsorted", "special"]

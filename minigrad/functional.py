@@ -12,12 +12,14 @@ import warnings
 
 import numpy as np
 
+import kernels.geometry
 import kernels.pool
 from kernels.geometry import dilation_pair, pair, span
 from minigrad import backend, ops
 from minigrad import random as mg_random
 from minigrad.ops import logsumexp, sigmoid, tanh  # noqa: F401 (re-exported)
 from minigrad.ops.base import check_index_range
+from minigrad.ops.im2col import col2im as _col2im, im2col as _im2col
 from minigrad.tensor import Tensor, result
 
 
@@ -1316,3 +1318,91 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         total = y if total is None else total + y
     total = ops.movedim(total.reshape((n, out_depth) + total.shape[1:]), 1, 2)
     return total if bias is None else total + bias.reshape((-1, 1, 1, 1))
+
+
+# ---- im2col as torch names it, and adaptive max pooling -----------------------------------------
+def _block_geometry(op, kernel_size, dilation, padding, stride):
+    kernel = pair(kernel_size, "kernel_size", op)
+    if min(kernel) <= 0:
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got kernel_height: {kernel[0]} "
+                           f"kernel_width: {kernel[1]}")
+    stride, padding = kernels.geometry.stride_and_padding(op, stride, padding)
+    return kernel, dilation_pair(op, dilation), padding, stride
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col (torch's F.unfold): (N, C, H, W) or (C, H, W) → (N, C·kh·kw, L) or (C·kh·kw, L),
+    one column per sliding window, L windows (``minigrad.ops.im2col``); with the gradient."""
+    if input.ndim == 3:
+        return _one_image(unfold, input, kernel_size, dilation, padding, stride)
+    if input.ndim != 4:
+        raise NotImplementedError(f"unfold: Input Error: Only 3D or 4D input Tensors are supported (got "
+                                  f"{input.ndim}D)")
+    kernel, dilation, padding, stride = _block_geometry("unfold", kernel_size, dilation, padding, stride)
+    blocks = [kernels.geometry.output_size(n, k, s, p, d)
+              for n, k, s, p, d in zip(input.shape[2:], kernel, stride, padding, dilation)]
+    if min(blocks) < 1:
+        raise RuntimeError(f"unfold: Given input with spatial size {tuple(input.shape[2:])}, kernel_size={kernel}, "
+                           f"dilation={dilation}, padding={padding}, calculated shape of the array of sliding "
+                           f"blocks as {tuple(blocks)}, but its components must be at least one.")
+    return _im2col(input, kernel, dilation, padding, stride)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im (torch's F.fold), the adjoint of ``unfold``: (N, C·kh·kw, L) or (C·kh·kw, L) →
+    (N, C, H, W) or (C, H, W) for (H, W) = ``output_size``, overlapping windows summed."""
+    if input.ndim == 2:
+        return _one_image(fold, input, output_size, kernel_size, dilation, padding, stride)
+    if input.ndim != 3:
+        raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+                           f"non-zero dimensions for input, but got: {list(input.shape)}")
+    size = pair(output_size, "output_size", "fold")
+    kernel, dilation, padding, stride = _block_geometry("fold", kernel_size, dilation, padding, stride)
+    if input.shape[1] % (kernel[0] * kernel[1]):
+        raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={input.shape[1]} and kernel_size={kernel}.")
+    blocks = [kernels.geometry.output_size(n, k, s, p, d)
+              for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)]
+    if min(blocks) < 1 or blocks[0] * blocks[1] != input.shape[2]:
+        raise RuntimeError(f"fold: Given output_size={size}, kernel_size={kernel}, dilation={dilation}, "
+                           f"padding={padding}, stride={stride}, expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, "
+                           f"but got input.size(2)={input.shape[2]}.")
+    return _col2im(input, size, kernel, dilation, padding, stride)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (torch's adaptive_max_pool2d): (N, C, H, W) or (C, H, W)
+    → (…, Ho, Wo), window (i, j) spanning rows ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 and the columns alike.
+    ``return_indices``: also each maximum's flat position h·W + w in its input plane (int64).
+    Every window is gathered at once, padded to the largest window by repeating its last row
+    and column (a repeat never changes a maximum or moves the first one); the gradient goes to
+    the position returned, as torch's."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for \'{input.dtype}\'')
+    height, width = input.shape[-2:]
+    if min(height, width) == 0:
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected input to have non-zero size for non-batch dimensions, "
+                           f"but input has sizes {list(input.shape)}")
+    out_h, out_w = _adaptive_output_size(output_size, (height, width))
+    xp = backend.xp(input.array)
+
+    def spans(length, size):  # (size, longest) positions of each window along one axis, on the device
+        i = xp.arange(size)
+        start, stop = i * length // size, -(-(i + 1) * length // size)
+        longest = max(-(-(k + 1) * length // size) - k * length // size for k in range(size))
+        return xp.minimum(start[:, None] + xp.arange(longest)[None, :], stop[:, None] - 1)
+    rows, columns = spans(height, out_h), spans(width, out_w)                     # (Ho, kh), (Wo, kw)
+    kh, kw = rows.shape[1], columns.shape[1]
+    windows = input[..., rows[:, :, None, None], columns[None, None, :, :]]      # (…, Ho, kh, Wo, kw)
+    lead = input.ndim - 2
+    windows = ops.permute(windows, tuple(range(lead)) + (lead, lead + 2, lead + 1, lead + 3))
+    values, picked = ops.max(windows.reshape(windows.shape[:-2] + (kh * kw,)), -1)
+    if not return_indices:
+        return values
+    at = picked.array
+    row = rows[xp.arange(out_h)[:, None], at // kw]           # the window's row of each maximum
+    column = columns[xp.arange(out_w)[None, :], at % kw]
+    return values, Tensor._wrap((row * width + column).astype(np.int64))

@@ -10,7 +10,8 @@ numbers on both devices — except those drawn during training on a GPU (dropout
 ``device_uniform``): a copy per step would stall the GPU, so CuPy draws them there, seeded
 by one integer from the generator. A seed then gives the same run on the GPU, and a
 checkpoint (which holds the generator's state) resumes it exactly, but its masks are not
-the CPU run's.
+the CPU run's. The samplers of ``minigrad.random_sampling`` (``x.normal_()``, ``bernoulli``,
+``multinomial``, ...) draw the same way: where their tensor is.
 """
 import os
 
@@ -64,18 +65,27 @@ def set_rng_state(state):
 _device_state = None  # CuPy's generator, reseeded for every draw
 
 
-def device_uniform(shape, dtype, generator=None):
-    """Uniform draws in [0, 1) of ``shape`` and ``dtype``, made on the GPU by cuRAND's
-    Philox generator seeded with one 63-bit integer drawn from ``generator`` (the
-    default one if None): nothing is copied, and the generator's state alone decides
-    the numbers. Philox is counter-based, so a new seed costs no set-up kernel."""
+def _device_generator(generator):
+    """CuPy's generator, reseeded with one 63-bit integer drawn from ``generator`` (the
+    default one if None), so the generator's state alone decides the device's numbers.
+    cuRAND's Philox generator is counter-based: a new seed costs no set-up kernel."""
     global _device_state
     seed = int(get(generator).integers(2**63))
     if _device_state is None:
         cupy = backend.cupy
         _device_state = cupy.random.RandomState(method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
     _device_state.seed(seed)
-    return _device_state.random_sample(shape, dtype=dtype)
+    return _device_state
+
+
+def device_uniform(shape, dtype, generator=None):
+    """Uniform draws in [0, 1) of ``shape`` and ``dtype``, made on the GPU: nothing is copied."""
+    return _device_generator(generator).random_sample(shape, dtype=dtype)
+
+
+def device_normal(shape, dtype, generator=None):
+    """Standard normal draws of ``shape`` and ``dtype``, made on the GPU (as ``device_uniform``)."""
+    return _device_generator(generator).standard_normal(shape, dtype=dtype)
 
 
 seed()

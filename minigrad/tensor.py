@@ -609,7 +609,7 @@ class Tensor:
     def __and__(self, other): return ops.logical("and", self, other)
     def __or__(self, other): return ops.logical("or", self, other)
     def __xor__(self, other): return ops.logical("xor", self, other)
-    def __invert__(self): return ops.bitwise_not(self)
+    def __invert__(self): return ops.elementwise.invert(self)
 
     # In-place: `x += y` changes x itself (and every view of it), as in PyTorch, so
     # `with no_grad(): p -= lr * p.grad` updates the parameter a module holds.
@@ -772,7 +772,8 @@ for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "
               "diagonal", "diag", "diag_embed", "trace", "unfold", "scatter_reduce", "xlogy", "frac", "deg2rad",
               "rad2deg", "logit", "signbit", "float_power", "addcmul", "addcdiv", "clamp_min", "clamp_max",
               "nan_to_num", "aminmax", "count_nonzero", "nansum", "take_along_dim", "argwhere", "fliplr", "flipud",
-              "addmm", "baddbmm"):
+              "addmm", "baddbmm", "median", "nanmedian", "kthvalue", "index_add", "index_copy", "index_fill",
+              "rot90", "tensor_split", "kron", "cross", "erfc", "erfinv", "lgamma", "digamma", "histc", "bincount"):
     setattr(Tensor, _name, ops.base.torch_function(getattr(ops, _name), _name, method=True))
 
 
@@ -799,3 +800,14 @@ Tensor.__rlshift__ = lambda self, other: ops.bitwise_left_shift(other, self)
 Tensor.__rrshift__ = lambda self, other: ops.bitwise_right_shift(other, self)
 # torch's method form of where: x.where(condition, y) keeps x where condition holds, else y
 Tensor.where = lambda self, condition, other: ops.where(condition, self, other)
+# torch's in-place index writes: x.index_add_(dim, index, source, alpha=1) and its kin
+Tensor.index_add_ = lambda self, dim, index, source, *, alpha=1: ops.inplace.update(
+    self, "index_add_", lambda x, src: ops.index_add(x, dim, index, src, alpha=alpha), source)
+Tensor.index_copy_ = lambda self, dim, index, source: ops.inplace.update(
+    self, "index_copy_", ops.index_copy, dim, index, source)
+Tensor.index_fill_ = lambda self, dim, index, value: ops.inplace.update(
+    self, "index_fill_", ops.index_fill, dim, index, value)
+# torch's random fills and samplers as methods: x.normal_(), x.uniform_(a, b), x.bernoulli(), ...
+from minigrad import random_sampling  # noqa: E402
+for _name in ("normal_", "uniform_", "exponential_", "bernoulli_", "bernoulli", "multinomial"):
+    setattr(Tensor, _name, getattr(random_sampling, _name))

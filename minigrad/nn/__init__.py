@@ -10,7 +10,7 @@ from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Hube
                                NLLLoss, SmoothL1Loss)
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.normalization import GroupNorm, InstanceNorm2d
-from minigrad.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from minigrad.nn.pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Fold, MaxPool2d, MaxUnpool2d, Unfold
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
@@ -19,3 +19,4 @@ __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "Ba
            "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
            "Softplus", "Tanh", "init", "parallel", "utils"]
 __all__ += ["GRU", "GRUCell", "GroupNorm", "InstanceNorm2d", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+__all__ += ["AdaptiveMaxPool2d", "Fold", "Unfold"]

@@ -1,4 +1,5 @@
-"""Pooling layers: ``MaxPool2d``, ``MaxUnpool2d`` and ``AvgPool2d``, with PyTorch's
+"""Pooling layers: ``MaxPool2d``, ``MaxUnpool2d``, ``AvgPool2d``, the adaptive ones (and
+im2col's ``Unfold``/``Fold``), with PyTorch's
 arguments and defaults (``stride=None`` means the kernel size). Bad windows are refused
 here, at construction, not at the first forward."""
 import kernels.pool
@@ -85,3 +86,49 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """(N, C, H, W) or (C, H, W) → (…, Ho, Wo) by the largest value of each adaptive window
+    (``F.adaptive_max_pool2d``); ``return_indices`` also gives each maximum's flat position."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        F._adaptive_output_size(output_size, (1, 1))  # refuse a bad size now
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class Unfold(Module):
+    """im2col as a layer (``F.unfold``): (N, C, H, W) → (N, C·kh·kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, x):
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+
+
+class Fold(Module):
+    """col2im as a layer (``F.fold``): (N, C·kh·kw, L) → (N, C, H, W), overlaps summed."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, x):
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")

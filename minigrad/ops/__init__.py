@@ -54,3 +54,13 @@ __all__ += ["addcdiv", "addcmul", "addmm", "aminmax", "argwhere", "atleast_1d", 
             "clamp_max", "clamp_min", "column_stack", "count_nonzero", "deg2rad", "dstack", "fliplr", "flipud",
             "float_power", "frac", "hstack", "logit", "nan_to_num", "nansum", "rad2deg", "signbit", "take_along_dim",
             "tensordot", "vstack", "xlogy"]
+from minigrad.ops.indexed import index_add, index_copy, index_fill
+from minigrad.ops.reduce import kthvalue, median, nanmedian
+__all__ += ["index_add", "index_copy", "index_fill", "kthvalue", "median", "nanmedian"]
+from minigrad.ops.linalg import cross
+from minigrad.ops.norms import cdist
+from minigrad.ops.rearrange import kron, rot90, tensor_split
+__all__ += ["cdist", "cross", "kron", "rot90", "tensor_split"]
+from minigrad.ops.binning import bincount, bucketize, histc, searchsorted
+from minigrad.ops.special import digamma, erfc, erfinv, lgamma
+__all__ += ["bincount", "bucketize", "digamma", "erfc", "erfinv", "histc", "lgamma", "searchsorted"]

@@ -422,6 +422,15 @@ def bitwise_not(x):
     return Tensor._wrap(~x.array)
 
 
+def invert(x):
+    """The ``~`` operator: ``bitwise_not``, but on a float tensor Python's TypeError, as torch
+    raises for ``~`` (while ``torch.bitwise_not`` raises NotImplementedError)."""
+    if x.dtype.kind == "f":
+        raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type tensors, got "
+                        f"{x.dtype} (for a mask use ~(x != 0), for a negation -x)")
+    return bitwise_not(x)
+
+
 # ---- more functions of one variable, each with its derivative -------------------------------
 def _unary(name, forward, derivative, reads="x"):
     """An elementwise op y = f(x) whose VJP is g·f'(x); ``forward`` maps the array module
@@ -442,15 +451,18 @@ def _unary(name, forward, derivative, reads="x"):
     return op
 
 
-_C_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element (NumPy has no erf ufunc)
+def c_function(special_name, f):
+    """``f`` (a function of one float from Python's ``math``, the C library's) elementwise on a
+    CPU array, and ``cupyx.scipy.special``'s ``special_name`` on a GPU array: NumPy has no ufunc
+    for erf and its kin. Returns ``apply(xp, array)`` for ``_unary``."""
+    vectorised = np.frompyfunc(f, 1, 1)
 
-
-def _erf_array(xp, a):
-    """erf elementwise: CuPy's on the GPU, the C library's on the CPU."""
-    if backend.is_cupy(a):
-        import cupyx.scipy.special
-        return cupyx.scipy.special.erf(a)
-    return np.asarray(_C_ERF(a), dtype=a.dtype)  # asarray: a 0-d input gives a Python float
+    def apply(xp, a):
+        if backend.is_cupy(a):
+            import cupyx.scipy.special
+            return getattr(cupyx.scipy.special, special_name)(a)
+        return np.asarray(vectorised(a), dtype=a.dtype)  # asarray: a 0-d input gives a Python float
+    return apply
 
 
 _LN2 = math.log(2.0)
@@ -465,7 +477,8 @@ acosh = _unary("acosh", lambda xp, a: xp.arccosh(a), lambda x, y: rsqrt(x * x - 
 atanh = _unary("atanh", lambda xp, a: xp.arctanh(a), lambda x, y: 1 / (1 - x * x))           # 1/(1−x²)
 log2 = _unary("log2", lambda xp, a: xp.log2(a), lambda x, y: 1 / (x * _LN2))
 exp2 = _unary("exp2", lambda xp, a: xp.exp2(a), lambda x, y: y * _LN2, "y")
-erf = _unary("erf", _erf_array, lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))        # 2/√π·e^(−x²)
+erf = _unary("erf", c_function("erf", math.erf),
+             lambda x, y: (2 / math.sqrt(math.pi)) * exp(-x * x))  # 2/√π·e^(−x²)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # torch's aliases
 
 

@@ -3,13 +3,14 @@ broadcast as NumPy's and PyTorch's matmul do, then summed back by ``sum_to``).
 ``mm``, ``bmm``, ``dot`` and ``outer`` are matmul with torch's shape checks; ``einsum``
 is NumPy's with a VJP that is itself an einsum."""
 import string
+import warnings
 
 import numpy as np
 
 from kernels import cpu_threads
 from minigrad import backend, dtypes
-from minigrad.ops.base import broadcast_shapes, check_devices, lift
-from minigrad.ops.shape import broadcast_to, diagonal, reshape, sum_to, transpose
+from minigrad.ops.base import broadcast_shapes, check_devices, lift, normalize_dim
+from minigrad.ops.shape import broadcast_to, cat, diagonal, narrow, reshape, sum_to, transpose
 from minigrad.tensor import Tensor, result
 
 
@@ -229,3 +230,36 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta·input + alpha·(batch1 @ batch2) for batches of matrices, as torch.baddbmm."""
     product = bmm(batch1, batch2)
     return (input * beta if beta != 1 else input) + (product * alpha if alpha != 1 else product)
+
+
+def _cross(a, b, dim, op):
+    """a × b along ``dim`` (of size 3) of the broadcast inputs:
+    (a₂b₃ − a₃b₂, a₃b₁ − a₁b₃, a₁b₂ − a₂b₁). Built from slices, products and cat, so each
+    input's gradient is b × g or g × a, through those ops."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{op}: expected both inputs to have the same dtype, got {a.dtype} and {b.dtype}")
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"{op}: inputs must have the same number of dimensions (shapes {a.shape} and {b.shape})")
+    check_devices(op, a, b)
+    shape = broadcast_shapes(op, a.shape, b.shape)
+    if dim is None:  # torch.cross's old default: the first dim of size 3
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"{op}: no dimension of size 3 in input (shapes {a.shape} and {b.shape})")
+    d = normalize_dim(dim, len(shape), op)
+    sizes = [a.shape[d], b.shape[d]]
+    if sizes != [3, 3]:
+        raise RuntimeError(f"{op}: inputs dimension {dim} must have length 3. Got {sizes[0]} and {sizes[1]}")
+    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
+    a1, a2, a3 = (narrow(a, d, i, 1) for i in range(3))
+    b1, b2, b3 = (narrow(b, d, i, 1) for i in range(3))
+    return cat([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1], d)
+
+
+def cross(a, b, dim=None):
+    """The cross product along ``dim`` (torch.cross). Without ``dim``, torch's deprecated
+    default: the first dim of size 3 (``linalg.cross`` takes the last), with torch's warning."""
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either pass the "
+                      "dim explicitly or simply use linalg.cross.", UserWarning, stacklevel=2)
+    return _cross(a, b, dim, "cross")

@@ -97,17 +97,25 @@ def _check_not_empty(x, dim, axes, name, error=RuntimeError):
             raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size (shape {x.shape}).")
 
 
+def _tie_shares(array, kept, axes):
+    """Each element's share of the gradient of ``kept`` (the value picked over ``axes``,
+    kept as size 1): 1/count for the elements equal to it, 0 elsewhere. A NaN picked is
+    matched by the NaNs, as in PyTorch."""
+    chosen = array == kept
+    if array.dtype.kind == "f":
+        xp = backend.xp(array)
+        chosen = chosen | (xp.isnan(array) & xp.isnan(kept))
+    chosen = chosen.astype(array.dtype)
+    return Tensor._wrap(chosen / chosen.sum(axis=axes, keepdims=True))
+
+
 def _extreme(x, dim, keepdim, name, pick):
     """amax/amin: the gradient goes to the element(s) that were picked; ties share it
     equally (PyTorch's amax/amin and full max()/min() do the same)."""
     axes = normalize_axis(dim, x.ndim, name)
     _check_not_empty(x, dim, axes, name)
     kept = pick(x.array, axis=axes, keepdims=True)
-    chosen = x.array == kept
-    if x.dtype.kind == "f":  # a nan is the extreme, as in PyTorch, and takes the gradient
-        xp = backend.xp(x.array)
-        chosen = (chosen | (xp.isnan(x.array) & xp.isnan(kept))).astype(x.dtype)
-    share = Tensor._wrap(chosen / chosen.sum(axis=axes, keepdims=True))
+    share = _tie_shares(x.array, kept, axes)
     shape = x.shape
     return result(_dropped(kept, shape, axes, keepdim), name, (x,),
                   (lambda g, y: broadcast_to(expand(g, shape, axes), shape) * share,))
@@ -195,10 +203,16 @@ def any(x, dim=None, keepdim=False):
 
 @numpy_aliases
 def norm(x, p="fro", dim=None, keepdim=False):
-    """The 2-norm √Σx² over ``dim`` (all by default; "fro" is the same), as torch.norm.
+    """The 2-norm √Σx² over ``dim`` (all by default; "fro" is the same), as torch.norm; other
+    ``p`` (a number, or "nuc" for two dims) are ``linalg.vector_norm``/``matrix_norm``.
     ∂/∂x = x / ‖x‖, and 0 where the norm is 0 (PyTorch's choice at the kink)."""
-    if p not in ("fro", 2, 2.0):
-        raise NotImplementedError(f"norm: only the 2-norm (p=2 or 'fro') is implemented, got p={p!r}")
+    if p not in ("fro", 2, 2.0):  # the other orders are torch.linalg's, as torch.norm's are
+        from minigrad.ops.norms import matrix_norm, vector_norm
+        if p == "nuc":
+            return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        if isinstance(p, str):
+            raise RuntimeError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+        return vector_norm(x, p, dim, keepdim)
     axes = normalize_axis(dim, x.ndim, "norm")
     xp = backend.xp(x.array)
     kept = xp.sqrt((x.array * x.array).sum(axis=axes, keepdims=True))
@@ -461,3 +475,113 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     if x.dtype.kind != "f":
         return sum(x, dim, keepdim, dtype=dtype)
     return sum(where(Tensor._wrap(backend.xp(x.array).isnan(x.array)), 0.0, x), dim, keepdim, dtype=dtype)
+
+
+# ---- order statistics: median, nanmedian, kthvalue ---------------------------------------------
+median_result = collections.namedtuple("median", ["values", "indices"])
+nanmedian_result = collections.namedtuple("nanmedian", ["values", "indices"])
+kthvalue_result = collections.namedtuple("kthvalue", ["values", "indices"])
+
+
+def _order_statistic(x, dim, keepdim, op, position, named):
+    """(values, indices) of the element that sits at ``position(n, nans)`` (0-based, an array
+    with one entry per row) in each row along ``dim`` sorted ascending and stably, NaNs last
+    (they count as the largest, as in torch). ``nans`` is each row's NaN count, so a rule can
+    skip them or pick one; rows are picked on the device, nothing is read back. The values
+    are gathered from x, so the gradient goes to the index returned, as torch's ``dim=`` forms."""
+    d = normalize_dim(dim, x.ndim, op)
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
+    xp = backend.xp(x.array)
+    if x.ndim == 0:
+        index = Tensor._wrap(xp.zeros((), dtype=np.int64))
+        return named(x * 1, index)
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size (shape {x.shape}).")
+    order = xp.argsort(x.array, axis=d, kind="stable")
+    nans = (xp.isnan(x.array).sum(axis=d, keepdims=True) if x.dtype.kind == "f"
+            else xp.zeros(_kept_shape(x.shape, (d,)), dtype=np.int64))
+    at = position(n, nans).astype(np.int64)
+    index = Tensor._wrap(xp.take_along_axis(order, at, axis=d).astype(np.int64))
+    values = gather(x, d, index)
+    if not keepdim:
+        values, index = squeeze(values, d), squeeze(index, d)
+    return named(values, index)
+
+
+def _evenly_shared(x, value, op):
+    """The global median (a 0-d array of x's dtype) as a tensor whose gradient is shared
+    equally by every element equal to it (by the NaNs when it is NaN), as torch's
+    ``median()``/``nanmedian()`` without ``dim`` share it."""
+    share = _tie_shares(x.array, value, None)
+    shape = x.shape
+    return result(value, op, (x,), (lambda g, y: broadcast_to(g, shape) * share,))
+
+
+def _global_order_statistic(x, op, position):
+    """median()/nanmedian() of all elements: the lower median, 0-d; NaN for an empty input."""
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
+    xp = backend.xp(x.array)
+    if x.numel() == 0:  # nothing to pick: NaN, or for integers the value NaN becomes in torch's cast
+        empty = xp.nan if x.dtype.kind == "f" else np.iinfo(x.array.dtype).min
+        return Tensor._wrap(xp.full((), empty, dtype=x.array.dtype))
+    flat = x.array.reshape(1, -1)
+    nans = (xp.isnan(flat).sum(axis=1, keepdims=True) if x.dtype.kind == "f"
+            else xp.zeros((1, 1), dtype=np.int64))
+    at = position(flat.shape[1], nans).astype(np.int64)
+    value = xp.take_along_axis(xp.sort(flat, axis=1), at, axis=1).reshape(())
+    return _evenly_shared(x, value, op)
+
+
+def _lower_median(n, nans):
+    """torch.median's rule: the lower of the two middle elements ((n − 1) // 2 of n); a row
+    with a NaN gives its first NaN (NaN propagates)."""
+    return backend.xp(nans).where(nans > 0, n - nans, (n - 1) // 2)
+
+
+def _lower_nanmedian(n, nans):
+    """torch.nanmedian's rule: the lower median of the row's m = n − nans numbers; a row of
+    NaNs only gives its first element (a NaN)."""
+    m = n - nans
+    return backend.xp(nans).where(m > 0, (m - 1) // 2, 0)
+
+
+@numpy_aliases
+def median(x, dim=None, keepdim=False):
+    """The median as torch.median: of the lower of the two middle values for an even count
+    (no averaging), NaN where there is a NaN. Without ``dim`` a 0-d tensor (its gradient
+    shared by the elements equal to it); with ``dim`` a pair (values, indices) of shape
+    x.shape without dim (kept as 1 with ``keepdim``), the gradient going to the index."""
+    if dim is None:
+        if keepdim:
+            raise TypeError("median: keepdim needs dim (median(dim, keepdim=True))")
+        return _global_order_statistic(x, "median", _lower_median)
+    return _order_statistic(x, dim, keepdim, "median", _lower_median, median_result)
+
+
+@numpy_aliases
+def nanmedian(x, dim=None, keepdim=False):
+    """median that ignores NaNs (torch.nanmedian): the lower median of the numbers in each
+    row; NaN only where a row holds nothing else."""
+    if dim is None:
+        if keepdim:
+            raise TypeError("nanmedian: keepdim needs dim (nanmedian(dim, keepdim=True))")
+        return _global_order_statistic(x, "nanmedian", _lower_nanmedian)
+    return _order_statistic(x, dim, keepdim, "nanmedian", _lower_nanmedian, nanmedian_result)
+
+
+@numpy_aliases
+def kthvalue(x, k, dim=-1, keepdim=False):
+    """The k-th smallest value (k from 1) along ``dim`` and its index, as torch.kthvalue
+    (NaNs count as the largest). Shapes as ``median(dim=)``."""
+    d = normalize_dim(dim, x.ndim, "kthvalue")
+    n = x.shape[d] if x.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"kthvalue(): argument 'k' must be int, not {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
+                           f"(k={k}, size {n}, shape {x.shape})")
+    return _order_statistic(x, d, keepdim, "kthvalue",
+                            lambda size, nans: backend.xp(nans).full(nans.shape, k - 1), kthvalue_result)

@@ -16,6 +16,8 @@ Every schedule except ReduceLROnPlateau is a closed formula ``lr_t = f(lr₀, t)
     InverseSqrtLR      lr₀ / √(1 + t/C)                       ≈ lr₀ √C / √t for t ≫ C
     CosineAnnealingLR  η_min + (lr₀ − η_min)(1 + cos(π t / T_max)) / 2
     LinearWarmup       lr₀ · (s + (1 − s) t / W) for t < W, then another schedule (or lr₀)
+    CosineAnnealingWarmRestarts   the cosine, restarted at lr₀ after T_0, T_0·T_mult, … steps
+    OneCycleLR         up from max_lr / div_factor to max_lr, then down to a tiny rate (cosine or linear)
 
 ReduceLROnPlateau instead watches a metric and multiplies the rate by ``factor`` when it
 has stopped improving for ``patience`` epochs.
@@ -371,3 +373,125 @@ class ReduceLROnPlateau(LRScheduler):
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class CosineAnnealingWarmRestarts(ClosedFormLR):
+    """CosineAnnealingWarmRestarts(optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1): SGDR's
+    cosine that restarts at lr₀ (Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with
+    Warm Restarts", ICLR 2017, eq. (5)), ``lr_t = η_min + (lr₀ − η_min)(1 + cos(π T_cur / T_i)) / 2``,
+    where T_cur counts the steps since the last restart and the i-th run lasts T_i = T_0 · T_multⁱ."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _check_arguments(self):
+        self._require(_is_count(self.T_0, 1), "T_0", self.T_0, "a positive integer")
+        self._require(_is_count(self.T_mult, 1), "T_mult", self.T_mult, "an integer >= 1")
+        self._require(isinstance(self.eta_min, (int, float)) and not isinstance(self.eta_min, bool), "eta_min",
+                      self.eta_min, "a float or int")
+
+    def _lr(self, base_lr, t):
+        t_cur, t_i = t, self.T_0  # walk the runs in integers, as PyTorch's steps do: no rounding at a restart
+        while t_cur >= t_i:
+            t_cur, t_i = t_cur - t_i, t_i * self.T_mult
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+class OneCycleLR(ClosedFormLR):
+    """OneCycleLR(optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+    pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
+    max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+    the 1cycle policy (Smith & Topin, "Super-Convergence", 2018), as torch's. The rate climbs
+    from lr₀ = max_lr / div_factor to max_lr over the first ``pct_start`` of ``total_steps``,
+    then anneals to lr₀ / final_div_factor (with ``three_phase``: back down to lr₀ over as
+    many steps, then to the minimum). Momentum (SGD's ``momentum``, or β₁ of Adam's family)
+    moves the other way, between ``max_momentum`` and ``base_momentum``. Call step() after
+    every batch; the schedule holds ``total_steps`` steps. ``max_lr`` and the momenta may be
+    lists, one per parameter group."""
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        self._attach(optimizer)
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError(f"{self._name}: define either total_steps or (epochs and steps_per_epoch)")
+            self._require(_is_count(epochs, 1), "epochs", epochs, "a positive integer")
+            self._require(_is_count(steps_per_epoch, 1), "steps_per_epoch", steps_per_epoch, "a positive integer")
+            total_steps = epochs * steps_per_epoch
+        self.total_steps, self.pct_start, self.anneal_strategy = total_steps, pct_start, anneal_strategy
+        self.div_factor, self.final_div_factor, self.three_phase = div_factor, final_div_factor, three_phase
+        self.cycle_momentum = cycle_momentum
+        self.max_lrs = self._per_group("max_lr", max_lr)
+        if cycle_momentum and "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError(f"{self._name}: optimizer must support momentum or beta1 with `cycle_momentum` "
+                             f"option enabled ({type(optimizer).__name__} has neither)")
+        self.max_momentums = self._per_group("max_momentum", max_momentum)
+        self.base_momentums = self._per_group("base_momentum", base_momentum)
+        self._check_arguments()
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, self.max_lrs):
+                group["initial_lr"] = top / div_factor  # lr₀, where the cycle starts
+        super().__init__(optimizer, last_epoch)
+
+    def _per_group(self, name, value):
+        groups = len(self.optimizer.param_groups)
+        if isinstance(value, (list, tuple)):
+            if len(value) != groups:
+                raise ValueError(f"{self._name}: expected {groups} values for {name}, got {len(value)}")
+            return list(value)
+        return [value] * groups
+
+    def _check_arguments(self):
+        self._require(_is_count(self.total_steps, 1), "total_steps", self.total_steps, "a positive integer")
+        self._require(isinstance(self.pct_start, float) and 0 <= self.pct_start <= 1, "pct_start",
+                      self.pct_start, "a float between 0 and 1")
+        self._require(self.anneal_strategy in ("cos", "linear"), "anneal_strategy", self.anneal_strategy,
+                      "'cos' or 'linear'")
+
+    def _phases(self):
+        """(last step, start, end) of each phase, the ends as (lr, momentum) names: torch's table."""
+        rise = float(self.pct_start * self.total_steps) - 1
+        if self.three_phase:
+            return [(rise, ("initial", "max_m"), ("max", "base_m")),
+                    (float(2 * self.pct_start * self.total_steps) - 2, ("max", "base_m"), ("initial", "max_m")),
+                    (self.total_steps - 1, ("initial", "max_m"), ("min", "max_m"))]
+        return [(rise, ("initial", "max_m"), ("max", "base_m")),
+                (self.total_steps - 1, ("max", "base_m"), ("min", "max_m"))]
+
+    def _anneal(self, start, end, fraction):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1)
+        return (end - start) * fraction + start
+
+    def _values_at(self, t):
+        """Per group, (lr, momentum) at step t: the phase holding t, annealed across it."""
+        if t > self.total_steps:
+            raise ValueError(f"{self._name}: tried to step {t} times; the specified number of total steps "
+                             f"is {self.total_steps}")
+        values = []
+        for base_lr, top, max_m, base_m in zip(self.base_lrs, self.max_lrs, self.max_momentums,
+                                               self.base_momentums):
+            named = {"initial": base_lr, "max": top, "min": base_lr / self.final_div_factor,
+                     "max_m": max_m, "base_m": base_m}
+            phases, start_step = self._phases(), 0.0
+            for i, (end_step, start, end) in enumerate(phases):
+                if t <= end_step or i == len(phases) - 1:
+                    fraction = (t - start_step) / (end_step - start_step)
+                    values.append(tuple(self._anneal(named[s], named[e], fraction) for s, e in zip(start, end)))
+                    break
+                start_step = end_step
+        return values
+
+    def lr_at(self, t):
+        return [lr for lr, _ in self._values_at(t)]
+
+    def step(self):
+        super().step()
+        if self.cycle_momentum:
+            for group, (_, momentum) in zip(self.optimizer.param_groups, self._values_at(self.last_epoch)):
+                if "betas" in self.optimizer.defaults:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
