@@ -97,6 +97,7 @@ def test_every_lesson_lists_source_files_that_exist():
     assert "minigrad/optim/adagrad.py" in opened["06_optimizers.py"]  # `adagrad.py` after `minigrad/optim/sgd.py`
 
 
+@pytest.mark.long(200)
 def test_site_builds_and_every_page_works_in_chromium(tmp_path):
     pytest.importorskip("mkdocs_jupyter", reason='the docs extra is not installed: pip install -e ".[docs]"')
     if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
