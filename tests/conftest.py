@@ -47,3 +47,21 @@ def _cupy_here():
 # tests/test_device_cupy_*.py put CuPy arrays through the whole project; without CuPy
 # tests/test_device_standin.py runs them in a subprocess on the stand-in
 collect_ignore_glob = [] if _cupy_here() else ["test_device_cupy_*.py"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long(seconds): a test that takes about this many seconds on an idle "
+                                       "2-core machine; long tests start first")
+    # pytest-xdist's own marker, named here too so that a run without xdist knows it
+    config.addinivalue_line("markers", "xdist_group(name): tests that share a worker under --dist loadgroup")
+
+
+def pytest_collection_modifyitems(items):
+    """The long tests first, the longest first (a stable sort: the rest keep their order).
+    With ``-n 2`` (pytest-xdist, as the README runs the suite) each worker takes the next
+    test when it is free, so the long ones run beside the short ones instead of one of
+    them running alone on one core at the end."""
+    def seconds(item):
+        mark = item.get_closest_marker("long")
+        return mark.args[0] if mark else 0
+    items.sort(key=seconds, reverse=True)

@@ -33,6 +33,10 @@ def quick_inproc(tmp_path_factory):
     return out, run.stdout
 
 
+# the two tests below read one module-scoped demo run: under pytest-xdist (--dist loadgroup)
+# they go to one worker together, so the demo runs once
+@pytest.mark.xdist_group("admm_quick_demo")
+@pytest.mark.long(60)
 def test_quick_demo_writes_every_file(quick_inproc):
     out, stdout = quick_inproc
     for name in FILES:
@@ -51,6 +55,8 @@ def test_quick_demo_writes_every_file(quick_inproc):
     assert "single (backprop)        test accuracy" in stdout and "control (net1 frozen)" in stdout
 
 
+@pytest.mark.xdist_group("admm_quick_demo")
+@pytest.mark.long(60)
 def test_quick_demo_over_mpi_gives_the_same_numbers(quick_inproc, tmp_path):
     require_mpi()
     run = launch(["-n", 2, sys.executable, "-m", "mpi4py", "-m", "admm", "demo", "--quick", "--quiet",

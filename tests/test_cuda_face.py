@@ -11,9 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.long(100)
 def test_cuda_face_under_the_simulator():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", MINIGRAD_FACE="cuda",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests" / "standin"), str(ROOT),

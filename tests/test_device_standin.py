@@ -26,6 +26,7 @@ def standin_env(**extra):
     return env
 
 
+@pytest.mark.long(90)
 def test_device_tests_on_the_standin():
     try:
         import cupy  # noqa: F401

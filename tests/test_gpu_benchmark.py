@@ -1,14 +1,19 @@
 """``python benchmarks/gpu.py --dry-run``: the GPU run's five steps (the CUDA tests, the
-kernels beside PyTorch, the CNN step, the host's work per launch, the demo) at tiny sizes on the CPU, so the one
-command a GPU machine runs cannot fail for a trivial reason. It writes to the file it
-is given, never to docs/benchmarks.md."""
+kernels beside PyTorch, the CNN step, the host's work per launch, the demo) at tiny sizes
+on the CPU, so the one command a GPU machine runs cannot fail for a trivial reason. The
+dry run only collects the CUDA tests (tests/test_cuda_face.py runs them). It writes to the
+file it is given, never to docs/benchmarks.md."""
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.long(40)
 def test_gpu_benchmark_dry_run(tmp_path):
     docs = ROOT / "docs" / "benchmarks.md"
     before = docs.read_text()
@@ -20,6 +25,7 @@ def test_gpu_benchmark_dry_run(tmp_path):
     assert "<!-- gpu -->" in text and "<!-- /gpu -->" in text
     for step in ("tests", "kernels", "step", "launch", "demo"):
         assert f"| {step} | ok |" in text, text
+    assert re.search(r"CUDA face tests \(`tests/cuda`, collected only.*\): [1-9]\d* tests collected", text), text
     for row in ("| conv | backward_weight |", "| batchnorm | backward |", "| 2 | no |", "| batchnorm.normalize |",
                 "admm demo --device cuda"):
         assert row in text, row

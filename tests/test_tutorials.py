@@ -44,6 +44,7 @@ def test_every_tutorial_is_run_here():
     assert on_disk == set(LESSONS), f"tutorials not listed in LESSONS: {sorted(on_disk - set(LESSONS))}"
 
 
+@pytest.mark.long(15)
 @pytest.mark.parametrize("name", sorted(LESSONS))
 def test_tutorial_runs_and_asserts(name, tmp_path):
     out = tmp_path / "figures"
