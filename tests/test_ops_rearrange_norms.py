@@ -11,10 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
-
-
-def _torch():
-    return pytest.importorskip("torch")
+from torch_twins import raises_as_torch, torch_or_skip
 
 
 def data_of(shape, seed, low=-2.0, high=2.0):
@@ -24,7 +21,7 @@ def data_of(shape, seed, low=-2.0, high=2.0):
 def same_as_torch(fn, arrays, atol=1e-10):
     """fn(library, *tensors) on minigrad and torch in float64: equal shapes, dtypes, values, and
     the gradients of a weighted sum."""
-    torch = _torch()
+    torch = torch_or_skip()
     ours = [mg.tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y, expected = fn(mg, *ours), fn(torch, *theirs)
@@ -41,14 +38,6 @@ def same_as_torch(fn, arrays, atol=1e-10):
         expected_grad = np.zeros(mine.shape) if reference is None else reference.numpy()
         got = np.zeros(mine.shape) if mine.grad is None else mine.grad.numpy()
         np.testing.assert_allclose(got, expected_grad, atol=1e-8, rtol=1e-7)
-
-
-def raises_as_torch(call):
-    torch = _torch()
-    with pytest.raises(Exception) as theirs:
-        call(torch)
-    with pytest.raises(theirs.type):
-        call(mg)
 
 
 shapes = hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=4)
@@ -71,7 +60,7 @@ def test_rot90_tensor_split_and_kron_match_torch(shape, seed, data):
 
 
 def test_rearrangement_details_are_torchs():
-    torch = _torch()
+    torch = torch_or_skip()
     for cuts in (torch.tensor(3), torch.tensor([1, 3])):
         ours = mg.tensor_split(mg.arange(7), mg.tensor(cuts.numpy()))
         assert [t.tolist() for t in ours] == [t.tolist() for t in torch.tensor_split(torch.arange(7), cuts)]
@@ -131,7 +120,7 @@ def test_vector_norm_matches_torch_and_gradchecks(shape, seed, data):
 @given(shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=4), seed=st.integers(0, 2**16),
        data=st.data())
 def test_matrix_norm_matches_torch_and_gradchecks(shape, seed, data):
-    torch = _torch()
+    torch = torch_or_skip()
     ord = data.draw(st.sampled_from(["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf]))
     ndim = len(shape)
     d0 = data.draw(st.integers(-ndim, ndim - 1))

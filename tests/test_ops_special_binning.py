@@ -9,20 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+from torch_twins import raises_as_torch, torch_or_skip
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
-
-
-def _torch():
-    return pytest.importorskip("torch")
-
-
-def raises_as_torch(call):
-    torch = _torch()
-    with pytest.raises(Exception) as theirs:
-        call(torch)
-    with pytest.raises(theirs.type):
-        call(mg)
 
 
 # where each function is smooth, for gradchecks: (low, high), and values to avoid
@@ -40,7 +29,7 @@ def away_from_poles(name, data):
 @settings(max_examples=15, deadline=None)
 @given(shape=shapes, seed=st.integers(0, 2**16))
 def test_special_functions_match_torch_and_gradcheck(name, shape, seed):
-    torch = _torch()
+    torch = torch_or_skip()
     low, high = DOMAINS[name]
     data = away_from_poles(name, np.random.default_rng(seed).uniform(low, high, shape))
     x, t = mg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
@@ -57,7 +46,7 @@ def test_special_functions_match_torch_and_gradcheck(name, shape, seed):
 
 
 def test_special_functions_at_their_edges_are_torchs():
-    torch = _torch()
+    torch = torch_or_skip()
     edges = {"erfc": [-np.inf, np.inf, np.nan, 0.0, 30.0, -30.0],
              "erfinv": [1.0, -1.0, 1.5, -2.0, 0.0, 1 - 1e-15, -(1 - 1e-12), 1e-300, np.nan],
              "lgamma": [0.0, -1.0, -2.0, -0.5, 1.0, 2.0, 1e-8, 1e3, np.inf, -np.inf],
@@ -82,7 +71,7 @@ def test_special_functions_at_their_edges_are_torchs():
 @given(seed=st.integers(0, 2**16), rows=st.integers(0, 3), n=st.integers(1, 6), m=st.integers(1, 5),
        right=st.booleans(), out_int32=st.booleans())
 def test_searchsorted_and_bucketize_match_torch(seed, rows, n, m, right, out_int32):
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(seed)
     leading = (2,) * rows
     sequence = np.sort(rng.integers(0, 6, leading + (n,)).astype(np.float64), axis=-1)  # repeats included
@@ -107,7 +96,7 @@ def test_searchsorted_and_bucketize_match_torch(seed, rows, n, m, right, out_int
 
 
 def test_searchsorted_scalars_and_errors_are_torchs():
-    torch = _torch()
+    torch = torch_or_skip()
     assert mg.searchsorted(mg.tensor([1.0, 2, 3]), 2.0).item() == torch.searchsorted(
         torch.tensor([1.0, 2, 3]), 2.0).item()
     assert mg.bucketize(2.0, mg.tensor([1.0, 3, 5])).shape == ()
@@ -122,7 +111,7 @@ def test_searchsorted_scalars_and_errors_are_torchs():
        bounds=st.sampled_from([(0, 0), (0, 3), (-1.5, 2.5), (2, 2), (1, 4)]),
        dtype=st.sampled_from(["float32", "float64"]))
 def test_histc_matches_torch(seed, size, bins, bounds, dtype):
-    torch = _torch()
+    torch = torch_or_skip()
     data = (np.random.default_rng(seed).integers(-4, 10, size) / 2).astype(dtype)  # values on bin edges
     low, high = bounds
     ours = mg.histc(mg.tensor(data), bins=bins, min=low, max=high)
@@ -135,7 +124,7 @@ def test_histc_matches_torch(seed, size, bins, bounds, dtype):
 @given(seed=st.integers(0, 2**16), size=st.integers(0, 20), minlength=st.integers(0, 12),
        weights=st.sampled_from([None, "float32", "float64", "int64"]))
 def test_bincount_matches_torch(seed, size, minlength, weights):
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 9, size)
     w = None if weights is None else rng.uniform(-2, 2, size).astype(weights)

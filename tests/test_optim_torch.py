@@ -77,7 +77,7 @@ def test_matches_torch(name, options):
             assert opt.state[p]["step"] == STEPS
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
 def test_defaults_match_torch(name):
     torch = pytest.importorskip("torch")
     ours = getattr(optim, name)([Tensor(np.zeros(1), requires_grad=True)]).defaults

@@ -46,18 +46,9 @@ class Adam(Optimizer):
 
     def _update(self, theta, g, state, group):
         xp = backend.xp(theta)
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        state["step"] = state.get("step", 0) + 1
-        t = state["step"]
-        if self.decoupled_weight_decay:
-            theta *= 1 - lr * weight_decay            # θ_t = θ_{t−1} − γ λ θ_{t−1}
-            weight_decay = 0
-        g = regularized_grad(theta, g, group["maximize"], weight_decay)
-        m, v = buffer(state, "exp_avg", theta), buffer(state, "exp_avg_sq", theta)
-        m *= beta1                                    # m_t = β₁ m_{t−1} + (1−β₁) g_t
-        m += (1 - beta1) * g
-        v *= beta2                                    # v_t = β₂ v_{t−1} + (1−β₂) g_t²
-        v += (1 - beta2) * g * g
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        t, g = step_and_decay(theta, g, state, group, self.decoupled_weight_decay)
+        m, v = moments(theta, g, state, beta1, beta2)
         if group["amsgrad"]:
             v_max = buffer(state, "max_exp_avg_sq", theta)
             xp.maximum(v_max, v, out=v_max)           # v^max_t = max(v^max_{t−1}, v_t)
@@ -66,6 +57,28 @@ class Adam(Optimizer):
         bias_correction2 = 1 - beta2 ** t             # v̂_t = v_t / (1−β₂ᵗ)
         denominator = xp.sqrt(v) / math.sqrt(bias_correction2) + group["eps"]  # √v̂_t + ε
         theta -= (lr / bias_correction1) * m / denominator         # θ_t −= γ m̂_t / (√v̂_t + ε)
+
+
+def step_and_decay(theta, g, state, group, decoupled):
+    """The Adam family's first steps: count the step t, apply weight decay λ — decoupled
+    (AdamW, Loshchilov & Hutter 2019: the parameter shrinks) or added to the gradient —
+    and return (t, g_t)."""
+    state["step"] = t = state.get("step", 0) + 1
+    weight_decay = group["weight_decay"]
+    if decoupled:
+        theta *= 1 - group["lr"] * weight_decay       # θ_t = θ_{t−1} − γ λ θ_{t−1}
+        weight_decay = 0
+    return t, regularized_grad(theta, g, group["maximize"], weight_decay)
+
+
+def moments(theta, g, state, beta1, beta2):
+    """The running moments every Adam variant keeps, updated in place and returned (m, v)."""
+    m, v = buffer(state, "exp_avg", theta), buffer(state, "exp_avg_sq", theta)
+    m *= beta1                                        # m_t = β₁ m_{t−1} + (1−β₁) g_t
+    m += (1 - beta1) * g
+    v *= beta2                                        # v_t = β₂ v_{t−1} + (1−β₂) g_t²
+    v += (1 - beta2) * g * g
+    return m, v
 
 
 class AdamW(Adam):

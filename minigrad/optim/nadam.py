@@ -16,8 +16,7 @@ ICLR 2016 workshop). ``torch.optim.NAdam``'s algorithm:
 import math
 
 from minigrad import backend
-from minigrad.optim.adam import Adam, _pair
-from minigrad.optim.optimizer import buffer, regularized_grad
+from minigrad.optim.adam import Adam, _pair, moments, step_and_decay
 
 
 class NAdam(Adam):
@@ -39,20 +38,12 @@ class NAdam(Adam):
 
     def _update(self, theta, g, state, group):
         xp = backend.xp(theta)
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        state["step"] = t = state.get("step", 0) + 1
-        if group["decoupled_weight_decay"]:
-            theta *= 1 - lr * weight_decay           # θ_t = θ_{t−1} − γ λ θ_{t−1}
-            weight_decay = 0
-        g = regularized_grad(theta, g, group["maximize"], weight_decay)
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        t, g = step_and_decay(theta, g, state, group, group["decoupled_weight_decay"])
         mu = beta1 * (1 - 0.5 * 0.96 ** (t * group["momentum_decay"]))           # μ_t
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * group["momentum_decay"]))  # μ_{t+1}
         state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu   # Π_{i≤t} μ_i
-        m, v = buffer(state, "exp_avg", theta), buffer(state, "exp_avg_sq", theta)
-        m *= beta1                                   # m_t = β₁ m_{t−1} + (1−β₁) g_t
-        m += (1 - beta1) * g
-        v *= beta2                                   # v_t = β₂ v_{t−1} + (1−β₂) g_t²
-        v += (1 - beta2) * g * g
+        m, v = moments(theta, g, state, beta1, beta2)
         denominator = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]   # √v̂_t + ε
         theta -= (lr * (1 - mu) / (1 - mu_product)) * g / denominator          # the gradient's share
         theta -= (lr * mu_next / (1 - mu_product * mu_next)) * m / denominator  # the next momentum's

@@ -19,8 +19,7 @@ and Beyond", ICLR 2020, Algorithm 2). ``torch.optim.RAdam``'s algorithm:
 import math
 
 from minigrad import backend
-from minigrad.optim.adam import Adam, _pair
-from minigrad.optim.optimizer import buffer, regularized_grad
+from minigrad.optim.adam import Adam, _pair, moments, step_and_decay
 
 
 class RAdam(Adam):
@@ -35,17 +34,9 @@ class RAdam(Adam):
 
     def _update(self, theta, g, state, group):
         xp = backend.xp(theta)
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        state["step"] = t = state.get("step", 0) + 1
-        if group["decoupled_weight_decay"]:
-            theta *= 1 - lr * weight_decay           # θ_t = θ_{t−1} − γ λ θ_{t−1}
-            weight_decay = 0
-        g = regularized_grad(theta, g, group["maximize"], weight_decay)
-        m, v = buffer(state, "exp_avg", theta), buffer(state, "exp_avg_sq", theta)
-        m *= beta1                                   # m_t = β₁ m_{t−1} + (1−β₁) g_t
-        m += (1 - beta1) * g
-        v *= beta2                                   # v_t = β₂ v_{t−1} + (1−β₂) g_t²
-        v += (1 - beta2) * g * g
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        t, g = step_and_decay(theta, g, state, group, group["decoupled_weight_decay"])
+        m, v = moments(theta, g, state, beta1, beta2)
         m_hat = m / (1 - beta1 ** t)                 # m̂_t
         bias_correction2 = 1 - beta2 ** t
         rho_inf = 2 / (1 - beta2) - 1                # ρ_∞
