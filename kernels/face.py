@@ -68,10 +68,10 @@ def xp(array):
 
 def pick(op, *arrays):
     """The face that runs ``op`` on ``arrays``; a clear error when none can."""
-    on_gpu = {is_cupy(a) for a in arrays}
-    if len(on_gpu) > 1:
-        raise TypeError(f"{op}: arrays mix CPU (NumPy) and GPU (CuPy) memory; move them to one device first")
-    gpu = on_gpu == {True}
+    gpu = is_cupy(arrays[0])
+    for a in arrays[1:]:  # a loop, not a set of answers: every kernel call passes here
+        if is_cupy(a) != gpu:
+            raise TypeError(f"{op}: arrays mix CPU (NumPy) and GPU (CuPy) memory; move them to one device first")
     name = forced() or ("cuda" if gpu else "cpu")
     if name == "cuda" and not gpu and not simulated():
         raise RuntimeError(f"{op}: the cuda face on NumPy arrays needs Numba's CUDA simulator: "

@@ -103,19 +103,20 @@ def _per_group(groups, run, inputs, axis):
     joined along ``axis``. One face call, hence one GEMM, per group; with one group the
     arrays go through untouched."""
     if groups == 1:
-        return run(*(array for array, _ in inputs))
+        return run(*[array for array, _ in inputs])
     slices = [array if isinstance(array, list) else [None] * groups if array is None
               else _split(array, along, groups) for array, along in inputs]
     parts = [run(*group) for group in zip(*slices)]
     return face.xp(parts[0]).concatenate(parts, axis=axis)
 
 
-def _check_arrays(op, **arrays):
-    """Every argument an array (NumPy or CuPy) of float32 or float64, all of one dtype."""
-    for name, a in arrays.items():
+def _check_arrays(op, names, arrays):
+    """Every argument an array (NumPy or CuPy) of float32 or float64, all of one dtype
+    (``names``: what the op calls each, for the message)."""
+    for name, a in zip(names, arrays):
         if not hasattr(a, "dtype") or not hasattr(a, "shape"):
             raise TypeError(f"{op}: {name} must be a NumPy or CuPy array, got {type(a).__name__}")
-    face.check_float(op, *arrays.values())
+    face.check_float(op, *arrays)
 
 
 def _check_columns(op, columns, groups, shape):
@@ -148,7 +149,7 @@ def forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, keep_column
     where the face keeps it (a list of one array per group when groups > 1), else None."""
     op = "conv2d"
     arrays = (x, w) if b is None else (x, w, b)
-    _check_arrays(op, **dict(zip(("input", "weight", "bias"), arrays)))
+    _check_arrays(op, ("input", "weight", "bias"), arrays)
     stride, padding, dilation, y_shape = _geometry(op, x.shape, w.shape, stride, padding, dilation, groups)
     if b is not None and tuple(b.shape) != (w.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({w.shape[0]},) for {w.shape[0]} output channels, "
@@ -176,7 +177,7 @@ def forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, keep_column
 def backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1):
     """gx = ∂L/∂x.  gy: (N, C_out, OH, OW), w: (C_out, C_in / groups, kh, kw) → gx of shape ``x_shape``."""
     op = "conv2d backward_data"
-    _check_arrays(op, output_gradient=gy, weight=w)
+    _check_arrays(op, ("output_gradient", "weight"), (gy, w))
     x_shape = tuple(int(s) for s in x_shape)
     stride, padding, dilation, y_shape = _geometry(op, x_shape, w.shape, stride, padding, dilation, groups)
     _check_gy(op, gy, y_shape)
@@ -190,7 +191,7 @@ def backward_weight(gy, x, w_shape, stride=1, padding=0, dilation=1, groups=1, c
     """gw = ∂L/∂w.  gy: (N, C_out, OH, OW), x: (N, C_in, H, W) → gw of shape ``w_shape``.
     ``columns``: what ``forward(x, ..., keep_columns=True)`` returned beside y, or None."""
     op = "conv2d backward_weight"
-    _check_arrays(op, output_gradient=gy, input=x)
+    _check_arrays(op, ("output_gradient", "input"), (gy, x))
     w_shape = tuple(int(s) for s in w_shape)
     stride, padding, dilation, y_shape = _geometry(op, x.shape, w_shape, stride, padding, dilation, groups)
     _check_gy(op, gy, y_shape)
