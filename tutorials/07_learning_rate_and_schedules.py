@@ -168,8 +168,9 @@ print(f"E[w²] after {STEPS} steps: constant rate {constant:.4f} (theory {floor:
 # the slope is about H s / 4 ≈ 1250. One SGD step with α = 0.1 from w = 0.99 moves w by
 # ≈ 100 and lands far beyond the valley, where the loss is thousands of times larger:
 # the step "explodes". `clip_grad_norm_(params, max_norm=1)` rescales the gradient to
-# norm 1 whenever it is larger (and returns the norm it had), so the same step moves w by
-# only α = 0.1, down the cliff and into the valley.
+# norm 1 whenever it is larger (and returns the norm it had, a 0-d tensor as in PyTorch:
+# `.item()` for the number), so the same step moves w by only α = 0.1, down the cliff and
+# into the valley.
 
 # %%
 H, SHARPNESS, TARGET, RATE = 50.0, 100.0, 3.0, 0.1
@@ -193,7 +194,7 @@ def descend(steps, clip):
     for _ in range(steps):
         sgd.zero_grad()
         cliff(w).backward()
-        norms.append(optim.clip_grad_norm_([w], max_norm=1.0) if clip else abs(w.grad.item()))
+        norms.append(optim.clip_grad_norm_([w], max_norm=1.0).item() if clip else abs(w.grad.item()))
         sgd.step()
         path.append(w.item())
     return np.array(path), np.array(norms)

@@ -28,8 +28,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     The total norm is the ``norm_type``-norm of all gradients seen as one vector,
     ``‖g‖ = (Σ_p Σ_i |g_{p,i}|^q)^{1/q}`` (the largest |g| for ``norm_type=inf``). Every
     gradient is multiplied by ``min(1, max_norm / (‖g‖ + 1e-6))``, as in PyTorch.
-    Returns the total norm before clipping, as a Python float (0.0 when no parameter has
-    a gradient). ``parameters``: a Tensor or an iterable of Tensors.
+    Returns the total norm before clipping as a 0-d tensor of the gradients' dtype, on
+    their device, as PyTorch does (``.item()`` gives the number; 0 when no parameter has a
+    gradient). ``parameters``: a Tensor or an iterable of Tensors.
     """
     if not max_norm >= 0:
         raise ValueError(f"clip_grad_norm_: invalid max_norm={max_norm!r}: expected max_norm >= 0")
@@ -39,7 +40,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                          f"number or inf")
     params = _with_grads(parameters)
     if not params:
-        return 0.0
+        return Tensor(0.0)
     # The norm of the per-parameter norms is the norm of the whole vector. They are
     # computed where the gradients are and read together: one wait for a GPU, not one
     # per parameter.
@@ -54,7 +55,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not scale >= 1.0:  # a NaN norm makes NaN gradients, as in PyTorch
         for p in params:
             p.grad = _replaced(p.grad.array, p.grad.array * scale)
-    return total
+    # the norm was read to the host once (above); handing it back as a tensor is a copy to the
+    # device, which does not wait
+    return Tensor(total, dtype=params[0].grad.dtype, device=params[0].grad.device)
 
 
 def clip_grad_value_(parameters, clip_value):
