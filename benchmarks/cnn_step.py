@@ -34,7 +34,7 @@ import minigrad.functional as F
 from minigrad import nn, optim
 from minigrad.checkpoint import write_atomically
 # benchmarks/ is on sys.path: this file runs as a script
-from report import write_section
+from report import cpu_name, write_section
 from workloads import caffenet_layers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,17 +123,12 @@ def profile(fn, steps=10):
 
 def machine(torch, device):
     facts = {"date": datetime.date.today().isoformat(), "python": platform.python_version(),
-             "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+             "cpu": cpu_name() or platform.processor() or platform.machine(), "cores": os.cpu_count(),
              "numpy": np.__version__, "minigrad": mg.__version__}
     import numba
     facts["numba"] = numba.__version__
     if torch is not None:
         facts["torch"] = torch.__version__
-    try:
-        with open("/proc/cpuinfo") as f:
-            facts["cpu"] = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     if device == "cuda":
         import cupy
         facts["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()

@@ -38,7 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import minigrad as mg  # noqa: E402
 from minigrad.checkpoint import write_atomically  # noqa: E402
-from report import write_section  # noqa: E402
+from report import cpu_name, write_section  # noqa: E402
 
 BEGIN, END = "<!-- overhead:begin -->", "<!-- overhead:end -->"
 
@@ -122,16 +122,9 @@ def machine():
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     return {"when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "cpu": cpu_name() or platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "python": platform.python_version(),
             "numpy": np.__version__, "torch": torch.__version__, "commit": commit}
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def history_table(runs, names):
@@ -140,8 +133,9 @@ def history_table(runs, names):
              "|---|---|---|" + "---|" * len(names)]
     for run in runs:
         m = run["machine"]
-        cells = [f"{run['rows'][n]['ratio']:.2f} ({run['rows'][n]['ratio_low']:.2f}–{run['rows'][n]['ratio_high']:.2f})"
-                 if n in run["rows"] else "—" for n in names]
+        rows = run["rows"]
+        cells = [f"{rows[n]['ratio']:.2f} ({rows[n]['ratio_low']:.2f}–{rows[n]['ratio_high']:.2f})"
+                 if n in rows else "—" for n in names]
         label = f"{m['when']}, {m['commit']}" + (f": {run['label']}" if run.get("label") else "")
         lines.append(f"| {label} | {m['cpu']} ({m['cores']} cores) | {run['load']:.2f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

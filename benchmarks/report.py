@@ -18,3 +18,12 @@ def write_section(path, begin, end, section, heading=None):
     else:
         text = text.rstrip() + (f"\n\n## {heading}" if heading else "") + f"\n\n{block}\n"
     write_atomically(path, text)
+
+
+def cpu_name():
+    """The processor's model name from /proc/cpuinfo (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return None

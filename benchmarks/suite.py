@@ -47,7 +47,7 @@ import minigrad as mg  # noqa: E402
 from minigrad.checkpoint import write_atomically  # noqa: E402
 from kernels import cpu_threads  # noqa: E402
 import workloads  # noqa: E402
-from report import write_section  # noqa: E402
+from report import cpu_name, write_section  # noqa: E402
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 # glibc's allocator and OpenBLAS read these at start-up; they change the timings, so the report names them
@@ -149,7 +149,7 @@ def machine(torch, threads):
     import numba
     import threadpoolctl
     facts = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-             "python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+             "python": platform.python_version(), "cpu": cpu_name() or platform.processor() or platform.machine(),
              "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
              "numpy": np.__version__, "numba": numba.__version__, "minigrad": mg.__version__,
              "minigrad_threads": cpu_threads.THREADS,
@@ -158,11 +158,6 @@ def machine(torch, threads):
              "blas_architecture": next((lib.get("architecture") or "unknown" for lib in threadpoolctl.threadpool_info()
                                         if lib["user_api"] == "blas"), "none"),
              "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ}}
-    try:
-        with open("/proc/cpuinfo") as f:
-            facts["cpu"] = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     if torch is not None:
         facts["torch"] = torch.__version__
         facts["torch_threads"] = threads
