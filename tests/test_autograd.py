@@ -184,24 +184,27 @@ def test_mixing_devices_names_both():
         check_devices("mul", cpu, gpu)
 
 
-def test_set_grad_enabled_switches_at_once_as_torch():
+@pytest.mark.parametrize("library", ["minigrad", "torch"])
+def test_set_grad_enabled_switches_at_once_as_torch(library):
     """torch.set_grad_enabled(False) called alone turns recording off; in a ``with`` block the
-    previous setting comes back at its end; as a decorator it applies to each call only."""
-    x = mg.ones(2, requires_grad=True)
+    previous setting comes back at its end; as a decorator it applies to each call only.
+    The same assertions run on torch itself where it is installed."""
+    lib = mg if library == "minigrad" else pytest.importorskip("torch")
+    x = lib.ones(2, requires_grad=True)
     try:
-        mg.set_grad_enabled(False)
-        assert not mg.is_grad_enabled() and not (x * 2).requires_grad
+        lib.set_grad_enabled(False)
+        assert not lib.is_grad_enabled() and not (x * 2).requires_grad
     finally:
-        mg.set_grad_enabled(True)
+        lib.set_grad_enabled(True)
     assert (x * 2).requires_grad
-    with mg.set_grad_enabled(False):
+    with lib.set_grad_enabled(False):
         assert not (x * 2).requires_grad
-    assert mg.is_grad_enabled()
+    assert lib.is_grad_enabled()
 
-    @mg.set_grad_enabled(False)
+    @lib.set_grad_enabled(False)
     def doubled():
         return x * 2
-    assert mg.is_grad_enabled() and not doubled().requires_grad and mg.is_grad_enabled()
+    assert lib.is_grad_enabled() and not doubled().requires_grad and lib.is_grad_enabled()
 
 
 def test_no_grad_decorator_restores_after_recursion_and_errors():
