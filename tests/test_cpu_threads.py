@@ -15,6 +15,7 @@ import kernels.pool
 import kernels.relu
 from kernels import cpu_threads
 from kernels.conv import cpu as conv_cpu
+from kernels.conv import reference as conv_reference
 from kernels.batchnorm import reference as batchnorm_reference
 from kernels.pool import reference as pool_reference
 
@@ -103,6 +104,33 @@ def test_small_calls_stay_on_the_callers_thread(monkeypatch):
     monkeypatch.setattr(cpu_threads, "THREADS", 2)
     names = cpu_threads.over_batch(8, lambda b0, b1: threading.current_thread().name, cpu_threads.SERIAL_BELOW - 1)
     assert names == [threading.current_thread().name]
+
+
+def test_scratch_is_reused_per_thread_and_grows():
+    a = cpu_threads.scratch("test scratch", (4, 8), np.dtype(np.float32))
+    a[...] = 1
+    b = cpu_threads.scratch("test scratch", (2, 3), np.dtype(np.float64))  # smaller: the same memory
+    assert b.shape == (2, 3) and b.dtype == np.float64 and np.shares_memory(a, b)
+    c = cpu_threads.scratch("test scratch", (100, 100), np.dtype(np.float32))  # larger: a new buffer
+    assert c.shape == (100, 100) and not np.shares_memory(a, c)
+    assert np.shares_memory(c, cpu_threads.scratch("test scratch", (10,), np.dtype(np.float32)))
+    assert not np.shares_memory(c, cpu_threads.scratch("other scratch", (10,), np.dtype(np.float32)))
+    seen = []  # another thread gets its own buffer under the same name
+    worker = threading.Thread(
+        target=lambda: seen.append(cpu_threads.scratch("test scratch", (10,), np.dtype(np.float32))))
+    worker.start()
+    worker.join()
+    assert not np.shares_memory(c, seen[0])
+
+
+def test_conv_calls_reuse_their_scratch_and_agree(threads):
+    """Scratch buffers hold the last call's numbers: a second call of another geometry
+    through the same buffers must not see them."""
+    gen = np.random.default_rng(0)
+    for shape, w_shape in (((3, 4, 9, 9), (5, 4, 3, 3)), ((2, 2, 5, 5), (3, 2, 3, 3)), ((3, 4, 9, 9), (5, 4, 3, 3))):
+        x, w = gen.standard_normal(shape), gen.standard_normal(w_shape)
+        expected = conv_reference.forward(x, w, None, (1, 1), (1, 1))
+        np.testing.assert_allclose(conv_cpu.forward(x, w, None, (1, 1), (1, 1)), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_bad_thread_count_is_refused(monkeypatch):

@@ -52,7 +52,10 @@ shows costs more than rebuilding them.)
 
 The Numba loops are serial and release the GIL; each call splits its batch over
 ``kernels.cpu_threads`` (one range of images per core, each range in chunks, BLAS on
-one thread meanwhile), and a range's chunks reuse that range's buffers.
+one thread meanwhile), and a range's chunks reuse that thread's work arrays (padded copy,
+columns, GEMM rows), which stay with the thread from call to call: fresh ones were new
+memory from the kernel each call, about 640 of the training step's 7,300 page faults at
+N = 128 (``cpu_threads.scratch``).
 ``parallel=True`` beside OpenBLAS's own threads was a disaster here: 24 s instead of
 2.3 s for the same four layers (wall clock, a loaded machine), the two thread pools
 spinning against each other (``shared/PERFORMANCE.md``). With the chunks now on
@@ -254,11 +257,15 @@ class _Plan:
             b1 = min(hi, b0 + self.step)
             yield b0, b1, (b1 - b0) * self.pixels
 
-    def buffer(self, columns):
-        return np.empty((self.step * self.pixels, columns), dtype=self.dtype)
+    # the work arrays of one thread's range, reused from call to call (``cpu_threads.scratch``)
+    def columns(self):  # a chunk's im2col rows, C_in·kh·kw values each
+        return cpu_threads.scratch("conv columns", (self.step * self.pixels, self.k), self.dtype)
+
+    def rows(self):  # a chunk's output pixels as GEMM rows, C_out values each
+        return cpu_threads.scratch("conv rows", (self.step * self.pixels, self.c_out), self.dtype)
 
     def padded(self):
-        return np.empty(self.padded_shape, self.dtype)
+        return cpu_threads.scratch("conv padded", self.padded_shape, self.dtype)
 
     def im2col(self, x, b0, b1, padded, cols):
         _pad_and_im2col(x, b0, b1, self.ph, self.pw, padded, self.kh, self.kw, self.sh, self.sw,
@@ -290,7 +297,7 @@ def forward(x, w, b, stride, padding, dilation=(1, 1)):
         plan.k, plan.c_out)
 
     def images(lo, hi):  # one thread's share of the batch, chunk by chunk
-        padded, cols, y_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        padded, cols, y_rows = plan.padded(), plan.columns(), plan.rows()
         for b0, b1, rows in plan.chunks(lo, hi):
             plan.im2col(x, b0, b1, padded, cols)
             np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
@@ -310,7 +317,7 @@ def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
     gx = np.empty(x_shape, dtype=gy.dtype)
 
     def images(lo, hi):  # one thread's gx images, chunk by chunk
-        padded, g_cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        padded, g_cols, gy_rows = plan.padded(), plan.columns(), plan.rows()
         for b0, b1, rows in plan.chunks(lo, hi):
             _nchw_to_rows(gy, b0, b1, gy_rows)
             np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
@@ -329,7 +336,7 @@ def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
 
     def images(lo, hi):  # one thread's share of gW, summed over its chunks
         gw, part = np.zeros((plan.c_out, plan.k), x.dtype), np.empty((plan.c_out, plan.k), x.dtype)
-        padded, cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
+        padded, cols, gy_rows = plan.padded(), plan.columns(), plan.rows()
         for b0, b1, rows in plan.chunks(lo, hi):
             plan.im2col(x, b0, b1, padded, cols)
             _nchw_to_rows(gy, b0, b1, gy_rows)
