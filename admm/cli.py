@@ -11,6 +11,7 @@ import json
 import sys
 
 from minigrad.distributed import launched_rank_and_size
+from minigrad.host_memory import keep_freed_memory
 from minigrad.runs import EXPECTED, OneLineParser, RunFolderError, describe, new_run_folder
 from admm.session import DEFAULTS, configure
 from admm.trainer import printer
@@ -188,6 +189,7 @@ def _demo_mpi(args, config, log):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    keep_freed_memory()  # a training program: reuse its steps' pages (minigrad/host_memory.py)
     import minigrad.cuda
     try:
         args.device = str(minigrad.cuda.choose_device(args.device))

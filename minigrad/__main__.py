@@ -41,6 +41,7 @@ from minigrad.checkpoint import write_atomically
 from minigrad.data import (ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, channel_stats,
                            load, stratified_indices)
 from minigrad.distributed.launch import Job
+from minigrad.host_memory import keep_freed_memory
 from minigrad.train import evaluate, fit
 
 # The full run and the --quick one (sizes a test can afford); each command-line option
@@ -205,6 +206,7 @@ def agreed_facts(args, settings, datasets):
 
 def main(argv=None):
     parser, args = parse(argv)
+    keep_freed_memory()  # a training program: reuse its steps' pages (minigrad/host_memory.py)
     try:
         device = minigrad.cuda.choose_device(args.device)
     except RuntimeError as error:
