@@ -163,7 +163,9 @@ def _col2im(cols, images, kh, kw, sh, sw, dh, dw, oh, ow, padded):
 @numba.njit(cache=True, nogil=True)
 def _rows_to_nchw(rows, bias, b0, y):
     """y[b0 + n, o, pixel] = rows[(n, pixel), o] + bias[o], writing along pixels, one
-    tile of pixels at a time (item 5 above)."""
+    tile of pixels at a time (item 5 above). ``bias`` may be None: Numba compiles that
+    call apart, the test below pruned, so a layer without bias pays neither a zeros
+    array nor its additions."""
     _, c_out, oh, ow = y.shape
     pixels = oh * ow
     flat = y.reshape(y.shape[0], c_out, pixels)
@@ -173,9 +175,14 @@ def _rows_to_nchw(rows, bias, b0, y):
             p1 = min(pixels, p0 + TILE)
             block = image[p0:p1]
             for o in range(c_out):
-                target, shift = flat[b0 + b, o, p0:p1], bias[o]
-                for pix in range(p1 - p0):
-                    target[pix] = block[pix, o] + shift
+                target = flat[b0 + b, o, p0:p1]
+                if bias is None:
+                    for pix in range(p1 - p0):
+                        target[pix] = block[pix, o]
+                else:
+                    shift = bias[o]
+                    for pix in range(p1 - p0):
+                        target[pix] = block[pix, o] + shift
 
 
 @numba.njit(cache=True, nogil=True)
@@ -235,7 +242,7 @@ class _Plan:
         # dropping the first taps shifts the padding by p0·d; with dilation that could make
         # it negative, so keep as many dead leading taps as needed (they read zeros)
         p0, q0 = min(p0, ph // self.dh), min(q0, pw // self.dw)
-        self.taps = (slice(p0, p1), slice(q0, q1))
+        self.taps = (slice(None), slice(None), slice(p0, p1), slice(q0, q1))  # w[taps]: the live sub-kernel
         self.kh, self.kw, self.ph, self.pw = p1 - p0, q1 - q0, ph - p0 * self.dh, pw - q0 * self.dw
         self.pixels, self.k = self.oh * self.ow, c_in * self.kh * self.kw
         self.step = max(1, min(self.n, CHUNK_BYTES // max(1, self.pixels * self.k * dtype.itemsize)))
@@ -280,14 +287,12 @@ def _plan(x_shape, w_shape, stride, padding, dilation, dtype):
 def forward(x, w, b, stride, padding, dilation=(1, 1)):
     x = np.ascontiguousarray(x)
     plan = _plan(x.shape, w.shape, stride, padding, dilation, x.dtype)
-    bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
+    bias = None if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
     if plan.dead:
-        y[...] = bias.reshape(-1, 1, 1)
+        y[...] = 0 if bias is None else bias.reshape(-1, 1, 1)
         return y
-    # w_matᵀ of the live taps, rows (p, q, c)
-    w_cols = np.ascontiguousarray(w[(slice(None), slice(None)) + plan.taps].transpose(2, 3, 1, 0)).reshape(
-        plan.k, plan.c_out)
+    w_cols = w[plan.taps].transpose(2, 3, 1, 0).reshape(plan.k, plan.c_out)  # w_matᵀ of the live taps, rows (p, q, c)
 
     def images(lo, hi):  # one thread's share of the batch, chunk by chunk
         padded, cols, y_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
@@ -305,8 +310,7 @@ def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
     plan = _plan(tuple(x_shape), w.shape, stride, padding, dilation, gy.dtype)
     if plan.dead:
         return np.zeros(x_shape, dtype=gy.dtype)
-    w_mat = np.ascontiguousarray(w[(slice(None), slice(None)) + plan.taps].transpose(0, 2, 3, 1)).reshape(
-        plan.c_out, plan.k)  # columns (p, q, c)
+    w_mat = w[plan.taps].transpose(0, 2, 3, 1).reshape(plan.c_out, plan.k)  # columns (p, q, c)
     gx = np.empty(x_shape, dtype=gy.dtype)
 
     def images(lo, hi):  # one thread's gx images, chunk by chunk
@@ -342,5 +346,5 @@ def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
     for part in parts[1:]:  # in range order: the same sum every run
         gw += part
     c_out, c_in = w_shape[:2]
-    full[(slice(None), slice(None)) + plan.taps] = gw.reshape(c_out, plan.kh, plan.kw, c_in).transpose(0, 3, 1, 2)
+    full[plan.taps] = gw.reshape(c_out, plan.kh, plan.kw, c_in).transpose(0, 3, 1, 2)
     return full
