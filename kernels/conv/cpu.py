@@ -298,7 +298,9 @@ def forward(x, w, b, stride, padding, dilation=(1, 1)):
         padded, cols, y_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
         for b0, b1, rows in plan.chunks(lo, hi):
             plan.im2col(x, b0, b1, padded, cols)
-            np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
+            # np.dot, here and below: np.matmul's BLAS call without the ufunc machinery
+            # around it, 0.55 against 0.96 µs a call for the overhead benchmark's tiny layer
+            np.dot(cols[:rows], w_cols, out=y_rows[:rows])
             _rows_to_nchw(y_rows[:rows], bias, b0, y)
 
     cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
@@ -317,7 +319,7 @@ def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
         padded, g_cols, gy_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
         for b0, b1, rows in plan.chunks(lo, hi):
             _nchw_to_rows(gy, b0, b1, gy_rows)
-            np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
+            np.dot(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
             plan.col2im(g_cols, b0, b1, padded, gx)
 
     cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
@@ -337,7 +339,7 @@ def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
         for b0, b1, rows in plan.chunks(lo, hi):
             plan.im2col(x, b0, b1, padded, cols)
             _nchw_to_rows(gy, b0, b1, gy_rows)
-            np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C
+            np.dot(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C
             gw += part
         return gw
 
