@@ -44,6 +44,16 @@ shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it)
    than per CHUNK_BYTES of columns) was tried beside it: 200 against 203 ms, noise,
    so it was dropped.
 
+7. **A tiny forward skips im2col.** At most DIRECT_MACS multiply-adds, the forward is
+   the definition itself (``_direct``): one compiled call, no buffers, no GEMM. Below a
+   few thousand multiply-adds the arithmetic is the smaller part, and the steps around
+   it (the weight's reordering, three buffers, two compiled calls, a BLAS call) are the
+   cost: the overhead benchmark's layer (1×2×5×5 ⊛ 3×2×3×3, 486 multiply-adds) took
+   6.0 µs in this face, 2.2 µs so, and the whole ``F.conv2d`` 13.3 → 9.3 µs (PyTorch
+   4.6–5.0 µs, ``benchmarks/overhead.py``). The loop costs about 1.8 ns a multiply-add,
+   so im2col wins from a few thousand on (5,184: 7.1 against 10.0 µs; 18,432: 8.8
+   against 33 µs), far below the layers of any real network.
+
 A fused backward (gx and gW in one pass over the chunks, each chunk's gy turned into
 rows once) was tried and dropped: 79.3 against 79.5 ms for the three layers that need
 both, one thread — the transpose it saves is under 1% of the work. (Keeping the
@@ -80,6 +90,7 @@ from kernels.geometry import output_size, span
 
 TILE = 64  # pixels per tile of the NCHW ↔ rows transposes (item 5 above)
 CHUNK_BYTES = 512 << 10  # columns per chunk (item 2 above)
+DIRECT_MACS = 1 << 11  # a forward of at most this many multiply-adds runs _direct (item 7 above)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -186,6 +197,31 @@ def _rows_to_nchw(rows, bias, b0, y):
 
 
 @numba.njit(cache=True, nogil=True)
+def _direct(x, w, bias, stride, padding, dilation, y):
+    """y[n, o, i, j] = bias[o] + Σ_{c,p,q} w[o, c, p, q] · x[n, c, i·sh − ph + p·dh, j·sw − pw + q·dw],
+    one output at a time from the definition, the taps that land in the padding skipped,
+    summed in float64 (item 7 above; ``bias`` may be None, as in ``_rows_to_nchw``)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    _, c_in, h, w_in = x.shape
+    _, _, kh, kw = w.shape
+    n, c_out, oh, ow = y.shape
+    for b in range(n):
+        for o in range(c_out):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for c in range(c_in):
+                        for p in range(kh):
+                            r = i * sh - ph + p * dh
+                            if 0 <= r < h:
+                                for q in range(kw):
+                                    s = j * sw - pw + q * dw
+                                    if 0 <= s < w_in:
+                                        total += x[b, c, r, s] * w[o, c, p, q]
+                    y[b, o, i, j] = total if bias is None else total + bias[o]
+
+
+@numba.njit(cache=True, nogil=True)
 def _nchw_to_rows(y, b0, b1, rows):
     """rows[(b − b0, pixel), o] = y[b, o, pixel]: the GEMM's layout for gy, tile by tile."""
     _, c_out, oh, ow = y.shape
@@ -237,6 +273,7 @@ class _Plan:
         (self.n, c_in, h, w), (self.c_out, _, kh, kw) = x_shape, w_shape
         (self.sh, self.sw), (ph, pw), (self.dh, self.dw) = stride, padding, dilation
         self.oh, self.ow = output_size(h, kh, self.sh, ph, self.dh), output_size(w, kw, self.sw, pw, self.dw)
+        self.macs = self.n * self.c_out * self.oh * self.ow * c_in * kh * kw  # the forward's multiply-adds
         (p0, p1), (q0, q1) = (live_taps(h, kh, self.sh, ph, self.oh, self.dh),
                               live_taps(w, kw, self.sw, pw, self.ow, self.dw))
         # dropping the first taps shifts the padding by p0·d; with dilation that could make
@@ -289,6 +326,9 @@ def forward(x, w, b, stride, padding, dilation=(1, 1)):
     plan = _plan(x.shape, w.shape, stride, padding, dilation, x.dtype)
     bias = None if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
+    if plan.macs <= DIRECT_MACS:  # a tiny call (item 7 above)
+        _direct(x, w, bias, stride, padding, dilation, y)
+        return y
     if plan.dead:
         y[...] = 0 if bias is None else bias.reshape(-1, 1, 1)
         return y
