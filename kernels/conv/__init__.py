@@ -48,9 +48,10 @@ def _geometry(op, x_shape, w_shape, stride, padding, dilation, groups):
     """Check shapes and hyperparameters; return (stride pair, padding pair, dilation pair,
     output shape). The mistakes PyTorch reports with RuntimeError raise it here too."""
     # Plain ints (the functional form's usual call): the whole check remembered at once,
-    # 0.4 µs against 1.8 for the checks and the cache below. Only exact ints: True == 1 and
-    # 1.0 == 1 as cache keys too, but must still raise; a pair's elements would need the same
-    # test (pair()'s own fast path), so pairs, as the layers pass them, take the checks.
+    # 0.4 µs a call against 1.6 through the checks and their cache below. Exact ints only:
+    # True and 1.0 equal 1 as cache keys too but must still raise, and a pair's elements
+    # would need that test as well (pair()'s fast path), so pairs, as the layers pass
+    # them, take the checks.
     if int is type(stride) is type(padding) is type(dilation) is type(groups):
         return _int_geometry(op, tuple(x_shape), tuple(w_shape), stride, padding, dilation, groups)
     return _checked_geometry(op, x_shape, w_shape, stride, padding, dilation, groups)

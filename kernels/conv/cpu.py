@@ -44,15 +44,15 @@ shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it)
    than per CHUNK_BYTES of columns) was tried beside it: 200 against 203 ms, noise,
    so it was dropped.
 
-7. **A tiny forward skips im2col.** At most DIRECT_MACS multiply-adds, the forward is
-   the definition itself (``_direct``): one compiled call, no buffers, no GEMM. Below a
-   few thousand multiply-adds the arithmetic is the smaller part, and the steps around
-   it (the weight's reordering, three buffers, two compiled calls, a BLAS call) are the
-   cost: the overhead benchmark's layer (1×2×5×5 ⊛ 3×2×3×3, 486 multiply-adds) took
-   6.0 µs in this face, 2.2 µs so, and the whole ``F.conv2d`` 13.3 → 9.3 µs (PyTorch
-   4.6–5.0 µs, ``benchmarks/overhead.py``). The loop costs about 1.8 ns a multiply-add,
-   so im2col wins from a few thousand on (5,184: 7.1 against 10.0 µs; 18,432: 8.8
-   against 33 µs), far below the layers of any real network.
+7. **A tiny forward skips im2col.** Up to DIRECT_MACS multiply-adds the forward runs
+   the definition itself (``_direct``): one compiled call, no buffers, no GEMM. At that
+   size the arithmetic is the small part and the steps around it are the cost (the
+   weight reordered, three buffers, two compiled calls, a BLAS call). The overhead
+   benchmark's layer (1×2×5×5 ⊛ 3×2×3×3, 486 multiply-adds): this face 6.0 → 2.2 µs,
+   the benchmark's row 13.3 → 9.3 µs (PyTorch 4.6–5.0; ``benchmarks/overhead.py``).
+   The loop spends about 1.8 ns a multiply-add, so im2col wins from a few thousand on
+   (5,184: 7.1 against 10.0 µs; 18,432: 8.8 against 33), far below any real network's
+   layers.
 
 A fused backward (gx and gW in one pass over the chunks, each chunk's gy turned into
 rows once) was tried and dropped: 79.3 against 79.5 ms for the three layers that need
@@ -332,7 +332,8 @@ def forward(x, w, b, stride, padding, dilation=(1, 1)):
     if plan.dead:
         y[...] = 0 if bias is None else bias.reshape(-1, 1, 1)
         return y
-    w_cols = w[plan.taps].transpose(2, 3, 1, 0).reshape(plan.k, plan.c_out)  # w_matᵀ of the live taps, rows (p, q, c)
+    # w_matᵀ of the live taps, rows (p, q, c); reshape copies where the transposed view needs it
+    w_cols = w[plan.taps].transpose(2, 3, 1, 0).reshape(plan.k, plan.c_out)
 
     def images(lo, hi):  # one thread's share of the batch, chunk by chunk
         padded, cols, y_rows = plan.padded(), plan.buffer(plan.k), plan.buffer(plan.c_out)
