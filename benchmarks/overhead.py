@@ -90,6 +90,9 @@ def per_call(fn, calls):
 
 def measure(ours, theirs, rounds, seconds_per_round):
     """Per-call seconds of both (alternating who goes first) and the per-round ratios."""
+    # a first call of each before the calls per round are sized: the conv rows' first call
+    # loads the compiled kernels (Numba's cache, ~0.2 s), which sized their rounds at one call
+    ours(), theirs()
     calls = max(1, int(seconds_per_round / max(per_call(ours, 3), 1e-7)))
     ours_times, theirs_times, ratios = [], [], []
     for r in range(rounds):

@@ -53,7 +53,17 @@ _blas = None            # threadpoolctl's handles on the BLAS libraries loaded (
 _saved = None           # their thread counts before the limit
 _lock = threading.Lock()
 _active = 0             # ranges in flight from all callers: BLAS is restored when it falls to 0
-_inside = threading.local()
+
+
+# Whether this thread is running a range (a kernel called from inside one runs serially).
+# False as a class attribute: getattr(threading.local(), "busy", False) raised and caught
+# an AttributeError inside on every call from a thread that never ran a range, the usual
+# case for small calls (0.39 µs a call against 0.06 for the class attribute).
+class _Inside(threading.local):
+    busy = False
+
+
+_inside = _Inside()
 
 
 def _blas_libraries():
@@ -215,7 +225,7 @@ def over_batch(n, work, size):
     the whole call reads or writes; below ``SERIAL_BELOW`` one range runs on the
     caller's thread, and while another caller thread has the workers, all ranges do.
     Every range has finished when this returns, also when one of them raised."""
-    if THREADS == 1 or n <= 1 or size < SERIAL_BELOW or getattr(_inside, "busy", False):
+    if THREADS == 1 or n <= 1 or size < SERIAL_BELOW or _inside.busy:
         return [work(0, n)]  # one range on this thread: the usual case for small calls
     parts = ranges(n, THREADS)
     if len(parts) == 1 or not _workers_busy.acquire(blocking=False):

@@ -95,10 +95,15 @@ def check_float(op, *arrays):
     """All arrays float32, or all float64 (native byte order): the dtypes every face is
     written for."""
     # the usual case first, by dtype equality (0.2 µs) rather than dtype names (9 µs a
-    # call, which ResNet-18's ~400 kernel calls a step paid every step)
+    # call, which ResNet-18's ~400 kernel calls a step paid every step); a plain loop, as
+    # a generator for all() costs more than the tests (0.75 against 0.35 µs for two arrays)
     first = arrays[0].dtype
-    if (first == _FLOAT32 or first == _FLOAT64) and all(a.dtype == first for a in arrays[1:]):
-        return
+    if first == _FLOAT32 or first == _FLOAT64:
+        for a in arrays[1:]:
+            if a.dtype != first:
+                break
+        else:
+            return
     dtypes = {str(a.dtype) for a in arrays}
     if not dtypes <= set(DTYPES):
         raise TypeError(f"{op}: supports float32 and float64 arrays, got {sorted(dtypes)}")

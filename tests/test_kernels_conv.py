@@ -92,19 +92,26 @@ def strided(array, layout):
     return array
 
 
+# the forward's two paths in the cpu face: im2col and GEMM, or the definition for a tiny call
+FORWARDS = {"im2col": -1, "direct": 1 << 62}  # cpu.DIRECT_MACS for each
+
+
 @given(case=cases(max_batch=5, max_dilation=3, max_groups=2), seed=seeds, dtype=dtypes,
-       layout=st.sampled_from(["contiguous", "strided", "transposed"]), images_per_chunk=st.sampled_from([1, 2, None]))
-def test_cpu_face_matches_reference(case, seed, dtype, layout, images_per_chunk):
+       layout=st.sampled_from(["contiguous", "strided", "transposed"]), images_per_chunk=st.sampled_from([1, 2, None]),
+       forward=st.sampled_from(sorted(FORWARDS)), bias=st.booleans())
+def test_cpu_face_matches_reference(case, seed, dtype, layout, images_per_chunk, forward, bias):
     x, w, b, gy = case.arrays(dtype, seed)
+    b = b if bias else None  # without one, the faces add none (no zeros array)
     expected = run(reference, case, x, w, b, gy)
     # the batch runs in chunks of images; draw chunk sizes that leave a short last chunk
     column_bytes = case.y_shape[2] * case.y_shape[3] * int(np.prod(case.w_shape[1:])) * np.dtype(dtype).itemsize
-    saved = cpu.CHUNK_BYTES
-    cpu.CHUNK_BYTES = saved if images_per_chunk is None else images_per_chunk * column_bytes
+    saved = cpu.CHUNK_BYTES, cpu.DIRECT_MACS
+    cpu.CHUNK_BYTES = saved[0] if images_per_chunk is None else images_per_chunk * column_bytes
+    cpu.DIRECT_MACS = FORWARDS[forward]
     try:
-        got = run(cpu, case, *(strided(a, layout) for a in (x, w, b, gy)))
+        got = run(cpu, case, *(None if a is None else strided(a, layout) for a in (x, w, b, gy)))
     finally:
-        cpu.CHUNK_BYTES = saved
+        cpu.CHUNK_BYTES, cpu.DIRECT_MACS = saved
     for array in got:
         assert array.dtype == dtype and array.flags.c_contiguous
     assert_same(got, expected, dtype)
@@ -136,9 +143,11 @@ EDGES = {
 
 @pytest.mark.parametrize("name", EDGES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("face_name", ["cpu", "reference"])
-def test_edge_cases_through_the_dispatcher(name, dtype, face_name, monkeypatch):
+@pytest.mark.parametrize("face_name, forward", [("cpu", "im2col"), ("cpu", "direct"), ("reference", None)])
+def test_edge_cases_through_the_dispatcher(name, dtype, face_name, forward, monkeypatch):
     monkeypatch.setenv("MINIGRAD_FACE", face_name)  # the oracle must handle them too (an empty batch)
+    if forward:
+        monkeypatch.setattr(cpu, "DIRECT_MACS", FORWARDS[forward])
     case = EDGES[name]
     x, w, b, gy = case.arrays(dtype, seed=1)
     got = (conv.forward(x, w, b, *case.geometry),

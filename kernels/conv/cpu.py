@@ -49,6 +49,16 @@ shared 2-core machine is noisy, ±10%; ``benchmarks/conv_layers.py`` repeats it)
    than per CHUNK_BYTES of columns) was tried beside it: 200 against 203 ms, noise,
    so it was dropped.
 
+7. **A tiny forward skips im2col.** Up to DIRECT_MACS multiply-adds the forward runs
+   the definition itself (``_direct``): one compiled call, no buffers, no GEMM. At that
+   size the arithmetic is the small part and the steps around it are the cost (the
+   weight reordered, three buffers, two compiled calls, a BLAS call). The overhead
+   benchmark's layer (1×2×5×5 ⊛ 3×2×3×3, 486 multiply-adds): this face 6.0 → 2.2 µs,
+   the benchmark's row 13.3 → 9.3 µs (PyTorch 4.6–5.0; ``benchmarks/overhead.py``).
+   The loop spends about 1.8 ns a multiply-add, so im2col wins from a few thousand on
+   (5,184: 7.1 against 10.0 µs; 18,432: 8.8 against 33), far below any real network's
+   layers.
+
 A fused backward (gx and gW in one pass over the chunks, each chunk's gy turned into
 rows once) was tried and dropped: 79.3 against 79.5 ms for the three layers that need
 both, one thread — the transpose it saves is under 1% of the work. (Keeping the
@@ -88,6 +98,7 @@ from kernels.geometry import output_size, span
 
 TILE = 64  # pixels per tile of the NCHW ↔ rows transposes (item 5 above)
 CHUNK_BYTES = 512 << 10  # columns per chunk (item 2 above)
+DIRECT_MACS = 1 << 11  # a forward of at most this many multiply-adds runs _direct (item 7 above)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -170,7 +181,9 @@ def _col2im(cols, images, kh, kw, sh, sw, dh, dw, oh, ow, padded):
 @numba.njit(cache=True, nogil=True)
 def _rows_to_nchw(rows, bias, b0, y):
     """y[b0 + n, o, pixel] = rows[(n, pixel), o] + bias[o], writing along pixels, one
-    tile of pixels at a time (item 5 above)."""
+    tile of pixels at a time (item 5 above). ``bias`` may be None: Numba compiles that
+    call apart, the test below pruned, so a layer without bias pays neither a zeros
+    array nor its additions."""
     _, c_out, oh, ow = y.shape
     pixels = oh * ow
     flat = y.reshape(y.shape[0], c_out, pixels)
@@ -180,9 +193,39 @@ def _rows_to_nchw(rows, bias, b0, y):
             p1 = min(pixels, p0 + TILE)
             block = image[p0:p1]
             for o in range(c_out):
-                target, shift = flat[b0 + b, o, p0:p1], bias[o]
-                for pix in range(p1 - p0):
-                    target[pix] = block[pix, o] + shift
+                target = flat[b0 + b, o, p0:p1]
+                if bias is None:
+                    for pix in range(p1 - p0):
+                        target[pix] = block[pix, o]
+                else:
+                    shift = bias[o]
+                    for pix in range(p1 - p0):
+                        target[pix] = block[pix, o] + shift
+
+
+@numba.njit(cache=True, nogil=True)
+def _direct(x, w, bias, stride, padding, dilation, y):
+    """y[n, o, i, j] = bias[o] + Σ_{c,p,q} w[o, c, p, q] · x[n, c, i·sh − ph + p·dh, j·sw − pw + q·dw],
+    one output at a time from the definition, the taps that land in the padding skipped,
+    summed in float64 (item 7 above; ``bias`` may be None, as in ``_rows_to_nchw``)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    _, c_in, h, w_in = x.shape
+    _, _, kh, kw = w.shape
+    n, c_out, oh, ow = y.shape
+    for b in range(n):
+        for o in range(c_out):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for c in range(c_in):
+                        for p in range(kh):
+                            r = i * sh - ph + p * dh
+                            if 0 <= r < h:
+                                for q in range(kw):
+                                    s = j * sw - pw + q * dw
+                                    if 0 <= s < w_in:
+                                        total += x[b, c, r, s] * w[o, c, p, q]
+                    y[b, o, i, j] = total if bias is None else total + bias[o]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -237,12 +280,13 @@ class _Plan:
         (self.n, c_in, h, w), (self.c_out, _, kh, kw) = x_shape, w_shape
         (self.sh, self.sw), (ph, pw), (self.dh, self.dw) = stride, padding, dilation
         self.oh, self.ow = output_size(h, kh, self.sh, ph, self.dh), output_size(w, kw, self.sw, pw, self.dw)
+        self.macs = self.n * self.c_out * self.oh * self.ow * c_in * kh * kw  # the forward's multiply-adds
         (p0, p1), (q0, q1) = (live_taps(h, kh, self.sh, ph, self.oh, self.dh),
                               live_taps(w, kw, self.sw, pw, self.ow, self.dw))
         # dropping the first taps shifts the padding by p0·d; with dilation that could make
         # it negative, so keep as many dead leading taps as needed (they read zeros)
         p0, q0 = min(p0, ph // self.dh), min(q0, pw // self.dw)
-        self.taps = (slice(p0, p1), slice(q0, q1))
+        self.taps = (slice(None), slice(None), slice(p0, p1), slice(q0, q1))  # w[taps]: the live sub-kernel
         self.kh, self.kw, self.ph, self.pw = p1 - p0, q1 - q0, ph - p0 * self.dh, pw - q0 * self.dw
         self.pixels, self.k = self.oh * self.ow, c_in * self.kh * self.kw
         self.step = max(1, min(self.n, CHUNK_BYTES // max(1, self.pixels * self.k * dtype.itemsize)))
@@ -291,20 +335,24 @@ def _plan(x_shape, w_shape, stride, padding, dilation, dtype):
 def forward(x, w, b, stride, padding, dilation=(1, 1)):
     x = np.ascontiguousarray(x)
     plan = _plan(x.shape, w.shape, stride, padding, dilation, x.dtype)
-    bias = np.zeros(plan.c_out, x.dtype) if b is None else np.ascontiguousarray(b)
+    bias = None if b is None else np.ascontiguousarray(b)
     y = np.empty((plan.n, plan.c_out, plan.oh, plan.ow), dtype=x.dtype)
-    if plan.dead:
-        y[...] = bias.reshape(-1, 1, 1)
+    if plan.macs <= DIRECT_MACS:  # a tiny call (item 7 above)
+        _direct(x, w, bias, stride, padding, dilation, y)
         return y
-    # w_matᵀ of the live taps, rows (p, q, c)
-    w_cols = np.ascontiguousarray(w[(slice(None), slice(None)) + plan.taps].transpose(2, 3, 1, 0)).reshape(
-        plan.k, plan.c_out)
+    if plan.dead:
+        y[...] = 0 if bias is None else bias.reshape(-1, 1, 1)
+        return y
+    # w_matᵀ of the live taps, rows (p, q, c); reshape copies where the transposed view needs it
+    w_cols = w[plan.taps].transpose(2, 3, 1, 0).reshape(plan.k, plan.c_out)
 
     def images(lo, hi):  # one thread's share of the batch, chunk by chunk
         padded, cols, y_rows = plan.padded(), plan.columns(), plan.rows()
         for b0, b1, rows in plan.chunks(lo, hi):
             plan.im2col(x, b0, b1, padded, cols)
-            np.matmul(cols[:rows], w_cols, out=y_rows[:rows])
+            # np.dot, here and below: np.matmul's BLAS call without the ufunc machinery
+            # around it, 0.55 against 0.96 µs a call for the overhead benchmark's tiny layer
+            np.dot(cols[:rows], w_cols, out=y_rows[:rows])
             _rows_to_nchw(y_rows[:rows], bias, b0, y)
 
     cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
@@ -316,15 +364,14 @@ def backward_data(gy, w, x_shape, stride, padding, dilation=(1, 1)):
     plan = _plan(tuple(x_shape), w.shape, stride, padding, dilation, gy.dtype)
     if plan.dead:
         return np.zeros(x_shape, dtype=gy.dtype)
-    w_mat = np.ascontiguousarray(w[(slice(None), slice(None)) + plan.taps].transpose(0, 2, 3, 1)).reshape(
-        plan.c_out, plan.k)  # columns (p, q, c)
+    w_mat = w[plan.taps].transpose(0, 2, 3, 1).reshape(plan.c_out, plan.k)  # columns (p, q, c)
     gx = np.empty(x_shape, dtype=gy.dtype)
 
     def images(lo, hi):  # one thread's gx images, chunk by chunk
         padded, g_cols, gy_rows = plan.padded(), plan.columns(), plan.rows()
         for b0, b1, rows in plan.chunks(lo, hi):
             _nchw_to_rows(gy, b0, b1, gy_rows)
-            np.matmul(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
+            np.dot(gy_rows[:rows], w_mat, out=g_cols[:rows])  # gC = gY W
             plan.col2im(g_cols, b0, b1, padded, gx)
 
     cpu_threads.over_batch(plan.n, images, plan.n * plan.pixels * plan.k)
@@ -344,7 +391,7 @@ def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
         for b0, b1, rows in plan.chunks(lo, hi):
             plan.im2col(x, b0, b1, padded, cols)
             _nchw_to_rows(gy, b0, b1, gy_rows)
-            np.matmul(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C
+            np.dot(gy_rows[:rows].T, cols[:rows], out=part)  # gW = gYᵀ C
             gw += part
         return gw
 
@@ -353,5 +400,5 @@ def backward_weight(gy, x, w_shape, stride, padding, dilation=(1, 1)):
     for part in parts[1:]:  # in range order: the same sum every run
         gw += part
     c_out, c_in = w_shape[:2]
-    full[(slice(None), slice(None)) + plan.taps] = gw.reshape(c_out, plan.kh, plan.kw, c_in).transpose(0, 3, 1, 2)
+    full[plan.taps] = gw.reshape(c_out, plan.kh, plan.kw, c_in).transpose(0, 3, 1, 2)
     return full

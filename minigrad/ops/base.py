@@ -34,7 +34,12 @@ def lift(x, like, dtype=None, scalar=False):
 
 def check_devices(op, *tensors):
     kind = type(tensors[0].array)
-    if all(type(t.array) is kind for t in tensors):  # the usual case, without building device names
+    # the usual case, without building device names; a plain loop, since a generator for
+    # all() costs more than the test itself (0.34 against 0.82 µs for two tensors)
+    for t in tensors:
+        if type(t.array) is not kind:
+            break
+    else:
         return
     devices = {t.device for t in tensors if not isinstance(t.array, np.generic)}  # a lifted number: anywhere
     if len(devices) > 1:
