@@ -7,9 +7,9 @@ CNN's batch sizes, and frees them a moment later. glibc's malloc serves a block 
 from the kernel (``mmap``) and hands it back on free (``munmap``), and it gives the free
 top of its heap back too; so the next step's arrays are new pages again, each one faulted
 in and zeroed by the kernel on first touch. The benchmark CNN (``benchmarks/cnn_step.py``,
-N = 128, two threads, 2-core AMD EPYC VM, 2026-12-07) took 6,650 page faults and 34 ms of
-system time per step that way; with the memory kept, none, and its step went from
-119 to 96 ms (PyTorch's from 81 to 62 ms: it allocates the same way).
+N = 128, two threads, 2-core AMD EPYC VM, 2026-12-07, idle) took 6,650 page faults and
+27 ms of system time per step that way; with the memory kept, none, and its step went
+from 116.0 to 86.7 ms (PyTorch's from 83.9 to 65.8 ms: it allocates the same way).
 
 ``keep_freed_memory()`` asks glibc (``mallopt``) to serve blocks up to 1 GB from its
 heap and to keep the heap's free top: the process then holds on to the memory of its
