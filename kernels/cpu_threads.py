@@ -204,7 +204,7 @@ def scratch(name, shape, dtype):
     again on first touch. The conv face's per-range buffers (padded copy, columns, GEMM
     rows) did that 3 times per range, per call: about 640 of the 7,300 page faults a
     training step of the benchmark CNN took at N = 128 on two threads (the rest are the
-    step's own activations and gradients: ``minigrad.host_memory``). Kept per thread, each
+    step's own activations and gradients, which its caller owns). Kept per thread, each
     buffer grows to the largest size asked of it and is then reused, fault-free. A
     thread holds one buffer per name, so a name must not be asked for again while its
     array is still in use on that thread (a range's buffers live only inside the range)."""
