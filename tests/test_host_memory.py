@@ -2,13 +2,17 @@
 reuse the process's pages (no page faults); before it, glibc gives them back and maps
 them anew every time.
 Each case runs in a fresh interpreter, since the setting lasts for the process."""
+import contextlib
+import importlib
 import platform
 import subprocess
 import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+import minigrad.cuda
+
+glibc_only = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                                 reason="the setting is glibc's; elsewhere keep_freed_memory() returns False")
 
 PROGRAM = """
@@ -32,6 +36,7 @@ def faults(mode):
     return applied, [int(c) for c in counts]
 
 
+@glibc_only
 def test_freed_memory_is_reused_after_keep_freed_memory():
     applied, counts = faults("keep")
     assert applied == "True"
@@ -40,8 +45,26 @@ def test_freed_memory_is_reused_after_keep_freed_memory():
     assert counts[0] >= 1000 and max(counts[1:]) < 100, counts
 
 
+@glibc_only
 def test_without_it_glibc_maps_large_arrays_anew():
     # the default this module exists for: had glibc's behaviour changed, the test above
     # would prove nothing
     _, counts = faults("default")
     assert min(counts) >= 1000, counts
+
+
+@pytest.mark.parametrize("program, argv", [("minigrad.__main__", ["--quick"]), ("admm.cli", ["demo", "--quick"])])
+def test_the_training_programs_keep_freed_memory_first(program, argv, monkeypatch, capsys):
+    """Both programs call it before anything else allocates (stopped right after, where
+    they choose the device)."""
+    module = importlib.import_module(program)
+    calls = []
+    monkeypatch.setattr(module, "keep_freed_memory", lambda: calls.append("kept"))
+
+    def no_device(name):
+        calls.append("device")
+        raise RuntimeError("no device in this test")
+    monkeypatch.setattr(minigrad.cuda, "choose_device", no_device)
+    with contextlib.suppress(SystemExit):
+        module.main(argv)
+    assert calls == ["kept", "device"]
