@@ -13,6 +13,7 @@ refuses to use one that has changed since (see ``Node.check_saved``).
 """
 import builtins
 import contextlib
+import functools
 import math
 import threading
 
@@ -581,34 +582,11 @@ class Tensor:
         return self.to(dtype=other.dtype)
 
     # ---- operators: each one is an op in minigrad/ops -----------------------------------
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(other, self)
-    def __sub__(self, other): return ops.sub(self, other)
-    def __rsub__(self, other): return ops.sub(other, self)
-    def __mul__(self, other): return ops.mul(self, other)
-    def __rmul__(self, other): return ops.mul(other, self)
-    def __truediv__(self, other): return ops.div(self, other)
-    def __rtruediv__(self, other): return ops.div(other, self)
-    def __pow__(self, other): return ops.pow(self, other)
-    def __rpow__(self, other): return ops.pow(other, self)
-    def __matmul__(self, other): return ops.matmul(self, other)
-    def __rmatmul__(self, other): return ops.matmul(other, self)
-    def __floordiv__(self, other): return ops.floor_divide(self, other)
-    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
-    def __mod__(self, other): return ops.remainder(self, other)
-    def __rmod__(self, other): return ops.remainder(other, self)
+    # The binary ones (+ - * / ** @ // %, their reflected forms, < <= > >= == !=, & | ^) are
+    # made below the class by _operator, once minigrad/ops is imported.
     def __neg__(self): return ops.neg(self)
     def __abs__(self): return ops.abs(self)
     def __getitem__(self, index): return ops.getitem(self, index)
-    def __lt__(self, other): return ops.lt(self, other)
-    def __le__(self, other): return ops.le(self, other)
-    def __gt__(self, other): return ops.gt(self, other)
-    def __ge__(self, other): return ops.ge(self, other)
-    def __eq__(self, other): return ops.eq(self, other)
-    def __ne__(self, other): return ops.ne(self, other)
-    def __and__(self, other): return ops.logical("and", self, other)
-    def __or__(self, other): return ops.logical("or", self, other)
-    def __xor__(self, other): return ops.logical("xor", self, other)
     def __invert__(self): return ops.elementwise.invert(self)
 
     # In-place: `x += y` changes x itself (and every view of it), as in PyTorch, so
@@ -752,6 +730,35 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
 
 
 from minigrad import creation, ops  # noqa: E402  (they need Tensor defined first)
+
+# What an operator takes beside a tensor: a number, a NumPy or CuPy array, a list or tuple.
+_OPERANDS = (Tensor, int, float, complex, np.ndarray, np.generic, list, tuple) + \
+    ((backend.cupy.ndarray,) if backend.cupy is not None else ())
+
+
+def _operator(op, reflected=False):
+    """A binary operator of Tensor: ``op(self, other)``, or ``op(other, self)`` for the
+    reflected form (``2 - t`` is ``t.__rsub__(2)``). Any other operand gets NotImplemented,
+    as in PyTorch, so Python asks the other side: its reflected method (``t + obj`` runs
+    ``obj.__radd__``), or for == and != identity (``t == None`` is False, and
+    ``t == pytest.approx(...)`` asks approx)."""
+    if reflected:
+        def method(self, other):
+            return op(other, self) if isinstance(other, _OPERANDS) else NotImplemented
+    else:
+        def method(self, other):
+            return op(self, other) if isinstance(other, _OPERANDS) else NotImplemented
+    return method
+
+
+for _name, _op in (("add", ops.add), ("sub", ops.sub), ("mul", ops.mul), ("truediv", ops.div), ("pow", ops.pow),
+                   ("matmul", ops.matmul), ("floordiv", ops.floor_divide), ("mod", ops.remainder)):
+    setattr(Tensor, f"__{_name}__", _operator(_op))
+    setattr(Tensor, f"__r{_name}__", _operator(_op, reflected=True))
+for _name, _op in (("lt", ops.lt), ("le", ops.le), ("gt", ops.gt), ("ge", ops.ge), ("eq", ops.eq), ("ne", ops.ne),
+                   ("and", functools.partial(ops.logical, "and")), ("or", functools.partial(ops.logical, "or")),
+                   ("xor", functools.partial(ops.logical, "xor"))):
+    setattr(Tensor, f"__{_name}__", _operator(_op))
 
 # The methods that are the functions of minigrad/ops themselves (x.sum(1) is ops.sum(x, 1)),
 # so a function and its method can never drift apart.

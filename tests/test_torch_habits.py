@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+from torch_twins import raises_as_torch
 
 
 def torch_or_skip():
@@ -791,3 +792,32 @@ def test_gradcheck_einsum(seed, sizes):
 def test_einsum_gradients_follow_torch():
     grads(lambda lib, a, b: lib.einsum("ij,jk->", a, b), X.tolist(), X.T.tolist())
     grads(lambda lib, a, b: (lib.einsum("ij,kj->ik", a, b) ** 2).sum(), X.tolist(), X.tolist())
+
+
+class _Reflects:
+    """An operand neither library knows, with its own reflected methods."""
+
+    def __radd__(self, other):
+        return "radd"
+
+    def __rmatmul__(self, other):
+        return "rmatmul"
+
+    def __eq__(self, other):
+        return "eq"
+
+
+@pytest.mark.parametrize("expression", ["t + other", "t @ other", "t == other", "t == None", "t != None",
+                                        "t == 'a'", "t == pytest.approx([1.0, 2.0])", "t == pytest.approx([1.0, 3.0])"])
+def test_an_operand_neither_knows_is_handed_back_to_python(expression):
+    """Operators answer NotImplemented for an operand that is no tensor, number or array, as
+    torch's do, so Python asks the other side (or compares == by identity)."""
+    torch = torch_or_skip()
+    results = [eval(expression, {"t": lib.tensor([1.0, 2.0]), "other": _Reflects(), "pytest": pytest})
+               for lib in (torch, mg)]
+    assert results[0] == results[1] and type(results[0]) is type(results[1])
+
+
+@pytest.mark.parametrize("expression", ["t + 'a'", "t * None", "t < None", "None - t", "t / object()"])
+def test_an_operand_nobody_takes_raises_pythons_type_error(expression):
+    raises_as_torch(lambda lib: eval(expression, {"t": lib.tensor([1.0, 2.0])}))
