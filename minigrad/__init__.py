@@ -27,7 +27,7 @@ from minigrad.ops import (abs, add, all, allclose, amax, amin, any, argmax, argm
                           where)
 from minigrad.ops.base import torch_function as _torch_function
 from minigrad.printing import get_printoptions, set_printoptions
-from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from minigrad.serialization import load, save
 from minigrad.tensor import (Size, Tensor, enable_grad, inference_mode, is_grad_enabled, is_tensor, no_grad,
                              set_grad_enabled, tensor)
@@ -83,7 +83,8 @@ __all__ = ["add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "arg
            "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "take", "tanh",
            "Tensor", "tensor", "topk", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique",
            "unsqueeze", "var", "where", "zeros", "zeros_like"]
-__all__ += ["load", "save", "Size", "dtype", "get_printoptions", "set_printoptions", "initial_seed", "seed"]
+__all__ += ["load", "save", "Size", "dtype", "get_printoptions", "set_printoptions", "initial_seed", "seed",
+            "Generator"]
 __all__ += ["accelerator", "get_default_device", "get_num_threads", "set_default_device", "set_num_threads",
             "utils"]
 __all__ += ["acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",

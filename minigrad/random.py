@@ -4,7 +4,8 @@ As in PyTorch, the default generator starts from a seed drawn from the operating
 entropy, so an unseeded program differs from run to run; ``manual_seed(s)`` resets it and
 makes every draw after it reproducible (``initial_seed()`` tells which seed is in use, to
 repeat a run that was not seeded). Every function that draws also accepts an explicit
-``generator=`` (a ``numpy.random.Generator``), so experiments can keep separate streams.
+``generator=`` (a ``Generator``, torch's name, or any ``numpy.random.Generator``), so
+experiments can keep separate streams.
 Draws happen on the CPU and are moved to the GPU afterwards, so a seed gives the same
 numbers on both devices — except those drawn during training on a GPU (dropout's masks,
 ``device_uniform``): a copy per step would stall the GPU, so CuPy draws them there, seeded
@@ -23,13 +24,60 @@ _SEEDS = 2 ** 64  # torch's seeds are 64-bit; a negative one wraps around, as th
 _generator = _seed = None  # set below, at import, from the operating system's entropy
 
 
-def manual_seed(seed):
-    """Reset the default generator to ``seed`` (an int); returns it."""
-    global _generator, _seed
+def _checked_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
-    _seed = int(seed) % _SEEDS
-    _generator = np.random.default_rng(_seed)
+    return int(seed) % _SEEDS
+
+
+class Generator(np.random.Generator):
+    """``torch.Generator``: a stream of random numbers of its own, seeded with
+    ``manual_seed``, for any function that takes ``generator=``::
+
+        g = mg.Generator().manual_seed(42)
+        train, test = random_split(data, [0.8, 0.2], generator=g)
+
+    It is a NumPy Generator (PCG64) with torch's methods on top, so the seed s gives the
+    stream of ``numpy.random.default_rng(s)`` — minigrad's own numbers, not torch's (the
+    two libraries' algorithms differ). ``device`` ("cpu" or "cuda") is taken for torch's
+    signature and kept; draws are made on the host for either (see above), so one
+    generator serves tensors on both devices. Unseeded, it starts from the operating
+    system's entropy, as torch's."""
+
+    def __init__(self, device="cpu"):
+        seed = int.from_bytes(os.urandom(8), "little")
+        super().__init__(np.random.PCG64(seed))
+        self.device, self._initial_seed = backend.device(device), seed
+
+    def manual_seed(self, seed):
+        """Restart the stream from ``seed`` (an int); returns this generator."""
+        self._initial_seed = _checked_seed(seed)
+        self.bit_generator.state = np.random.PCG64(self._initial_seed).state
+        return self
+
+    def seed(self):
+        """Restart from a seed drawn from the operating system's entropy; returns it."""
+        return self.manual_seed(int.from_bytes(os.urandom(8), "little")).initial_seed()
+
+    def initial_seed(self):
+        """The seed this generator was last started from."""
+        return self._initial_seed
+
+    def get_state(self):
+        """The stream's position (a dict, JSON-able; torch gives a byte tensor)."""
+        return self.bit_generator.state
+
+    def set_state(self, state):
+        """Go back to a position ``get_state`` returned; returns this generator."""
+        self.bit_generator.state = state
+        return self
+
+
+def manual_seed(seed):
+    """Reset the default generator to ``seed`` (an int); returns it (a ``Generator``)."""
+    global _generator, _seed
+    _seed = _checked_seed(seed)
+    _generator = Generator().manual_seed(_seed)
     return _generator
 
 
