@@ -25,6 +25,7 @@ a kernel, only once at its end (``shared/PERFORMANCE.md``; measured effects in
   waiting on the pool it occupies.
 """
 import contextlib
+import math
 import os
 import threading
 
@@ -209,10 +210,7 @@ def scratch(name, shape, dtype):
     thread holds one buffer per name, so a name must not be asked for again while its
     array is still in use on that thread (a range's buffers live only inside the range)."""
     arrays = _scratch.__dict__
-    count = 1
-    for s in shape:
-        count *= s
-    nbytes = count * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     buffer = arrays.get(name)
     if buffer is None or buffer.nbytes < nbytes:
         buffer = arrays[name] = np.empty(max(nbytes, 1), np.uint8)

@@ -21,13 +21,18 @@ import numpy as np
 from minigrad import backend
 
 _SEEDS = 2 ** 64  # torch's seeds are 64-bit; a negative one wraps around, as there
-_generator = _seed = None  # set below, at import, from the operating system's entropy
+_generator = None  # set below, at import, from the operating system's entropy
 
 
 def _checked_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
     return int(seed) % _SEEDS
+
+
+def _entropy_seed():
+    """A 64-bit seed from the operating system's entropy."""
+    return int.from_bytes(os.urandom(8), "little")
 
 
 class Generator(np.random.Generator):
@@ -45,7 +50,7 @@ class Generator(np.random.Generator):
     system's entropy, as torch's."""
 
     def __init__(self, device="cpu"):
-        seed = int.from_bytes(os.urandom(8), "little")
+        seed = _entropy_seed()
         super().__init__(np.random.PCG64(seed))
         self.device, self._initial_seed = backend.device(device), seed
 
@@ -57,7 +62,7 @@ class Generator(np.random.Generator):
 
     def seed(self):
         """Restart from a seed drawn from the operating system's entropy; returns it."""
-        return self.manual_seed(int.from_bytes(os.urandom(8), "little")).initial_seed()
+        return self.manual_seed(_entropy_seed()).initial_seed()
 
     def initial_seed(self):
         """The seed this generator was last started from."""
@@ -75,21 +80,19 @@ class Generator(np.random.Generator):
 
 def manual_seed(seed):
     """Reset the default generator to ``seed`` (an int); returns it (a ``Generator``)."""
-    global _generator, _seed
-    _seed = _checked_seed(seed)
-    _generator = Generator().manual_seed(_seed)
+    global _generator
+    _generator = Generator().manual_seed(seed)
     return _generator
 
 
 def seed():
     """Reseed the default generator from the operating system's entropy; returns the seed."""
-    manual_seed(int.from_bytes(os.urandom(8), "little"))
-    return _seed
+    return manual_seed(_entropy_seed()).initial_seed()
 
 
 def initial_seed():
     """The seed the default generator was last set from (by ``manual_seed`` or at import)."""
-    return _seed
+    return _generator.initial_seed()
 
 
 def default_generator():
